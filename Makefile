@@ -1,0 +1,35 @@
+# The two commands a maintainer needs: `make run` and `make test`.
+# Each installs whatever is missing first (apt packages, the virtualenv, pinned pip packages).
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint typecheck bench soak screenshots clean
+
+$(STAMP): requirements.lock pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/kiosk run --config config/demo.toml
+
+test: $(STAMP)
+	bash scripts/test.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy kiosk hal offline_queue central_sim screens
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+soak: $(STAMP)
+	$(PY) -m bench.soak
+
+screenshots: $(STAMP)
+	$(PY) -m screens.screenshots docs/screens
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
