@@ -1,0 +1,575 @@
+"""The durable outbox: one SQLite file (WAL, synchronous=FULL), bodies encrypted per item.
+
+``Outbox.enqueue`` returns only after the row is committed and the WAL fsynced, so the kiosk
+may tell the citizen "accepted". Stored items are never dropped: past a bound enqueue raises
+QueueFull; an item older than the maximum age is flagged for a technician and kept.
+Delivery order: lowest priority number first, then enqueue order; items sharing an ordering
+key go strictly one after the other (the next waits while an earlier one is pending, in flight
+or flagged), other keys are not held up. Dead letters and set-aside items no longer hold their
+key back: they wait for a technician, who may re-queue them with ``retry``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from offline_queue.crypto import BodyCipher, BodyUnreadable
+from offline_queue.errors import ItemNotFound, QueueFull, QueueWriteError
+from offline_queue.events import EventSink, QueueEvent, emit
+from offline_queue.migrations import migrate
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    ACKED = "acked"
+    DEAD = "dead"
+    SET_ASIDE = "set_aside"
+    FLAGGED_OLD = "flagged_old"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    max_items: int = 10_000
+    max_bytes: int = 512 * 1024 * 1024
+    max_age_s: float = 14 * 86400.0
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """The heartbeat's ``queue{}`` fields (plus set_aside and flagged_old for technicians)."""
+
+    depth: int  # waiting for delivery: pending + in flight + flagged for age
+    oldest_age_s: float  # age of the oldest item waiting for delivery (0 when none)
+    dead_letters: int
+    bytes: int  # encrypted bytes stored (every item still holding a body)
+    set_aside: int
+    flagged_old: int
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """What an operator may see of an item: never its body."""
+
+    id: int
+    idempotency_key: str
+    method: str
+    path: str
+    service: str
+    priority: int
+    state: str
+    created_at: float
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    body_bytes: int
+    summary: str
+    acked_at: float | None
+    status: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("created_at", "next_attempt_at", "acked_at"):
+            d[k] = iso(d[k]) if d[k] is not None else None
+        return d
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    idempotency_key: str
+    service: str
+    path: str
+    acked_at: float
+    status: int
+    summary: str
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: int
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An item claimed for sending (state in_flight), body decrypted in memory only."""
+
+    id: int
+    idempotency_key: str
+    method: str
+    path: str
+    service: str
+    attempts: int  # including this one
+    body: bytes
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).astimezone().isoformat(timespec="seconds")
+
+
+_DIGITS = re.compile(r"[0-9]{6,}[0-9Xx]?")
+
+
+def scrub(text: str, limit: int = 300) -> str:
+    """Masks long digit runs (ID numbers, phones, card numbers) in texts we store or show."""
+    masked = _DIGITS.sub(lambda m: m.group(0)[:2] + "*" * (len(m.group(0)) - 4) + m.group(0)[-2:], text)
+    return masked[:limit]
+
+
+_ACTIVE = "('pending','in_flight','flagged_old')"
+_INFO_COLS = (
+    "id, idempotency_key, method, path, service, priority, state, created_at, attempts, "
+    "next_attempt_at, last_error, body_len, summary, acked_at, status"
+)
+
+
+def _info(row: Sequence[Any]) -> ItemInfo:
+    return ItemInfo(
+        id=row[0],
+        idempotency_key=row[1],
+        method=row[2],
+        path=row[3],
+        service=row[4],
+        priority=row[5],
+        state=row[6],
+        created_at=row[7],
+        attempts=row[8],
+        next_attempt_at=row[9],
+        last_error=row[10],
+        body_bytes=row[11] if row[6] != State.ACKED else 0,
+        summary=row[12],
+        acked_at=row[13],
+        status=row[14],
+    )
+
+
+class Outbox:
+    """Thread-safe; one SQLite connection guarded by a lock (no network I/O under it)."""
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str],
+        cipher: BodyCipher,
+        bounds: Bounds | None = None,
+        *,
+        on_event: EventSink | None = None,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_s: float = 5.0,
+    ) -> None:
+        self.path = Path(db_path)
+        self.bounds = bounds or Bounds()
+        self._cipher = cipher
+        self._on_event = on_event
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[], None]] = []
+        new_file = not self.path.exists()
+        try:
+            self._conn = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA secure_delete=ON")  # acked bodies are overwritten, not just unlinked
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self._conn)
+        except sqlite3.Error as exc:
+            raise QueueWriteError("open", str(exc)) from None
+        if new_file:
+            self._fsync_dir()  # the new db and WAL file names must survive a power cut too
+        self._data_version = -1
+        self._count = 0
+        self._bytes = 0
+        self._next_id = 1
+        self._refresh_if_changed()
+
+    # ---- housekeeping -------------------------------------------------------------------------
+    def _fsync_dir(self) -> None:
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _refresh_if_changed(self) -> None:
+        """Re-read counters when another connection (e.g. the CLI) committed since we last looked."""
+        version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if version == self._data_version:
+            return
+        count, nbytes = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(body_len), 0) FROM items WHERE body IS NOT NULL"
+        ).fetchone()
+        (max_id,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()
+        self._count, self._bytes, self._next_id = int(count), int(nbytes), int(max_id) + 1
+        self._data_version = version
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Called (outside the lock) after each successful enqueue; the forwarder wakes on it."""
+        self._listeners.append(callback)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- the kiosk side -----------------------------------------------------------------------
+    def enqueue(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        *,
+        service: str,
+        priority: int = 5,
+        ordering_key: str | None = None,
+        summary: str = "",
+        idempotency_key: str | None = None,
+    ) -> Enqueued:
+        """Store a request durably; returns once committed and fsynced.
+
+        ``idempotency_key``: pass the key already used for a direct attempt whose outcome is
+        unknown; otherwise a new UUID is made here. Re-enqueueing a stored key returns the
+        existing item. ``summary`` must already be masked: it is kept in the ledger in clear.
+        Raises QueueFull (nothing stored) or QueueWriteError (nothing stored).
+        """
+        key = idempotency_key or str(uuid.uuid4())
+        tag = self._cipher.ordering_tag(ordering_key) if ordering_key is not None else None
+        with self._lock:
+            try:
+                self._refresh_if_changed()
+            except sqlite3.Error as exc:
+                raise self._write_failed("enqueue", exc) from None
+            size_guess = len(body) + 28
+            if self._count + 1 > self.bounds.max_items:
+                raise self._full("max_items", self._count, self.bounds.max_items)
+            if self._bytes + size_guess > self.bounds.max_bytes:
+                raise self._full("max_bytes", self._bytes, self.bounds.max_bytes)
+            for _ in range(3):
+                item_id = self._next_id
+                blob = self._cipher.encrypt(item_id, key, body)
+                now = self._clock()
+                try:
+                    self._conn.execute(
+                        "INSERT INTO items(id, idempotency_key, method, path, service, priority,"
+                        " ordering_tag, created_at, next_attempt_at, state, body, body_len, key_id, summary)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?,?,?)",
+                        (
+                            item_id,
+                            key,
+                            method,
+                            path,
+                            service,
+                            priority,
+                            tag,
+                            now,
+                            now,
+                            blob,
+                            len(blob),
+                            self._cipher.key_id,
+                            summary,
+                        ),
+                    )
+                except sqlite3.IntegrityError:
+                    row = self._conn.execute(
+                        "SELECT id FROM items WHERE idempotency_key = ?", (key,)
+                    ).fetchone()
+                    if row is not None:
+                        return Enqueued(int(row[0]), key)
+                    self._data_version = -1  # id taken by another writer: re-read and try again
+                    self._refresh_if_changed()
+                    continue
+                except sqlite3.Error as exc:
+                    raise self._write_failed("enqueue", exc) from None
+                self._next_id = item_id + 1
+                self._count += 1
+                self._bytes += len(blob)
+                break
+            else:
+                raise QueueWriteError("enqueue", "could not allocate an item id")
+        for listener in self._listeners:
+            listener()
+        return Enqueued(item_id, key)
+
+    def _full(self, bound: str, current: int, limit: int) -> QueueFull:
+        err = QueueFull(bound, current, limit)
+        emit(self._on_event, QueueEvent("queue_full", "critical", str(err)))
+        return err
+
+    def _write_failed(self, operation: str, exc: sqlite3.Error) -> QueueWriteError:
+        err = QueueWriteError(operation, str(exc))
+        emit(self._on_event, QueueEvent("write_failed", "critical", str(err)))
+        if self._conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+        self._data_version = -1
+        return err
+
+    # ---- operator surface ---------------------------------------------------------------------
+    def status(self) -> QueueStatus:
+        now = self._clock()
+        with self._lock:
+            counts = dict(
+                self._conn.execute("SELECT state, COUNT(*) FROM items WHERE state != 'acked' GROUP BY state")
+            )
+            (oldest,) = self._conn.execute(
+                f"SELECT MIN(created_at) FROM items WHERE state IN {_ACTIVE}"
+            ).fetchone()
+            (nbytes,) = self._conn.execute(
+                "SELECT COALESCE(SUM(body_len), 0) FROM items WHERE body IS NOT NULL"
+            ).fetchone()
+        return QueueStatus(
+            depth=sum(counts.get(s, 0) for s in (State.PENDING, State.IN_FLIGHT, State.FLAGGED_OLD)),
+            oldest_age_s=round(max(0.0, now - oldest), 3) if oldest is not None else 0.0,
+            dead_letters=counts.get(State.DEAD, 0),
+            bytes=int(nbytes),
+            set_aside=counts.get(State.SET_ASIDE, 0),
+            flagged_old=counts.get(State.FLAGGED_OLD, 0),
+        )
+
+    def list_items(self, states: Iterable[State | str] | None = None, limit: int = 200) -> list[ItemInfo]:
+        wanted = (
+            [str(s) for s in states] if states is not None else [s.value for s in State if s != State.ACKED]
+        )
+        marks = ",".join("?" * len(wanted))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_INFO_COLS} FROM items WHERE state IN ({marks}) ORDER BY priority, id LIMIT ?",
+                (*wanted, limit),
+            ).fetchall()
+        return [_info(r) for r in rows]
+
+    def get(self, item_id: int) -> ItemInfo:
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_INFO_COLS} FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise ItemNotFound(item_id)
+        return _info(row)
+
+    def find(self, idempotency_key: str) -> ItemInfo | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_INFO_COLS} FROM items WHERE idempotency_key = ?", (idempotency_key,)
+            ).fetchone()
+        return _info(row) if row is not None else None
+
+    def retry(self, item_id: int) -> ItemInfo:
+        """Technician: put a dead, set-aside, age-flagged or backing-off item back to pending, due now."""
+        with self._lock:
+            cur = self._exec(
+                "UPDATE items SET state='pending', next_attempt_at=?, age_reviewed=1"
+                " WHERE id=? AND state IN ('dead','set_aside','flagged_old','pending')",
+                (self._clock(), item_id),
+            )
+        if cur.rowcount == 0:
+            info = self.get(item_id)  # raises ItemNotFound
+            raise ValueError(f"item {item_id} is {info.state}; only dead, set_aside, flagged_old or pending")
+        self._notify()
+        return self.get(item_id)
+
+    def retry_dead(self) -> int:
+        with self._lock:
+            cur = self._exec(
+                "UPDATE items SET state='pending', next_attempt_at=?, age_reviewed=1 WHERE state='dead'",
+                (self._clock(),),
+            )
+        self._notify()
+        return int(cur.rowcount)
+
+    def export_dead(self) -> list[dict[str, Any]]:
+        return [i.to_json() for i in self.list_items([State.DEAD], limit=1_000_000)]
+
+    def ledger(self, limit: int = 200) -> list[LedgerEntry]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT idempotency_key, service, path, acked_at, status, summary FROM items"
+                " WHERE state='acked' ORDER BY acked_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [LedgerEntry(*r) for r in rows]
+
+    def prune_ledger(self, older_than_s: float) -> int:
+        """Drop ledger records acked before now - older_than_s (the newest row is kept: ids never reused)."""
+        with self._lock:
+            cur = self._exec(
+                "DELETE FROM items WHERE state='acked' AND acked_at < ? AND id < (SELECT MAX(id) FROM items)",
+                (self._clock() - older_than_s,),
+            )
+        return int(cur.rowcount)
+
+    def flag_old(self) -> list[int]:
+        """Flag pending items past max age (kept, not sent) for a technician; returns their ids."""
+        with self._lock:
+            rows = self._exec(
+                "UPDATE items SET state='flagged_old',"
+                " last_error='older than the maximum age; held for a technician'"
+                " WHERE state='pending' AND age_reviewed=0 AND created_at < ? RETURNING id",
+                (self._clock() - self.bounds.max_age_s,),
+            ).fetchall()
+        ids = sorted(int(r[0]) for r in rows)
+        for i in ids:
+            emit(
+                self._on_event, QueueEvent("flagged_old", "warning", f"queue item {i} older than max age", i)
+            )
+        return ids
+
+    # ---- the forwarder side -------------------------------------------------------------------
+    def recover_in_flight(self) -> int:
+        """After a crash: items that were in flight go back to pending (the key makes resending safe)."""
+        with self._lock:
+            return int(self._exec("UPDATE items SET state='pending' WHERE state='in_flight'", ()).rowcount)
+
+    def due_count(self) -> int:
+        with self._lock:
+            (n,) = self._conn.execute(
+                "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?", (self._clock(),)
+            ).fetchone()
+        return int(n)
+
+    def undelivered(self) -> int:
+        """Items the forwarder still has to deliver on its own (pending or in flight)."""
+        with self._lock:
+            (n,) = self._conn.execute(
+                "SELECT COUNT(*) FROM items WHERE state IN ('pending','in_flight')"
+            ).fetchone()
+        return int(n)
+
+    def next_due_at(self) -> float | None:
+        with self._lock:
+            (t,) = self._conn.execute(
+                "SELECT MIN(next_attempt_at) FROM items WHERE state='pending'"
+            ).fetchone()
+        return float(t) if t is not None else None
+
+    def make_all_due(self) -> None:
+        """Force flush: forget every pending item's backoff."""
+        with self._lock:
+            self._exec("UPDATE items SET next_attempt_at=? WHERE state='pending'", (self._clock(),))
+        self._notify()
+
+    def claim_due(self, limit: int) -> list[DueItem]:
+        """Claim up to ``limit`` due items (one per ordering key), decrypt them, mark them in flight.
+
+        An item whose body does not open (wrong key, tampered row) is set aside and reported.
+        """
+        now = self._clock()
+        claimed: list[DueItem] = []
+        aside: list[tuple[int, str]] = []
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
+                " WHERE state='pending' AND next_attempt_at <= ? AND (ordering_tag IS NULL OR NOT EXISTS("
+                f"  SELECT 1 FROM items p WHERE p.ordering_tag = i.ordering_tag AND p.state IN {_ACTIVE}"
+                "   AND p.id < i.id))"
+                " ORDER BY priority, id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            for item_id, key, method, path, service, attempts, blob, key_id in rows:
+                try:
+                    body = self._cipher.decrypt(item_id, key, blob or b"", key_id)
+                except BodyUnreadable as exc:
+                    aside.append((item_id, exc.reason))
+                    continue
+                claimed.append(DueItem(item_id, key, method, path, service, attempts + 1, body))
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "UPDATE items SET state='in_flight', attempts=attempts+1 WHERE id=? AND state='pending'",
+                    [(c.id,) for c in claimed],
+                )
+                self._conn.executemany(
+                    "UPDATE items SET state='set_aside', last_error=? WHERE id=?",
+                    [(f"set aside: {reason}", i) for i, reason in aside],
+                )
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._write_failed("claim", exc) from None
+        for i, reason in aside:
+            emit(
+                self._on_event, QueueEvent("set_aside", "critical", f"queue item {i} set aside: {reason}", i)
+            )
+        return claimed
+
+    def mark_acked(self, acks: Sequence[tuple[int, int]]) -> None:
+        """(item id, HTTP status) pairs: drop the bodies, keep the masked ledger record."""
+        if not acks:
+            return
+        now = self._clock()
+        with self._lock:
+            self._batch_update(
+                "UPDATE items SET state='acked', body=NULL, key_id=NULL, acked_at=?, status=?,"
+                " last_error=NULL"
+                " WHERE id=? AND state != 'acked'",
+                [(now, status, item_id) for item_id, status in acks],
+                "ack",
+            )
+
+    def mark_dead(self, item_id: int, status: int, reason: str) -> None:
+        with self._lock:
+            self._exec(
+                "UPDATE items SET state='dead', status=?, last_error=? WHERE id=? AND state='in_flight'",
+                (status, scrub(reason), item_id),
+            )
+
+    def mark_retry(self, retries: Sequence[tuple[int, float, str]]) -> None:
+        """(item id, next attempt time, error) for transient failures."""
+        if not retries:
+            return
+        with self._lock:
+            self._batch_update(
+                "UPDATE items SET state='pending', next_attempt_at=?, last_error=?"
+                " WHERE id=? AND state='in_flight'",
+                [(at, scrub(err), item_id) for item_id, at, err in retries],
+                "retry",
+            )
+
+    def release(self, item_ids: Sequence[int]) -> None:
+        """Back to pending without counting the attempt (sending paused before they went out)."""
+        with self._lock:
+            self._batch_update(
+                "UPDATE items SET state='pending', attempts=MAX(attempts-1, 0)"
+                " WHERE id=? AND state='in_flight'",
+                [(i,) for i in item_ids],
+                "release",
+            )
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def _exec(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            cur = self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise self._write_failed("update", exc) from None
+        self._data_version = -1  # counters are re-read lazily before the next enqueue
+        return cur
+
+    def _batch_update(self, sql: str, rows: list[tuple[Any, ...]], operation: str) -> None:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(sql, rows)
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._write_failed(operation, exc) from None
+        self._data_version = -1
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            listener()
