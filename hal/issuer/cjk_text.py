@@ -88,12 +88,12 @@ class CjkText:
         return x - xy[0]
 
     def line_image(self, text: str, width: int, *, center: bool = False, bold: bool = False,
-                   scale: float = 1.0) -> Image.Image:
+                   scale: float = 1.0, margin: int = 8) -> Image.Image:
         """One line as a white "L" image of the given width (receipt raster)."""
         sized = self if scale == 1.0 else CjkText(int(self.size * scale), self.fonts)
         height = int(sized.size * 1.35)
         img = Image.new("L", (width, height), 255)
         w = sized.width(text)
-        x = max(0, (width - w) // 2) if center else 0
+        x = max(0, (width - w) // 2) if center else margin
         sized.draw(ImageDraw.Draw(img), (x, int(sized.size * 0.1)), text, fill=0, bold=bold)
         return img

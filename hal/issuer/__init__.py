@@ -1,0 +1,1 @@
+"""Card issuer: Evolis card printer over USB, card face rendering."""

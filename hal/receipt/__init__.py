@@ -1,0 +1,1 @@
+"""Receipt printer: ESC/POS over serial or USB."""
