@@ -1,0 +1,1 @@
+"""Cameras: OpenCV devices and file/video sources."""
