@@ -132,6 +132,11 @@ def scrub(text: str, limit: int = 300) -> str:
 
 
 _ACTIVE = "('pending','in_flight','flagged_old')"
+# Only the first undelivered item of an ordering key may go out (same citizen: strict order).
+_HEAD = (
+    "(i.ordering_tag IS NULL OR NOT EXISTS(SELECT 1 FROM items p WHERE p.ordering_tag = i.ordering_tag"
+    f" AND p.state IN {_ACTIVE} AND p.id < i.id))"
+)
 _INFO_COLS = (
     "id, idempotency_key, method, path, service, priority, state, created_at, attempts, "
     "next_attempt_at, last_error, body_len, summary, acked_at, status"
@@ -456,7 +461,7 @@ class Outbox:
     def next_due_at(self) -> float | None:
         with self._lock:
             (t,) = self._conn.execute(
-                "SELECT MIN(next_attempt_at) FROM items WHERE state='pending'"
+                f"SELECT MIN(next_attempt_at) FROM items i WHERE state='pending' AND {_HEAD}"
             ).fetchone()
         return float(t) if t is not None else None
 
@@ -477,9 +482,7 @@ class Outbox:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
-                " WHERE state='pending' AND next_attempt_at <= ? AND (ordering_tag IS NULL OR NOT EXISTS("
-                f"  SELECT 1 FROM items p WHERE p.ordering_tag = i.ordering_tag AND p.state IN {_ACTIVE}"
-                "   AND p.id < i.id))"
+                f" WHERE state='pending' AND next_attempt_at <= ? AND {_HEAD}"
                 " ORDER BY priority, id LIMIT ?",
                 (now, limit),
             ).fetchall()
@@ -502,7 +505,9 @@ class Outbox:
                 )
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise self._write_failed("claim", exc) from None
+                # The in-flight mark is bookkeeping only (one forwarder sends at a time, keys make a
+                # resend safe): on a full disk still hand the items out, so delivery can go on.
+                self._write_failed("claim", exc)
         for i, reason in aside:
             emit(
                 self._on_event, QueueEvent("set_aside", "critical", f"queue item {i} set aside: {reason}", i)

@@ -104,6 +104,7 @@ class Central:
             except ValueError:
                 self.db.execute("ROLLBACK")
                 return 400, {"error": {"code": "bad_json", "message": "请求格式错误", "reasons": []}}, False
+            resp: dict[str, Any]
             if isinstance(doc, dict) and doc.get("reject"):
                 status, resp = (
                     422,
