@@ -157,7 +157,7 @@ class _Server:
                 ]
                 writer.write(("\r\n".join(hdrs) + "\r\n\r\n").encode() + payload)
                 await writer.drain()
-        except (_Abort, asyncio.IncompleteReadError, ConnectionError, ValueError):
+        except (_Abort, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
             pass
         finally:
             _abort(writer)
@@ -254,10 +254,15 @@ class Handle:
     def stop(self) -> None:
         async def _close() -> None:
             self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(_close(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
 
 def run_in_thread(
