@@ -94,8 +94,12 @@ class EscPosReceiptPrinter:
 
     def _probe(self) -> tuple[pos.Paper, pos.OfflineCause]:
         self.transport.open()
-        paper = pos.parse_paper(self._query(pos.STATUS_PAPER))
-        cause = pos.parse_offline(self._query(pos.STATUS_OFFLINE))
+        try:
+            paper = pos.parse_paper(self._query(pos.STATUS_PAPER))
+            cause = pos.parse_offline(self._query(pos.STATUS_OFFLINE))
+        except DeviceTimeout:
+            self.transport.close()  # a late answer must not be read as the next query's
+            raise
         return paper, cause
 
     def status(self) -> DeviceStatus:
@@ -108,7 +112,6 @@ class EscPosReceiptPrinter:
             except DeviceUnavailable as exc:
                 return self._down(DeviceState.POWER_OFF, exc)
             except DeviceTimeout as exc:
-                self.transport.close()  # drop any late reply with the handle
                 return self._down(DeviceState.OFFLINE, exc)
             except DeviceError as exc:
                 return self._down(DeviceState.HARDWARE_ERROR, exc)
