@@ -1,0 +1,76 @@
+"""`kiosk run`: wire configuration, the runtime and the Kivy app together."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kiosk.config import Config
+from kiosk.runtime import Runtime
+
+log = logging.getLogger("kiosk.app")
+
+
+def start_embedded_central(cfg: Config) -> Any:
+    """The demo's reference central, on loopback only (the kiosk code never imports it)."""
+    from central_sim.server import run_in_thread
+
+    parts = urlsplit(cfg.central.url)
+    host = parts.hostname or "127.0.0.1"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("central.embedded needs a loopback central.url")
+    Path(cfg.central.embedded_db).parent.mkdir(parents=True, exist_ok=True)
+    return run_in_thread(cfg.central.embedded_db, host=host, port=parts.port or 8480)
+
+
+def save_screenshot(path: str) -> None:
+    """Render the whole widget tree into an offscreen buffer and save it as PNG.
+
+    Reading the window's framebuffer after a flip is undefined offscreen (it came out black
+    at times); rendering the tree into an Fbo is deterministic.
+    """
+    from kivy.core.window import Window
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp.png")
+    Window.children[0].export_to_png(str(tmp))
+    shutil.move(tmp, target)
+
+
+def run_app(cfg: Config, *, screenshot: str | None = None, exit_after: float | None = None) -> int:
+    from screens.bootstrap import configure_kivy, register_fonts
+
+    configure_kivy(cfg, headless=screenshot is not None)
+    central = start_embedded_central(cfg) if cfg.central.embedded else None
+    runtime = Runtime(cfg)
+    try:
+        runtime.start()
+        register_fonts()
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        from screens.app import KioskApp
+
+        app = KioskApp(runtime)
+        if screenshot:
+            def shoot(*_a: Any) -> None:
+                Window.unbind(on_flip=shoot)
+                def finish(_dt: float) -> None:
+                    save_screenshot(screenshot)
+                    app.stop()
+
+                Clock.schedule_once(finish, 0.3)
+
+            Window.bind(on_flip=shoot)
+        if exit_after is not None:
+            Clock.schedule_once(lambda _dt: app.stop(), exit_after)
+        app.run()
+    finally:
+        runtime.stop()
+        if central is not None:
+            central.stop()
+    return 0

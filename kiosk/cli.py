@@ -1,0 +1,76 @@
+"""`kiosk` command line: run the kiosk, the reference central, and the technician tools."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from kiosk.config import ConfigError, load_config
+from kiosk.logs import setup_logging
+
+log = logging.getLogger("kiosk.cli")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from kiosk.app_main import run_app
+
+    return run_app(load_config(args.config), screenshot=args.screenshot, exit_after=args.exit_after)
+
+
+def _cmd_central_sim(args: argparse.Namespace) -> int:
+    from central_sim.cli import main as central_main
+
+    return int(central_main(args.rest))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="社会保障卡自助服务终端 / social security card kiosk")
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the kiosk UI")
+    run.add_argument("--config", help="TOML configuration file (default: built-in defaults)")
+    run.add_argument("--screenshot", help="run offscreen, save a PNG of the first frame to PATH, exit")
+    run.add_argument("--exit-after", type=float, default=None, help="exit after SECONDS")
+    run.set_defaults(func=_cmd_run)
+
+    cs = sub.add_parser("central-sim", help="run the reference central server", add_help=False)
+    cs.add_argument("rest", nargs=argparse.REMAINDER)
+    cs.set_defaults(func=_cmd_central_sim)
+
+    for register in _extensions():
+        register(sub)
+    return p
+
+
+def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    """Subcommands that live in their own modules (hal, queue, …)."""
+    from kiosk import cli_hal
+
+    regs: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [cli_hal.add_parser]
+    try:
+        import importlib
+
+        regs.append(importlib.import_module("kiosk.cli_queue").add_parser)
+    except ImportError:
+        pass
+    return regs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        rc: int = args.func(args)
+        return rc
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""`kiosk hal status|probe`: the technician's device diagnostics (a stable black-box interface)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kiosk.config import load_config
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    hal = sub.add_parser("hal", help="device diagnostics")
+    hsub = hal.add_subparsers(dest="hal_command", required=True)
+    st = hsub.add_parser("status", help="status of every configured device")
+    st.add_argument("--config")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=_status)
+    probe = hsub.add_parser("probe", help="read one device directly")
+    psub = probe.add_subparsers(dest="device", required=True)
+    idr = psub.add_parser("id-reader")
+    idr.add_argument("--driver", default="sam-serial", choices=["sam-serial"])
+    idr.add_argument("--port", required=True)
+    idr.add_argument("--baud", type=int, default=115200)
+    idr.add_argument("--json", action="store_true")
+    idr.set_defaults(func=_probe_id)
+    cr = psub.add_parser("card-reader")
+    cr.add_argument("--driver", default="pcsc", choices=["pcsc"])
+    cr.add_argument("--reader", default=None)
+    cr.add_argument("--json", action="store_true")
+    cr.set_defaults(func=_probe_card)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from kiosk.devices import build_devices
+
+    devices = build_devices(load_config(args.config))
+    devices.open_all()
+    try:
+        statuses = {k: v.to_json() for k, v in devices.statuses().items()}
+    finally:
+        devices.close_all()
+    if args.json:
+        print(json.dumps(statuses, ensure_ascii=False, indent=2))
+    else:
+        for name, st in statuses.items():
+            print(f"{name:16} {st['state']:15} {st['last_error'] or ''}")
+    return 0
+
+
+def _probe_id(args: argparse.Namespace) -> int:
+    try:
+        from hal.probe_id_reader import probe
+    except ImportError:
+        print("探测不可用 probe unavailable: id-reader driver not installed", file=sys.stderr)
+        return 3
+    return int(probe(args.driver, args.port, args.baud, args.json))
+
+
+def _probe_card(args: argparse.Namespace) -> int:
+    try:
+        from hal.probe_card_reader import probe
+    except ImportError:
+        print("探测不可用 probe unavailable: card-reader driver not installed", file=sys.stderr)
+        return 3
+    return int(probe(args.driver, args.reader, args.json))

@@ -1,0 +1,104 @@
+"""Builds the configured drivers. Which driver runs is configuration; imports are lazy so a
+kiosk without, say, a camera never loads OpenCV's driver code."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+from hal.interfaces import Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
+from hal.sim.camera import SimCamera
+from hal.sim.card_reader import SimCardReader
+from hal.sim.id_reader import SimIdCardReader
+from hal.sim.issuer import SimCardIssuer
+from hal.sim.pin_pad import SimPinPad
+from hal.sim.receipt_printer import SimReceiptPrinter
+from hal.status import DeviceError, DeviceState, DeviceStatus
+from kiosk.config import Config, DeviceSection
+from kiosk.domain.services import Device as ServiceDevice
+
+log = logging.getLogger("kiosk.devices")
+
+
+@dataclass
+class DeviceSet:
+    id_reader: IdCardReader | None = None
+    card_reader: CardReader | None = None
+    encoder: CardReader | None = None
+    issuer: CardIssuer | None = None
+    camera: Camera | None = None
+    pin_pad: PinPad | None = None
+    receipt_printer: ReceiptPrinter | None = None
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        for f in fields(self):
+            yield f.name, getattr(self, f.name)
+
+    def statuses(self) -> dict[str, DeviceStatus]:
+        out: dict[str, DeviceStatus] = {}
+        for name, dev in self.items():
+            if dev is None:
+                out[name] = DeviceStatus(DeviceState.NO_DEVICE)
+                continue
+            try:
+                out[name] = dev.status()
+            except Exception as exc:  # a driver bug must not take the kiosk down
+                out[name] = DeviceStatus(DeviceState.HARDWARE_ERROR, last_error=type(exc).__name__)
+        return out
+
+    def usable(self, statuses: dict[str, DeviceStatus] | None = None) -> set[ServiceDevice]:
+        statuses = statuses or self.statuses()
+        return {ServiceDevice(name) for name, st in statuses.items() if st.usable}
+
+    def open_all(self) -> None:
+        for name, dev in self.items():
+            if dev is None:
+                continue
+            try:
+                dev.open()
+            except DeviceError as exc:
+                log.warning("device did not open", extra={"device": name, "code": exc.code})
+
+    def close_all(self) -> None:
+        for _, dev in self.items():
+            if dev is not None:
+                try:
+                    dev.close()
+                except Exception:
+                    log.exception("device close failed")
+
+
+def _real(kind: str, section: DeviceSection) -> Any:
+    """Real drivers, imported only when configured."""
+    drv = section.driver
+    if kind == "id_reader" and drv == "sam-serial":
+        from hal.idreader.sam_serial import SamSerialIdReader
+
+        return SamSerialIdReader(section.port, section.baud)
+    raise DeviceError("driver_unavailable", f"{kind}: driver {drv!r} is not available in this build")
+
+
+def build_devices(cfg: Config) -> DeviceSet:
+    d = cfg.devices
+    encoder: Any = None
+    if d.encoder.driver == "sim":
+        encoder = SimCardReader("encoder")
+    elif d.encoder.driver != "none":
+        encoder = _real("encoder", d.encoder)
+    ds = DeviceSet(encoder=encoder)
+    sims: dict[str, Any] = {
+        "id_reader": lambda: SimIdCardReader(),
+        "card_reader": lambda: SimCardReader(),
+        "issuer": lambda: SimCardIssuer(encoder if isinstance(encoder, SimCardReader) else SimCardReader()),
+        "camera": lambda: SimCamera(width=d.camera.width, height=d.camera.height),
+        "pin_pad": lambda: SimPinPad(),
+        "receipt_printer": lambda: SimReceiptPrinter(),
+    }
+    for kind, make_sim in sims.items():
+        section: DeviceSection = getattr(d, kind)
+        if section.driver == "none":
+            continue
+        setattr(ds, kind, make_sim() if section.driver == "sim" else _real(kind, section))
+    return ds

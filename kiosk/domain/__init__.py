@@ -1,0 +1,1 @@
+"""Pure business facts: ID numbers, ethnicity codes, masking, the service catalogue."""

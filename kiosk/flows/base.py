@@ -1,0 +1,284 @@
+"""The frame every service flow runs in.
+
+A flow is plain Python running on the background worker. It shows a ``View`` (what the
+screen should render), waits for a ``UserInput`` or a device, and ends in one ``End``.
+Cancel, idle timeout, card removal, device faults and link loss are raised from inside
+``ask``/``wait_for`` and turned into an end by ``run_flow``: the global fault transition.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from hal.status import DeviceError
+from kiosk.clock import Clock
+from kiosk.domain.services import ServiceId
+from kiosk.session import Session
+
+log = logging.getLogger("kiosk.flow")
+T = TypeVar("T")
+
+
+class End(StrEnum):
+    DONE = "done"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    REFUSED = "refused"  # a business rule said no; the view listed every reason
+    FAULT = "fault"  # device or link failure
+    CARD_REMOVED = "card_removed"
+
+
+@dataclass(frozen=True)
+class View:
+    """What a screen renders. ``params`` hold display values, already masked."""
+
+    service: ServiceId
+    screen: str
+    step: int
+    total: int
+    title: str  # string-table keys
+    message: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    actions: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) for 'choose'
+    timeout_s: float | None = None
+    busy: bool = False
+    end: End | None = None
+
+
+@dataclass(frozen=True)
+class UserInput:
+    action: str  # e.g. confirm, back, cancel, choose, more_time
+    value: str = ""
+
+    def __repr__(self) -> str:  # values may be phone numbers
+        return f"UserInput({self.action})"
+
+
+class FlowInterrupt(Exception):
+    end: End = End.FAULT
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Cancelled(FlowInterrupt):
+    end = End.CANCELLED
+
+
+class IdleTimeout(FlowInterrupt):
+    end = End.TIMED_OUT
+
+
+class CardRemoved(FlowInterrupt):
+    end = End.CARD_REMOVED
+
+
+class Refused(FlowInterrupt):
+    end = End.REFUSED
+
+    def __init__(self, code: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(code)
+        self.reasons = reasons or (f"reason.{code}",)
+
+
+class LinkLost(FlowInterrupt):
+    end = End.FAULT
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    end: End
+    code: str = ""
+    transaction_no: str = ""
+    reasons: tuple[str, ...] = ()
+
+
+class FlowChannel:
+    """The two-way line between a running flow and the screen showing it."""
+
+    def __init__(self, emit: Callable[[View], None]) -> None:
+        self._emit = emit
+        self._inputs: queue.Queue[UserInput] = queue.Queue()
+        self.current: View | None = None
+
+    def show(self, view: View) -> None:
+        self.current = view
+        self._emit(view)
+
+    def send(self, user_input: UserInput) -> None:
+        """Called from the UI thread; never blocks."""
+        self._inputs.put(user_input)
+
+    def poll(self, timeout_s: float) -> UserInput | None:
+        try:
+            return self._inputs.get(timeout=max(0.0, timeout_s))
+        except queue.Empty:
+            return None
+
+    def drain(self) -> None:
+        while not self._inputs.empty():
+            self._inputs.get_nowait()
+
+
+class FlowContext:
+    """Everything a flow may touch. Built by the runtime for each session."""
+
+    def __init__(
+        self,
+        *,
+        channel: FlowChannel,
+        session: Session,
+        clock: Clock,
+        devices: Any,
+        central: Any,
+        services: Any,
+        config: Any,
+    ) -> None:
+        self.channel = channel
+        self.session = session
+        self.clock = clock
+        self.devices = devices
+        self.central = central
+        self.services = services  # queue, link monitor, ledgers, alarms: see kiosk.runtime
+        self.config = config
+        self.interrupt: FlowInterrupt | None = None  # set by watchers (e.g. card removed)
+
+    def _check(self, user_input: UserInput | None) -> None:
+        if self.interrupt is not None:
+            raise self.interrupt
+        if user_input is not None and user_input.action == "cancel":
+            raise Cancelled("cancel")
+
+    def ask(self, view: View) -> UserInput:
+        """Show a view and wait for one of its actions; 'more_time' restarts the timer."""
+        timeout = view.timeout_s if view.timeout_s is not None else self.config.timeouts.idle_s
+        view = _with_timeout(view, timeout)
+        self.channel.show(view)
+        deadline = self.clock.monotonic() + timeout
+        while True:
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
+                raise IdleTimeout(view.screen)
+            got = self.channel.poll(min(left, 0.25))
+            self._check(got)
+            if got is None:
+                continue
+            if got.action == "more_time":
+                deadline = self.clock.monotonic() + timeout
+                self.channel.show(view)  # the screen restarts its countdown
+                continue
+            if got.action in view.actions:
+                return got
+
+    def wait_for(self, view: View, attempt: Callable[[float], T | None], timeout_s: float) -> T:
+        """Show a view and poll a device in short slices until it yields, staying cancellable."""
+        self.channel.show(_with_timeout(view, timeout_s))
+        deadline = self.clock.monotonic() + timeout_s
+        while True:
+            self._check(self.channel.poll(0))
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
+                raise IdleTimeout(view.screen)
+            result = attempt(min(left, 0.3))
+            if result is not None:
+                return result
+
+    def finish(self, view: View) -> None:
+        """Show an end view until 'home' or its timeout; nothing can interrupt an ended flow."""
+        self.interrupt = None
+        with contextlib.suppress(FlowInterrupt):
+            self.ask(view)
+
+    def working(self, view: View) -> None:
+        """Show a busy view (no input expected) and honour a pending cancel or interrupt."""
+        self._check(self.channel.poll(0))
+        self.channel.show(_with_timeout(view, None, busy=True))
+
+
+def _with_timeout(view: View, timeout: float | None, busy: bool = False) -> View:
+    from dataclasses import replace
+
+    return replace(view, timeout_s=timeout, busy=busy or view.busy)
+
+
+class Flow(ABC):
+    service: ServiceId
+    total_steps: int = 1
+
+    @abstractmethod
+    def steps(self, ctx: FlowContext) -> FlowResult:
+        """The service's happy path and its business refusals."""
+
+    def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:  # noqa: B027 - optional hook
+        """Clean-up a flow needs after an interrupt (e.g. reject a half-made card)."""
+
+    def view(self, screen: str, step: int, message: str, **kw: Any) -> View:
+        return View(
+            service=self.service,
+            screen=screen,
+            step=step,
+            total=self.total_steps,
+            title=f"service.{self.service.value}",
+            message=message,
+            **kw,
+        )
+
+
+def new_transaction_no(clock: Clock, kiosk_id: str) -> str:
+    return f"{clock.now():%Y%m%d%H%M%S}-{kiosk_id[-4:]}-{uuid.uuid4().hex[:6].upper()}"
+
+
+def run_flow(flow: Flow, ctx: FlowContext) -> FlowResult:
+    """Run a flow to one of its ends; the session is wiped on every path."""
+    result: FlowResult
+    try:
+        result = flow.steps(ctx)
+    except FlowInterrupt as exc:
+        _safe_on_fault(flow, ctx, exc)
+        result = FlowResult(exc.end, exc.code, reasons=getattr(exc, "reasons", ()))
+    except DeviceError as exc:
+        _safe_on_fault(flow, ctx, exc)
+        result = FlowResult(End.FAULT, f"device.{exc.code}")
+    except Exception as exc:  # a bug must end the session, not leave the kiosk stuck
+        log.exception("flow crashed", extra={"service": flow.service.value})
+        _safe_on_fault(flow, ctx, exc)
+        result = FlowResult(End.FAULT, "internal_error")
+    finally:
+        ctx.session.wipe()
+    if ctx.channel.current is None or ctx.channel.current.end is None:
+        ctx.channel.drain()
+        ctx.finish(
+            View(
+                service=flow.service,
+                screen="end",
+                step=flow.total_steps,
+                total=flow.total_steps,
+                title=f"service.{flow.service.value}",
+                message=f"end.{result.end.value}",
+                params={"code": result.code},
+                reasons=result.reasons,
+                actions=("home",),
+                end=result.end,
+                timeout_s=ctx.config.timeouts.idle_warning_s,
+            )
+        )
+    log.info("flow ended", extra={"service": flow.service.value, "end": result.end.value, "code": result.code})
+    return result
+
+
+def _safe_on_fault(flow: Flow, ctx: FlowContext, exc: BaseException) -> None:
+    try:
+        flow.on_fault(ctx, exc)
+    except Exception:
+        log.exception("flow clean-up failed", extra={"service": flow.service.value})

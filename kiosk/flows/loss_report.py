@@ -1,0 +1,97 @@
+"""挂失 Report a card lost (regulation art. 33): frozen at once online; queued at top priority offline."""
+
+from __future__ import annotations
+
+from hal.types import Receipt, ReceiptLine
+from kiosk.domain.masking import mask_card_no, mask_id, mask_name
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
+from kiosk.flows.identity import read_id_card
+
+REPORTABLE = ("normal", "suspended", "in_production")
+
+
+class LossReportFlow(Flow):
+    service = ServiceId.LOSS_REPORT
+    total_steps = 4
+
+    def steps(self, ctx: FlowContext) -> FlowResult:
+        card = read_id_card(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        ctx.working(self.view("lookup", 2, "prompt.looking_up"))
+
+        online = ctx.services.link_online()
+        card_no = ""
+        if online:
+            person = ctx.central.lookup_person(card.id_number, card.name)
+            cards = [c for c in person.cards if c.status in REPORTABLE]
+            if not cards:
+                raise Refused("no_reportable_card")
+            choices = tuple((c.card_no, f"{c.city} {mask_card_no(c.card_no)}") for c in cards)
+            params = {"name": mask_name(card.name), "id": mask_id(card.id_number)}
+            if len(cards) == 1:
+                answer = self.view("confirm_card", 2, "prompt.confirm_loss", params=params,
+                                   choices=choices, actions=("confirm", "cancel"))
+                ctx.ask(answer)
+                card_no = cards[0].card_no
+            else:
+                answer = self.view("choose_card", 2, "prompt.choose_card", params=params,
+                                   choices=choices, actions=("choose", "cancel"))
+                got = ctx.ask(answer)
+                card_no = next((c.card_no for c in cards if c.card_no == got.value), "")
+                if not card_no:
+                    raise Refused("no_reportable_card")
+        else:
+            # Offline the card list is unknown: the central finds the card by ID number.
+            ctx.ask(self.view("confirm_offline", 2, "prompt.confirm_loss_offline",
+                              params={"name": mask_name(card.name), "id": mask_id(card.id_number),
+                                      "hotline": ctx.config.kiosk.hotline},
+                              actions=("confirm", "cancel")))
+
+        ctx.working(self.view("submitting", 3, "prompt.submitting"))
+        reported_at = ctx.clock.now().isoformat(timespec="seconds")
+        body: dict[str, str] = {"reported_at": reported_at}
+        if card_no:
+            body["card_no"] = card_no
+        else:
+            body["id_number"] = card.id_number
+        delivery = ctx.services.delivery.submit(
+            self.service, "POST", "/v1/cards/loss-report", body,
+            ordering_key=card.id_number,
+            summary=f"loss report {mask_id(card.id_number)}",
+        )
+        if delivery.rejected:
+            raise Refused(delivery.code or "rejected", delivery.reasons)
+        ctx.services.block_card_locally(card_no or card.id_number)
+
+        txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
+        pending = not delivery.applied
+        ctx.working(self.view("printing", 4, "prompt.printing_receipt"))
+        receipt = Receipt(
+            title="社会保障卡挂失回执 / Loss report receipt",
+            lines=(
+                ReceiptLine(f"姓名 Name: {mask_name(card.name)}"),
+                ReceiptLine(f"证件号码 ID: {mask_id(card.id_number)}"),
+                ReceiptLine(f"卡号 Card: {mask_card_no(card_no) if card_no else '—'}"),
+                ReceiptLine(f"受理时间 Time: {reported_at}"),
+                ReceiptLine(
+                    "状态: 待生效 Pending (link down)" if pending else "状态: 已挂失 Card frozen",
+                    bold=True,
+                ),
+            ),
+            transaction_no=txn,
+            qr_payload=txn,
+            footer=(
+                (f"如需立即生效请拨打 {ctx.config.kiosk.hotline} / Call {ctx.config.kiosk.hotline} "
+                 "for immediate effect",)
+                if pending else ()
+            ),
+        )
+        receipt_ok = ctx.services.print_receipt(receipt)
+        done = self.view(
+            "done", 4, "prompt.loss_pending" if pending else "prompt.loss_done",
+            params={"hotline": ctx.config.kiosk.hotline, "txn": txn,
+                    "receipt": "ok" if receipt_ok else "failed"},
+            actions=("home",), end=End.DONE,
+        )
+        ctx.finish(done)
+        return FlowResult(End.DONE, "pending" if pending else "applied", transaction_no=txn)

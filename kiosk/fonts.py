@@ -1,0 +1,80 @@
+"""The UI's CJK font, and per-character fallback for rare characters.
+
+Noto Sans CJK ships as a .ttc and Kivy always opens face 0 (Japanese), so setup extracts
+the Simplified Chinese face to a single file. Characters that font lacks (some CJK
+extension B-G names) are drawn with HanaMin A/B via markup runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = ROOT / "assets" / "fonts" / "generated"
+PRIMARY = GENERATED / "NotoSansCJKsc-Regular.otf"
+NOTO_TTC = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+NOTO_SC_INDEX = 2
+FALLBACKS = (
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),
+)
+
+
+def generate() -> Path:
+    """Extract the SC face of the Noto CJK collection (idempotent)."""
+    if PRIMARY.exists():
+        return PRIMARY
+    from fontTools.ttLib import TTCollection
+
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    collection = TTCollection(str(NOTO_TTC))
+    font = collection.fonts[NOTO_SC_INDEX]
+    tmp = PRIMARY.with_suffix(".tmp")
+    font.save(str(tmp))
+    tmp.replace(PRIMARY)
+    return PRIMARY
+
+
+@lru_cache(maxsize=4)
+def _cmap(path: str) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(path, lazy=True, fontNumber=0).getBestCmap().keys())
+
+
+def font_for(char: str) -> Path | None:
+    """The first font that has a glyph for ``char`` (None: no font has it)."""
+    cp = ord(char)
+    for path in (PRIMARY, *FALLBACKS):
+        if path.exists() and cp in _cmap(str(path)):
+            return path
+    return None
+
+
+def escape_markup(text: str) -> str:
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+
+
+def with_fallback_markup(text: str) -> str:
+    """Kivy markup that draws each run of characters with a font that has them."""
+    out: list[str] = []
+    for ch in text:
+        if ord(ch) < 0x2E80:  # Latin, digits, punctuation: the primary font has them
+            out.append(escape_markup(ch))
+            continue
+        path = font_for(ch)
+        if path is None or path == PRIMARY:
+            out.append(escape_markup(ch))
+        else:
+            out.append(f"[font={path}]{escape_markup(ch)}[/font]")
+    return "".join(out)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["generate"]:
+        print(f"fonts: {generate()}")
+    else:
+        print("usage: python -m kiosk.fonts generate", file=sys.stderr)
+        raise SystemExit(2)

@@ -1,0 +1,38 @@
+"""Cards blocked at this kiosk after an offline loss report, until the central confirms.
+
+Only keyed hashes are stored, so the file holds no card or ID number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import threading
+from pathlib import Path
+
+
+class LocalBlocks:
+    def __init__(self, path: Path, secret: bytes) -> None:
+        self.path = path
+        self._secret = secret
+        self._lock = threading.Lock()
+        self._hashes: set[str] = set()
+        if path.exists():
+            self._hashes = set(json.loads(path.read_text(encoding="utf-8")))
+
+    def _h(self, identifier: str) -> str:
+        return hmac.new(self._secret, identifier.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def block(self, identifier: str) -> None:
+        with self._lock:
+            self._hashes.add(self._h(identifier))
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(sorted(self._hashes)), encoding="utf-8")
+            os.chmod(tmp, 0o600)
+            tmp.replace(self.path)
+
+    def is_blocked(self, *identifiers: str) -> bool:
+        with self._lock:
+            return any(self._h(i) in self._hashes for i in identifiers if i)
