@@ -126,7 +126,7 @@ class EvolisUsbIssuer:
         answer = self._exchange(text, timeout_s, payload)
         fault = ev.fault_for(answer)
         if fault is not None:
-            if fault.jammed:
+            if fault.jammed and self._position != CardPosition.JAMMED:  # count each jam once
                 self._position = CardPosition.JAMMED
                 self._counters.add("jams")
             err = ev.as_error(fault)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,3 +93,22 @@ def test_value_replies() -> None:
     with pytest.raises(DeviceError):
         ev.parse_flag("maybe")
     assert ev.decode_reply(b"OK\r\n") == "OK"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_parser_never_raises_on_garbage(noise: bytes) -> None:
+    parser = ev.EscapeCommandParser()
+    parser.feed(noise)
+    # and it still finds a well-formed command sent after the noise (unless the noise opened a Db)
+    if b"\x1bDb" not in noise:
+        assert "Rok" in [c.text for c in parser.feed(b"\r" + ev.command("Rok"))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64))
+def test_reply_parsing_raises_only_device_errors(raw: bytes) -> None:
+    text = ev.decode_reply(raw)
+    for parse in (ev.check, ev.parse_flag, ev.parse_count):
+        with contextlib.suppress(DeviceError):
+            parse(text)

@@ -215,6 +215,7 @@ def test_jam_at_each_step(
     assert st.counters["jams"] == 1
     with pytest.raises(DeviceError):  # nothing moves until staff clears it
         issuer.feed_to_contact()
+    assert issuer.counters["jams"] == 1  # the same jam is not counted twice
 
     printer.clear_jam()
     st = issuer.status()

@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hal.emulators.escpos_printer import EscPosModel, EscPosPtyPrinter, EscPosUsbPrinter
 from hal.emulators.usb_backend import EmulatedUsbBackend
@@ -187,3 +189,11 @@ def test_parser_events_survive_byte_by_byte_feeding() -> None:
     assert raster.getpixel((0, 0)) == 0 and raster.getpixel((19, 2)) == 0 and raster.getpixel((1, 0)) == 255
     assert next(e.value for e in events if e.kind == "qr_store") == "T9"
     assert next(e.value for e in events if e.kind == "status") == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_parser_never_raises_on_garbage(noise: bytes) -> None:
+    pos.EscPosParser().feed(noise)
+    model = EscPosModel()
+    model.handle(noise)  # the emulator survives it too
