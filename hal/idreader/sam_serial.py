@@ -17,6 +17,7 @@ from hal.idreader.sam_frames import (
     SamProtocolError,
     SamResponse,
     SamResultError,
+    Sw3,
     Sw3Kind,
     encode_command,
     parse_read_data,
@@ -145,35 +146,36 @@ class SamSerialIdReader:
 
     def _poll_read(self, deadline: float) -> IdCardData | None:
         self._set_state(DeviceState.BUSY, self._last_error, self._action)
-        last_retry: SamResponse | None = None
         while True:
-            found = self._find_card()
-            if found:
-                card, last_retry = self._select_and_read()
+            retry = self._find()
+            if retry is None:
+                card, retry = self._select_and_read()
                 if card is not None:
                     self._counters["cards_read"] += 1
                     return card
-            else:
-                last_retry = None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                if last_retry is not None:  # a card is there but never read cleanly
-                    raise SamResultError(last_retry.sw3)
+                if retry is not None and self._kind(retry) is Sw3Kind.CARD_RETRY:
+                    raise SamResultError(self._sw3(retry))  # a card is there but never read cleanly
                 return None
             time.sleep(min(self._poll_interval_s, remaining))
 
     def _find_card(self) -> bool:
+        return self._find() is None
+
+    def _find(self) -> SamResponse | None:
+        """None when a card was found, else the answer that says why not (no card / retry)."""
         resp = self._transact(SamCommand.FIND_CARD)
         kind = self._kind(resp)
         if kind is Sw3Kind.NO_CARD:
             self._media = Media.NOT_PRESENT
-            return False
+            return resp
         if kind is Sw3Kind.CARD_RETRY:
             self._media = Media.ENTERING
-            return False
+            return resp
         self._expect_ok(resp)
         self._media = Media.PRESENT
-        return True
+        return None
 
     def _select_and_read(self) -> tuple[IdCardData | None, SamResponse | None]:
         resp = self._transact(SamCommand.SELECT_CARD)
@@ -196,10 +198,14 @@ class SamSerialIdReader:
         sw3 = resp.known_sw3
         return None if sw3 is None else sw3.info.kind
 
+    @staticmethod
+    def _sw3(resp: SamResponse) -> Sw3 | int:
+        sw3 = resp.known_sw3
+        return sw3 if sw3 is not None else resp.sw3
+
     def _expect_ok(self, resp: SamResponse) -> None:
         if self._kind(resp) is not Sw3Kind.SUCCESS:
-            sw3 = resp.known_sw3
-            raise SamResultError(sw3 if sw3 is not None else resp.sw3)
+            raise SamResultError(self._sw3(resp))
 
     def _transact(self, command: SamCommand, data: bytes = b"") -> SamResponse:
         """Send a command and return the answer, resending on a garbled exchange."""
@@ -220,7 +226,7 @@ class SamSerialIdReader:
                 last = exc
                 continue
             if self._kind(resp) is Sw3Kind.FRAME_REJECTED:
-                last = SamResultError(resp.sw3)
+                last = SamResultError(self._sw3(resp))
                 continue
             return resp
         raise last
