@@ -37,17 +37,13 @@ def backend() -> EmulatedUsbBackend:
 
 @pytest.fixture
 def printer(backend: EmulatedUsbBackend) -> EvolisPrinterEmulator:
-    model = EvolisPrinterEmulator(
-        hopper=30, near_empty_at=5, ribbon=200, ribbon_capacity=200, reject_capacity=3
-    )
+    model = EvolisPrinterEmulator(hopper=30, near_empty_at=5, ribbon=200, ribbon_capacity=200, reject_capacity=3)
     backend.attach(model)
     return model
 
 
 @pytest.fixture
-def issuer(
-    backend: EmulatedUsbBackend, printer: EvolisPrinterEmulator, tmp_path: Path
-) -> Iterator[EvolisUsbIssuer]:
+def issuer(backend: EmulatedUsbBackend, printer: EvolisPrinterEmulator, tmp_path: Path) -> Iterator[EvolisUsbIssuer]:
     drv = EvolisUsbIssuer(tmp_path / "issuer-counters.json", backend=backend, timeout_s=0.3)
     yield drv
     drv.close()
@@ -105,9 +101,7 @@ def test_implements_the_card_issuer_protocol(issuer: EvolisUsbIssuer) -> None:
     assert as_protocol.name == "card_issuer"
 
 
-def test_full_issuance_sequence(
-    issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace
-) -> None:
+def test_full_issuance_sequence(issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace) -> None:
     st = issuer.status()
     assert st.state == DeviceState.ONLINE and st.media == Media.NOT_PRESENT
     assert st.supplies == {"blank_cards": Supply.OK, "ribbon": Supply.OK, "reject_box": Supply.OK}
@@ -133,9 +127,7 @@ def test_full_issuance_sequence(
     }
     # the wire: software error management first, a K-panel job, no eject after print
     cmds = printer.commands
-    assert (
-        cmds.index("Pem;2") < cmds.index("Sis") < cmds.index("Ss") < cmds.index("Db;k;2") < cmds.index("Se")
-    )
+    assert cmds.index("Pem;2") < cmds.index("Sis") < cmds.index("Ss") < cmds.index("Db;k;2") < cmds.index("Se")
     assert "Pneab;E" in cmds and "Pcrm;D" in cmds
     assert cmds.index("Se") < cmds.index("Seb")
 
@@ -202,9 +194,7 @@ def _run_to(issuer: EvolisUsbIssuer, step: str, face: CardFace) -> None:
 
 
 @pytest.mark.parametrize("step", JAM_STEPS)
-def test_jam_at_each_step(
-    step: str, issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace
-) -> None:
+def test_jam_at_each_step(step: str, issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace) -> None:
     printer.jam_next(step)
     with pytest.raises(DeviceError) as info:
         _run_to(issuer, step, face)
@@ -279,9 +269,7 @@ def test_cover_open(issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator) -> 
     assert issuer.status().state == DeviceState.ONLINE
 
 
-def test_bezel_occupied_until_taken(
-    issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace
-) -> None:
+def test_bezel_occupied_until_taken(issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace) -> None:
     issuer.feed_to_contact()
     issuer.eject_to_bezel()
     issuer.feed_to_contact()
@@ -334,3 +322,17 @@ def test_unplugged_at_start_then_plugged(backend: EmulatedUsbBackend, tmp_path: 
     drv.feed_to_contact()
     assert drv.status().media == Media.PRESENT
     drv.close()
+
+
+def test_reset_refuses_while_jammed_then_recovers(issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator) -> None:
+    printer.jam_next("feed")
+    with pytest.raises(DeviceError):
+        issuer.feed_to_contact()
+    with pytest.raises(DeviceError) as info:
+        issuer.reset()  # a software reset cannot pull a jammed card out
+    assert info.value.code == "card_jam"
+    printer.clear_jam()
+    issuer.reset()
+    after = printer.commands[len(printer.commands) - 1 - printer.commands[::-1].index("Srs") :]
+    assert after[0] == "Srs" and "Pem;2" in after and after[-1] == "Rok"  # settings restored after a reset
+    assert issuer.status().state == DeviceState.ONLINE
