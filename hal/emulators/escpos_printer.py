@@ -75,6 +75,7 @@ class EscPosModel:
         self._qr_size = 3
         self._qr_ecc = "M"
         self._center = False
+        self._blocks_left: int | None = None
 
     def set_paper(self, paper: pos.Paper | str) -> None:
         with self._lock:
@@ -83,6 +84,18 @@ class EscPosModel:
     def set_cover_open(self, is_open: bool) -> None:
         with self._lock:
             self.cover_open = is_open
+
+    def run_out_after(self, raster_blocks: int) -> None:
+        """The roll ends after this many more raster blocks (paper out mid-receipt)."""
+        with self._lock:
+            self._blocks_left = raster_blocks
+
+    def _use_paper(self) -> None:
+        if self._blocks_left is not None:
+            self._blocks_left -= 1
+            if self._blocks_left <= 0:
+                self._blocks_left = None
+                self.paper = pos.Paper.OUT
 
     @property
     def _can_print(self) -> bool:
@@ -101,6 +114,7 @@ class EscPosModel:
                 elif ev.kind == "raster":
                     assert isinstance(ev.value, Image.Image)
                     self.current.rasters.append(ev.value)
+                    self._use_paper()
                 elif ev.kind == "qr_store":
                     self.current.qr_payloads.append(str(ev.value))
                 elif ev.kind == "qr_size":

@@ -67,6 +67,7 @@ class EvolisPrinterEmulator(UsbDeviceModel):
         self.commands: list[str] = []  # text of every command received (Db without its data)
         self.print_jobs: list[PrintJob] = []
         self._jams: set[str] = set()
+        self._unplug_on: str | None = None
         self._in_job = False
         self._panel: bytes | None = None
         self._ribbon_setting = ""
@@ -121,10 +122,20 @@ class EvolisPrinterEmulator(UsbDeviceModel):
             return True
 
     # -- the wire ------------------------------------------------------------------------
+    def unplug_on(self, command_text: str) -> None:
+        """Vanish from the bus when ``command_text`` (e.g. "Db;k;2", "Seb") arrives, before answering."""
+        with self._lock:
+            self._unplug_on = command_text
+
     def on_bulk_out(self, ep: int, data: bytes) -> None:
         with self._lock:
             for cmd in self._parser.feed(data):
                 self.commands.append(cmd.text)
+                if self._unplug_on is not None and cmd.text == self._unplug_on:
+                    self._unplug_on = None
+                    self._parser = ev.EscapeCommandParser()
+                    self.unplug()
+                    return
                 self.send_in(ev.reply(self._handle(cmd)))
 
     def _err(self, code: str) -> str:

@@ -336,3 +336,18 @@ def test_reset_refuses_while_jammed_then_recovers(issuer: EvolisUsbIssuer, print
     after = printer.commands[len(printer.commands) - 1 - printer.commands[::-1].index("Srs") :]
     assert after[0] == "Srs" and "Pem;2" in after and after[-1] == "Rok"  # settings restored after a reset
     assert issuer.status().state == DeviceState.ONLINE
+
+
+def test_unplugged_in_the_middle_of_the_print_job(
+    issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace
+) -> None:
+    issuer.feed_to_contact()
+    printer.unplug_on("Db;k;2")
+    with pytest.raises(DeviceUnavailable):
+        issuer.print_face(face)
+    assert not printer.plugged and printer.print_jobs == []
+    printer.replug()
+    issuer.print_face(face)  # the card is still parked: the whole job is sent again
+    issuer.eject_to_bezel()
+    assert len(printer.print_jobs) == 1 and printer.bezel_card
+    assert issuer.counters["cards_printed"] == 1

@@ -197,3 +197,13 @@ def test_parser_never_raises_on_garbage(noise: bytes) -> None:
     pos.EscPosParser().feed(noise)
     model = EscPosModel()
     model.handle(noise)  # the emulator survives it too
+
+
+def test_paper_runs_out_in_the_middle(rig: Rig) -> None:
+    rig.model.run_out_after(3)  # title, blank line, first line
+    with pytest.raises(DeviceError) as info:
+        rig.printer.print_receipt(RECEIPT)
+    assert info.value.code == "paper_out"
+    assert rig.model.receipts == []  # no cut: the receipt never came out whole
+    assert rig.printer.status().supplies["receipt_paper"] == Supply.OUT
+    assert rig.printer.counters["receipts_printed"] == 0
