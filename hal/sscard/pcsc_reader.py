@@ -66,6 +66,9 @@ class PcscCardReader:
         self._selected = False  # SSSE selected on the current connection
         self._authorised: set[int] = set()  # key refs authenticated on the current connection
         self._card_id = ""  # tag 01 of the current card once known
+        # The card we talked to was pulled: PIN commands answer CARD_REMOVED rather than talk to
+        # whatever card is in the slot now, until read_card/personalise start a new session.
+        self._card_lost = False
         self._last_error: DeviceError | None = None
         self._callbacks: list[Callable[[bool], None]] = []
         self._monitor: CardMonitor | None = None
@@ -140,6 +143,8 @@ class PcscCardReader:
     def _card_event(self, present: bool) -> None:
         if not present:
             with self._lock:
+                if self._transport.connected:
+                    self._card_lost = True
                 self._forget_card()
         for callback in list(self._callbacks):
             try:
@@ -152,7 +157,7 @@ class PcscCardReader:
         with self._lock, self._session() as ok:
             if not ok:
                 return None
-            atr = self._connect()
+            atr = self._connect(new_session=True)
             values: dict[str, str | dt.date | None] = {}
             raw_name = b""
             raw_ext = b""
@@ -223,7 +228,7 @@ class PcscCardReader:
                 self._ensure_selected()
                 _, sw = self._transport.exchange(build())
             except CardAbsent as absent:
-                self._forget_card()
+                self._lost(absent)
                 return PinResult(PinOutcome.CARD_REMOVED if absent.removed else PinOutcome.NO_CARD)
             except DeviceError as exc:
                 self._fail(exc)
@@ -239,7 +244,7 @@ class PcscCardReader:
                 self._ensure_selected()
                 data, sw = self._transport.exchange(apdu.get_challenge())
             except CardAbsent as absent:
-                self._forget_card()
+                self._lost(absent)
                 return _absent_result(absent)
             except DeviceError as exc:
                 self._fail(exc)
@@ -259,7 +264,7 @@ class PcscCardReader:
             return ApduResult(ApduOutcome.FAILED)
         with self._lock:
             try:
-                self._connect()
+                self._connect(new_session=True)
                 self._card_id = data.card_id_code
                 self._ensure_selected()
                 for fid, tag, record in records:
@@ -270,7 +275,7 @@ class PcscCardReader:
                         return ApduResult(ApduOutcome.FAILED, sw=f"{sw:04X}")
                 _, sw = self._authorised_exchange(pin_command, apdu.AUTH_WRITE)
             except CardAbsent as absent:
-                self._forget_card()
+                self._lost(absent)
                 return _absent_result(absent)
             except DeviceError as exc:
                 self._fail(exc)
@@ -285,8 +290,8 @@ class PcscCardReader:
         """Run a card dialogue: yields False for no card; typed errors pass, others are wrapped."""
         try:
             yield True
-        except CardAbsent:
-            self._forget_card()
+        except CardAbsent as absent:
+            self._lost(absent)
             # read_card's contract: None for "no card", including one pulled mid-read.
             return
         except DeviceError as exc:
@@ -306,18 +311,29 @@ class PcscCardReader:
         if not isinstance(exc, (CardDataError, CardProtocolError, SecureAccessRequired)):
             self._forget_card()
 
+    def _lost(self, absent: CardAbsent) -> None:
+        self._forget_card()
+        if absent.removed:
+            self._card_lost = True
+
     def _forget_card(self) -> None:
         self._selected = False
         self._authorised.clear()
         self._card_id = ""
         self._transport.disconnect()
 
-    def _connect(self) -> bytes:
+    def _connect(self, new_session: bool = False) -> bytes:
+        """Connect; ``new_session`` accepts a different card than the last one talked to."""
+        if self._transport.connected and not self._transport.alive():
+            self._card_lost = True
         if not self._transport.connected:
+            if self._card_lost and not new_session:
+                raise CardAbsent(removed=True)
             self._selected = False
             self._authorised.clear()
             self._card_id = ""
         atr = self._transport.connect()
+        self._card_lost = False
         self._last_error = None
         return atr
 

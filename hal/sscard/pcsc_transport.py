@@ -305,6 +305,23 @@ class PcscTransport:
             raise DeviceError("card_connect_failed", pcsc_code(hresult), Action.CLEAR)
         raise DeviceUnavailable("pcscd not reachable")
 
+    def alive(self) -> bool:
+        """Whether our card handle still reaches the same card (not pulled or reset since)."""
+        card = self._card
+        if card is None:
+            return False
+
+        def status() -> int:
+            return int(scard.SCardStatus(card)[0])
+
+        hresult = self._call(status)
+        if hresult == scard.SCARD_S_SUCCESS:
+            return True
+        if hresult in _SERVICE_GONE:
+            self._context = None
+        self.disconnect()
+        return False
+
     def _read_atr(self) -> bytes:
         card = self._card
 
@@ -320,7 +337,7 @@ class PcscTransport:
         self.atr = b""
         if card is not None and not self.stuck:
             with contextlib.suppress(DeviceError):
-                self._call(lambda: scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD), 1.0)
+                self._call(lambda: scard.SCardDisconnect(card, scard.SCARD_RESET_CARD), 1.0)
 
     def close(self) -> None:
         self.disconnect()

@@ -5,9 +5,12 @@ Use from any test module (tests/conftest.py lists this module in ``pytest_plugin
 - ``pcscd`` (session): a ``PcscDaemon`` — a ``pcscd -f`` we started, stopped with SIGTERM.
   ``pcscd.restart()`` stops and starts it again (readers come back, cards reconnect).
   Other pytest processes are serialised on an fcntl lock of /tmp/sscard-kiosk-pcscd.lock.
-- ``vcard`` (function): a ``VpcdLink`` carrying ``VirtualSsCard.personalised()`` on
-  "Virtual PCD 00 00", started, and present in pcscd before the test body runs.
-- ``vpsam`` (function): a ``VpcdLink`` carrying ``VirtualPsam()`` on "Virtual PCD 00 01".
+- ``vcard`` (function): a ``VpcdLink`` carrying a fresh ``VirtualSsCard.personalised()`` on
+  "Virtual PCD 00 00", present in pcscd before the test body runs. The link is shared by the
+  session (a real insert/remove costs ~0.4 s each of pcscd polling): each test gets a fresh chip
+  through ``replace_card`` and no armed faults. ``vcard.remove()``/``insert()``/``swap_card``
+  act out real removals.
+- ``vpsam`` (function): the same for a ``VirtualPsam()`` on "Virtual PCD 00 01".
 - ``sscard_reader`` (function): a ``PcscCardReader`` on "Virtual PCD 00 00" (short timeouts).
 
 Nothing is skipped: without pcscd/vpcd the fixture fails and says what to install.
@@ -30,7 +33,7 @@ import pytest
 from smartcard import scard
 
 from hal.emulators.vcard import VirtualPsam, VirtualSsCard
-from hal.emulators.vpcd import READER_0, READER_1, VPCD_PORT_0, VPCD_PORT_1, VpcdLink
+from hal.emulators.vpcd import READER_0, READER_1, VPCD_PORT_0, VPCD_PORT_1, ApduCard, VpcdLink
 from hal.sscard.pcsc_reader import PcscCardReader
 
 LOCK_PATH = Path("/tmp/sscard-kiosk-pcscd.lock")
@@ -65,6 +68,14 @@ def wait_card_state(reader: str, present: bool, timeout_s: float = CARD_TIMEOUT_
         if time.monotonic() > deadline:
             pytest.fail(f"pcscd did not see the card {'inserted' if present else 'removed'} in {reader}")
         time.sleep(0.01)
+
+
+def swap_card(link: VpcdLink, card: ApduCard, reader: str = READER_0) -> None:
+    """Pull whatever card ``link`` carries and insert ``card``; returns once pcscd sees it."""
+    link.remove()
+    wait_card_state(reader, present=False)
+    link.insert(card)
+    wait_card_state(reader, present=True)
 
 
 class PcscDaemon:
@@ -182,37 +193,56 @@ def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscDaemon]:
             daemon.stop()
 
 
-def _started(link: VpcdLink, reader: str) -> VpcdLink:
+@pytest.fixture(scope="session")
+def _vcard_link(pcscd: PcscDaemon) -> Iterator[VpcdLink]:
+    link = VpcdLink(VirtualSsCard.personalised(), port=VPCD_PORT_0).start()
+    yield link
+    link.stop()
+
+
+@pytest.fixture(scope="session")
+def _vpsam_link(pcscd: PcscDaemon) -> Iterator[VpcdLink]:
+    link = VpcdLink(VirtualPsam(), port=VPCD_PORT_1)
+    yield link
+    link.stop()
+
+
+def _ready(link: VpcdLink, reader: str, chip: ApduCard) -> VpcdLink:
+    """The session's link, inserted and seen by pcscd, carrying a fresh ``chip``, no faults."""
+    if pcscd_down():
+        pytest.fail("pcscd is not running (a previous test stopped it and did not restart it)")
     link.start()
+    link.clear_faults()
+    if link.inserted:
+        link.replace_card(chip)
+    else:
+        link.insert(chip)
     wait_card_state(reader, present=True)
     return link
 
 
-def _stopped(link: VpcdLink, reader: str) -> None:
-    link.stop()
-    # The next test must not see this card as still present.
-    with contextlib.suppress(pytest.fail.Exception):
-        wait_card_state(reader, present=False)
+def pcscd_down() -> bool:
+    return reader_state(READER_0) is None
 
 
 @pytest.fixture
-def vcard(pcscd: PcscDaemon) -> Iterator[VpcdLink]:
-    wait_card_state(READER_0, present=False)
-    link = _started(VpcdLink(VirtualSsCard.personalised(), port=VPCD_PORT_0), READER_0)
-    yield link
-    _stopped(link, READER_0)
+def vcard(_vcard_link: VpcdLink) -> Iterator[VpcdLink]:
+    """A personalised 2nd-generation card (PIN 888888) on "Virtual PCD 00 00"."""
+    yield _ready(_vcard_link, READER_0, VirtualSsCard.personalised())
+    _vcard_link.clear_faults()
 
 
 @pytest.fixture
-def vpsam(pcscd: PcscDaemon) -> Iterator[VpcdLink]:
-    wait_card_state(READER_1, present=False)
-    link = _started(VpcdLink(VirtualPsam(), port=VPCD_PORT_1), READER_1)
-    yield link
-    _stopped(link, READER_1)
+def vpsam(_vpsam_link: VpcdLink) -> Iterator[VpcdLink]:
+    """A PSAM holding the test RKSSSE key on "Virtual PCD 00 01"."""
+    _vpsam_link.start()
+    yield _ready(_vpsam_link, READER_1, VirtualPsam())
+    _vpsam_link.clear_faults()
 
 
 @pytest.fixture
 def sscard_reader(pcscd: PcscDaemon) -> Iterator[PcscCardReader]:
+    """The driver on "Virtual PCD 00 00" with test-sized timeouts."""
     reader = PcscCardReader(READER_0, command_timeout_s=2.0, removal_grace_s=1.0)
     yield reader
     reader.close()
