@@ -70,8 +70,9 @@ class UsbPrinterLink:
         if dev is None:
             raise DeviceUnavailable(f"{self.label} not found")
         try:
-            cfg = dev.get_active_configuration() if self._configured(dev) else None
-            if cfg is None:
+            try:
+                cfg = dev.get_active_configuration()
+            except usb.core.USBError:  # unconfigured (bConfigurationValue 0): take the first one
                 dev.set_configuration()
                 cfg = dev.get_active_configuration()
             intf = usb.util.find_descriptor(cfg, bInterfaceClass=PRINTER_CLASS) or cfg[(0, 0)]
@@ -93,14 +94,6 @@ class UsbPrinterLink:
             raise DeviceError("usb_descriptor", f"{self.label} has no bulk OUT endpoint", Action.MAINTENANCE)
         self._dev, self._ep_out, self._ep_in = dev, ep_out, ep_in
         log.info("%s opened (bus %s address %s)", self.label, dev.bus, dev.address)
-
-    @staticmethod
-    def _configured(dev: Any) -> bool:
-        try:
-            dev.get_active_configuration()
-            return True
-        except usb.core.USBError:
-            return False
 
     def close(self) -> None:
         dev, self._dev = self._dev, None
