@@ -85,6 +85,16 @@ class EscPosModel:
         with self._lock:
             self.cover_open = is_open
 
+    # the transport (USB or pty) provides these
+    def mute(self, muted: bool = True) -> None:
+        raise NotImplementedError
+
+    def unplug(self) -> None:
+        raise NotImplementedError
+
+    def replug(self) -> None:
+        raise NotImplementedError
+
     def run_out_after(self, raster_blocks: int) -> None:
         """The roll ends after this many more raster blocks (paper out mid-receipt)."""
         with self._lock:
@@ -96,6 +106,24 @@ class EscPosModel:
             if self._blocks_left <= 0:
                 self._blocks_left = None
                 self.paper = pos.Paper.OUT
+
+    def steer(self, action: str, **params: object) -> str:
+        """``hal.steering.Steerable``: paper ok/near_end/out, cover open/close, mute, unplug, replug."""
+        actions = {
+            "paper_ok": lambda: self.set_paper(pos.Paper.OK),
+            "paper_near_end": lambda: self.set_paper(pos.Paper.NEAR_END),
+            "paper_out": lambda: self.set_paper(pos.Paper.OUT),
+            "cover_open": lambda: self.set_cover_open(True),
+            "cover_close": lambda: self.set_cover_open(False),
+            "mute": lambda: self.mute(True),
+            "unmute": lambda: self.mute(False),
+            "unplug": self.unplug,
+            "replug": self.replug,
+        }
+        if action not in actions:
+            return f"unknown action {action!r}; one of {', '.join(sorted(actions))}"
+        actions[action]()
+        return f"{action}: ok (paper {self.paper.value}, cover {'open' if self.cover_open else 'closed'})"
 
     @property
     def _can_print(self) -> bool:

@@ -121,6 +121,29 @@ class EvolisPrinterEmulator(UsbDeviceModel):
             self.cards_taken += 1
             return True
 
+    def steer(self, action: str, **params: object) -> str:
+        """``hal.steering.Steerable``: the same faults by name, for a CLI or maintenance screen."""
+        value = params.get("value")
+        actions = {
+            "jam": lambda: self.jam_next(str(params.get("step", "feed"))),
+            "clear_jam": self.clear_jam,
+            "hopper": lambda: self.set_hopper(int(str(value if value is not None else 0))),
+            "ribbon": lambda: self.set_ribbon(int(str(value if value is not None else 0))),
+            "reject_full": self.fill_reject_box,
+            "reject_empty": self.empty_reject_box,
+            "cover_open": lambda: self.set_cover_open(True),
+            "cover_close": lambda: self.set_cover_open(False),
+            "mute": lambda: self.mute(True),
+            "unmute": lambda: self.mute(False),
+            "unplug": self.unplug,
+            "replug": self.replug,
+            "take": self.take_card,
+        }
+        if action not in actions:
+            return f"unknown action {action!r}; one of {', '.join(sorted(actions))}"
+        actions[action]()
+        return f"{action}: ok (hopper {self.hopper}, ribbon {self.ribbon}, reject box {self.reject_count})"
+
     # -- the wire ------------------------------------------------------------------------
     def unplug_on(self, command_text: str) -> None:
         """Vanish from the bus when ``command_text`` (e.g. "Db;k;2", "Seb") arrives, before answering."""

@@ -351,3 +351,18 @@ def test_unplugged_in_the_middle_of_the_print_job(
     issuer.eject_to_bezel()
     assert len(printer.print_jobs) == 1 and printer.bezel_card
     assert issuer.counters["cards_printed"] == 1
+
+
+def test_steering_by_name(issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator) -> None:
+    assert "ok" in printer.steer("hopper", value=0)
+    assert issuer.status().supplies["blank_cards"] == Supply.OUT
+    printer.steer("hopper", value=10)
+    printer.steer("jam", step="feed")
+    with pytest.raises(DeviceError):
+        issuer.feed_to_contact()
+    printer.steer("clear_jam")
+    printer.steer("unplug")
+    assert issuer.status().state == DeviceState.POWER_OFF
+    printer.steer("replug")
+    assert issuer.status().state == DeviceState.ONLINE
+    assert printer.steer("explode").startswith("unknown action")

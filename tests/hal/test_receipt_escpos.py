@@ -207,3 +207,16 @@ def test_paper_runs_out_in_the_middle(rig: Rig) -> None:
     assert rig.model.receipts == []  # no cut: the receipt never came out whole
     assert rig.printer.status().supplies["receipt_paper"] == Supply.OUT
     assert rig.printer.counters["receipts_printed"] == 0
+
+
+def test_steering_by_name(rig: Rig) -> None:
+    rig.model.steer("paper_near_end")
+    assert rig.printer.status().supplies["receipt_paper"] == Supply.LOW
+    rig.model.steer("cover_open")
+    assert rig.printer.status().last_error == "cover_open"
+    rig.model.steer("cover_close")
+    rig.model.steer("unplug")
+    assert rig.printer.status().state == DeviceState.POWER_OFF
+    rig.model.steer("replug")
+    assert rig.printer.status().state == DeviceState.ONLINE
+    assert rig.model.steer("explode").startswith("unknown action")
