@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
-from offline_queue import BatchItem, BatchItemResult, TransportResponse
+from offline_queue import BatchItem, BatchItemResult, BatchRefused, TransportError, TransportResponse
 from offline_queue.http_transport import HttpTransport
 
 
@@ -16,11 +17,17 @@ class Recording:
         self.batches: list[int] = []
         self.delivered: list[str] = []  # keys in the order the central answered 2xx
         self.lock = threading.Lock()
+        self.outcomes: Counter[str] = Counter()  # "503", "timeout", "connection", ...
 
     def send(self, method: str, path: str, body: bytes, idempotency_key: str) -> TransportResponse:
         with self.lock:
             self.singles += 1
-        r = self.inner.send(method, path, body, idempotency_key)
+        try:
+            r = self.inner.send(method, path, body, idempotency_key)
+        except TransportError as exc:
+            self._count(exc.kind)
+            raise
+        self._count(str(r.status))
         if 200 <= r.status < 300:
             with self.lock:
                 self.delivered.append(idempotency_key)
@@ -29,7 +36,19 @@ class Recording:
     def send_batch(self, items: Sequence[BatchItem]) -> list[BatchItemResult]:
         with self.lock:
             self.batches.append(len(items))
-        out = self.inner.send_batch(items)
+        try:
+            out = self.inner.send_batch(items)
+        except TransportError as exc:
+            self._count(exc.kind)
+            raise
+        except BatchRefused as exc:
+            self._count(str(exc.response.status))
+            raise
+        self._count("batch_ok")
         with self.lock:
             self.delivered.extend(r.idempotency_key for r in out if 200 <= r.status < 300)
         return out
+
+    def _count(self, what: str) -> None:
+        with self.lock:
+            self.outcomes[what] += 1

@@ -75,7 +75,11 @@ class Central:
 
     def apply(self, key: str, body: bytes) -> tuple[int, dict[str, Any], bool]:
         """Idempotent state change: (status, response, replayed)."""
-        h = hashlib.sha256(body).hexdigest()
+        try:  # "same body" means the same JSON document, however it was serialised (single or batch)
+            canon = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
+        except ValueError:
+            canon = body
+        h = hashlib.sha256(canon).hexdigest()
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             row = self.db.execute(

@@ -1,0 +1,118 @@
+"""SIGKILL 200 times during enqueue, during forwarding and between the central's commit and our ack.
+
+Four independent kiosk databases run in parallel; each is killed again and again (every run is
+a fresh process), then restarted once more and drained against the central. Then:
+- every key the kiosk confirmed is applied at the central exactly once;
+- a key attempted but never confirmed is applied once if its row was durable, otherwise never;
+- the central saw replays at most — no key has a second effect, no unknown key appears.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from offline_queue import BodyCipher, Forwarder, ForwarderConfig, Outbox, load_key_file
+from offline_queue.http_transport import HttpTransport
+from tests.queue.conftest import Central
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAINS = 4
+KILLS_PER_CHAIN = 50
+MODES = ["enqueue", "forward", "ack"]
+
+
+def _run_chain(n: int, tmp: Path, key: Path, url: str, kills: Counter[str], errors: list[str]) -> None:
+    rng = random.Random(1000 + n)
+    db, log = tmp / f"kiosk{n}.sqlite", tmp / f"kiosk{n}.log"
+    done = 0
+    runs = 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    while done < KILLS_PER_CHAIN and runs < KILLS_PER_CHAIN * 3:
+        runs += 1
+        mode = MODES[done % 3]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.queue.crash_worker", "--db", str(db), "--key", str(key), "--url", url,
+             "--log", str(log), "--mode", mode, "--seed", str(rng.randrange(1 << 30))],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+        )
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        if ready and proc.stdout.readline().strip() == b"ready" and mode != "ack":
+            time.sleep(rng.uniform(0.0, 0.25 if mode == "enqueue" else 0.4))
+            proc.send_signal(signal.SIGKILL)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        if proc.returncode == -signal.SIGKILL:
+            done += 1
+            kills[mode] += 1
+        elif proc.returncode != 0:
+            errors.append(f"chain {n} {mode}: exit {proc.returncode}: {err.decode()[-800:]}")
+            return
+
+
+def _read_log(path: Path) -> tuple[set[str], set[str]]:
+    attempted, confirmed = set(), set()
+    for line in path.read_text().splitlines():
+        parts = line.split(" ")
+        if len(parts) == 2 and len(parts[1]) == 36:  # a line cut by the kill is ignored
+            (attempted if parts[0] == "A" else confirmed).add(parts[1])
+    return attempted, confirmed
+
+
+@pytest.mark.slow
+def test_sigkill_200_times_then_drain_exactly_once(tmp_path: Path, key_path: Path, central: Central) -> None:
+    central.faults(path="*", lost_after_commit_rate=0.05)
+    kills: Counter[str] = Counter()
+    errors: list[str] = []
+    threads = [threading.Thread(target=_run_chain, args=(n, tmp_path, key_path, central.url, kills, errors))
+               for n in range(CHAINS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(kills.values()) >= 200 and min(kills[m] for m in MODES) >= 60, kills
+    central.clear_faults()
+
+    cipher = BodyCipher(load_key_file(key_path))
+    all_attempted: set[str] = set()
+    in_db_total = 0
+    for n in range(CHAINS):
+        db = tmp_path / f"kiosk{n}.sqlite"
+        assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ob = Outbox(db, cipher)
+        fwd = Forwarder(ob, HttpTransport(central.url), config=ForwarderConfig(backoff_base_s=0.01))
+        fwd.start()
+        assert fwd.flush(60)
+        fwd.stop()
+        st = ob.status()
+        assert (st.depth, st.dead_letters, st.set_aside) == (0, 0, 0)
+        attempted, confirmed = _read_log(tmp_path / f"kiosk{n}.log")
+        in_db = {r[0] for r in ob._conn.execute("SELECT idempotency_key FROM items")}
+        ob.close()
+        assert confirmed <= in_db, "a confirmed item was lost"
+        assert in_db <= attempted
+        all_attempted |= attempted
+        in_db_total += len(in_db)
+        effects, _ = central.effects()
+        for k in attempted:
+            assert effects.get(k, 0) == (1 if k in in_db else 0), k
+    effects, replays = central.effects()
+    assert set(effects) <= all_attempted and set(effects.values()) == {1}
+    assert len(effects) == in_db_total
+    print(f"kills={dict(kills)} keys={len(effects)} replays={replays} unconfirmed={len(all_attempted) - in_db_total}")
