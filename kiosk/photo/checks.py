@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.photo.detector import FaceDetection, Image, Landmarks, detect_faces
+from kiosk.photo.detector import FaceDetection, Image, Landmarks, detect_faces, u8
 from kiosk.photo.geometry import PHOTO_H, PHOTO_W, eye_centres, face_width, overflow, plan_crop
 from kiosk.photo.settings import PhotoSettings
 
@@ -160,7 +160,7 @@ def face_luma(frame: Image, lm: Landmarks) -> float:
 def background_stats(frame: Image, lm: Landmarks) -> tuple[float, float]:
     """(mean, std) grey level of the two upper corners of the photo's source area, beside the
     head: where a plain backdrop should be."""
-    gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    gray = frame if frame.ndim == 2 else u8(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
     fw = face_width(lm)
     le, re_ = eye_centres(lm)
     mid = (le + re_) / 2.0

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.photo.detector import FaceDetection, Image, detect_faces
+from kiosk.photo.detector import FaceDetection, Image, detect_faces, u8
 from kiosk.photo.geometry import (
     EYE_FROM_BOTTOM_MIN,
     EYE_X_RANGE,
@@ -132,16 +132,17 @@ def _segment(frame: Image, lm: npt.NDArray[np.float64], plan: CropPlan) -> tuple
     to_canvas = np.array([[WORK_SCALE, 0, 0], [0, WORK_SCALE, WORK_SCALE * top], [0, 0, 1]]) @ _affine3(plan.matrix())
     cw, ch = int(PHOTO_W * WORK_SCALE), int((PHOTO_H + top) * WORK_SCALE)
     m = to_canvas[:2]
-    canvas = cv2.warpAffine(frame, m, (cw, ch), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
-    inside = cv2.warpAffine(np.full(frame.shape[:2], 255, np.uint8), m, (cw, ch), flags=cv2.INTER_NEAREST,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    canvas = u8(cv2.warpAffine(frame, m, (cw, ch), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE))
+    inside = u8(cv2.warpAffine(np.full(frame.shape[:2], 255, np.uint8), m, (cw, ch), flags=cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0))
     lm_w = np.hstack([lm, np.ones((len(lm), 1))]) @ m.T
     mask = _grabcut_init((ch, cw), lm_w, inside)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(GRABCUT_SEED)  # GrabCut's GMM initialisation is random: same frame, same photo
-    cv2.grabCut(canvas, mask, None, bgd, fgd, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(canvas, mask, None, bgd, fgd,  # type: ignore[call-overload]
+                GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
     fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
-    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    fg = u8(cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
     # keep the component holding the face
     n, labels = cv2.connectedComponents(fg)
     if n > 2:
@@ -229,22 +230,25 @@ def compose_card_photo(
             plan = plan_crop(lm, head_above_eyes=above)
             method = "segmented"
     m = plan.matrix()
-    photo = cv2.warpAffine(frame, m, (PHOTO_W, PHOTO_H), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    photo = u8(cv2.warpAffine(frame, m, (PHOTO_W, PHOTO_H), flags=cv2.INTER_AREA,
+                              borderMode=cv2.BORDER_REPLICATE))
     alpha: Image | None = None
     if fg_canvas is not None and to_canvas is not None:
         canvas_to_photo = _affine3(m) @ np.linalg.inv(to_canvas)
         # replicate: beyond the canvas top is background, beyond its bottom edge the clothing
-        alpha = cv2.warpAffine(fg_canvas, canvas_to_photo[:2], (PHOTO_W, PHOTO_H), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+        alpha = u8(cv2.warpAffine(fg_canvas, canvas_to_photo[:2], (PHOTO_W, PHOTO_H), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE))
         a = cv2.GaussianBlur(alpha, (0, 0), 1.5).astype(np.float32)[..., None] / 255.0
         photo = (photo.astype(np.float32) * a + 255.0 * (1.0 - a)).astype(np.uint8)
     if photo.ndim == 2:
-        photo = cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR)
+        photo = u8(cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR))
 
     lm_p = np.hstack([lm, np.ones((len(lm), 1))]) @ m.T
     le, re_ = eye_centres(lm_p)
     eye_mid = (le + re_) / 2.0
-    top = head_top_row(alpha, float(eye_mid[0]), face_width(lm_p)) if alpha is not None and method == "segmented" else None
+    top = None
+    if alpha is not None and method == "segmented":
+        top = head_top_row(alpha, float(eye_mid[0]), face_width(lm_p))
     geometry = PhotoGeometry(
         face_width=face_width(lm_p),
         # estimated: the plan put the (estimated) head top at the target row by construction

@@ -12,7 +12,7 @@ import importlib.util
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import dlib
@@ -21,6 +21,13 @@ import numpy.typing as npt
 
 Image = npt.NDArray[np.uint8]
 Landmarks = npt.NDArray[np.float64]
+
+
+
+def u8(a: object) -> Image:
+    """OpenCV's stubs type every result as a generic array; its images here are uint8."""
+    return cast(Image, a)
+
 
 # the lowest score dlib is asked to return; callers apply their own thresholds above it
 _RUN_THRESHOLD = -1.0
@@ -83,8 +90,8 @@ class FaceDetection:
 
 def to_rgb(frame: Image) -> Image:
     if frame.ndim == 2:
-        return np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB))
-    return np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        return u8(np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)))
+    return u8(np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
 
 
 def detect_boxes(
@@ -94,7 +101,7 @@ def detect_boxes(
     best first."""
     h, w = rgb.shape[:2]
     scale = min(1.0, max_side / float(max(h, w)))
-    small = rgb if scale >= 1.0 else cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small = rgb if scale >= 1.0 else u8(cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
     models = get_models()
     with models.lock:
         rects, scores, _ = models.detector.run(np.ascontiguousarray(small), upsample, _RUN_THRESHOLD)
@@ -102,8 +109,8 @@ def detect_boxes(
     for r, s in zip(rects, scores, strict=True):
         if s < min_score:
             continue
-        box = (int(round(r.left() / scale)), int(round(r.top() / scale)),
-               int(round(r.right() / scale)), int(round(r.bottom() / scale)))
+        box = (round(r.left() / scale), round(r.top() / scale),
+               round(r.right() / scale), round(r.bottom() / scale))
         out.append((box, float(s)))
     out.sort(key=lambda b: -b[1])
     return out
@@ -117,7 +124,9 @@ def landmarks_for(rgb: Image, box: tuple[int, int, int, int]) -> Landmarks:
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 
-def detect_faces(frame: Image, *, max_side: int = 400, min_score: float = -0.3, upsample: int = 0) -> list[FaceDetection]:
+def detect_faces(
+    frame: Image, *, max_side: int = 400, min_score: float = -0.3, upsample: int = 0
+) -> list[FaceDetection]:
     """Every face with score >= ``min_score``, with landmarks, best score first."""
     rgb = to_rgb(frame)
     return [

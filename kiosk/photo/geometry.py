@@ -61,17 +61,19 @@ class CropPlan:
         c, s = math.cos(a) * self.scale, math.sin(a) * self.scale
         ex, ey = self.eye_mid
         # rotation+scale about the eye midpoint, then translate it to the target
-        return np.array(
+        m: npt.NDArray[np.float64] = np.array(
             [[c, s, self.eye_x - (c * ex + s * ey)], [-s, c, self.eye_y - (-s * ex + c * ey)]],
             dtype=np.float64,
         )
+        return m
 
     def source_corners(self) -> npt.NDArray[np.float64]:
         """The photo's four corners mapped back into the frame."""
         m = np.vstack([self.matrix(), [0.0, 0.0, 1.0]])
         inv = np.linalg.inv(m)
         corners = np.array([[0, 0, 1], [PHOTO_W, 0, 1], [0, PHOTO_H, 1], [PHOTO_W, PHOTO_H, 1]], float)
-        return (inv @ corners.T).T[:, :2]
+        out: npt.NDArray[np.float64] = (inv @ corners.T).T[:, :2]
+        return out
 
 
 def plan_crop(lm: Landmarks, head_above_eyes: float | None = None) -> CropPlan:

@@ -20,11 +20,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_steady": ("请保持不动", "Please hold still"),
     "too_dark": ("光线不足", "Too dark"),
     "too_bright": ("光线太强", "Too bright"),
-    "background_uneven": ("背景不均匀，请站到白色背景前", "The background is uneven, please stand in front of the white backdrop"),
+    "background_uneven": (
+        "背景不均匀，请站到白色背景前",
+        "The background is uneven, please stand in front of the white backdrop",
+    ),
     # composing the card photo
     "capturing": ("正在拍照，请保持不动", "Taking the photo, please hold still"),
     "captured": ("拍照完成", "Photo taken"),
-    "photo_geometry": ("无法按规格裁剪照片，请调整位置后重拍", "The photo cannot be framed to the specification, please adjust your position and retake"),
+    "photo_geometry": (
+        "无法按规格裁剪照片，请调整位置后重拍",
+        "The photo cannot be framed to the specification, please adjust your position and retake",
+    ),
     "photo_size": ("照片文件大小不符合要求，请重拍", "The photo file size is out of range, please retake"),
     # liveness and face verification
     "blink": ("请眨一下眼睛", "Please blink"),
