@@ -188,7 +188,7 @@ def check_face(frame: Image, face: FaceDetection, s: PhotoSettings) -> tuple[lis
     results.append(CheckResult("too_close", src_w <= w and src_h <= h * (1 + EDGE_TOLERANCE),
                                src_h, f"photo source area within {w}x{h}"))
     le, re_ = eye_centres(lm)
-    off = abs((le[0] + re_[0]) / 2.0 - w / 2.0) / w
+    off = float(abs((le[0] + re_[0]) / 2.0 - w / 2.0) / w)
     # above the head is background: with whitening a strip of it may lie outside the frame
     top_tol = TOP_TOLERANCE_WHITENED if s.whiten_background else EDGE_TOLERANCE
     fits = ov[0] <= EDGE_TOLERANCE * src_w and ov[2] <= EDGE_TOLERANCE * src_w \
