@@ -8,6 +8,7 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -62,10 +63,8 @@ def probe(driver: str, reader_pattern: str | None, as_json: bool, timeout_s: flo
     except Exception as exc:  # the probe must never print a traceback
         return _error(f"错误：内部错误 / error: internal error ({type(exc).__name__})", EXIT_ERROR)
     finally:
-        try:
+        with contextlib.suppress(Exception):
             reader.close()
-        except Exception:
-            pass
     if data is None:
         return _error("错误：读卡器中没有卡 / error: no card in the reader", EXIT_NO_CARD)
     values = card_json(data)

@@ -32,6 +32,9 @@ CTRL_POWER_ON = 1
 CTRL_RESET = 2
 CTRL_GET_ATR = 4
 CONNECT_RETRY_S = 0.02
+# pcscd polls vpcd every 400 ms: a card back within one poll is never seen as removed, and pcscd
+# then keeps the slot "empty" for good. A hand can't do that either, so a card stays out this long.
+MIN_OUT_S = 0.5
 
 
 class ApduCard(Protocol):
@@ -65,9 +68,10 @@ class VpcdLink:
         # One-shot faults: the INS they wait for (None = any APDU).
         self._pull_on: tuple[int | None] | None = None
         self._mute_on: tuple[int | None] | None = None
-        self._garbage: bytes | None = None
+        self._garbage: tuple[int | None, bytes] | None = None
         self.commands: list[bytes] = []  # every command APDU received (test inspection only)
         self.connections = 0  # how many times the card (re)connected to vpcd
+        self._out_since = 0.0  # monotonic time of the last disconnect
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self) -> VpcdLink:
@@ -150,14 +154,15 @@ class VpcdLink:
     def unmute(self) -> None:
         self._unmute.set()
 
-    def garbage_next_response(self, raw: bytes) -> None:
-        """Answer the next command with ``raw`` instead of the chip's response."""
+    def garbage_next_response(self, raw: bytes, ins: int | None = None) -> None:
+        """Answer the next command (with this INS) with ``raw``; the chip never sees the command."""
         with self._lock:
-            self._garbage = raw
+            self._garbage = (ins, raw)
 
-    def absurd_length_next_response(self) -> None:
-        """Answer the next command with a 65,535-byte frame (more than any reader accepts)."""
-        self.garbage_next_response(bytes(range(256)) * 255 + bytes(range(255)))
+    def absurd_length_next_response(self, ins: int | None = None) -> None:
+        """Answer the next command (with this INS) with a 65,535-byte frame (more than any reader
+        accepts)."""
+        self.garbage_next_response(bytes(range(256)) * 255 + bytes(range(255)), ins)
 
     # -- thread ----------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -180,6 +185,9 @@ class VpcdLink:
 
     def _connect(self) -> socket.socket | None:
         """Retry until pcscd's vpcd listens; None if the card was pulled meanwhile."""
+        out_for = time.monotonic() - self._out_since
+        if out_for < MIN_OUT_S:
+            time.sleep(MIN_OUT_S - out_for)
         while self._running and self._inserted:
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=1.0)
@@ -202,6 +210,7 @@ class VpcdLink:
         with self._lock:
             sock, self._sock = self._sock, None
         if sock is not None:
+            self._out_since = time.monotonic()
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
@@ -245,8 +254,9 @@ class VpcdLink:
             if self._mute_on is not None and self._mute_on[0] in (None, ins):
                 self._mute_on = None
                 return "mute", b""
-            if self._garbage is not None:
-                raw, self._garbage = self._garbage, None
+            if self._garbage is not None and self._garbage[0] in (None, ins):
+                raw = self._garbage[1]
+                self._garbage = None
                 return "garbage", raw
         return "", b""
 

@@ -319,7 +319,7 @@ class PcscTransport:
             return True
         if hresult in _SERVICE_GONE:
             self._context = None
-        self.disconnect()
+        self.disconnect(reset=False)
         return False
 
     def _read_atr(self) -> bytes:
@@ -332,12 +332,15 @@ class PcscTransport:
 
         return self._call(status)
 
-    def disconnect(self) -> None:
+    def disconnect(self, reset: bool = True) -> None:
+        """Release the card; ``reset`` drops its security state (no one rides on our external
+        authentication) — pointless, and noisy in pcscd, for a card already gone."""
         card, self._card = self._card, None
         self.atr = b""
+        disposition = scard.SCARD_RESET_CARD if reset else scard.SCARD_LEAVE_CARD
         if card is not None and not self.stuck:
             with contextlib.suppress(DeviceError):
-                self._call(lambda: scard.SCardDisconnect(card, scard.SCARD_RESET_CARD), 1.0)
+                self._call(lambda: scard.SCardDisconnect(card, disposition), 1.0)
 
     def close(self) -> None:
         self.disconnect()
@@ -361,7 +364,7 @@ class PcscTransport:
         # vpcd reports a dropped card as an empty success first, then as NOT_TRANSACTED.
         if hresult in _SERVICE_GONE or hresult in _READER_GONE:
             self._classify_context_failure(hresult)
-        self.disconnect()
+        self.disconnect(reset=False)
         if hresult == scard.SCARD_S_SUCCESS or hresult in _CARD_COMM:
             if self._card_gone_within(self.removal_grace_s):
                 raise CardAbsent(removed=True)

@@ -14,14 +14,14 @@ from hal.emulators.vcard import (
     external_auth_cryptogram,
     sample_personalisation,
 )
-from hal.emulators.vpcd import READER_0, READER_1, VPCD_PORT_1, VpcdLink
+from hal.emulators.vpcd import READER_0, READER_1, VpcdLink
 from hal.sscard import apdu
 from hal.sscard.errors import CardProtocolError, SecureAccessRequired
 from hal.sscard.pcsc_reader import PcscCardReader
 from hal.sscard.secure_access import CentralHsmSecureAccess, PsamSecureAccess
 from hal.status import DeviceError, DeviceUnavailable
 from hal.types import SsCardData
-from tests.hal.pcsc_fixtures import PcscDaemon, swap_card, wait_card_state
+from tests.hal.pcsc_fixtures import wait_card_state
 
 
 def _expected(data: SsCardData) -> None:
@@ -92,19 +92,14 @@ def test_no_card(vcard: VpcdLink, sscard_reader: PcscCardReader) -> None:
     assert not sscard_reader.wait_for_card(0.05)
 
 
-def test_reader_chosen_by_pattern(pcscd: PcscDaemon) -> None:
-    link = VpcdLink(VirtualSsCard.personalised(), port=VPCD_PORT_1).start()
-    try:
-        wait_card_state(READER_1, present=True)
-        reader = PcscCardReader(r"pcd 00 0[1]$")
-        data = reader.read_card()
-        assert data is not None and data.ssn == sample_personalisation().ssn
-        reader.close()
-        with pytest.raises(DeviceUnavailable):
-            PcscCardReader("ACS ACR1281").read_card()
-    finally:
-        link.stop()
-        wait_card_state(READER_1, present=False)
+def test_reader_chosen_by_pattern(vcard: VpcdLink, vpsam: VpcdLink) -> None:
+    vpsam.replace_card(VirtualSsCard.personalised(sample_personalisation(ssn="350102198506150028")))
+    reader = PcscCardReader(r"pcd 00 0[1]$")
+    data = reader.read_card()
+    assert data is not None and data.ssn == "350102198506150028"  # the card in 00 01, not 00 00
+    reader.close()
+    with pytest.raises(DeviceUnavailable):
+        PcscCardReader("ACS ACR1281").read_card()
 
 
 def test_third_generation_needs_external_auth(vcard: VpcdLink, sscard_reader: PcscCardReader) -> None:
@@ -128,7 +123,10 @@ def test_third_generation_needs_external_auth(vcard: VpcdLink, sscard_reader: Pc
     with pytest.raises(CardProtocolError):
         wrong.read_card()
     wrong.close()
-    broken = PcscCardReader(READER_0, secure_access=CentralHsmSecureAccess(lambda c, k, i: 1 // 0))
+    def unreachable_central(challenge: bytes, key_ref: int, card_id_code: str) -> bytes:
+        raise ConnectionError("central down")
+
+    broken = PcscCardReader(READER_0, secure_access=CentralHsmSecureAccess(unreachable_central))
     with pytest.raises(DeviceError) as caught:
         broken.read_card()
     assert caught.value.code == "secure_access_failed"
