@@ -1,0 +1,1 @@
+"""Applications (new card / replacement), class-I accounts, production results."""

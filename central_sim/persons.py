@@ -1,0 +1,129 @@
+"""Person records: lookup, photo on record, contact changes, application status."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from central_sim.clock import rfc3339
+from central_sim.errors import ApiError, Reasons, reason
+from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
+from central_sim.storage import Row, Tx
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+PHONE = re.compile(r"^[0-9-]{7,20}$")
+POSTAL = re.compile(r"^\d{6}$")
+
+
+def person_or_404(tx: Tx, id_no: str) -> Row:
+    row = tx.one("SELECT * FROM persons WHERE id_number = ?", (id_no,))
+    if row is None:
+        raise ApiError(404, "person_not_found", "社保系统中无此人员信息")
+    return row
+
+
+def card_view(c: Row) -> dict[str, Any]:
+    return {
+        "card_no": c["card_no"], "city": c["city"], "status": c["status"], "issued_at": c["issued_at"],
+        "bank_code": c["bank_code"], "collected_at": c["collected_at"],
+    }
+
+
+def timeline(tx: Tx, application_id: str) -> list[dict[str, Any]]:
+    return [
+        {"status": r["status"], "at": r["at"], "note": r["note"]}
+        for r in tx.all(
+            "SELECT status, at, note FROM application_timeline WHERE application_id = ? ORDER BY seq",
+            (application_id,),
+        )
+    ]
+
+
+def add_timeline(tx: Tx, application_id: str, status: str, at: str, note: str = "") -> None:
+    seq = int(tx.scalar("SELECT COALESCE(MAX(seq), 0) FROM application_timeline WHERE application_id = ?",
+                        (application_id,)))
+    tx.execute("INSERT INTO application_timeline (application_id, seq, status, at, note) VALUES (?,?,?,?,?)",
+               (application_id, seq + 1, status, at, note))
+
+
+@route("POST", "/v1/persons/lookup", idempotent=False)
+def lookup(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    body, reasons = need_object(raw), Reasons()
+    id_no = id_number(body, reasons)
+    name = text(body, "name", reasons, "姓名")
+    bad_request(reasons)
+    p = person_or_404(tx, id_no)
+    if p["name"] != name:
+        raise ApiError(422, "name_mismatch", "姓名与证件号码不符", [reason("name_mismatch", "姓名与证件号码不符")])
+    cards = tx.all("SELECT * FROM cards WHERE id_number = ? ORDER BY status_changed_at", (id_no,))
+    apps = tx.all("SELECT application_id, status, kind FROM applications WHERE id_number = ? ORDER BY created_at",
+                  (id_no,))
+    return 200, {
+        "insured": bool(p["insured"]),
+        "medical_insurance": p["medical_insurance"],
+        "insured_city": p["insured_city"],
+        "transfer_pending": bool(p["transfer_pending"]),
+        "cards": [card_view(c) for c in cards],
+        "photo_on_file": p["photo_jpeg_b64"] is not None,
+        "applications": [{"application_id": a["application_id"], "status": a["status"], "kind": a["kind"]}
+                         for a in apps],
+    }
+
+
+@route("POST", "/v1/persons/photo", idempotent=False)
+def photo(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    body, reasons = need_object(raw), Reasons()
+    id_no = id_number(body, reasons)
+    bad_request(reasons)
+    p = person_or_404(tx, id_no)
+    if p["photo_jpeg_b64"] is None:
+        raise ApiError(404, "photo_not_found", "系统中无此人照片")
+    return 200, {"photo_jpeg_b64": p["photo_jpeg_b64"]}
+
+
+@route("POST", "/v1/persons/contact", idempotent=True)
+def contact(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    body, reasons = need_object(raw), Reasons()
+    id_no = id_number(body, reasons)
+    checks = {
+        "mobile": (MOBILE, "手机号码"),
+        "phone": (PHONE, "固定电话"),
+        "residence_address": (re.compile(r"^.{4,120}$", re.S), "常住地址"),
+        "postal_code": (POSTAL, "邮政编码"),
+    }
+    changes: dict[str, str] = {}
+    for name, (pattern, label) in checks.items():
+        value = text(body, name, reasons, label, required=False)
+        if value:
+            if pattern.match(value):
+                changes[name] = value
+            else:
+                reasons.add(f"invalid_{name}", f"{label}格式不正确")
+    if not changes and not reasons:
+        reasons.add("nothing_to_change", "未提供任何变更内容")
+    bad_request(reasons)
+    person_or_404(tx, id_no)
+    now = rfc3339(ctx.now)
+    for name, value in changes.items():  # column names come from the fixed table above
+        tx.execute(f"UPDATE persons SET {name} = ?, updated_at = ? WHERE id_number = ?", (value, now, id_no))
+    tx.execute("INSERT INTO contact_changes (id_number, fields, kiosk_id, at) VALUES (?,?,?,?)",
+               (id_no, json.dumps(sorted(changes)), ctx.kiosk_id, now))
+    return 200, {"updated": sorted(changes), "updated_at": now}
+
+
+@route("POST", "/v1/applications/status", idempotent=False)
+def status(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    body, reasons = need_object(raw), Reasons()
+    id_no = id_number(body, reasons)
+    bad_request(reasons)
+    person_or_404(tx, id_no)
+    apps = tx.all("SELECT * FROM applications WHERE id_number = ? ORDER BY created_at", (id_no,))
+    return 200, {
+        "applications": [
+            {"application_id": a["application_id"], "kind": a["kind"], "reason": a["reason"], "status": a["status"],
+             "card_no": a["card_no"], "delivery": a["delivery"], "created_at": a["created_at"],
+             "timeline": timeline(tx, a["application_id"])}
+            for a in apps
+        ]
+    }

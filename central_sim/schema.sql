@@ -1,0 +1,162 @@
+-- Reference central schema. Portable SQL (SQLite and PostgreSQL): TEXT/INTEGER/REAL, ON CONFLICT upserts.
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS persons (
+    id_number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    ethnicity TEXT NOT NULL DEFAULT '01',
+    birth_date TEXT NOT NULL,
+    nationality TEXT NOT NULL DEFAULT 'CHN',
+    id_valid_from TEXT,
+    id_valid_until TEXT,
+    insured INTEGER NOT NULL,
+    medical_insurance TEXT NOT NULL,          -- employee / resident / none
+    insured_city TEXT NOT NULL DEFAULT '',
+    transfer_pending INTEGER NOT NULL DEFAULT 0,  -- employee medical insurance transfer not yet completed
+    mobile TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    household_address TEXT NOT NULL DEFAULT '',
+    residence_address TEXT NOT NULL DEFAULT '',
+    postal_code TEXT NOT NULL DEFAULT '',
+    photo_jpeg_b64 TEXT,
+    ssn TEXT,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS cards (
+    card_no TEXT PRIMARY KEY,
+    id_number TEXT NOT NULL,
+    city TEXT NOT NULL,                       -- region code, 350100 = Fuzhou
+    status TEXT NOT NULL,                     -- normal/loss_reported/suspended/cancelled/in_production
+    issued_at TEXT,
+    bank_code TEXT NOT NULL DEFAULT '',
+    collected_at TEXT,
+    activated INTEGER NOT NULL DEFAULT 0,
+    chip_atr TEXT,
+    card_id_code TEXT,
+    application_id TEXT,
+    status_changed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cards_person ON cards (id_number);
+
+CREATE TABLE IF NOT EXISTS applications (
+    application_id TEXT PRIMARY KEY,
+    id_number TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT,
+    status TEXT NOT NULL,                     -- approved/account_opened/produced/production_failed/cancelled
+    card_no TEXT NOT NULL,
+    replaces_card_no TEXT,
+    delivery TEXT NOT NULL,
+    bank_code TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS applications_person ON applications (id_number);
+
+CREATE TABLE IF NOT EXISTS application_timeline (
+    application_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (application_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS accounts (
+    account_no TEXT PRIMARY KEY,
+    card_no TEXT NOT NULL UNIQUE,
+    id_number TEXT NOT NULL,
+    account_class TEXT NOT NULL,
+    bank_code TEXT NOT NULL,
+    opened_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS loss_reports (
+    card_no TEXT NOT NULL,
+    reported_at TEXT NOT NULL,
+    effective_at TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    cancelled_at TEXT
+);
+CREATE INDEX IF NOT EXISTS loss_reports_card ON loss_reports (card_no);
+
+CREATE TABLE IF NOT EXISTS pin_authorizations (
+    authorization_id TEXT PRIMARY KEY,
+    card_no TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    face_score REAL NOT NULL,
+    face_method TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS pin_events (
+    card_no TEXT NOT NULL,
+    event TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS contact_changes (
+    id_number TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS kiosks (
+    kiosk_id TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    last_seen REAL NOT NULL,                  -- epoch seconds (server clock) of the last heartbeat
+    last_seq INTEGER NOT NULL,
+    interval_s REAL NOT NULL DEFAULT 30,
+    state TEXT NOT NULL                       -- the last heartbeat body (JSON)
+);
+
+CREATE TABLE IF NOT EXISTS kiosk_commands (
+    command_id TEXT PRIMARY KEY,
+    kiosk_id TEXT NOT NULL,
+    command TEXT NOT NULL,                    -- JSON
+    created_at TEXT NOT NULL,
+    delivered_at TEXT,
+    outcome TEXT
+);
+
+CREATE TABLE IF NOT EXISTS kiosk_events (
+    event_id TEXT PRIMARY KEY,
+    kiosk_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    device TEXT NOT NULL DEFAULT '',
+    severity TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    cleared INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS kiosk_events_kiosk ON kiosk_events (kiosk_id, received_at);
+
+CREATE TABLE IF NOT EXISTS stock_ledgers (
+    kiosk_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    entries TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, date)
+);
+
+-- Idempotency: each key's outcome, written in the same transaction as the effect.
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_age ON idempotency (created_at);
+
+-- Test instrumentation: how many times each key's effect was applied (must never exceed 1).
+CREATE TABLE IF NOT EXISTS test_effects (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);

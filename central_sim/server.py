@@ -1,0 +1,221 @@
+"""The reference central as an ASGI app (Starlette) and a uvicorn server in a thread.
+
+``create_app(db_path)`` → ASGI app; ``run_in_thread(db_path, port=0, …)`` → ServerHandle with
+``url``, ``port``, ``central`` (the dispatcher and its database), ``faults`` and ``stop()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import socket
+import ssl
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from central_sim import monitor
+from central_sim.central import Central
+from central_sim.clock import Clock, rfc3339, system_clock
+from central_sim.errors import ApiError
+from central_sim.faults import FaultMiddleware, FaultRule, FaultSet
+from central_sim.fleet import queue_command
+
+CLIENT_CN = "central_sim.client_cn"  # scope key: CN of the verified TLS client certificate
+UNAUTHENTICATED = ("/v1/health", "/v1/_test/", "/v1/batch")  # no X-Kiosk-Id needed (tests, link probes)
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(payload, status_code=status, headers=headers, media_type="application/json; charset=utf-8")
+
+
+def _is_loopback(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TlsIdentity:
+    """Puts the verified client certificate's CN into the scope (uvicorn does not expose it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("scheme") == "https":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+            cert = ssl_object.getpeercert() if ssl_object is not None else None
+            if cert:
+                for rdn in cert.get("subject", ()):
+                    for name, value in rdn:
+                        if name == "commonName":
+                            scope[CLIENT_CN] = value
+        await self.app(scope, receive, send)
+
+
+def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = None,
+               clock: Clock = system_clock, central: Central | None = None) -> ASGIApp:
+    """The central as an ASGI app. ``db_path`` is a SQLite path or a database URL."""
+    central = central or Central(db_path, seed=seed, clock=clock)
+    faults = faults or FaultSet()
+
+    async def api(request: Request) -> Response:
+        path = request.url.path
+        kiosk_id = request.headers.get("x-kiosk-id", "")
+        cn = request.scope.get(CLIENT_CN)
+        if cn is not None and kiosk_id != cn:
+            return _json(403, ApiError(403, "kiosk_id_mismatch", "X-Kiosk-Id 与客户端证书不一致").body())
+        if not kiosk_id and not path.startswith(UNAUTHENTICATED):
+            return _json(400, ApiError(400, "missing_kiosk_id", "缺少 X-Kiosk-Id 请求头").body())
+        body = await request.body()
+        key = request.headers.get("idempotency-key", "")
+        out = await run_in_threadpool(central.handle, request.method, path, kiosk_id, key, body)
+        headers = {"Idempotent-Replayed": "true"} if out.replayed else {}
+        return _json(out.status, out.body, headers)
+
+    async def health(request: Request) -> Response:
+        return _json(200, central.health())
+
+    async def admin_faults(request: Request) -> Response:
+        if not _is_loopback(request):
+            return _json(403, ApiError(403, "admin_loopback_only", "管理接口仅限本机").body())
+        if request.method == "DELETE":
+            faults.clear()
+        elif request.method == "POST":
+            try:
+                spec = json.loads(await request.body())
+                faults.add(FaultRule.from_dict(spec))
+            except (ValueError, TypeError) as exc:
+                return _json(400, ApiError(400, "invalid_fault", str(exc)).body())
+        return _json(200, {"ok": True, "rules": faults.describe()})
+
+    async def admin_effects(request: Request) -> Response:
+        if not _is_loopback(request):
+            return _json(403, ApiError(403, "admin_loopback_only", "管理接口仅限本机").body())
+        return _json(200, await run_in_threadpool(central.effects))
+
+    async def admin_command(request: Request) -> Response:
+        if not _is_loopback(request):
+            return _json(403, ApiError(403, "admin_loopback_only", "管理接口仅限本机").body())
+        kiosk_id = request.path_params["kiosk_id"]
+        try:
+            spec = json.loads(await request.body())
+            if not isinstance(spec, dict):
+                raise ValueError("a JSON object is expected")
+        except ValueError as exc:
+            return _json(400, ApiError(400, "invalid_command", str(exc)).body())
+
+        def queue() -> dict[str, Any]:
+            with central.db.transaction() as tx:
+                return queue_command(tx, kiosk_id, spec, rfc3339(central.now()))
+
+        try:
+            return _json(201, await run_in_threadpool(queue))
+        except ApiError as exc:
+            return _json(exc.status, exc.body())
+
+    async def monitor_page(request: Request) -> Response:
+        html = await run_in_threadpool(monitor.render_page, central)
+        return HTMLResponse(html)
+
+    async def metrics(request: Request) -> Response:
+        text = await run_in_threadpool(monitor.render_metrics, central)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def root(request: Request) -> Response:
+        return JSONResponse({"service": "sscard reference central", "contract": "v1", "monitor": "/monitor"})
+
+    app = Starlette(routes=[
+        Route("/", root),
+        Route("/v1/health", health, methods=["GET"]),
+        Route("/v1/{rest:path}", api, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/_admin/faults", admin_faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_admin/effects", admin_effects, methods=["GET"]),
+        Route("/_admin/kiosks/{kiosk_id}/commands", admin_command, methods=["POST"]),
+        Route("/monitor", monitor_page, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ])
+    app.state.central = central
+    app.state.faults = faults
+    wrapped: ASGIApp = TlsIdentity(FaultMiddleware(app, faults))
+    return wrapped
+
+
+class ServerHandle:
+    def __init__(self, url: str, port: int, server: uvicorn.Server, thread: threading.Thread,
+                 central: Central, faults: FaultSet) -> None:
+        self.url = url
+        self.port = port
+        self.central = central
+        self.faults = faults
+        self._server = server
+        self._thread = thread
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self.central.close()
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_in_thread(
+    db_path: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+    ssl_ca_certs: str | None = None,
+    require_client_cert: bool = False,
+    seed: bool = True,
+    *,
+    faults: FaultSet | None = None,
+    clock: Clock = system_clock,
+    log_level: str = "warning",
+) -> ServerHandle:
+    """Serve the central with uvicorn in a daemon thread; port 0 binds an ephemeral port."""
+    faults = faults or FaultSet()
+    central = Central(db_path, seed=seed, clock=clock)
+    app = create_app(db_path, faults=faults, clock=clock, central=central)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = int(sock.getsockname()[1])
+    config = uvicorn.Config(
+        app, log_level=log_level, lifespan="off", access_log=False, timeout_graceful_shutdown=2,
+        ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, ssl_ca_certs=ssl_ca_certs,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_NONE,
+    )
+    server = uvicorn.Server(config)
+
+    def serve() -> None:
+        asyncio.run(server.serve(sockets=[sock]))
+
+    thread = threading.Thread(target=serve, name=f"central-sim:{bound}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("central_sim did not start")
+        time.sleep(0.01)
+    scheme = "https" if ssl_certfile else "http"
+    shown = f"[{host}]" if ":" in host else host
+    return ServerHandle(f"{scheme}://{shown}:{bound}", bound, server, thread, central, faults)
