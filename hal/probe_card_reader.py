@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import logging
 import sys
 
 from hal.sscard.pcsc_reader import PcscCardReader
@@ -44,6 +45,18 @@ def _error(message: str, code: int) -> int:
 
 
 def probe(driver: str, reader_pattern: str | None, as_json: bool, timeout_s: float = 5.0) -> int:
+    """Read the card once and print it; 0, or one stderr line and a non-zero code."""
+    # The driver's own warnings would add lines to the one-line error the technician reads.
+    driver_log = logging.getLogger("hal.sscard")
+    level = driver_log.level
+    driver_log.setLevel(logging.CRITICAL)
+    try:
+        return _probe(driver, reader_pattern, as_json, timeout_s)
+    finally:
+        driver_log.setLevel(level)
+
+
+def _probe(driver: str, reader_pattern: str | None, as_json: bool, timeout_s: float) -> int:
     if driver not in DRIVERS:
         return _error(f"错误：未知驱动 {driver!r} / error: unknown driver {driver!r} (use: pcsc)", EXIT_ERROR)
     reader = PcscCardReader(reader_pattern, name="probe", command_timeout_s=timeout_s)

@@ -180,3 +180,27 @@ def test_reset_apdu_shape() -> None:
     assert command[:5] == bytes.fromhex("8424000114") and len(command) == 25
     assert build_reset_apdu(TEST_CARD_KEY, bytes(8), "123456") == command  # deterministic
     assert build_reset_apdu(TEST_CARD_KEY, b"\x01" * 8, "123456") != command
+
+
+def test_test_key_vectors() -> None:
+    """docs/chip-test-keys.md, recomputed here from the page (not through vcard's helpers)."""
+    import hashlib
+    import hmac
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from hal.emulators.vcard import TEST_AUTH_KEY, external_auth_cryptogram
+
+    challenge = bytes.fromhex("0001020304050607")
+    session = hmac.new(b"SSCARD-TEST-KEY1", b"PIN-RESET" + challenge, hashlib.sha256).digest()[:16]
+    plain = bytes.fromhex("06246810") + b"\xff" * 12
+    encryptor = Cipher(algorithms.AES(session), modes.ECB()).encryptor()
+    block = encryptor.update(plain) + encryptor.finalize()
+    header = bytes.fromhex("8424000114")
+    mac = hmac.new(session, header + block, hashlib.sha256).digest()[:4]
+    vector = "8424000114A73D55FBF96FB392C5E986DFE9EC40DD0576EA63"
+    assert (header + block + mac).hex().upper() == vector
+    assert build_reset_apdu(TEST_CARD_KEY, challenge, "246810").hex().upper() == vector
+    expected = hmac.new(b"SSCARD-AUTH-KEY1", b"EXT-AUTH\x0a" + challenge, hashlib.sha256).digest()[:16]
+    assert expected.hex().upper() == "DB2D9DDA5D1EE6ED19C1E255FB526ACB"
+    assert external_auth_cryptogram(TEST_AUTH_KEY, challenge, 0x0A) == expected
