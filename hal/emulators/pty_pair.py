@@ -13,6 +13,7 @@ import os
 import select
 import threading
 import tty
+from typing import Self
 
 
 class PtyPort:
@@ -114,7 +115,7 @@ class PtyEmulator:
         os.close(self._wake_r)
         os.close(self._wake_w)
 
-    def __enter__(self) -> PtyEmulator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -263,16 +263,13 @@ class Zt588PadEmulator(PtyEmulator):
         return PadError.E0, ""
 
     def _control(self, args: str) -> PadError | None:
-        if args == Control.RESET.value:
+        if args == Control.RESET.value or args == Control.INPUT_OFF.value:
             self._entering = self._entered = self._key_test = False
-            self._pin.clear()
-        elif args == Control.INPUT_OFF.value:
-            self._entering = self._key_test = False
             self._pin.clear()
         elif args in (Control.INPUT_ON.value, Control.BEEP.value):
             pass
         elif args == Control.KEY_TEST_ON.value:
-            self._entering, self._key_test = False, True
+            self._entering, self._entered, self._key_test = False, False, True
             self._pin.clear()
         elif args == Control.KEY_TEST_OFF.value:
             self._key_test = False
@@ -311,8 +308,7 @@ class Zt588PadEmulator(PtyEmulator):
             block = format0_block("".join(self._pin), pan12 + "0")
         except PinBlockError:
             return PadError.EA, ""
-        self._pin.clear()
-        self._entered = False
+        # like the pad, keep the PIN until a new entry, input off or reset: the host may re-read
         return None, _3des(self._keys[self._entry_key], block, True).hex().upper()
 
     def _load_key(self, args: str, encrypted: bool) -> tuple[PadError | None, str]:

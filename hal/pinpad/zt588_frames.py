@@ -141,6 +141,10 @@ class KeyPress:
     code: int = field(repr=False)  # hidden: in key-test mode it is the digit itself
 
 
+# one immutable KeyPress per byte value, shared (the parser emits many)
+_KEY_PRESSES = tuple(KeyPress(KEY_CODES.get(code, Key.UNKNOWN), code) for code in range(256))
+
+
 @dataclass(frozen=True, repr=False)
 class PadFrame:
     text: str
@@ -294,8 +298,10 @@ class Zt588Parser:
         start_len = len(out)
         while buf:
             if buf[0] != STX:
-                code = buf.pop(0)
-                out.append(KeyPress(KEY_CODES.get(code, Key.UNKNOWN), code))
+                end = buf.find(STX)
+                end = len(buf) if end < 0 else end
+                out.extend(_KEY_PRESSES[code] for code in buf[:end])
+                del buf[:end]
                 continue
             if len(buf) < 4:
                 break

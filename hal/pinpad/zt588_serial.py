@@ -168,6 +168,14 @@ class Zt588PinPad:
                 raise Zt588ProtocolError("zt588_bad_pin_block", f"{len(block)} characters")
             self._entering = False
             self._counters["pin_blocks"] += 1
+            # the pad keeps the PIN until told otherwise (so a garbled answer can be re-read):
+            # wipe it now, best effort
+            try:
+                self._command(encode_control(Control.INPUT_OFF))
+            except DeviceUnavailable:
+                raise
+            except DeviceError as exc:
+                log.info("%s: PIN buffer wipe not acknowledged (%s)", self.name, exc.code)
             return PinBlock(encrypted_hex=block, format=f"ISO9564-{self._pin_format.value}")
 
         with self._lock:
@@ -276,8 +284,9 @@ class Zt588PinPad:
         """Read once into the inbox; False when the deadline passed with nothing new."""
         remaining = deadline - time.monotonic()
         data = self._link.read_some(max(0.0, remaining))
+        # a frame start that never completed must not swallow the key presses that follow it
+        self._parser.expire_partial(PARTIAL_FRAME_MAX_AGE_S)
         if not data:
-            self._parser.expire_partial(PARTIAL_FRAME_MAX_AGE_S)
             return remaining > 0 and time.monotonic() < deadline
         for item in self._parser.feed(data):
             if isinstance(item, KeyPress):

@@ -24,7 +24,7 @@ KEYS = {
 @pytest.fixture
 def sam(tmp_path: Path) -> Iterator[SamReaderEmulator]:
     with SamReaderEmulator(str(tmp_path / "idreader")) as emulator:
-        yield emulator  # type: ignore[misc]
+        yield emulator
 
 
 def run_probe(*args: str) -> subprocess.CompletedProcess[str]:

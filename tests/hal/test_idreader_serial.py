@@ -26,7 +26,7 @@ RESPONSE_TIMEOUT = 0.25
 @pytest.fixture
 def sam(tmp_path: Path) -> Iterator[SamReaderEmulator]:
     with SamReaderEmulator(str(tmp_path / "idreader")) as emulator:
-        yield emulator  # type: ignore[misc]
+        yield emulator
 
 
 @pytest.fixture
