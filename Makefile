@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck bench soak screenshots clean
+.PHONY: setup run test lint typecheck bench soak screenshots clean deb
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -30,6 +30,9 @@ soak: $(STAMP)
 
 screenshots: $(STAMP)
 	$(PY) -m screens.screenshots docs/screens
+
+deb: $(STAMP)
+	$(PY) packaging/build_deb.py --out dist
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,255 @@
+"""Build the sscard-kiosk Debian package with dpkg-deb over a staged tree (`make deb`).
+
+The package carries a self-contained virtualenv in /opt/sscard-kiosk/venv, made with the
+target's own interpreter (Debian's /usr/bin/python3.11) from wheels pinned by
+requirements.lock: only the runtime closure of the project's dependencies, not the dev
+tools. Wheels are collected once into a cache directory (pip takes them from its own cache
+or the configured indexes), so rebuilds run offline.
+
+The venv is built inside the staging tree and then made relocatable to its final path:
+script shebangs and activate scripts are rewritten and the bytecode is compiled with the
+final source paths (the kiosk user cannot write __pycache__ under ProtectSystem=strict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.metadata as md
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "packaging"
+PACKAGE = "sscard-kiosk"
+APP_DIR = "/opt/sscard-kiosk"
+VENV_DIR = APP_DIR + "/venv"
+TARGET_PYTHON = "/usr/bin/python3.11"  # Debian 12's python3; the venv links to it
+
+# Runtime libraries the wheels load from the system (everything else is bundled in them).
+DEPENDS = [
+    "python3.11",
+    "systemd",
+    "libpcsclite1",  # pyscard
+    "libusb-1.0-0",  # pyusb
+    "libgl1",
+    "libegl1",
+    "libmtdev1",  # Kivy's SDL2/GL and multitouch
+]
+RECOMMENDS = ["pcscd", "cage", "xwayland", "libpam-systemd"]
+
+
+def _run(*cmd: str | Path, cwd: Path | None = None) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, cwd=cwd)
+
+
+def project_version() -> str:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return str(data["project"]["version"])
+
+
+def locked_versions() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def runtime_pins() -> dict[str, str]:
+    """Name -> version for the project's runtime dependency closure.
+
+    The closure comes from the installed project's metadata (the dev venv this script runs
+    in); versions from requirements.lock, or for the few packages pip freeze leaves out of
+    the lock (setuptools) the version installed in the dev venv.
+    """
+    lock = locked_versions()
+    pins: dict[str, str] = {}
+    todo = [PACKAGE]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in pins:
+            continue
+        dist = md.distribution(name)
+        pins[name] = lock.get(name, dist.version)
+        for spec in dist.requires or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    del pins[canonicalize_name(PACKAGE)]
+    return dict(sorted(pins.items()))
+
+
+def _wheel_key(filename: str) -> tuple[str, str]:
+    name, version = filename.split("-")[:2]
+    return canonicalize_name(name), version
+
+
+def collect_wheels(pins: dict[str, str], wheelhouse: Path, venv_pip: Path) -> list[Path]:
+    """One wheel per pin in `wheelhouse`, fetching or building only the missing ones."""
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+
+    def index() -> dict[tuple[str, str], Path]:
+        found: dict[tuple[str, str], Path] = {}
+        for whl in wheelhouse.glob("*.whl"):
+            name, version = _wheel_key(whl.name)
+            found[(name, version)] = whl
+            found[(name, _normalise_version(version))] = whl
+        return found
+
+    def missing() -> list[str]:
+        have = index()
+        return [f"{n}=={v}" for n, v in pins.items() if (n, _normalise_version(v)) not in have]
+
+    if todo := missing():
+        print(f"build_deb: collecting {len(todo)} wheels into {wheelhouse}", flush=True)
+        _run(venv_pip, "wheel", "-q", "--no-deps", "--wheel-dir", wheelhouse, *todo)
+    if still := missing():
+        raise SystemExit(f"build_deb: no wheel for {', '.join(still)}")
+    have = index()
+    return [have[(n, _normalise_version(v))] for n, v in pins.items()]
+
+
+def _normalise_version(version: str) -> str:
+    return str(re.sub(r"[-_]", ".", version.lower()))
+
+
+def build_project_wheel(out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("sscard_kiosk-*.whl"):
+        old.unlink()
+    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "--wheel-dir", out, ROOT)
+    (whl,) = out.glob("sscard_kiosk-*.whl")
+    return whl
+
+
+def make_venv(stage: Path, wheels: list[Path], project_whl: Path, wheelhouse: Path) -> None:
+    venv = stage / VENV_DIR.lstrip("/")
+    _run(TARGET_PYTHON, "-m", "venv", venv)
+    pip = venv / "bin/pip"
+    # --no-deps over the full pinned list: exactly these versions, nothing resolved anew.
+    _run(pip, "install", "-q", "--no-index", "--find-links", wheelhouse, "--no-deps", "--no-compile",
+         *wheels, project_whl)
+    _run(venv / "bin/python", "-m", "pip", "check")
+    relocate(stage, venv)
+    _run(TARGET_PYTHON, "-m", "compileall", "-q", "-j0", "-s", stage, "-p", "/", venv / "lib")
+
+
+def relocate(stage: Path, venv: Path) -> None:
+    """Rewrite staging paths in the venv's text files to the installed path."""
+    staged = str(venv).encode()
+    final = VENV_DIR.encode()
+    candidates = [p for p in (venv / "bin").iterdir() if p.is_file() and not p.is_symlink()]
+    candidates.append(venv / "pyvenv.cfg")
+    for path in candidates:
+        data = path.read_bytes()
+        if staged in data and b"\0" not in data[:1024]:
+            path.write_bytes(data.replace(staged, final))
+    leftovers = [str(p) for p in candidates if staged in p.read_bytes()]
+    if leftovers:
+        raise SystemExit(f"build_deb: staging path left in {leftovers}")
+
+
+def _install(src: Path, dst: Path, mode: int = 0o644) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    dst.chmod(mode)
+
+
+def stage_files(stage: Path) -> None:
+    sd = ROOT / "systemd"
+    for unit in ("kiosk.service", "kiosk-sync.service", "kiosk-cage.service"):
+        _install(sd / unit, stage / "lib/systemd/system" / unit)
+    _install(sd / "tmpfiles.d/sscard-kiosk.conf", stage / "usr/lib/tmpfiles.d/sscard-kiosk.conf")
+    _install(sd / "sysusers.d/sscard-kiosk.conf", stage / "usr/lib/sysusers.d/sscard-kiosk.conf")
+    _install(sd / "journald.conf.d/sscard-kiosk.conf",
+             stage / "usr/lib/systemd/journald.conf.d/sscard-kiosk.conf")
+    _install(sd / "pam.d/sscard-kiosk-cage", stage / "etc/pam.d/sscard-kiosk-cage")
+    _install(HERE / "kiosk.toml", stage / "etc/sscard-kiosk/kiosk.toml")
+    doc = stage / "usr/share/doc" / PACKAGE
+    _install(ROOT / "docs/deployment.md", doc / "README.md")
+    _install(HERE / "copyright", doc / "copyright")
+    link = stage / "usr/bin/sscard-kiosk"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(VENV_DIR + "/bin/kiosk")
+
+
+def write_control(stage: Path, version: str) -> None:
+    debian = stage / "DEBIAN"
+    debian.mkdir()
+    size_kib = sum(p.lstat().st_size for p in stage.rglob("*") if not p.is_dir()) // 1024
+    control = "\n".join([
+        f"Package: {PACKAGE}",
+        f"Version: {version}",
+        "Architecture: amd64",
+        "Maintainer: SSCard kiosk team <kiosk@example.invalid>",
+        f"Installed-Size: {size_kib}",
+        f"Depends: {', '.join(DEPENDS)}",
+        f"Recommends: {', '.join(RECOMMENDS)}",
+        "Section: misc",
+        "Priority: optional",
+        "Description: self-service social security card kiosk (Fuzhou rules)",
+        " Kivy kiosk UI, device drivers, offline queue forwarder and heartbeat, run as",
+        " hardened systemd services (kiosk.service or kiosk-cage.service, kiosk-sync.service).",
+        "",
+    ])
+    (debian / "control").write_text(control)
+    (debian / "conffiles").write_text("/etc/sscard-kiosk/kiosk.toml\n/etc/pam.d/sscard-kiosk-cage\n")
+    for script in ("postinst", "prerm", "postrm"):
+        _install(HERE / "debian" / script, debian / script, 0o755)
+    sums = []
+    for p in sorted(stage.rglob("*")):
+        rel = p.relative_to(stage)
+        if p.is_file() and not p.is_symlink() and rel.parts[0] != "DEBIAN" and rel.parts[0] != "etc":
+            sums.append(f"{hashlib.md5(p.read_bytes()).hexdigest()}  {rel}\n")
+    (debian / "md5sums").write_text("".join(sums))
+
+
+def build(out_dir: Path, cache: Path, work: Path) -> Path:
+    os.umask(0o022)  # the kiosk user must read everything under /opt
+    version = project_version()
+    if work.exists():
+        shutil.rmtree(work)
+    stage = work / "stage"
+    stage.mkdir(parents=True)
+    # pip runs from a throwaway venv of the target interpreter, so wheels match the target.
+    tool_venv = work / "tool-venv"
+    _run(TARGET_PYTHON, "-m", "venv", tool_venv)
+    wheelhouse = cache / "wheels"
+    wheels = collect_wheels(runtime_pins(), wheelhouse, tool_venv / "bin/pip")
+    project_whl = build_project_wheel(work / "dist")
+    make_venv(stage, wheels, project_whl, wheelhouse)
+    stage_files(stage)
+    write_control(stage, version)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    deb = out_dir / f"{PACKAGE}_{version}_amd64.deb"
+    _run("dpkg-deb", "--root-owner-group", "-Zzstd", "-z3", "--build", stage, deb)
+    shutil.rmtree(work)
+    return deb
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--out", type=Path, default=ROOT / "dist", help="where the .deb goes")
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get(
+        "SSCARD_DEB_CACHE", Path.home() / ".cache/sscard-kiosk-deb")), help="wheel cache directory")
+    ap.add_argument("--work", type=Path, default=ROOT / "build/deb", help="scratch directory")
+    args = ap.parse_args(argv)
+    deb = build(args.out, args.cache, args.work)
+    print(deb)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
