@@ -14,7 +14,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-Image = npt.NDArray[np.uint8]
+from kiosk.photo.detector import Image, u8
+
 Landmarks = npt.NDArray[np.float64]
 
 
@@ -28,7 +29,7 @@ def close_eyes(img: Image, lm: Landmarks) -> Image:
         hull = cv2.convexHull(eye.astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 255)
         cv2.polylines(mask, [hull], True, 255, max(2, int(0.22 * w)))
-    out = cv2.inpaint(img, mask, 5, cv2.INPAINT_TELEA)
+    out = u8(cv2.inpaint(img, mask, 5, cv2.INPAINT_TELEA))
     for idx in (slice(36, 42), slice(42, 48)):
         eye = lm[idx]
         w = float(np.linalg.norm(eye[3] - eye[0]))
@@ -41,7 +42,9 @@ def close_eyes(img: Image, lm: Landmarks) -> Image:
     return out
 
 
-def blink_sequence(img: Image, lm: Landmarks, open_before: int = 4, closed: int = 2, open_after: int = 3) -> list[Image]:
+def blink_sequence(
+    img: Image, lm: Landmarks, open_before: int = 4, closed: int = 2, open_after: int = 3
+) -> list[Image]:
     shut = close_eyes(img, lm)
     return [img] * open_before + [shut] * closed + [img] * open_after
 
@@ -49,8 +52,8 @@ def blink_sequence(img: Image, lm: Landmarks, open_before: int = 4, closed: int 
 def rigid(img: Image, dx: float, dy: float, angle_deg: float, scale: float) -> Image:
     h, w = img.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle_deg, scale)
-    m[:, 2] += (dx, dy)
-    return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    m[:, 2] += np.array([dx, dy])
+    return u8(cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
 
 
 def printout_moves(img: Image, n: int = 12, seed: int = 7) -> list[Image]:
@@ -68,14 +71,14 @@ def tilt_printout(img: Image, amount: float) -> Image:
     shrinks vertically and moves in)."""
     h, w = img.shape[:2]
     d = amount * h
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     shrink = abs(amount) * w * 0.6
     if amount >= 0:
-        dst = np.float32([[0, 0], [w - shrink, d], [w - shrink, h - d], [0, h]])
+        dst = np.array([[0, 0], [w - shrink, d], [w - shrink, h - d], [0, h]], np.float32)
     else:
-        dst = np.float32([[shrink, -d], [w, 0], [w, h], [shrink, h + d]])
+        dst = np.array([[shrink, -d], [w, 0], [w, h], [shrink, h + d]], np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
-    return cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    return u8(cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
 
 
 def turn_head(img: Image, lm: Landmarks, shift_frac: float) -> Image:
@@ -89,27 +92,25 @@ def turn_head(img: Image, lm: Landmarks, shift_frac: float) -> Image:
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     # depth: a bump around the nose plus a broad dome over the face
     d_nose = np.exp(-(((xs - nose[0]) ** 2) + ((ys - nose[1]) ** 2)) / (2 * (0.12 * fw) ** 2))
-    d_face = np.exp(-(((xs - centre[0]) ** 2) / (2 * (0.35 * fw) ** 2) + ((ys - centre[1]) ** 2) / (2 * (0.55 * fw) ** 2)))
+    d_face = np.exp(-(((xs - centre[0]) ** 2) / (2 * (0.35 * fw) ** 2)
+                      + ((ys - centre[1]) ** 2) / (2 * (0.55 * fw) ** 2)))
     depth = 0.7 * d_nose + 0.3 * d_face
     shift = shift_frac * fw * depth
     map_x = (xs - shift).astype(np.float32)
-    return cv2.remap(img, map_x, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return u8(cv2.remap(img, map_x, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
 
 
 def two_face_frame(a: Image, b: Image, height: int = 480) -> Image:
     """Two portraits side by side scaled to one frame height (two people in front of the camera)."""
     def fit(x: Image) -> Image:
         f = height / x.shape[0]
-        return cv2.resize(x, (int(round(x.shape[1] * f)), height), interpolation=cv2.INTER_AREA)
-    return np.hstack([fit(a), fit(b)])
+        return u8(cv2.resize(x, (round(x.shape[1] * f), height), interpolation=cv2.INTER_AREA))
+    return u8(np.hstack([fit(a), fit(b)]))
 
 
 def kiosk_frame(portrait: Image, top: int = 0, rows: int | None = None, size: tuple[int, int] = (640, 480)) -> Image:
     """A 4:3 camera-like frame from the upper part of a portrait (head and shoulders)."""
     w = portrait.shape[1]
-    rows = rows if rows is not None else int(round(w * size[1] / size[0]))
-    return cv2.resize(portrait[top:top + rows], size, interpolation=cv2.INTER_AREA)
+    rows = rows if rows is not None else round(w * size[1] / size[0])
+    return u8(cv2.resize(portrait[top:top + rows], size, interpolation=cv2.INTER_AREA))
 
-
-def angle(a: float) -> float:
-    return math.radians(a)
