@@ -111,6 +111,8 @@ class SamSerialIdReader:
             return self._guarded(lambda: self._poll_read(deadline))
 
     def card_present(self) -> bool:
+        """One find-card exchange. Note: real SAMs may answer 'no card' for a card that was just
+        read until it is lifted and placed again (the card halts after a read)."""
         with self._op_lock:
             return self._guarded(self._find_card) is True
 
@@ -119,8 +121,7 @@ class SamSerialIdReader:
     def read_sam_id(self) -> str:
         """The SAM's identity (hex), shown to the technician."""
         with self._op_lock:
-            resp = self._guarded(lambda: self._transact(SamCommand.READ_SAM_ID))
-            self._expect_ok(resp)
+            resp = self._guarded(lambda: self._expect_ok(self._transact(SamCommand.READ_SAM_ID)))
             return resp.data.hex().upper()
 
     def reset_sam(self) -> None:
@@ -129,12 +130,14 @@ class SamSerialIdReader:
 
     def read_additional_address(self) -> str | None:
         """The 追加地址 of the card just read (None if the card has none). Call after read_card."""
+        def read() -> SamResponse | None:
+            resp = self._transact(SamCommand.READ_ADDITIONAL_ADDRESS)
+            return None if self._kind(resp) is Sw3Kind.ITEM_EMPTY else self._expect_ok(resp)
+
         with self._op_lock:
-            resp = self._guarded(lambda: self._transact(SamCommand.READ_ADDITIONAL_ADDRESS))
-        sw3 = resp.known_sw3
-        if sw3 is not None and sw3.info.kind is Sw3Kind.ITEM_EMPTY:
+            resp = self._guarded(read)
+        if resp is None:
             return None
-        self._expect_ok(resp)
         raw = resp.data[:ADDITIONAL_ADDRESS_LEN]
         try:
             text = raw.decode("utf-16-le").rstrip(" \x00")
@@ -203,9 +206,10 @@ class SamSerialIdReader:
         sw3 = resp.known_sw3
         return sw3 if sw3 is not None else resp.sw3
 
-    def _expect_ok(self, resp: SamResponse) -> None:
+    def _expect_ok(self, resp: SamResponse) -> SamResponse:
         if self._kind(resp) is not Sw3Kind.SUCCESS:
             raise SamResultError(self._sw3(resp))
+        return resp
 
     def _transact(self, command: SamCommand, data: bytes = b"") -> SamResponse:
         """Send a command and return the answer, resending on a garbled exchange."""

@@ -295,7 +295,6 @@ class Zt588Parser:
         buf = self._buf
         buf += data
         out: list[PadFrame | KeyPress | PadFrameError] = []
-        start_len = len(out)
         while buf:
             if buf[0] != STX:
                 end = buf.find(STX)
@@ -329,7 +328,7 @@ class Zt588Parser:
             del buf[:total]
         if not buf:
             self._partial_since = None
-        elif self._partial_since is None or len(out) > start_len:
+        elif self._partial_since is None or out:
             self._partial_since = time.monotonic()  # a new partial frame started in this feed
         return out
 
