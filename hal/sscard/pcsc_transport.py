@@ -161,12 +161,12 @@ class PcscTransport:
         self._context: int | None = None
         self._card: int | None = None
         self._protocol = 0
-        self._worker = _Worker()
+        self._worker: _Worker | None = None  # started on the first call
         self.stuck = False  # a command timed out and may still hold the reader
 
     # -- context and reader ----------------------------------------------------------------------
     def _call(self, fn: Callable[[], T], timeout_s: float | None = None) -> T:
-        if self._worker.stuck:
+        if self._worker is None or self._worker.stuck:
             self._worker = _Worker()
         try:
             return self._worker.call(fn, timeout_s if timeout_s is not None else self.command_timeout_s)

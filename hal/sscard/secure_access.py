@@ -52,13 +52,19 @@ class PsamSecureAccess:
         self._lock = threading.Lock()
 
     def cryptogram(self, challenge: bytes, key_ref: int, card_id_code: str) -> bytes:
+        command = apdu.psam_compute(key_ref, challenge)
         with self._lock:
             try:
-                data, sw = self._transport.exchange(apdu.psam_compute(key_ref, challenge))
+                try:
+                    data, sw = self._transport.exchange(command)
+                except (CardAbsent, DeviceUnavailable):
+                    # A stale handle after a pcscd restart or a PSAM reseat: one fresh attempt.
+                    self._transport.disconnect(reset=False)
+                    data, sw = self._transport.exchange(command)
             except CardAbsent:
                 raise DeviceUnavailable("no PSAM in the SAM slot") from None
             except DeviceError:
-                self._transport.disconnect()
+                self._transport.disconnect(reset=False)
                 raise
         if sw != apdu.SW_OK or len(data) != apdu.CRYPTOGRAM_LEN:
             raise CardProtocolError(f"PSAM refused the cryptogram (SW {sw:04X})", sw)

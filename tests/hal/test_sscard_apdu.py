@@ -117,6 +117,7 @@ def test_any_status_word_maps_to_a_result(sw: int) -> None:
         assert result.tries_left == sw & 0x0F
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(apdu.ITEMS))
 def test_corrupt_records_raise_only_typed_errors(raw: bytes, item: apdu.Item) -> None:
     try:
@@ -151,7 +152,7 @@ class _FeedTransport(PcscTransport):
         return self._responses.pop(0)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.binary(max_size=8), st.sampled_from(
     [b"\x61\x04", b"\x6c\x02", b"\x61\x00", b"\x6c\x00", b"\x90\x00", b"\x63\xc1"])), max_size=80))
 def test_response_chains_raise_only_typed_errors(responses: list[bytes]) -> None:
@@ -166,7 +167,7 @@ def test_61xx_chain_collects_data() -> None:
     assert transport.exchange(apdu.read_record(1, 0)) == (b"XYZ", 0x9000)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(min_size=0, max_size=40))
 def test_virtual_card_answers_every_apdu(command: bytes) -> None:
     card = VirtualSsCard.personalised()
