@@ -224,6 +224,19 @@ class Zt588PinPad:
                 self._key_test = False
                 self._guarded(lambda: self._command(encode_control(Control.KEY_TEST_OFF)))
 
+    def authenticate(self, challenge: bytes) -> bytes:
+        """Command ':': the pad encrypts ``challenge`` (8 bytes) under its master key, so the host
+        (or the HSM behind it) can check it talks to the pad it loaded keys into."""
+        if len(challenge) != 8:
+            raise ValueError("the challenge is 8 bytes")
+        frame = encode_request(PadCommand.AUTHENTICATE, challenge.hex().upper())
+        with self._lock:
+            answer = self._guarded(lambda: self._command(frame).data)
+        try:
+            return bytes.fromhex(answer)
+        except ValueError:
+            raise Zt588ProtocolError("zt588_bad_auth_answer", "not hex") from None
+
     def load_plain_key(self, index: int, key: bytes) -> str:
         """Load a (master) key in clear — key ceremony only. Returns the pad's check value."""
         with self._lock:

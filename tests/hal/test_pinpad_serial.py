@@ -275,3 +275,10 @@ def test_no_port(tmp_path: Path) -> None:
     assert pad.status().state is DeviceState.POWER_OFF
     with pytest.raises(DeviceUnavailable):
         pad.open()
+
+
+def test_authenticate_proves_the_master_key(pad: Zt588PinPad) -> None:
+    challenge = bytes.fromhex("0102030405060708")
+    assert pad.authenticate(challenge) == encrypt_under(TEST_MASTER_KEY, challenge)
+    with pytest.raises(ValueError):
+        pad.authenticate(b"short")
