@@ -53,8 +53,9 @@ class VpcdLink:
     """Connects ``card`` to the vpcd reader on ``port`` and keeps it connected while inserted."""
 
     def __init__(self, card: ApduCard | None = None, *, port: int = VPCD_PORT_0,
-                 host: str = VPCD_HOST) -> None:
+                 host: str = VPCD_HOST, quickack: bool = True) -> None:
         self.host = host
+        self.quickack = quickack  # False only to measure the delayed-ACK stall (bench)
         self.port = port
         self._card = card
         self._lock = threading.Lock()
@@ -217,7 +218,7 @@ class VpcdLink:
 
     def _serve(self, sock: socket.socket) -> None:
         while True:
-            payload = _recv_frame(sock)
+            payload = _recv_frame(sock, self.quickack)
             card = self._card
             if card is None:
                 return
@@ -261,21 +262,22 @@ class VpcdLink:
         return "", b""
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock: socket.socket, n: int, quickack: bool) -> bytes:
     buf = b""
     while len(buf) < n:
         chunk = sock.recv(n - len(buf))
         if not chunk:
             raise EOFError("vpcd closed the connection")
         buf += chunk
-        # vpcd writes length and payload separately: without QUICKACK every APDU stalls 40 ms.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        if quickack:
+            # vpcd writes length and payload separately: without QUICKACK every APDU stalls 40 ms.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
     return buf
 
 
-def _recv_frame(sock: socket.socket) -> bytes:
-    (length,) = struct.unpack(">H", _recv_exact(sock, 2))
-    return _recv_exact(sock, length)
+def _recv_frame(sock: socket.socket, quickack: bool = True) -> bytes:
+    (length,) = struct.unpack(">H", _recv_exact(sock, 2, quickack))
+    return _recv_exact(sock, length, quickack) if length else b""
 
 
 def _send_frame(sock: socket.socket, payload: bytes) -> None:
