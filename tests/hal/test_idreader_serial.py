@@ -67,7 +67,7 @@ def test_full_read_cycle(sam: SamReaderEmulator, reader: SamSerialIdReader) -> N
 def test_no_card_polls_until_timeout_then_none(sam: SamReaderEmulator, reader: SamSerialIdReader) -> None:
     start = time.monotonic()
     assert reader.read_card(0.2) is None
-    assert 0.2 <= time.monotonic() - start < 0.6
+    assert 0.2 <= time.monotonic() - start < 1.0
     assert sam.commands.count(SamCommand.FIND_CARD) >= 3  # it kept polling
     assert reader.status().media is Media.NOT_PRESENT
     assert reader.card_present() is False

@@ -86,7 +86,7 @@ def test_inactivity_timeout() -> None:
     start = time.monotonic()
     events = [pad.next_event(1.0), pad.next_event(1.0)]
     assert [e.kind if e else None for e in events] == [K.DIGIT, K.TIMEOUT]
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.9  # 0.2 s idle limit, generous for a loaded machine
     pad.press("2")
     assert pad.next_event(0.05) is None
 
