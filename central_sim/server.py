@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from central_sim import monitor
+from central_sim import monitor, tls_alerts
 from central_sim.central import Central
 from central_sim.clock import Clock, rfc3339, system_clock
 from central_sim.errors import ApiError
@@ -192,6 +192,8 @@ def run_in_thread(
 ) -> ServerHandle:
     """Serve the central with uvicorn in a daemon thread; port 0 binds an ephemeral port."""
     faults = faults or FaultSet()
+    if ssl_certfile:
+        tls_alerts.install()
     central = Central(db_path, seed=seed, clock=clock)
     app = create_app(db_path, faults=faults, clock=clock, central=central)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

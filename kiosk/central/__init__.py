@@ -1,0 +1,22 @@
+"""The kiosk side of the central link (central-api.md): client, response models, heartbeat, remote commands."""
+
+from kiosk.central.client import CentralClient, Timeouts
+from kiosk.central.errors import (
+    CentralAuthError,
+    CentralError,
+    CentralProtocolError,
+    CentralRejected,
+    CentralUnavailable,
+    Reason,
+)
+
+__all__ = [
+    "CentralAuthError",
+    "CentralClient",
+    "CentralError",
+    "CentralProtocolError",
+    "CentralRejected",
+    "CentralUnavailable",
+    "Reason",
+    "Timeouts",
+]

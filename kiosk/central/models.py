@@ -1,0 +1,167 @@
+"""Pydantic models of the central's responses (central-api.md v1). Unknown extra fields are ignored;
+a missing field or an out-of-contract value is a validation error (→ CentralProtocolError)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CardStatus = Literal["normal", "loss_reported", "suspended", "cancelled", "in_production"]
+Mode = Literal["in_service", "out_of_service", "maintenance", "starting"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Health(_Model):
+    status: Literal["ok"]
+    server_time: str
+
+
+class Card(_Model):
+    card_no: str
+    city: str
+    status: CardStatus
+    issued_at: str | None = None
+    bank_code: str = ""
+    collected_at: str | None = None
+
+
+class ApplicationRef(_Model):
+    application_id: str
+    status: str
+    kind: str | None = None
+
+
+class PersonLookup(_Model):
+    insured: bool
+    medical_insurance: Literal["employee", "resident", "none"]
+    insured_city: str
+    cards: list[Card]
+    photo_on_file: bool
+    applications: list[ApplicationRef]
+    transfer_pending: bool = False
+
+
+class Photo(_Model):
+    photo_jpeg_b64: str
+
+
+class ApplicationCreated(_Model):
+    application_id: str
+    ssn: str
+    card_no: str
+    status: Literal["approved"]
+    free_of_charge: bool = False
+    stopped_other_card: dict[str, str] | None = None
+
+
+class BankAccount(_Model):
+    account_no: str
+    account_class: Literal["I"]
+
+
+class StatusResult(_Model):
+    status: str
+    effective_at: str | None = None
+
+
+class Activation(_Model):
+    status: str
+    medical_insurance_linked: bool | None = None
+
+
+class FrozenCard(_Model):
+    card_no: str
+    effective_at: str
+
+
+class LossReport(_Model):
+    status: Literal["loss_reported"]
+    effective_at: str
+    cards: list[FrozenCard] = Field(default_factory=list)
+
+
+class PinResetAuthorization(_Model):
+    authorization_id: str
+    apdu_hex: str = Field(pattern=r"^([0-9A-Fa-f]{2}){5,261}$")
+    expires_at: str
+
+
+class Recorded(_Model):
+    recorded: bool = True
+
+
+class ContactChanged(_Model):
+    updated: list[str]
+    updated_at: str | None = None
+
+
+class TimelineEntry(_Model):
+    status: str
+    at: str
+    note: str = ""
+
+
+class ApplicationProgress(_Model):
+    application_id: str
+    kind: str
+    status: str
+    timeline: list[TimelineEntry]
+    reason: str | None = None
+    card_no: str | None = None
+    delivery: str | None = None
+    created_at: str | None = None
+
+
+class ApplicationStatusList(_Model):
+    applications: list[ApplicationProgress]
+
+
+class Command(_Model):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str
+    type: Literal["set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app"]
+    mode: Mode | None = None
+    message: str | None = None
+
+
+class HeartbeatReply(_Model):
+    server_time: str
+    commands: list[dict[str, Any]]  # validated one by one (an unknown command must not drop the others)
+
+
+class EventsAccepted(_Model):
+    accepted: int
+
+
+class ProductionAck(_Model):
+    status: str
+
+
+class ErrorReason(_Model):
+    code: str
+    message: str = ""
+
+
+class ErrorDetail(_Model):
+    code: str
+    message: str = ""
+    reasons: list[ErrorReason] = Field(default_factory=list)
+
+
+class ErrorBody(_Model):
+    error: ErrorDetail
+
+
+class BatchResult(_Model):
+    idempotency_key: str
+    status: int
+    body: Any = None
+    replayed: bool = False
+
+
+class BatchReply(_Model):
+    results: list[BatchResult]
