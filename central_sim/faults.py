@@ -132,6 +132,22 @@ class FaultMiddleware:
         if not rules:
             await self.app(scope, receive, send)
             return
+        # Read the whole request first: a client that gives up during an injected delay must not
+        # stop the (late) effect from happening, as on a real overloaded server.
+        messages: list[Message] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            await asyncio.Event().wait()  # nothing more will come; uvicorn cancels us on disconnect
+            raise AssertionError("unreachable")
+
+        receive = replay
         rng = self.faults.rng
         lost = False
         for rule in rules:
