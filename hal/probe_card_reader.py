@@ -15,6 +15,7 @@ import logging
 import sys
 
 from hal.sscard.pcsc_reader import PcscCardReader
+from hal.sscard.secure_access import PsamSecureAccess
 from hal.status import DeviceError, DeviceTimeout, DeviceUnavailable
 from hal.types import SsCardData
 
@@ -44,22 +45,33 @@ def _error(message: str, code: int) -> int:
     return code
 
 
-def probe(driver: str, reader_pattern: str | None, as_json: bool, timeout_s: float = 5.0) -> int:
-    """Read the card once and print it; 0, or one stderr line and a non-zero code."""
+def probe(
+    driver: str,
+    reader_pattern: str | None,
+    as_json: bool,
+    timeout_s: float = 5.0,
+    psam_pattern: str | None = None,
+) -> int:
+    """Read the card once and print it; 0, or one stderr line and a non-zero code.
+
+    ``psam_pattern`` names the reader holding a PSAM, for 3rd-generation cards."""
     # The driver's own warnings would add lines to the one-line error the technician reads.
     driver_log = logging.getLogger("hal.sscard")
     level = driver_log.level
     driver_log.setLevel(logging.CRITICAL)
     try:
-        return _probe(driver, reader_pattern, as_json, timeout_s)
+        return _probe(driver, reader_pattern, as_json, timeout_s, psam_pattern)
     finally:
         driver_log.setLevel(level)
 
 
-def _probe(driver: str, reader_pattern: str | None, as_json: bool, timeout_s: float) -> int:
+def _probe(
+    driver: str, reader_pattern: str | None, as_json: bool, timeout_s: float, psam_pattern: str | None
+) -> int:
     if driver not in DRIVERS:
         return _error(f"错误：未知驱动 {driver!r} / error: unknown driver {driver!r} (use: pcsc)", EXIT_ERROR)
-    reader = PcscCardReader(reader_pattern, name="probe", command_timeout_s=timeout_s)
+    secure = PsamSecureAccess(psam_pattern, command_timeout_s=timeout_s) if psam_pattern else None
+    reader = PcscCardReader(reader_pattern, name="probe", command_timeout_s=timeout_s, secure_access=secure)
     try:
         data = reader.read_card()
     except DeviceTimeout:
@@ -78,6 +90,8 @@ def _probe(driver: str, reader_pattern: str | None, as_json: bool, timeout_s: fl
     finally:
         with contextlib.suppress(Exception):
             reader.close()
+            if secure is not None:
+                secure.close()
     if data is None:
         return _error("错误：读卡器中没有卡 / error: no card in the reader", EXIT_NO_CARD)
     values = card_json(data)
@@ -95,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reader", default=None, help="reader name pattern (regex or substring)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--timeout", type=float, default=5.0)
+    parser.add_argument("--psam", default=None, help="reader name pattern of the PSAM (3rd-generation cards)")
     args = parser.parse_args(argv)
-    return probe(args.driver, args.reader, args.json, args.timeout)
+    return probe(args.driver, args.reader, args.json, args.timeout, args.psam)
 
 
 if __name__ == "__main__":

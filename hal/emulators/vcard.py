@@ -507,3 +507,42 @@ class VirtualPsam(_ChipBase):
                 return _sw(SwKind.WRONG_LENGTH)
             self.computations += 1
             return self._respond(cmd, command, external_auth_cryptogram(self.auth_key, cmd.data, cmd.p2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hal.emulators.vcard``: put a virtual card (and a PSAM) into a running pcscd's
+    vpcd readers until Ctrl-C, e.g. to try ``kiosk hal probe card-reader --driver pcsc`` by hand."""
+    import argparse
+    import time
+
+    from hal.emulators.vpcd import VPCD_PORT_0, VPCD_PORT_1, VpcdLink
+
+    parser = argparse.ArgumentParser(prog="python -m hal.emulators.vcard", description=main.__doc__)
+    parser.add_argument("--generation", type=int, default=2, choices=(2, 3))
+    parser.add_argument("--blank", action="store_true", help="an unpersonalised card (for the encoder)")
+    parser.add_argument("--locked", action="store_true", help="a card whose PIN is locked")
+    parser.add_argument("--psam", action="store_true", help="also a PSAM on Virtual PCD 00 01")
+    args = parser.parse_args(argv)
+    if args.blank:
+        chip = VirtualSsCard.blank(generation=args.generation)
+    elif args.locked:
+        chip = VirtualSsCard.locked(generation=args.generation)
+    else:
+        chip = VirtualSsCard.personalised(generation=args.generation)
+    links = [VpcdLink(chip, port=VPCD_PORT_0).start()]
+    if args.psam:
+        links.append(VpcdLink(VirtualPsam(), port=VPCD_PORT_1).start())
+    print("virtual card inserted (Ctrl-C to remove)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for link in links:
+            link.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -107,6 +107,10 @@ def _connect(context: int, reader: str) -> tuple[int, int, int]:
     return int(hresult), int(card), int(protocol)
 
 
+def _STOP() -> None:
+    """Sentinel job that ends a worker thread."""
+
+
 class _Worker:
     """A daemon thread running one call at a time; a stuck call is abandoned, never joined."""
 
@@ -117,9 +121,15 @@ class _Worker:
         self.stuck = False
         threading.Thread(target=self._run, name="pcsc-worker", daemon=True).start()
 
+    def stop(self) -> None:
+        """Let the thread end once its queue is empty (it is never joined: it may be stuck)."""
+        self._jobs.put((_STOP, queue.SimpleQueue()))
+
     def _run(self) -> None:
         while True:
             fn, reply = self._jobs.get()
+            if fn is _STOP:
+                return
             try:
                 reply.put((True, fn()))
             except BaseException as exc:  # handed back to the caller's thread
@@ -347,6 +357,9 @@ class PcscTransport:
         if not self.stuck:
             self._drop_context()
         self._context = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
     def transmit(self, command: bytes) -> bytes:
         """One command APDU → the raw response APDU (data + SW1 SW2)."""

@@ -56,3 +56,10 @@ def test_probe_errors(pcscd: PcscDaemon, vcard: VpcdLink) -> None:
         assert_one_line_error(probe("--reader", "PCD 00 00", "--json"), 3, "pcscd")
     finally:
         pcscd.start()
+
+
+def test_probe_third_generation_with_psam(vcard: VpcdLink, vpsam: VpcdLink) -> None:
+    vcard.replace_card(VirtualSsCard.personalised(generation=3))
+    result = probe("--reader", "PCD 00 00", "--psam", "PCD 00 01", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ssn"] == sample_personalisation().ssn
