@@ -10,8 +10,11 @@ that a backdrop is light and even (``PhotoSettings.require_plain_background``), 
 kiosks with a white backdrop and ``whiten_background = False``.
 
 The segmentation also measures where the top of the head (hair included) really is, which
-the landmarks cannot see; when the segmentation is implausible the top is estimated from the
-face width and the report says so.
+the landmarks cannot see. A segmentation that cannot be trusted (no plausible head top, or
+"person" found well beside the head above the eye line, as with a busy or skin-coloured
+background) is refused with the code ``background_uneven``: the citizen is asked to stand in
+front of the backdrop rather than given a badly cut-out photo. Without whitening the head top
+is estimated from the face width and the report says so.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ TOP_MARGIN = 0.25  # extra canvas above the photo (fraction of its height) to fi
 GRABCUT_ITERATIONS = 2
 GRABCUT_SEED = 20211201
 JFIF_DPI = 350
+# beside the head above the eye line (further than this × face width from its centre line)
+# there is only backdrop: big hair reaches ~0.7, so foreground here means a failed cut-out
+SIDE_BAND_FACE_W = 0.8
+SIDE_BAND_MAX_ALPHA = 0.3
 
 
 class PhotoError(Exception):
@@ -164,6 +171,13 @@ def head_top_row(mask: Image, cx: float, fw: float, min_fraction: float = 0.2) -
     return float(rows[0]) if rows.size else None
 
 
+def _check_cutout(alpha: Image, plan: CropPlan, fw_photo: float) -> None:
+    ys, xs = np.mgrid[0:PHOTO_H, 0:PHOTO_W]
+    side = (np.abs(xs - plan.eye_x) > SIDE_BAND_FACE_W * fw_photo) & (ys < plan.eye_y)
+    if side.any() and float(alpha[side].mean()) / 255.0 > SIDE_BAND_MAX_ALPHA:
+        raise PhotoError("background_uneven", "foreground found beside the head")
+
+
 def encode_jpeg(photo: Image, min_bytes: int, max_bytes: int) -> tuple[bytes, int]:
     """The highest JPEG quality whose size is <= max_bytes; PhotoError when even that is
     below min_bytes or the lowest quality is too large. Binary search, about 7 encodes."""
@@ -229,6 +243,8 @@ def compose_card_photo(
             above = (eye_y_c - top_c) / (WORK_SCALE * rough.scale)
             plan = plan_crop(lm, head_above_eyes=above)
             method = "segmented"
+        else:
+            raise PhotoError("background_uneven", "no plausible head outline against the background")
     m = plan.matrix()
     photo = u8(cv2.warpAffine(frame, m, (PHOTO_W, PHOTO_H), flags=cv2.INTER_AREA,
                               borderMode=cv2.BORDER_REPLICATE))
@@ -238,6 +254,7 @@ def compose_card_photo(
         # replicate: beyond the canvas top is background, beyond its bottom edge the clothing
         alpha = u8(cv2.warpAffine(fg_canvas, canvas_to_photo[:2], (PHOTO_W, PHOTO_H), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REPLICATE))
+        _check_cutout(alpha, plan, plan.scale * face_width(lm))
         a = cv2.GaussianBlur(alpha, (0, 0), 1.5).astype(np.float32)[..., None] / 255.0
         photo = (photo.astype(np.float32) * a + 255.0 * (1.0 - a)).astype(np.uint8)
     if photo.ndim == 2:

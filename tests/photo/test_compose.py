@@ -117,3 +117,29 @@ def test_no_face_frame_is_refused(coffee: Image) -> None:
     with pytest.raises(PhotoError) as e:
         compose_card_photo(coffee)
     assert e.value.code == "no_face"
+
+
+def _background_replaced(frame: Image, face: FaceDetection, kind: str) -> Image:
+    """Everything outside the face outline replaced: random noise (a busy scene) or the
+    skin's own colour (nothing to tell the head from the backdrop)."""
+    lm = face.landmarks
+    mask = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(lm[:27].astype(np.int32)), 255)
+    out = frame.copy()
+    n = int((mask == 0).sum())
+    if kind == "noise":
+        out[mask == 0] = np.random.default_rng(1).integers(0, 255, (n, 3), dtype=np.uint8)
+    else:
+        y, x = int(lm[29, 1]), int(lm[29, 0])
+        out[mask == 0] = np.median(frame[y - 5:y + 5, x - 5:x + 5].reshape(-1, 3), axis=0).astype(np.uint8)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["noise", "skin"])
+def test_untrustworthy_cutout_asks_for_the_backdrop(frame: Image, frame_face: FaceDetection, kind: str) -> None:
+    bad = _background_replaced(frame, frame_face, kind)
+    with pytest.raises(PhotoError) as e:
+        compose_card_photo(bad, frame_face)
+    assert e.value.code == "background_uneven"
+    # the same frame is accepted when the kiosk does not whiten (it has its own backdrop check)
+    assert compose_card_photo(bad, frame_face, PhotoSettings(whiten_background=False)).size_bytes > 0
