@@ -4,6 +4,7 @@ kiosk without, say, a camera never loads OpenCV's driver code."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
@@ -70,23 +71,60 @@ class DeviceSet:
                     log.exception("device close failed")
 
 
-def _real(kind: str, section: DeviceSection) -> Any:
+def _real(kind: str, section: DeviceSection, data_dir: Path) -> Any:
     """Real drivers, imported only when configured."""
     drv = section.driver
     if kind == "id_reader" and drv == "sam-serial":
         from hal.idreader.sam_serial import SamSerialIdReader
 
         return SamSerialIdReader(section.port, section.baud)
+    if kind in ("card_reader", "encoder") and drv == "pcsc":
+        from hal.sscard.pcsc_reader import PcscCardReader
+
+        return PcscCardReader(section.reader or None, name=kind)
+    if kind == "issuer" and drv == "evolis-usb":
+        from hal.issuer.evolis_usb import EvolisUsbIssuer
+
+        return EvolisUsbIssuer(data_dir / "issuer_counters.json", vendor_id=section.usb_vid or 0x0F49,
+                               product_id=section.usb_pid or None, name="issuer")
+    if kind == "receipt_printer" and drv == "escpos-serial":
+        from hal.receipt.escpos_printer import EscPosReceiptPrinter
+
+        return EscPosReceiptPrinter.serial(section.port, section.baud,
+                                           counters_path=data_dir / "receipt_counters.json")
+    if kind == "receipt_printer" and drv == "escpos-usb":
+        from hal.receipt.escpos_printer import EscPosReceiptPrinter
+
+        return EscPosReceiptPrinter.usb(section.usb_vid, section.usb_pid or None,
+                                        counters_path=data_dir / "receipt_counters.json")
+    if kind == "camera" and drv == "opencv":
+        from hal.camera.opencv_camera import OpenCvCamera
+
+        source: int | str = int(section.source) if section.source.isdigit() else (section.source or 0)
+        return OpenCvCamera(source, width=section.width, height=section.height)
+    if kind == "camera" and drv == "file":
+        from hal.camera.opencv_camera import FileCamera
+
+        return FileCamera(section.source, size=(section.width, section.height))
+    if kind == "pin_pad" and drv == "zt588":
+        from hal.pinpad.zt588_serial import Zt588PinPad
+
+        return Zt588PinPad(section.port, section.baud)
+    if kind == "pin_pad" and drv == "onscreen":
+        from hal.pinpad.onscreen import OnScreenPinPad
+
+        return OnScreenPinPad(name="pin_pad")
     raise DeviceError("driver_unavailable", f"{kind}: driver {drv!r} is not available in this build")
 
 
 def build_devices(cfg: Config) -> DeviceSet:
     d = cfg.devices
+    data_dir = Path(cfg.kiosk.data_dir)
     encoder: Any = None
     if d.encoder.driver == "sim":
         encoder = SimCardReader("encoder")
     elif d.encoder.driver != "none":
-        encoder = _real("encoder", d.encoder)
+        encoder = _real("encoder", d.encoder, data_dir)
     ds = DeviceSet(encoder=encoder)
     sims: dict[str, Any] = {
         "id_reader": lambda: SimIdCardReader(),
@@ -100,5 +138,5 @@ def build_devices(cfg: Config) -> DeviceSet:
         section: DeviceSection = getattr(d, kind)
         if section.driver == "none":
             continue
-        setattr(ds, kind, make_sim() if section.driver == "sim" else _real(kind, section))
+        setattr(ds, kind, make_sim() if section.driver == "sim" else _real(kind, section, data_dir))
     return ds
