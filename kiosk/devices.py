@@ -4,9 +4,9 @@ kiosk without, say, a camera never loads OpenCV's driver code."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from hal.interfaces import Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
