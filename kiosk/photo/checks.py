@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.photo.detector import FaceDetection, Image, Landmarks, detect_faces, u8
-from kiosk.photo.geometry import PHOTO_H, PHOTO_W, eye_centres, face_width, overflow, plan_crop
+from kiosk.photo.geometry import PHOTO_H, PHOTO_W, TARGET_FACE_W, eye_centres, face_width, overflow, plan_crop
 from kiosk.photo.settings import PhotoSettings
 
 # the order in which failures are reported: the first failure is the one instruction shown
@@ -184,7 +184,7 @@ def check_face(frame: Image, face: FaceDetection, s: PhotoSettings) -> tuple[lis
     src_w, src_h = PHOTO_W / plan.scale, PHOTO_H / plan.scale
     ov = overflow(plan, w, h)
     results.append(CheckResult("too_far", plan.scale <= MAX_UPSCALE, face_width(lm),
-                               f"face width >= {PHOTO_W * 212 / 358 / MAX_UPSCALE:.0f}px"))
+                               f"face width >= {TARGET_FACE_W / MAX_UPSCALE:.0f} px"))
     results.append(CheckResult("too_close", src_w <= w and src_h <= h * (1 + EDGE_TOLERANCE),
                                src_h, f"photo source area within {w}x{h}"))
     le, re_ = eye_centres(lm)
