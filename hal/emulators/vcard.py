@@ -21,9 +21,16 @@ from typing import ClassVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from hal.emulators.vpcd import READER_0, READER_1, VPCD_PORT_0, VPCD_PORT_1, VpcdLink
 from hal.sscard import apdu
 from hal.sscard.apdu import SwKind
 from hal.types import CardPersonalisation
+
+__all__ = [
+    "READER_0", "READER_1", "TEST_AUTH_KEY", "TEST_CARD_KEY", "VPCD_PORT_0", "VPCD_PORT_1",
+    "VirtualPsam", "VirtualSsCard", "VpcdLink", "build_reload_apdu", "build_reset_apdu",
+    "external_auth_cryptogram", "sample_personalisation",
+]
 
 TEST_CARD_KEY = b"SSCARD-TEST-KEY1"  # PIN reload/unblock MAC + encryption (card ↔ central HSM)
 TEST_AUTH_KEY = b"SSCARD-AUTH-KEY1"  # RKSSSE external authentication (card ↔ PSAM / HSM)
@@ -514,8 +521,6 @@ def main(argv: list[str] | None = None) -> int:
     vpcd readers until Ctrl-C, e.g. to try ``kiosk hal probe card-reader --driver pcsc`` by hand."""
     import argparse
     import time
-
-    from hal.emulators.vpcd import VPCD_PORT_0, VPCD_PORT_1, VpcdLink
 
     parser = argparse.ArgumentParser(prog="python -m hal.emulators.vcard", description=main.__doc__)
     parser.add_argument("--generation", type=int, default=2, choices=(2, 3))

@@ -401,6 +401,9 @@ def split_name(name: str) -> tuple[bytes, bytes]:
             head += code
         else:
             tail += code
+    # Readers strip space padding from tag 09: a space at its end must travel to tag 4E.
+    while tail and head.endswith(b" "):
+        head, tail = head[:-1], b" " + tail
     if len(tail) > NAME_EXT_LEN:
         raise ValueError("name too long for tags 09 + 4E")
     return head.ljust(NAME_LEN, b"\x00"), tail.ljust(NAME_EXT_LEN, b"\x00")

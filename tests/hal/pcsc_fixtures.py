@@ -88,10 +88,10 @@ def _vpsam_link(pcscd: PcscDaemon) -> Iterator[VpcdLink]:
     link.stop()
 
 
-def _ready(link: VpcdLink, reader: str, chip: ApduCard) -> VpcdLink:
+def _ready(daemon: PcscDaemon, link: VpcdLink, reader: str, chip: ApduCard) -> VpcdLink:
     """The session's link, inserted and seen by pcscd, carrying a fresh ``chip``, no faults."""
-    if reader_state(reader) is None:
-        pytest.fail("pcscd is not running (a previous test stopped it and did not restart it)")
+    if daemon.proc is None or daemon.proc.poll() is not None:
+        daemon.start()  # an earlier test stopped pcscd and failed before restarting it
     link.start()
     link.clear_faults()
     if link.inserted:
@@ -103,16 +103,16 @@ def _ready(link: VpcdLink, reader: str, chip: ApduCard) -> VpcdLink:
 
 
 @pytest.fixture
-def vcard(_vcard_link: VpcdLink) -> Iterator[VpcdLink]:
+def vcard(pcscd: PcscDaemon, _vcard_link: VpcdLink) -> Iterator[VpcdLink]:
     """A personalised 2nd-generation card (PIN 888888) on "Virtual PCD 00 00"."""
-    yield _ready(_vcard_link, READER_0, VirtualSsCard.personalised())
+    yield _ready(pcscd, _vcard_link, READER_0, VirtualSsCard.personalised())
     _vcard_link.clear_faults()
 
 
 @pytest.fixture
-def vpsam(_vpsam_link: VpcdLink) -> Iterator[VpcdLink]:
+def vpsam(pcscd: PcscDaemon, _vpsam_link: VpcdLink) -> Iterator[VpcdLink]:
     """A PSAM holding the test RKSSSE key on "Virtual PCD 00 01"."""
-    yield _ready(_vpsam_link, READER_1, VirtualPsam())
+    yield _ready(pcscd, _vpsam_link, READER_1, VirtualPsam())
     _vpsam_link.clear_faults()
 
 
