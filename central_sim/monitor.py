@@ -142,7 +142,8 @@ def render_metrics(central: Central) -> str:
     out += [*queue_lines, *oldest_lines]
     out += ["# HELP sscard_kiosk_mode The kiosk's reported mode (value 1 on the current one).",
             "# TYPE sscard_kiosk_mode gauge", *mode_lines]
-    out += ["# HELP sscard_kiosk_device_state Device state: 0 online/busy, 1 user_error, 2 hardware_error, 3 offline/power_off/no_device.",
+    out += ["# HELP sscard_kiosk_device_state Device state: 0 online/busy, 1 user_error, 2 hardware_error, "
+            "3 offline/power_off/no_device.",
             "# TYPE sscard_kiosk_device_state gauge", *dev_lines]
     out += ["# HELP sscard_kiosk_active_alarms Device alarms not yet recovered.",
             "# TYPE sscard_kiosk_active_alarms gauge", *alarm_lines]
