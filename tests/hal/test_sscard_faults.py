@@ -16,6 +16,8 @@ from hal.status import DeviceError, DeviceState, DeviceTimeout, DeviceUnavailabl
 from hal.types import ApduOutcome, PinBlock, PinOutcome
 from tests.hal.pcsc_fixtures import PcscDaemon, wait_card_state
 
+pytestmark = pytest.mark.pcsc
+
 PIN = PinBlock(encrypted_hex=None, clear_pin="888888", format="clear")
 
 

@@ -17,6 +17,8 @@ from hal.sscard.pcsc_reader import PcscCardReader
 from hal.status import DeviceError
 from hal.types import ApduOutcome, PinBlock, PinOutcome
 
+pytestmark = pytest.mark.pcsc
+
 
 def clear(pin: str) -> PinBlock:
     return PinBlock(encrypted_hex=None, clear_pin=pin, format="clear")

@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hal.emulators.vcard import VirtualSsCard, sample_personalisation
 from hal.emulators.vpcd import READER_0, VpcdLink
 from hal.sscard import apdu
 from tests.hal.pcsc_fixtures import PcscDaemon, wait_card_state
+
+pytestmark = pytest.mark.pcsc
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,6 +23,8 @@ from hal.status import DeviceError, DeviceUnavailable
 from hal.types import SsCardData
 from tests.hal.pcsc_fixtures import wait_card_state
 
+pytestmark = pytest.mark.pcsc
+
 
 def _expected(data: SsCardData) -> None:
     want = sample_personalisation()
@@ -150,3 +152,10 @@ def test_third_generation_with_psam(vcard: VpcdLink, vpsam: VpcdLink) -> None:
     with pytest.raises(DeviceUnavailable):
         reader.read_card()  # the SAM slot is empty
     reader.close()
+
+
+def test_implements_the_hal_interface() -> None:
+    from hal.interfaces import CardReader, Device
+
+    reader: CardReader = PcscCardReader("Virtual PCD 00 00")  # checked by mypy
+    assert isinstance(reader, Device) and reader.name == "card_reader"
