@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk import watchdog
 from kiosk.config import Config
 from kiosk.runtime import Runtime
 
@@ -56,6 +57,11 @@ def run_app(cfg: Config, *, screenshot: str | None = None, exit_after: float | N
         from screens.app import KioskApp
 
         app = KioskApp(runtime)
+        ui_watchdog = watchdog.UiWatchdog()
+        Clock.schedule_interval(ui_watchdog.tick, 0.5)  # pings only while the main loop runs
+        Clock.schedule_once(lambda _dt: watchdog.ready("kiosk UI running"), 0)
+        # restart_app (remote command): leave cleanly; systemd's Restart=always starts us again.
+        runtime.restart_handlers.append(lambda: Clock.schedule_once(lambda _dt: app.stop(), 0))
         if screenshot:
             def shoot(*_a: Any) -> None:
                 Window.unbind(on_flip=shoot)
@@ -70,6 +76,7 @@ def run_app(cfg: Config, *, screenshot: str | None = None, exit_after: float | N
             Clock.schedule_once(lambda _dt: app.stop(), exit_after)
         app.run()
     finally:
+        watchdog.stopping()
         runtime.stop()
         if central is not None:
             central.stop()

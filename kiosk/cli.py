@@ -25,6 +25,12 @@ def _cmd_central_sim(args: argparse.Namespace) -> int:
     return int(central_main(args.rest))
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from kiosk.sync import SyncService
+
+    return SyncService(load_config(args.config)).run()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="社会保障卡自助服务终端 / social security card kiosk")
     p.add_argument("--log-level", default="INFO")
@@ -35,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--screenshot", help="run offscreen, save a PNG of the first frame to PATH, exit")
     run.add_argument("--exit-after", type=float, default=None, help="exit after SECONDS")
     run.set_defaults(func=_cmd_run)
+
+    sy = sub.add_parser("sync", help="run the queue forwarder and the heartbeat on their own (kiosk-sync.service)")
+    sy.add_argument("--config", required=True)
+    sy.set_defaults(func=_cmd_sync)
 
     cs = sub.add_parser("central-sim", help="run the reference central server", add_help=False)
     cs.add_argument("rest", nargs=argparse.REMAINDER)

@@ -32,6 +32,7 @@ class KioskSection:
     counter_message: str = "请到就近的合作银行网点柜台办理 / Please visit the nearest partner bank counter"
     bank_code: str = "FZB"
     simulator_mode: bool = True  # allows clear PINs to the central (contract: simulator only)
+    run_dir: str = ""  # UI state and command spool shared with `kiosk sync` ("" = <data_dir>/run)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class CentralSection:
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
     heartbeat_interval_s: float = 30.0
+    # in_process: the forwarder and heartbeat run inside the kiosk (demo, single unit);
+    # external: `kiosk sync` runs them as kiosk-sync.service, so they go on while the UI restarts.
+    sync: typing.Literal["in_process", "external"] = "in_process"
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,10 @@ class Config:
     offline: OfflineSection = field(default_factory=OfflineSection)
     ui: UiSection = field(default_factory=UiSection)
     source: str = ""  # the file it came from ("" = defaults)
+
+    def run_path(self, name: str) -> Path:
+        base = Path(self.kiosk.run_dir) if self.kiosk.run_dir else Path(self.kiosk.data_dir) / "run"
+        return base / name
 
     def data_path(self, name: str) -> Path:
         p = Path(name)

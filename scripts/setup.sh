@@ -28,7 +28,7 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade "pip>=24" "setuptools>=77" wheel
+.venv/bin/python -m pip install -q --upgrade "pip>=24" "setuptools>=77,<81" wheel
 .venv/bin/python -m pip install -q -r requirements.lock
 .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 .venv/bin/python -m kiosk.fonts generate

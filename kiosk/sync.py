@@ -1,0 +1,199 @@
+"""Forwarder + heartbeat: in the kiosk process, or on their own as `kiosk sync`.
+
+Production runs them as kiosk-sync.service so the queue keeps draining and the central keeps
+hearing from the kiosk while the UI restarts. The two processes share:
+- the SQLite WAL queue (file locking makes that safe; each item is claimed in one transaction);
+- ``ui-state.json``: the UI's mode, devices and in_transaction flag, rewritten on every change
+  and every few seconds (a stale file means the UI is restarting);
+- ``ui-commands/``: remote commands only the UI can carry out (set_mode, reload_config,
+  restart_app), one JSON file each, with the outcome written back to ``ui-results/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kiosk import __version__
+from kiosk.config import Config
+from offline_queue.link import LinkMonitor
+from offline_queue.store import Outbox
+
+log = logging.getLogger("kiosk.sync")
+UI_STATE_STALE_S = 10.0
+UI_COMMANDS = ("set_mode", "reload_config", "restart_app")
+
+
+def link_json(link: LinkMonitor) -> dict[str, Any]:
+    last = link.last_success_at
+    return {
+        "online": link.online,
+        "last_success_at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.localtime(last)) if last else None,
+        "consecutive_failures": link.consecutive_failures,
+    }
+
+
+def queue_json(outbox: Outbox) -> dict[str, Any]:
+    st = outbox.status()
+    return {"depth": st.depth, "oldest_age_s": round(st.oldest_age_s, 1), "dead_letters": st.dead_letters,
+            "bytes": st.bytes}
+
+
+def disk_free(path: Path) -> int:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0
+
+
+class UiStateFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, state: Mapping[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({**state, "written_at": time.time()}), encoding="utf-8")
+        os.chmod(tmp, 0o600)
+        tmp.replace(self.path)
+
+    def read(self) -> dict[str, Any] | None:
+        """The UI's last state, or None when it is missing or stale (UI down or restarting)."""
+        try:
+            data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if time.time() - float(data.get("written_at", 0)) > UI_STATE_STALE_S:
+            return None
+        return data
+
+
+class CommandSpool:
+    """A directory of pending UI commands; each file is written by rename, so it is whole or absent."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.commands = run_dir / "ui-commands"
+        self.results = run_dir / "ui-results"
+
+    def post(self, command: Mapping[str, Any]) -> None:
+        self.commands.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}-{uuid.uuid4().hex[:6]}.json"
+        tmp = self.commands / f".{name}"
+        tmp.write_text(json.dumps(dict(command)), encoding="utf-8")
+        tmp.replace(self.commands / name)
+
+    def take(self) -> list[dict[str, Any]]:
+        if not self.commands.is_dir():
+            return []
+        out: list[dict[str, Any]] = []
+        for f in sorted(self.commands.glob("[0-9]*.json")):
+            try:
+                out.append(json.loads(f.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                log.warning("unreadable UI command dropped")
+            f.unlink(missing_ok=True)
+        return out
+
+    def report(self, command_id: str, ok: bool, message: str) -> None:
+        self.results.mkdir(parents=True, exist_ok=True)
+        tmp = self.results / f".{command_id}.json"
+        tmp.write_text(json.dumps({"id": command_id, "ok": ok, "message": message}), encoding="utf-8")
+        tmp.replace(self.results / f"{command_id}.json")
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        if not self.results.is_dir():
+            return []
+        out: list[dict[str, Any]] = []
+        for f in sorted(self.results.glob("[!.]*.json")):
+            with contextlib.suppress(OSError, ValueError):
+                out.append(json.loads(f.read_text(encoding="utf-8")))
+            f.unlink(missing_ok=True)
+        return out
+
+
+def make_heartbeat(cfg: Config, client: Any, state: Callable[[], Mapping[str, Any]],
+                   is_idle: Callable[[], bool], outbox: Outbox) -> Any:
+    from kiosk.central.events import EventUploader
+    from kiosk.central.heartbeat import HeartbeatSender
+
+    events = EventUploader.via_queue(client)
+    hb = HeartbeatSender(client, state, cfg.data_path("heartbeat.seq"),
+                         interval_s=cfg.central.heartbeat_interval_s, is_idle=is_idle, events=events)
+    hb.register("flush_queue", lambda _cmd: "flushed" if _flush(outbox) else "flush incomplete")
+    return hb
+
+
+def _flush(outbox: Outbox) -> bool:
+    outbox.make_all_due()
+    return True
+
+
+class SyncService:
+    """`kiosk sync`: the forwarder and the heartbeat on their own (kiosk-sync.service)."""
+
+    def __init__(self, cfg: Config) -> None:
+        from kiosk.central.client import CentralClient
+        from kiosk.queue_setup import open_queue
+
+        self.cfg = cfg
+        self.started = time.monotonic()
+        self.link = LinkMonitor(cfg.offline.link_down_after_failures)
+        self.outbox, self.forwarder, self.transport, self.queue_key = open_queue(cfg, self.link, on_event=None)
+        self.client = CentralClient.from_config(cfg, link=self.link, outbox=self.outbox)
+        self.ui_state = UiStateFile(cfg.run_path("ui-state.json"))
+        self.spool = CommandSpool(cfg.run_path(""))
+        self.heartbeat = make_heartbeat(cfg, self.client, self.state, self._ui_idle, self.outbox)
+        for kind in UI_COMMANDS:
+            self.heartbeat.register(kind, self._to_ui)
+        self._stop = threading.Event()
+
+    def _ui_idle(self) -> bool:
+        ui = self.ui_state.read()
+        return ui is not None and not ui.get("in_transaction", False)
+
+    def _to_ui(self, cmd: Any) -> str:
+        self.spool.post(cmd.model_dump())
+        return "handed to the UI"
+
+    def state(self) -> dict[str, Any]:
+        ui = self.ui_state.read()
+        return {
+            "app_version": __version__,
+            "uptime_s": int(time.monotonic() - self.started),
+            "mode": ui.get("mode", "starting") if ui else "starting",
+            "in_transaction": bool(ui.get("in_transaction")) if ui else False,
+            "devices": ui.get("devices", {}) if ui else {},
+            "link": link_json(self.link),
+            "queue": queue_json(self.outbox),
+            "disk_free_bytes": disk_free(Path(self.cfg.kiosk.data_dir)),
+        }
+
+    def run(self) -> int:
+        from kiosk import watchdog
+
+        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        self.forwarder.start()
+        self.heartbeat.start()
+        watchdog.ready("sync running")
+        while not self._stop.wait(2.0):
+            watchdog.watchdog_ping()
+            for outcome in self.spool.outcomes():
+                self.heartbeat._report(outcome.get("id", ""), "ui_command", bool(outcome.get("ok")),
+                                       str(outcome.get("message", "")))
+        watchdog.stopping()
+        self.heartbeat.stop()
+        self.forwarder.stop()
+        self.outbox.close()
+        self.client.close()
+        self.transport.close()
+        return 0
