@@ -14,6 +14,7 @@ import json
 import logging
 import sys
 
+from hal.sscard.errors import ReaderMissing
 from hal.sscard.pcsc_reader import PcscCardReader
 from hal.sscard.secure_access import PsamSecureAccess
 from hal.status import DeviceError, DeviceTimeout, DeviceUnavailable
@@ -76,12 +77,12 @@ def _probe(
         data = reader.read_card()
     except DeviceTimeout:
         return _error("错误：读卡超时 / error: the card did not answer in time", EXIT_TIMEOUT)
+    except ReaderMissing:
+        return _error(
+            f"错误：未找到读卡器 / error: no PC/SC reader matches {reader_pattern!r}", EXIT_UNAVAILABLE
+        )
     except DeviceUnavailable as exc:
-        if "reader" in exc.message:
-            return _error(
-                f"错误：未找到读卡器 / error: no PC/SC reader matches {reader_pattern!r}", EXIT_UNAVAILABLE
-            )
-        return _error("错误：PC/SC 服务 (pcscd) 未运行 / error: pcscd is not running", EXIT_UNAVAILABLE)
+        return _error(f"错误：PC/SC 服务不可用 / error: PC/SC unavailable ({exc.message})", EXIT_UNAVAILABLE)
     except DeviceError as exc:
         return _error(f"错误：卡片通信失败 / error: card protocol error ({exc.code}: {exc.message})",
                       EXIT_PROTOCOL)

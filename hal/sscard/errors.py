@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hal.status import Action, DeviceError
+from hal.status import Action, DeviceError, DeviceUnavailable
 
 
 class CardDataError(DeviceError):
@@ -25,6 +25,10 @@ class SecureAccessRequired(DeviceError):
 
     def __init__(self, message: str = "card needs external authentication (PSAM/HSM)") -> None:
         super().__init__("secure_access_required", message, Action.MAINTENANCE)
+
+
+class ReaderMissing(DeviceUnavailable):
+    """pcscd runs but no reader matches the pattern (unplugged or misconfigured)."""
 
 
 class CardAbsent(Exception):

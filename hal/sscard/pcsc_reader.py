@@ -15,7 +15,13 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from hal.sscard import apdu
-from hal.sscard.errors import CardAbsent, CardDataError, CardProtocolError, SecureAccessRequired
+from hal.sscard.errors import (
+    CardAbsent,
+    CardDataError,
+    CardProtocolError,
+    ReaderMissing,
+    SecureAccessRequired,
+)
 from hal.sscard.pcsc_monitor import CardMonitor
 from hal.sscard.pcsc_transport import PcscTransport
 from hal.sscard.secure_access import NoSecureAccess, SecureAccess
@@ -77,6 +83,7 @@ class PcscCardReader:
     def open(self) -> None:
         with self._lock:
             self._forget_card()
+            self._card_lost = False
             self._guard(self._transport.find_reader)
             if self._callbacks:
                 self._start_monitor()
@@ -109,7 +116,7 @@ class PcscCardReader:
 
     @staticmethod
     def _status_for(exc: DeviceError) -> DeviceStatus:
-        if isinstance(exc, DeviceUnavailable) and "reader" in exc.message:
+        if isinstance(exc, ReaderMissing):
             return DeviceStatus(DeviceState.POWER_OFF, Media.UNKNOWN, last_error="reader_missing",
                                 action=Action.MAINTENANCE)
         if isinstance(exc, DeviceUnavailable):

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from smartcard import scard
 
 from hal.sscard import apdu
-from hal.sscard.errors import CardAbsent, CardDataError, CardProtocolError
+from hal.sscard.errors import CardAbsent, CardDataError, CardProtocolError, ReaderMissing
 from hal.status import Action, DeviceError, DeviceTimeout, DeviceUnavailable
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ class PcscTransport:
         chosen = choose_reader(self.reader_pattern, names)
         if chosen is None:
             self.reader = None
-            raise DeviceUnavailable(f"no PC/SC reader matches {self.reader_pattern!r}")
+            raise ReaderMissing(f"no PC/SC reader matches {self.reader_pattern!r}")
         if chosen != self.reader:
             log.info("pcsc reader selected: %s", chosen)
         self.reader = chosen
@@ -263,7 +263,7 @@ class PcscTransport:
         if hresult in _READER_GONE:
             self._card = None
             self.reader = None
-            raise DeviceUnavailable(f"reader unplugged ({pcsc_code(hresult)})")
+            raise ReaderMissing(f"reader unplugged ({pcsc_code(hresult)})")
 
     def card_present(self) -> bool:
         self.find_reader()
