@@ -77,3 +77,9 @@ def main(argv: list[str]) -> int:
     done.wait()
     handle.stop()
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -135,7 +135,7 @@ class HeartbeatSender:
             self._accept(raw)
         return True
 
-    def _accept(self, raw: Mapping[str, Any]) -> None:
+    def _accept(self, raw: Any) -> None:
         try:
             cmd = Command.model_validate(raw)
         except ValidationError:

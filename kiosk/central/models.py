@@ -130,7 +130,7 @@ class Command(_Model):
 
 class HeartbeatReply(_Model):
     server_time: str
-    commands: list[dict[str, Any]]  # validated one by one (an unknown command must not drop the others)
+    commands: list[Any]  # validated one by one (an unknown or malformed command must not drop the others)
 
 
 class EventsAccepted(_Model):
