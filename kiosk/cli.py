@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Subcommands that live in their own modules (hal, queue, …)."""
-    from kiosk import cli_hal
+    from kiosk import cli_hal, simctl
 
-    regs: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [cli_hal.add_parser]
+    regs: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+        cli_hal.add_parser, simctl.add_parser]
     try:
         import importlib
 
@@ -70,7 +71,13 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if "central-sim" in raw:  # its own parser takes every option after it (argparse REMAINDER cannot)
+        at = raw.index("central-sim")
+        args = build_parser().parse_args([*raw[:at], "central-sim"])
+        args.rest = raw[at + 1 :]
+    else:
+        args = build_parser().parse_args(raw)
     setup_logging(args.log_level)
     try:
         rc: int = args.func(args)
