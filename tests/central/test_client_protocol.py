@@ -48,7 +48,7 @@ class Canned(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def canned() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
-    answers: ClassVar[dict[str, tuple[int, bytes]]] = {}
+    answers: dict[str, tuple[int, bytes]] = {}
     handler = type("H", (Canned,), {"answers": answers})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     t = threading.Thread(target=server.serve_forever, daemon=True)
