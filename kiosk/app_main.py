@@ -48,8 +48,14 @@ def run_app(cfg: Config, *, screenshot: str | None = None, exit_after: float | N
     configure_kivy(cfg, headless=screenshot is not None)
     central = start_embedded_central(cfg) if cfg.central.embedded else None
     runtime = Runtime(cfg)
+    simctl = None
     try:
         runtime.start()
+        if cfg.kiosk.simulator_mode:
+            from kiosk.simctl import SimControlServer
+
+            simctl = SimControlServer(cfg.run_path("sim.sock"), runtime.devices)
+            simctl.start()
         register_fonts()
         from kivy.clock import Clock
         from kivy.core.window import Window
@@ -77,6 +83,8 @@ def run_app(cfg: Config, *, screenshot: str | None = None, exit_after: float | N
         app.run()
     finally:
         watchdog.stopping()
+        if simctl is not None:
+            simctl.stop()
         runtime.stop()
         if central is not None:
             central.stop()
