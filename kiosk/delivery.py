@@ -54,7 +54,11 @@ class DeliveryService:
         ordering_key: str,
         summary: str,
         priority: int | None = None,
+        wait: bool = True,
     ) -> Delivery:
+        """Store durably, then (online, ``wait``) wait a bounded time for the central's answer.
+        ``wait=False``: background deliveries (production result, ledger, PIN events) that no
+        citizen waits for."""
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         try:
             item = self.outbox.enqueue(
@@ -71,6 +75,8 @@ class DeliveryService:
         if not self.link.online:
             return Delivery(False, False, "queued", idempotency_key=item.idempotency_key)
         self.forwarder.wake()
+        if not wait:
+            return Delivery(False, False, "queued", idempotency_key=item.idempotency_key)
         deadline = time.monotonic() + self.wait_s
         while time.monotonic() < deadline:
             info = self.outbox.find(item.idempotency_key)

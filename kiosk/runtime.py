@@ -5,32 +5,37 @@ The UI talks only to this object; it never touches a device or the network itsel
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from hal.status import DeviceError, DeviceStatus
 from hal.types import Receipt
-from kiosk.alarms import EventLog, KioskEvent
+from kiosk import __version__
+from kiosk.alarms import EventLog, KioskEvent, Severity
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.delivery import DeliveryService
 from kiosk.devices import DeviceSet, build_devices
-from kiosk.domain.services import Availability, ServiceId, availability
+from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY, Availability, ServiceId, availability
 from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInput, View, run_flow
+from kiosk.flows.face_limits import FaceFailures
+from kiosk.issuance_journal import IssuanceJournal
 from kiosk.local_blocks import LocalBlocks
+from kiosk.queue_setup import open_queue
 from kiosk.session import Session
-from offline_queue.crypto import BodyCipher, create_key_file, load_key_file
+from kiosk.stock_ledger import StockLedger
+from kiosk.sync import CommandSpool, UiStateFile, disk_free, link_json, make_heartbeat, queue_json
 from offline_queue.events import QueueEvent
-from offline_queue.forwarder import Forwarder, ForwarderConfig
-from offline_queue.http_transport import HttpTransport
 from offline_queue.link import LinkMonitor
-from offline_queue.store import Bounds, Outbox
+from offline_queue.store import Outbox
 
 log = logging.getLogger("kiosk.runtime")
 
@@ -43,9 +48,27 @@ class Mode(StrEnum):
 
 
 def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
+    from kiosk.flows.activate import ActivateFlow
+    from kiosk.flows.apply import ApplyFlow
+    from kiosk.flows.contact_change import ContactChangeFlow
+    from kiosk.flows.loss_cancel import LossCancelFlow
     from kiosk.flows.loss_report import LossReportFlow
+    from kiosk.flows.pin_change import PinChangeFlow
+    from kiosk.flows.pin_reset import PinResetFlow
+    from kiosk.flows.progress_query import ProgressQueryFlow
+    from kiosk.flows.replace import ReplaceFlow
 
-    return {ServiceId.LOSS_REPORT: LossReportFlow}
+    return {
+        ServiceId.APPLY: ApplyFlow,
+        ServiceId.REPLACE: ReplaceFlow,
+        ServiceId.LOSS_REPORT: LossReportFlow,
+        ServiceId.LOSS_CANCEL: LossCancelFlow,
+        ServiceId.ACTIVATE: ActivateFlow,
+        ServiceId.PIN_CHANGE: PinChangeFlow,
+        ServiceId.PIN_RESET: PinResetFlow,
+        ServiceId.CONTACT_CHANGE: ContactChangeFlow,
+        ServiceId.PROGRESS_QUERY: ProgressQueryFlow,
+    }
 
 
 class Services:
@@ -54,6 +77,21 @@ class Services:
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
         self.delivery = rt.delivery
+        self.journal = rt.journal
+        self.stock_ledger = rt.stock_ledger
+        self.face_failures = rt.face_failures
+
+    def alarm(self, code: str, message: str, *, device: str | None = None,
+              severity: Severity = "warning") -> None:
+        """A masked alarm for the central and the maintenance screen (codes, never personal data)."""
+        self._rt.events.alarm(code, message, device=device, severity=severity)
+
+    def submit_stock_ledger(self, day: dt.date) -> None:
+        """Queue the day's art. 27 ledger (the central keeps the latest per kiosk and day)."""
+        ledger = self._rt.stock_ledger
+        self.delivery.submit(ServiceId.APPLY, "POST", ledger.path_for_upload(), ledger.upload_body(day),
+                             ordering_key=f"stock-ledger-{day.isoformat()}", summary=f"stock ledger {day}",
+                             priority=ALWAYS_QUEUED_PATH_PRIORITY["stock-ledger"], wait=False)
 
     def link_online(self) -> bool:
         return self._rt.link.online
@@ -81,35 +119,27 @@ class Runtime:
         self.events = EventLog()
         self.mode = Mode.STARTING
         self.mode_message = ""
-        data = Path(cfg.kiosk.data_dir)
-        data.mkdir(parents=True, exist_ok=True)
-        os.chmod(data, 0o700)
-        key_path = cfg.data_path(cfg.offline.queue_key_file)
-        if not key_path.exists() and cfg.kiosk.simulator_mode:
-            create_key_file(key_path)  # demo only; production installs its key at provisioning
-        self.queue_key = load_key_file(key_path)
-        self.outbox = Outbox(
-            cfg.data_path(cfg.offline.queue_db), BodyCipher(self.queue_key),
-            Bounds(cfg.offline.max_items, cfg.offline.max_bytes, cfg.offline.max_age_days * 86400),
-            on_event=self._queue_event,
-        )
+        self.started = time.monotonic()
         self.link = LinkMonitor(cfg.offline.link_down_after_failures)
-        headers = {"X-Kiosk-Id": cfg.kiosk.id}
-        self.transport = HttpTransport(
-            cfg.central.url, ca_file=cfg.central.ca_file, cert_file=cfg.central.cert_file,
-            key_file=cfg.central.key_file, connect_timeout_s=cfg.central.connect_timeout_s,
-            read_timeout_s=cfg.central.read_timeout_s, default_headers=headers,
-        )
-        self.forwarder = Forwarder(
-            self.outbox, self.transport, link=self.link,
-            config=ForwarderConfig(batch_threshold=cfg.offline.batch_threshold),
-            on_event=self._queue_event,
-        )
+        self.outbox, self.forwarder, self.transport, self.queue_key = open_queue(cfg, self.link, self._queue_event)
+        self.in_process_sync = cfg.central.sync == "in_process"
         self.delivery = DeliveryService(self.outbox, self.forwarder, self.link,
                                         wait_s=cfg.central.read_timeout_s)
         self.blocks = LocalBlocks(cfg.data_path("blocked_cards.json"), self.queue_key)
+        self.journal = IssuanceJournal(cfg.data_path("issuance_journal.sqlite"))
+        self.stock_ledger = StockLedger(cfg.data_path("stock_ledger.sqlite"), self.queue_key, cfg.kiosk.id)
+        self.face_failures = FaceFailures(cfg.data_path("face_failures.json"), self.queue_key)
         self.devices = devices or build_devices(cfg)
-        self.central = central if central is not None else _make_central(cfg, self.link)
+        self.central = central if central is not None else _make_central(cfg, self.link, self.outbox)
+        self.ui_state = UiStateFile(cfg.run_path("ui-state.json"))
+        self.spool = CommandSpool(cfg.run_path(""))
+        self.heartbeat: Any = None
+        if self.in_process_sync and central is None:
+            self.heartbeat = make_heartbeat(cfg, self.central, self.heartbeat_state, self.is_idle, self.outbox)
+            self.heartbeat.register("set_mode", self._remote_set_mode)
+            self.heartbeat.register("reload_config", self._remote_reload_config)
+            self.heartbeat.register("restart_app", self._remote_restart)
+            self.events.subscribe(self.heartbeat.events.observe)
         self.flows = _flow_registry()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-worker")
         self._active: tuple[FlowChannel, Future[FlowResult]] | None = None
@@ -117,24 +147,34 @@ class Runtime:
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
         self.listeners: list[Callable[[], None]] = []  # told when device/link/mode state changes
+        self.restart_handlers: list[Callable[[], None]] = []  # the app stops itself; systemd restarts it
+        self.restart_requested = False
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         self.devices.open_all()
-        self.forwarder.start()
+        if self.in_process_sync:
+            self.forwarder.start()
         self._poll_devices()
         self._monitor = threading.Thread(target=self._monitor_loop, name="kiosk-monitor", daemon=True)
         self._monitor.start()
         self.mode = Mode.IN_SERVICE
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+        self._publish_state()
 
     def stop(self) -> None:
         self._stop.set()
         if self._active:
             self._active[0].send(UserInput("cancel"))
         self._worker.shutdown(wait=True, cancel_futures=True)
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         self.forwarder.stop()
         self.devices.close_all()
         self.outbox.close()
+        self.journal.close()
+        self.stock_ledger.close()
         self.transport.close()
         close = getattr(self.central, "close", None)
         if callable(close):
@@ -199,7 +239,71 @@ class Runtime:
         return self._active[1].result(timeout)
 
     # ---- background -------------------------------------------------------------------------
+    # ---- heartbeat state and remote commands ---------------------------------------------------
+    def is_idle(self) -> bool:
+        return not self.in_transaction
+
+    def heartbeat_state(self) -> dict[str, Any]:
+        """The heartbeat body's state fields (central-api.md); no personal data."""
+        return {
+            "app_version": __version__,
+            "uptime_s": int(time.monotonic() - self.started),
+            "mode": self.mode.value,
+            "in_transaction": self.in_transaction,
+            "devices": {k: _device_json(v) for k, v in self._statuses.items()},
+            "link": link_json(self.link),
+            "queue": queue_json(self.outbox),
+            "disk_free_bytes": disk_free(Path(self.cfg.kiosk.data_dir)),
+        }
+
+    def _remote_set_mode(self, cmd: Any) -> str:
+        mode = Mode(cmd.mode) if cmd.mode else Mode.IN_SERVICE
+        if mode is Mode.STARTING:
+            raise ValueError("cannot set mode starting")
+        self.set_mode(mode, cmd.message or "")
+        return f"mode={mode.value}"
+
+    def _remote_reload_config(self, _cmd: Any) -> str:
+        from kiosk.config import load_config
+
+        if not self.cfg.source:
+            return "no configuration file; nothing to reload"
+        new = load_config(self.cfg.source)  # a bad file raises: reported as a failed command
+        self.cfg = new
+        return "configuration reloaded (device and central changes take effect at the next restart)"
+
+    def _remote_restart(self, _cmd: Any) -> str:
+        self.restart_requested = True
+        for cb in list(self.restart_handlers):
+            cb()
+        return "restart scheduled"
+
+    def _run_ui_commands(self) -> None:
+        """External sync: carry out the UI's share of remote commands, only when idle."""
+        if not self.is_idle():
+            return
+        handlers = {"set_mode": self._remote_set_mode, "reload_config": self._remote_reload_config,
+                    "restart_app": self._remote_restart}
+        for raw in self.spool.take():
+            cid = str(raw.get("id", ""))
+            try:
+                cmd = _Cmd(raw.get("mode"), raw.get("message"))
+                message = handlers[str(raw.get("type"))](cmd)
+                self.spool.report(cid, True, message)
+            except Exception as exc:
+                self.spool.report(cid, False, type(exc).__name__)
+
+    def _publish_state(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.state_changed()
+        if not self.in_process_sync:
+            try:
+                self.ui_state.write(self.heartbeat_state())
+            except OSError:
+                log.warning("cannot write the UI state file")
+
     def _changed(self) -> None:
+        self._publish_state()
         for cb in list(self.listeners):
             try:
                 cb()
@@ -249,11 +353,26 @@ class Runtime:
                 self._poll_devices()
                 if ticks % 5 == 0 or not self.link.online:
                     self._probe_link()
+                if not self.in_process_sync:
+                    self._run_ui_commands()
+                    if ticks % 2 == 0:
+                        self._publish_state()
             except Exception:
                 log.exception("monitor tick failed")
 
 
-def _make_central(cfg: Config, link: LinkMonitor) -> Any:
+def _make_central(cfg: Config, link: LinkMonitor, outbox: Outbox) -> Any:
     from kiosk.central.client import CentralClient
 
-    return CentralClient.from_config(cfg, link=link)
+    return CentralClient.from_config(cfg, link=link, outbox=outbox)
+
+
+@dataclass(frozen=True)
+class _Cmd:
+    mode: str | None
+    message: str | None
+
+
+def _device_json(st: DeviceStatus) -> dict[str, Any]:
+    d = st.to_json()
+    return {"state": d["state"], "supplies": d["supplies"], "counters": d["counters"], "last_error": d["last_error"]}

@@ -151,7 +151,9 @@ class SimCardReader(SimDevice):
             chip = self._chip
             if chip is None:
                 return PinResult(PinOutcome.NO_CARD)
-            new_pin = sim_reset_apdu_pin(apdu_hex, chip.pending_challenge)
+            hook = chip.reset_pin_hook  # e.g. a test's decoder of the central HSM's real command
+            new_pin = hook(apdu_hex, chip.pending_challenge) if hook else sim_reset_apdu_pin(
+                apdu_hex, chip.pending_challenge)
             if new_pin is None:
                 return PinResult(PinOutcome.REFUSED, sw="6988")
             chip.pin = new_pin

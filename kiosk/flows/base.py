@@ -153,6 +153,7 @@ class FlowContext:
         self.services = services  # queue, link monitor, ledgers, alarms: see kiosk.runtime
         self.config = config
         self.interrupt: FlowInterrupt | None = None  # set by watchers (e.g. card removed)
+        self._watched: dict[int, bool] = {}  # id(reader) -> removal interrupts the flow
 
     def _check(self, user_input: UserInput | None) -> None:
         if self.interrupt is not None:
@@ -196,9 +197,33 @@ class FlowContext:
 
     def finish(self, view: View) -> None:
         """Show an end view until 'home' or its timeout; nothing can interrupt an ended flow."""
+        for key in self._watched:
+            self._watched[key] = False
         self.interrupt = None
         with contextlib.suppress(FlowInterrupt):
             self.ask(view)
+
+    def watch_removal(self, reader: Any, code: str = "card_removed") -> None:
+        """From now until the flow ends, taking the card out of ``reader`` interrupts the flow."""
+        session = self.session
+
+        def on_event(present: bool) -> None:
+            if not present and not session.wiped and self._watched.get(id(reader)):
+                self.interrupt = CardRemoved(code)
+
+        if id(reader) not in self._watched:
+            reader.on_card_event(on_event)
+        self._watched[id(reader)] = True
+        if not reader.card_present():
+            raise CardRemoved(code)
+
+    def unwatch_removal(self, reader: Any) -> None:
+        """The card may now leave (e.g. the flow asks the citizen to take it)."""
+        self._watched[id(reader)] = False
+
+    def check(self) -> None:
+        """Raise a pending cancel or interrupt (for flows polling a device themselves)."""
+        self._check(self.channel.poll(0))
 
     def working(self, view: View) -> None:
         """Show a busy view (no input expected) and honour a pending cancel or interrupt."""

@@ -1,0 +1,177 @@
+"""Business rules of the card services, each in exactly one place (Fuzhou regulation 2021).
+
+Every ``*_problems`` function returns *all* reason keys at once (art. 16: 一次性告知);
+an empty tuple means "go ahead". Keys are string-table keys (``reason.*``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+HOME_CITY = "350100"  # 福州市
+PROVINCE_PREFIX = "35"  # 福建省: only a card of another Fujian city can be stopped over the network
+GUARDIAN_AGE = 14  # arts. 16, 51: under 14 a guardian applies on the child's behalf
+GUARDIAN_MIN_AGE = 18
+PHOTO_AGE = 2  # arts. 16-17, 30: under 2 the card may carry no photo
+ISSUANCE_LIMIT_S = 20 * 60  # art. 21: instant production within 20 minutes (config default)
+HELD = ("normal", "loss_reported", "suspended", "in_production")  # a card the person still holds
+STOPPABLE = ("normal", "suspended", "loss_reported")
+OPEN_APPLICATION = ("approved", "account_opened")  # a card is still being made
+
+
+class CardLike(Protocol):
+    @property
+    def card_no(self) -> str: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def collected_at(self) -> str | None: ...
+
+
+class ApplicationLike(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def kind(self) -> str | None: ...
+
+
+# --- age bands --------------------------------------------------------------------------------
+def needs_guardian(age: int) -> bool:
+    return age < GUARDIAN_AGE
+
+
+def photo_required(age: int) -> bool:
+    return age >= PHOTO_AGE
+
+
+def guardian_problems(guardian_age: int, guardian_id: str, child_id: str) -> tuple[str, ...]:
+    reasons = []
+    if guardian_id == child_id:
+        reasons.append("reason.guardian_same_person")
+    if guardian_age < GUARDIAN_MIN_AGE:
+        reasons.append("reason.guardian_not_adult")
+    return tuple(reasons)
+
+
+# --- another Fujian city's card (art. 16) --------------------------------------------------------
+def other_city_card(cards: Iterable[CardLike]) -> CardLike | None:
+    return next((c for c in cards if c.city != HOME_CITY and c.city.startswith(PROVINCE_PREFIX)
+                 and c.status in STOPPABLE), None)
+
+
+def stop_other_card_problems(medical_insurance: str, transfer_pending: bool, consent: bool) -> tuple[str, ...]:
+    """Stop it only with consent, and never while an employee medical insurance transfer is pending."""
+    reasons = []
+    if medical_insurance == "employee" and transfer_pending:
+        reasons.append("reason.insurance_transfer_pending")
+    if not consent:
+        reasons.append("reason.other_city_card_no_consent")
+    return tuple(reasons)
+
+
+# --- new application (arts. 3, 15, 16) ---------------------------------------------------------
+def open_applications(applications: Iterable[ApplicationLike]) -> list[ApplicationLike]:
+    return [a for a in applications if a.status in OPEN_APPLICATION]
+
+
+def new_application_problems(cards: Sequence[CardLike], applications: Sequence[ApplicationLike],
+                             *, insured: bool, medical_insurance: str, transfer_pending: bool) -> tuple[str, ...]:
+    reasons = []
+    if not insured:
+        reasons.append("reason.not_insured")  # art. 3: cards go to insured persons
+    if any(c.city == HOME_CITY and c.status in HELD for c in cards):
+        reasons.append("reason.has_card_use_replace")
+    if open_applications(applications):
+        reasons.append("reason.application_in_progress")
+    if other_city_card(cards) is not None and medical_insurance == "employee" and transfer_pending:
+        reasons.append("reason.insurance_transfer_pending")
+    return tuple(reasons)
+
+
+# --- replacement (arts. 29, 30, 33) ------------------------------------------------------------
+REPLACEMENT_REASONS = ("lost", "damaged", "key_info_changed", "photo_changed", "child_turned_2", "quality_defect")
+REPLACEABLE = ("normal", "loss_reported", "suspended")
+
+
+def one_month_after(d: dt.date) -> dt.date:
+    month, year = d.month % 12 + 1, d.year + (d.month == 12)
+    for day in (d.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def quality_defect_free(collected_at: dt.date | None, today: dt.date) -> bool:
+    """Art. 33: a defective card is replaced free within one month of collection."""
+    return collected_at is not None and today <= one_month_after(collected_at)
+
+
+def replacement_problems(reason: str, card: CardLike, applications: Sequence[ApplicationLike], *,
+                         insured: bool, age: int, today: dt.date) -> tuple[str, ...]:
+    reasons = []
+    if not insured:
+        reasons.append("reason.not_insured")
+    if reason not in REPLACEMENT_REASONS:
+        reasons.append("reason.replacement_reason_unknown")
+    if card.status not in REPLACEABLE:
+        reasons.append("reason.card_not_replaceable")
+    if any(a.kind == "replacement" for a in open_applications(applications)):
+        reasons.append("reason.replacement_in_progress")
+    if reason == "child_turned_2" and age < PHOTO_AGE:
+        reasons.append("reason.child_not_yet_2")
+    if reason == "quality_defect" and not quality_defect_free(_date(card.collected_at), today):
+        reasons.append("reason.quality_defect_period_over")
+    return tuple(reasons)
+
+
+def must_report_loss_first(reason: str, card: CardLike) -> bool:
+    """Art. 33: a lost card not yet reported is reported (frozen) before it is replaced."""
+    return reason == "lost" and card.status != "loss_reported"
+
+
+# --- loss cancellation (art. 34) ---------------------------------------------------------------
+def loss_cancel_problems(card: CardLike | None, applications: Sequence[ApplicationLike]) -> tuple[str, ...]:
+    reasons = []
+    if card is None:
+        reasons.append("reason.card_not_on_record")
+    elif card.status != "loss_reported":
+        reasons.append("reason.card_not_loss_reported")
+    if any(a.kind == "replacement" for a in open_applications(applications)):
+        reasons.append("reason.replacement_in_progress")
+    return tuple(reasons)
+
+
+# --- instant production time limit (art. 21) ------------------------------------------------------
+@dataclass(frozen=True)
+class IssuanceProgress:
+    elapsed_s: float
+    limit_s: float
+
+    @property
+    def remaining_s(self) -> float:
+        return max(0.0, self.limit_s - self.elapsed_s)
+
+    @property
+    def overdue(self) -> bool:
+        return self.elapsed_s > self.limit_s
+
+    def params(self) -> dict[str, str]:
+        return {"elapsed_s": f"{self.elapsed_s:.0f}", "limit_s": f"{self.limit_s:.0f}",
+                "remaining_min": f"{self.remaining_s / 60:.0f}",
+                "percent": f"{min(100.0, 100.0 * self.elapsed_s / self.limit_s) if self.limit_s else 100.0:.0f}"}
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None

@@ -1,0 +1,44 @@
+"""启用: enable the card's social security function (art. 31). ID card + the card (holder
+check); queued when offline (the receipt says pending).
+
+Screens: read_id → insert_card → confirm → submitting → done.
+"""
+
+from __future__ import annotations
+
+from kiosk.delivery import DeliveryRefused
+from kiosk.domain.masking import mask_card_no, mask_id, mask_name
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
+from kiosk.flows.common import holder_matches, insert_sscard
+from kiosk.flows.identity import read_id_card
+
+
+class ActivateFlow(Flow):
+    service = ServiceId.ACTIVATE
+    total_steps = 4
+
+    def steps(self, ctx: FlowContext) -> FlowResult:
+        idc = read_id_card(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        card = insert_sscard(ctx, self.view("insert_card", 2, "prompt.insert_card", actions=("cancel",)))
+        holder_matches(card, idc.id_number)
+        ctx.ask(self.view("confirm", 3, "prompt.confirm_activate",
+                          params={"name": mask_name(idc.name), "card_no": mask_card_no(card.card_no)},
+                          actions=("confirm", "cancel")))
+        ctx.working(self.view("submitting", 4, "prompt.submitting"))
+        try:
+            sent = ctx.services.delivery.submit(
+                self.service, "POST", "/v1/cards/activate", {"card_no": card.card_no, "id_number": idc.id_number},
+                ordering_key=idc.id_number, summary=f"activate {mask_id(idc.id_number)}")
+        except DeliveryRefused as exc:
+            raise Refused(exc.code, (f"reason.{exc.code}",)) from None
+        if sent.rejected:
+            raise Refused(sent.code or "rejected", (f"reason.{sent.code}" if sent.code == "card_not_normal"
+                                                    else "reason.central_refused",))
+        ctx.unwatch_removal(ctx.devices.card_reader)
+        txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
+        pending = not sent.applied
+        ctx.finish(self.view("done", 4, "prompt.activate_pending" if pending else "prompt.activated",
+                             params={"txn": txn, "hotline": ctx.config.kiosk.hotline}, actions=("home",),
+                             end=End.DONE))
+        return FlowResult(End.DONE, "pending" if pending else "applied", transaction_no=txn)

@@ -1,0 +1,58 @@
+"""申领 + 即时制卡: apply and take the card on the spot (arts. 3, 15, 16, 21, 24).
+
+Screens: read_id → [read_guardian_id] → lookup → [consent_stop_other] → [photo_choice] → photo →
+photo_confirm → details → submitting → opening_account → producing → take_card → [pin_offer →
+insert_card → old_pin → new_pin → new_pin_again] → done. Offline (if configured): read_id → … →
+details → delivery_choice → done (accepted for later).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.domain.eligibility import HOME_CITY, new_application_problems, other_city_card
+from kiosk.domain.masking import mask_card_no
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import FlowContext, FlowResult, Refused
+from kiosk.flows.common import central
+from kiosk.flows.identity_guardian import read_applicant
+from kiosk.flows.issuance import IssuanceFlow, offline_or_fail
+
+CITY_NAMES = {"350100": "福州市", "350200": "厦门市", "350300": "莆田市", "350400": "三明市", "350500": "泉州市",
+              "350600": "漳州市", "350700": "南平市", "350800": "龙岩市", "350900": "宁德市"}
+
+
+class ApplyFlow(IssuanceFlow):
+    service = ServiceId.APPLY
+    kind = "new"
+
+    def steps(self, ctx: FlowContext) -> FlowResult:
+        self.start_clock(ctx)
+        applicant = read_applicant(ctx, self)
+        card = applicant.id_card
+        if offline_or_fail(ctx):
+            photo = self.take_photo(ctx) if applicant.age >= 2 else None
+            details = self.details(ctx, "resident")
+            return self.accept_for_later(ctx, applicant, details, photo)
+
+        ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
+        person = central(ctx, lambda: ctx.central.lookup_person(card.id_number, card.name))
+        problems = new_application_problems(person.cards, person.applications, insured=person.insured,
+                                            medical_insurance=person.medical_insurance,
+                                            transfer_pending=person.transfer_pending)
+        if problems:
+            raise Refused("not_eligible", problems)
+        extra: dict[str, Any] = {}
+        other = other_city_card(person.cards)
+        if other is not None:  # art. 16: stop the other Fujian city's card only with consent
+            got = ctx.ask(self.pview(ctx, "consent_stop_other", 2, "prompt.consent_stop_other",
+                                     params={"city": CITY_NAMES.get(other.city, other.city),
+                                             "card_no": mask_card_no(other.card_no), "home": HOME_CITY},
+                                     actions=("agree", "decline", "cancel")))
+            if got.action != "agree":
+                raise Refused("other_city_card_no_consent", ("reason.other_city_card_no_consent",))
+            extra["consent_stop_other_card"] = {"city": other.city, "card_no": other.card_no}
+
+        photo = self.photo(ctx, applicant, person.photo_on_file)
+        details = self.details(ctx, person.medical_insurance)
+        return self.issue(ctx, applicant, details, photo, **extra)

@@ -1,0 +1,48 @@
+"""Face-match failures for PIN reset, limited per card per day and persisted across restarts.
+
+Only keyed hashes of (card number, day) are stored, so the file holds no card number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import threading
+from pathlib import Path
+
+MAX_FACE_FAILURES_PER_DAY = 3
+
+
+class FaceFailures:
+    def __init__(self, path: Path, secret: bytes, limit: int = MAX_FACE_FAILURES_PER_DAY) -> None:
+        self.path = path
+        self.limit = limit
+        self._secret = secret
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        if path.exists():
+            self._counts = {str(k): int(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+    def _key(self, card_no: str, day: dt.date) -> str:
+        return hmac.new(self._secret, f"face|{card_no}|{day.isoformat()}".encode(), hashlib.sha256).hexdigest()
+
+    def count(self, card_no: str, day: dt.date) -> int:
+        with self._lock:
+            return self._counts.get(self._key(card_no, day), 0)
+
+    def blocked(self, card_no: str, day: dt.date) -> bool:
+        return self.count(card_no, day) >= self.limit
+
+    def record_failure(self, card_no: str, day: dt.date) -> int:
+        """Count one failure; returns the failures left today."""
+        with self._lock:
+            key = self._key(card_no, day)
+            self._counts[key] = self._counts.get(key, 0) + 1
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._counts), encoding="utf-8")
+            os.chmod(tmp, 0o600)
+            tmp.replace(self.path)
+            return max(0, self.limit - self._counts[key])

@@ -1,0 +1,37 @@
+"""The applicant's ID card and, under 14, the guardian's (arts. 16, 51)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hal.types import IdCardData
+from kiosk.domain.eligibility import guardian_problems, needs_guardian
+from kiosk.flows.base import Flow, FlowContext, Refused
+from kiosk.flows.identity import age_of, id_card_problems, read_id_card
+from kiosk.flows.issuance import Applicant
+
+
+def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
+    card = read_id_card(ctx, flow.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+    age = age_of(card, ctx)
+    if not needs_guardian(age):
+        return Applicant(card, age, None)
+    reader: Any = ctx.devices.id_reader
+
+    def guardian_card(t: float) -> IdCardData | None:
+        got: IdCardData | None = reader.read_card(t)
+        if got is None or got.id_number == card.id_number:  # the child's card is still there
+            time.sleep(min(t, 0.05))
+            return None
+        return got
+
+    guardian: IdCardData = ctx.wait_for(
+        flow.view("read_guardian_id", 1, "prompt.place_guardian_id", params={"age": str(age)}, actions=("cancel",)),
+        guardian_card, ctx.config.timeouts.id_card_read_s)
+    problems = [f"{r}_guardian" if r.startswith("reason.id_") else r for r in id_card_problems(guardian, ctx)]
+    problems += guardian_problems(age_of(guardian, ctx), guardian.id_number, card.id_number)
+    if problems:
+        raise Refused("guardian_unusable", tuple(problems))
+    ctx.session["guardian_id_card"] = guardian
+    return Applicant(card, age, guardian)

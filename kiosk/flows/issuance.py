@@ -1,0 +1,339 @@
+"""The part of apply (service 1) and replace (service 2) after eligibility: photo, details,
+application, class-I account, card production, activation, PIN, receipt, 回盘 — with progress
+against the 20-minute limit of art. 21 in every view (params ``elapsed_s``, ``limit_s``,
+``remaining_min``, ``percent``)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from hal.types import CardFace, CardPersonalisation, IdCardData, Receipt, ReceiptLine
+from kiosk.delivery import DeliveryRefused
+from kiosk.domain.eligibility import IssuanceProgress, photo_required
+from kiosk.domain.masking import mask_card_no, mask_id, mask_name
+from kiosk.domain.pin_rules import INITIAL_PIN
+from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY
+from kiosk.flows.base import (
+    End,
+    Flow,
+    FlowContext,
+    FlowResult,
+    IdleTimeout,
+    LinkLost,
+    Refused,
+    View,
+    new_transaction_no,
+)
+from kiosk.flows.common import central
+from kiosk.flows.details import Details, edit_details
+from kiosk.flows.production import CardProduction, ProductionFailed
+from kiosk.issuance_journal import Step
+from kiosk.stock_ledger import CardRecord, Kind
+
+log = logging.getLogger("kiosk.flow")
+PHOTO_STEP, DETAILS_STEP, SUBMIT_STEP, PRODUCE_STEP, PIN_STEP, DONE_STEP = 3, 4, 5, 6, 7, 8
+APPLY_REQUIRED = frozenset({"mobile", "address", "postal_code", "medical_insurance"})
+
+
+@dataclass(frozen=True, repr=False)
+class Applicant:
+    id_card: IdCardData
+    age: int
+    guardian: IdCardData | None
+
+    def __repr__(self) -> str:
+        return "Applicant(<personal data>)"
+
+
+class IssuanceFlow(Flow):
+    total_steps = DONE_STEP
+    kind = "new"
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self._production: CardProduction | None = None
+        self._open_application: tuple[str, str, str] | None = None  # (application id, card no, id number)
+
+    # ---- progress against art. 21 ----------------------------------------------------------------
+    def start_clock(self, ctx: FlowContext) -> None:
+        self._started = ctx.clock.monotonic()
+
+    def progress(self, ctx: FlowContext) -> IssuanceProgress:
+        return IssuanceProgress(ctx.clock.monotonic() - self._started, ctx.config.timeouts.issuance_limit_s)
+
+    def pview(self, ctx: FlowContext, screen: str, step: int, message: str, **kw: Any) -> View:
+        params = {**self.progress(ctx).params(), **kw.pop("params", {})}
+        return self.view(screen, step, message, params=params, **kw)
+
+    # ---- photo (arts. 16-17) ----------------------------------------------------------------------
+    def photo(self, ctx: FlowContext, applicant: Applicant, photo_on_file: bool) -> bytes | None:
+        """The card photo: none under 2, else the one on file (if the citizen wants it) or a new one."""
+        if not photo_required(applicant.age):
+            return None
+        if photo_on_file and ctx.services.link_online():
+            got = ctx.ask(self.pview(ctx, "photo_choice", PHOTO_STEP, "prompt.photo_choice",
+                                     actions=("use_on_file", "take_new", "cancel")))
+            if got.action == "use_on_file":
+                number = applicant.id_card.id_number
+                on_file: bytes = central(ctx, lambda: ctx.central.person_photo(number))
+                return on_file
+        return self.take_photo(ctx)
+
+    def take_photo(self, ctx: FlowContext) -> bytes:
+        from kiosk.photo.session import PhotoSession  # loads dlib models on first use only
+
+        camera: Any = ctx.devices.camera
+        session = PhotoSession()
+        while True:
+            deadline = ctx.clock.monotonic() + ctx.config.timeouts.idle_s
+            while session.photo is None:
+                ctx.check()
+                if ctx.clock.monotonic() > deadline:
+                    raise IdleTimeout("photo")
+                frame = camera.read_frame()
+                if frame is None:
+                    continue
+                fb = session.feed(frame)
+                ctx.channel.show(self.pview(ctx, "photo", PHOTO_STEP, f"photo.{fb.code}",
+                                            params={"hint": fb.code, "steady": str(fb.steady_count),
+                                                    "needed": str(fb.steady_needed)},
+                                            actions=("cancel",)))
+            photo = session.photo
+            got = ctx.ask(self.pview(ctx, "photo_confirm", PHOTO_STEP, "prompt.photo_confirm",
+                                     params={"bytes": str(photo.size_bytes)},
+                                     actions=("confirm", "retake", "cancel")))
+            if got.action == "confirm":
+                return photo.jpeg
+            session.reset()
+
+    # ---- details -------------------------------------------------------------------------------
+    def details(self, ctx: FlowContext, medical_insurance: str) -> Details:
+        start = Details(medical_insurance=medical_insurance if medical_insurance != "none" else "resident")
+        return edit_details(ctx, self, "details", DETAILS_STEP, "prompt.details", start,
+                            required=APPLY_REQUIRED, extra=lambda: self.progress(ctx).params())
+
+    def application_body(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
+                         delivery: str, **extra: Any) -> dict[str, Any]:
+        card = a.id_card
+        body: dict[str, Any] = {
+            "kind": self.kind,
+            "applicant": {
+                "name": card.name, "sex": card.sex_code, "ethnicity": card.ethnicity_code,
+                "birth_date": card.birth_date.isoformat(), "id_type": "01", "id_number": card.id_number,
+                "id_valid_from": card.valid_from.isoformat(),
+                "id_valid_until": card.valid_until.isoformat() if card.valid_until else "长期",
+                "nationality": "CHN", "occupation": d.occupation, "mobile": d.mobile, "phone": d.phone,
+                "household_address": card.address,
+                "residence_address": d.address.text() if d.address else "",
+                "postal_code": d.postal_code, "medical_insurance": d.medical_insurance,
+            },
+            "bank_code": ctx.config.kiosk.bank_code,
+            "delivery": delivery,
+            **extra,
+        }
+        if a.guardian is not None:
+            body["guardian"] = {"name": a.guardian.name, "id_type": "01", "id_number": a.guardian.id_number}
+        if photo is not None:
+            body["photo_jpeg_b64"] = base64.b64encode(photo).decode("ascii")
+        return body
+
+    # ---- offline: accept for later (central-api.md offline policy) --------------------------------
+    def accept_for_later(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
+                         **extra: Any) -> FlowResult:
+        got = ctx.ask(self.pview(ctx, "delivery_choice", SUBMIT_STEP, "prompt.delivery_choice",
+                                 params={"hotline": ctx.config.kiosk.hotline},
+                                 choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier")),
+                                 actions=("choose", "cancel")))
+        delivery = got.value if got.value in ("pickup", "courier") else "pickup"
+        ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
+        body = self.application_body(ctx, a, d, photo, delivery, **extra)
+        try:
+            sent = ctx.services.delivery.submit(self.service, "POST", "/v1/applications", body,
+                                                ordering_key=a.id_card.id_number,
+                                                summary=f"{self.kind} application {mask_id(a.id_card.id_number)}")
+        except DeliveryRefused as exc:
+            raise Refused(exc.code, (f"reason.{exc.code}",)) from None
+        if sent.rejected:
+            raise Refused(sent.code or "rejected", ("reason.central_refused",))
+        txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
+        receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
+            ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
+            ReceiptLine("状态: 已受理，联网后提交 Accepted, pending (link down)", bold=True),
+        )))
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.accepted_for_later",
+                              params={"txn": txn, "delivery": delivery, "receipt": "ok" if receipt_ok else "failed",
+                                      "hotline": ctx.config.kiosk.hotline},
+                              actions=("home",), end=End.DONE))
+        return FlowResult(End.DONE, "accepted_for_later", transaction_no=txn)
+
+    # ---- online: instant issue -------------------------------------------------------------------
+    def issue(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None, **extra: Any) -> FlowResult:
+        card = a.id_card
+        ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
+        body = self.application_body(ctx, a, d, photo, "instant", **extra)
+        created = central(ctx, lambda: ctx.central.apply(body))
+        self._open_application = (created.application_id, created.card_no, card.id_number)
+        self.accepted(ctx)
+        ctx.working(self.pview(ctx, "opening_account", SUBMIT_STEP, "prompt.opening_account"))
+        account = central(ctx, lambda: ctx.central.open_bank_account(created.application_id, card.id_number,
+                                                                    created.card_no))
+        today = ctx.clock.today()
+        perso = CardPersonalisation(
+            card_id_code=f"350100D1560000{uuid.uuid4().hex[:18].upper()}", card_type="3", spec_version="3.00",
+            issue_date=today, expiry_date=today.replace(year=today.year + 10), card_no=created.card_no,
+            ssn=created.ssn, name=card.name, sex=card.sex_code, ethnicity=card.ethnicity_code,
+            birth_place=card.id_number[:6], birth_date=card.birth_date, initial_pin=INITIAL_PIN)
+        face = CardFace(name=card.name, ssn=created.ssn, card_no=created.card_no, issue_date=today, photo_jpeg=photo)
+        self._production = CardProduction(ctx, self, PRODUCE_STEP, created.application_id,
+                                          lambda: self.progress(ctx).params())
+        try:
+            produced = self._production.run(perso, face, account.account_no)
+        except ProductionFailed as exc:
+            return self._production_failed(ctx, a, created.application_id, created.card_no, exc)
+        self._open_application = None
+        record = CardRecord(card.name, created.ssn, created.card_no, account.account_no)
+        self._send_result(ctx, card.id_number, created.application_id, {
+            "result": "success", "card_no": created.card_no, "chip_atr": produced.chip_atr,
+            "card_id_code": produced.card_id_code, "bank_account": account.account_no,
+            "produced_at": ctx.clock.now().isoformat(timespec="seconds"), "kiosk_id": ctx.config.kiosk.id})
+        activation = ctx.services.delivery.submit(
+            self.service, "POST", "/v1/cards/activate", {"card_no": created.card_no, "id_number": card.id_number},
+            ordering_key=card.id_number, summary=f"activate {mask_card_no(created.card_no)}")
+        taken = self._wait_taken(ctx, produced.issue_id)
+        ctx.services.stock_ledger.record(Kind.ISSUED if taken else Kind.UNDELIVERED, ctx.clock.now(),
+                                         created.application_id, record, "" if taken else "not_taken")
+        ctx.services.submit_stock_ledger(ctx.clock.today())
+        overdue = self.progress(ctx).overdue
+        if overdue:
+            ctx.services.alarm("issuance_over_limit", "instant issuance exceeded the art. 21 limit", device="issuer")
+        pin_changed = False
+        if taken:
+            pin_changed = self._offer_pin_change(ctx, created.card_no)
+        txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
+        receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
+            ReceiptLine(f"申请编号 Application: {created.application_id}"),
+            ReceiptLine(f"社保卡号 Card: {mask_card_no(created.card_no)}"),
+            ReceiptLine(f"费用 Fee: {'免费 free' if created.free_of_charge else '按规定收费 standard fee'}"),
+            ReceiptLine("社保功能 Social security: " + ("已启用 active" if activation.applied else "待启用 pending")),
+            ReceiptLine("密码 PIN: " + ("已修改 changed" if pin_changed else f"初始密码 {INITIAL_PIN}，请及时修改")),
+        )))
+        code = "issued" if taken else "card_not_taken"
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.issued" if taken else "prompt.card_not_taken",
+                              params={"txn": txn, "card_no": mask_card_no(created.card_no),
+                                      "free": "1" if created.free_of_charge else "0",
+                                      "activated": "1" if activation.applied else "0",
+                                      "pin_changed": "1" if pin_changed else "0", "overdue": "1" if overdue else "0",
+                                      "receipt": "ok" if receipt_ok else "failed"},
+                              actions=("home",), end=End.DONE))
+        return FlowResult(End.DONE, code, transaction_no=txn)
+
+    def accepted(self, ctx: FlowContext) -> None:
+        """Called once the central accepted the application (replace: the old card lapses now)."""
+
+    def _send_result(self, ctx: FlowContext, id_number: str, application_id: str, body: dict[str, Any]) -> None:
+        """The production result (回盘) always goes through the queue (central-api.md)."""
+        try:
+            ctx.services.delivery.submit(
+                self.service, "POST", f"/v1/applications/{application_id}/production-result", body,
+                ordering_key=id_number, summary=f"production result {body['result']}",
+                priority=ALWAYS_QUEUED_PATH_PRIORITY["production-result"], wait=False)
+        except DeliveryRefused as exc:
+            ctx.services.alarm(exc.code, "production result could not be queued", device="offline_queue",
+                               severity="critical")
+
+    def _wait_taken(self, ctx: FlowContext, issue_id: int) -> bool:
+        issuer: Any = ctx.devices.issuer
+        view = self.pview(ctx, "take_card", PRODUCE_STEP, "prompt.take_card")
+
+        def taken(t: float) -> bool | None:
+            if issuer.card_taken():
+                return True
+            time.sleep(min(t, 0.05))
+            return None
+
+        try:
+            ctx.wait_for(view, taken, ctx.config.timeouts.card_take_s)
+        except IdleTimeout:
+            ctx.services.alarm("card_not_taken", "a made card was left in the bezel", device="issuer")
+            ctx.services.journal.mark(issue_id, Step.TAKEN, "not_taken")
+            return False
+        ctx.services.journal.mark(issue_id, Step.TAKEN)
+        return True
+
+    def _offer_pin_change(self, ctx: FlowContext, card_no: str) -> bool:
+        from kiosk.flows.pin_change import change_pin_on_card
+
+        got = ctx.ask(self.pview(ctx, "pin_offer", PIN_STEP, "prompt.pin_offer",
+                                 params={"initial_pin": INITIAL_PIN}, actions=("change_pin", "skip")))
+        if got.action != "change_pin":
+            return False
+        return change_pin_on_card(ctx, self, PIN_STEP, expect_card_no=card_no)
+
+    def _production_failed(self, ctx: FlowContext, a: Applicant, application_id: str, card_no: str,
+                           exc: ProductionFailed) -> FlowResult:
+        """Both cards failed: tell the citizen, record the application for counter/courier, alarm."""
+        self._open_application = None
+        ctx.services.alarm("production_failed", f"instant issuance failed twice ({exc.code})", device="issuer",
+                           severity="critical")
+        got = ctx.ask(self.pview(ctx, "production_failed", PRODUCE_STEP, "prompt.production_failed",
+                                 params={"code": exc.code, "hotline": ctx.config.kiosk.hotline},
+                                 choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier")),
+                                 actions=("choose",)))
+        delivery = got.value if got.value in ("pickup", "courier") else "pickup"
+        self._send_result(ctx, a.id_card.id_number, application_id, {
+            "result": "failed", "failure_reason": f"kiosk production failed ({exc.code}); deliver by {delivery}",
+            "card_no": card_no, "produced_at": ctx.clock.now().isoformat(timespec="seconds"),
+            "kiosk_id": ctx.config.kiosk.id})
+        txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
+        receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
+            ReceiptLine(f"申请编号 Application: {application_id}"),
+            ReceiptLine("状态: 制卡未成功，将" + ("邮寄 courier" if delivery == "courier" else "到网点领取 pickup"),
+                        bold=True),
+        )))
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.production_deferred",
+                              params={"txn": txn, "delivery": delivery, "receipt": "ok" if receipt_ok else "failed",
+                                      "hotline": ctx.config.kiosk.hotline},
+                              actions=("home",), end=End.DONE))
+        return FlowResult(End.DONE, f"deferred_{delivery}", transaction_no=txn)
+
+    def _receipt(self, ctx: FlowContext, a: Applicant, txn: str, lines: tuple[ReceiptLine, ...]) -> Receipt:
+        title = "社会保障卡申领回执 / Application receipt" if self.kind == "new" else \
+            "社会保障卡补换回执 / Replacement receipt"
+        return Receipt(
+            title=title,
+            lines=(ReceiptLine(f"姓名 Name: {mask_name(a.id_card.name)}"),
+                   ReceiptLine(f"证件号码 ID: {mask_id(a.id_card.id_number)}"),
+                   ReceiptLine(f"受理时间 Time: {ctx.clock.now():%Y-%m-%d %H:%M}"), *lines),
+            transaction_no=txn, qr_payload=txn,
+            footer=(f"咨询电话 Hotline {ctx.config.kiosk.hotline}",))
+
+    # ---- the global fault transition's clean-up ------------------------------------------------------
+    def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:
+        if self._production is not None and self._production.in_printer:
+            self._production.spoil("interrupted")  # never leave a half-made card in the printer
+        if self._open_application is not None:
+            application_id, card_no, id_number = self._open_application
+            self._open_application = None
+            self._send_result(ctx, id_number, application_id, {
+                "result": "failed", "failure_reason": f"kiosk session ended before production ({_code(exc)})",
+                "card_no": card_no, "produced_at": ctx.clock.now().isoformat(timespec="seconds"),
+                "kiosk_id": ctx.config.kiosk.id})
+
+
+def _code(exc: BaseException) -> str:
+    return str(getattr(exc, "code", type(exc).__name__))
+
+
+def offline_or_fail(ctx: FlowContext) -> bool:
+    """True: continue offline (accept for later). Raises LinkLost when offline is not allowed."""
+    if ctx.services.link_online():
+        return False
+    if ctx.config.offline.accept_applications_for_later:
+        return True
+    raise LinkLost("link_down")
+

@@ -1,0 +1,95 @@
+"""补换卡: replace a card (arts. 29, 30, 33) for one of six reasons, then produce it on the spot.
+
+Screens: read_id → [read_guardian_id] → lookup → [choose_card] → choose_reason →
+[confirm_report_first] → [photo_choice] → photo → photo_confirm → details → submitting → … → done
+(as apply). A lost card not yet reported is reported first (art. 33); the old card is invalid
+from acceptance (blocked locally too); a quality defect within one month of collection is free.
+"""
+
+from __future__ import annotations
+
+from kiosk.delivery import DeliveryRefused
+from kiosk.domain.eligibility import (
+    HOME_CITY,
+    REPLACEABLE,
+    REPLACEMENT_REASONS,
+    must_report_loss_first,
+    replacement_problems,
+)
+from kiosk.domain.masking import mask_card_no, mask_id
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import FlowContext, FlowResult, Refused
+from kiosk.flows.common import central
+from kiosk.flows.identity_guardian import read_applicant
+from kiosk.flows.issuance import IssuanceFlow, offline_or_fail
+
+NEW_PHOTO_REASONS = ("photo_changed", "child_turned_2")
+
+
+class ReplaceFlow(IssuanceFlow):
+    service = ServiceId.REPLACE
+    kind = "replacement"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._old_card_no = ""
+
+    def steps(self, ctx: FlowContext) -> FlowResult:
+        self.start_clock(ctx)
+        applicant = read_applicant(ctx, self)
+        card = applicant.id_card
+        reasons_menu = tuple((r, f"replace_reason.{r}") for r in REPLACEMENT_REASONS)
+        if offline_or_fail(ctx):
+            reason = self._choose_reason(ctx, reasons_menu)
+            photo = self.take_photo(ctx) if applicant.age >= 2 else None
+            return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, reason=reason)
+
+        ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
+        person = central(ctx, lambda: ctx.central.lookup_person(card.id_number, card.name))
+        held = [c for c in person.cards if c.city == HOME_CITY and c.status in REPLACEABLE]
+        if not held:
+            raise Refused("no_card_to_replace", ("reason.no_card_to_replace",))
+        old = held[0]
+        if len(held) > 1:
+            got = ctx.ask(self.pview(ctx, "choose_card", 2, "prompt.choose_card_replace",
+                                     choices=tuple((c.card_no, mask_card_no(c.card_no)) for c in held),
+                                     actions=("choose", "cancel")))
+            old = next((c for c in held if c.card_no == got.value), old)
+        reason = self._choose_reason(ctx, reasons_menu)
+        problems = replacement_problems(reason, old, person.applications, insured=person.insured,
+                                        age=applicant.age, today=ctx.clock.today())
+        if problems:
+            raise Refused("not_eligible", problems)
+        if must_report_loss_first(reason, old):
+            self._report_loss_first(ctx, old.card_no, card.id_number)
+        self._old_card_no = old.card_no
+
+        photo = self.photo(ctx, applicant, person.photo_on_file and reason not in NEW_PHOTO_REASONS)
+        details = self.details(ctx, person.medical_insurance)
+        return self.issue(ctx, applicant, details, photo, reason=reason)
+
+    def _choose_reason(self, ctx: FlowContext, menu: tuple[tuple[str, str], ...]) -> str:
+        got = ctx.ask(self.pview(ctx, "choose_reason", 2, "prompt.choose_reason", choices=menu,
+                                 actions=("choose", "cancel")))
+        return got.value
+
+    def _report_loss_first(self, ctx: FlowContext, card_no: str, id_number: str) -> None:
+        ctx.ask(self.pview(ctx, "confirm_report_first", 2, "prompt.confirm_report_first",
+                           params={"card_no": mask_card_no(card_no)}, actions=("confirm", "cancel")))
+        ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
+        try:
+            sent = ctx.services.delivery.submit(
+                ServiceId.LOSS_REPORT, "POST", "/v1/cards/loss-report",
+                {"card_no": card_no, "reported_at": ctx.clock.now().isoformat(timespec="seconds")},
+                ordering_key=id_number, summary=f"loss report {mask_id(id_number)}")
+        except DeliveryRefused as exc:
+            raise Refused(exc.code, (f"reason.{exc.code}",)) from None
+        ctx.services.block_card_locally(card_no)
+        if sent.rejected:
+            raise Refused(sent.code or "rejected", ("reason.central_refused",))
+        if not sent.applied:  # frozen later, but the replacement needs the freeze first
+            raise Refused("loss_report_pending", ("reason.loss_report_pending",))
+
+    def accepted(self, ctx: FlowContext) -> None:
+        if self._old_card_no:  # art. 33: the old card is invalid from acceptance
+            ctx.services.block_card_locally(self._old_card_no)
