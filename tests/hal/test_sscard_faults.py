@@ -128,6 +128,23 @@ def test_pcscd_restart_reconnects(pcscd: PcscDaemon, vcard: VpcdLink, sscard_rea
     assert data is not None
     assert vcard.connections >= 2
     assert sscard_reader.status().state is DeviceState.ONLINE
+    events: list[bool] = []
+    changed = threading.Condition()
+
+    def on_event(present: bool) -> None:
+        with changed:
+            events.append(present)
+            changed.notify_all()
+
+    sscard_reader.on_card_event(on_event)
+    time.sleep(0.1)
+    pcscd.restart()  # the event monitor survives a restart too (the card re-powers: out, then in)
+    with changed:
+        assert changed.wait_for(lambda: events[-1:] == [True] and False in events, 3.0)
+    vcard.remove()
+    with changed:
+        assert changed.wait_for(lambda: events[-1:] == [False], 3.0)
+    assert sscard_reader.wait_for_removal(0.5)
 
 
 def test_wrong_reader_pattern_status(pcscd: PcscDaemon) -> None:
