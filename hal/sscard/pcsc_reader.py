@@ -40,10 +40,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class _Unauthorised(Exception):
-    """6982 on a command: the card wants external authentication first."""
-
-
 class PcscCardReader:
     """The social security card in the PC/SC reader whose name matches ``reader_pattern``.
 
