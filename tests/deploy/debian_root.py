@@ -82,9 +82,12 @@ def throwaway_root(scratch: Path) -> Iterator[Path]:
     ).returncode == 0
     if not mounted:
         subprocess.run(["cp", "-a", "--reflink=auto", f"{base}/.", str(root)], check=True)
+    # like a running machine: maintainer scripts (systemd-tmpfiles) need /proc
+    subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
     try:
         yield root
     finally:
+        subprocess.run(["umount", "--lazy", str(root / "proc")], check=False)
         if mounted:
             subprocess.run(["umount", "--lazy", str(root)], check=False)
         # the upper layer holds root-owned files; clean it so pytest's tmp cleanup never trips

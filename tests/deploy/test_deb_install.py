@@ -1,0 +1,175 @@
+"""Build the .deb from this tree and install it into a throwaway Debian 12 root.
+
+Slow by nature (marked ``slow``): about 35 s to build the package from the cached wheels,
+then dpkg inside a chroot over the cached debootstrap tree (see debian_root.py). The first
+run on a machine also runs debootstrap (~1 min) and collects the wheels (~30 s).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.debian_root import CACHE, throwaway_root
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+USER = "sscard-kiosk"
+UNITS = ("kiosk.service", "kiosk-sync.service", "kiosk-cage.service")
+CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
+
+
+def chroot(root: Path, *cmd: str, user: str | None = None, env: dict[str, str] | None = None,
+           timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    prefix = ["chroot", *([f"--userspec={user}:{user}"] if user else []), str(root)]
+    return subprocess.run([*prefix, *cmd], capture_output=True, text=True, timeout=timeout, check=False,
+                          env={**CHROOT_ENV, **(env or {})})
+
+
+def ok(res: subprocess.CompletedProcess[str]) -> str:
+    assert res.returncode == 0, f"{res.args}\nstdout:\n{res.stdout[-3000:]}\nstderr:\n{res.stderr[-3000:]}"
+    return res.stdout
+
+
+@pytest.fixture(scope="module")
+def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("deb")
+    subprocess.run(
+        [sys.executable, str(ROOT / "packaging/build_deb.py"), "--out", str(out), "--cache", str(CACHE),
+         "--work", str(out / "work")],
+        check=True, capture_output=True, timeout=600,
+    )
+    (pkg,) = out.glob("sscard-kiosk_*_amd64.deb")
+    return pkg
+
+
+@pytest.fixture(scope="module")
+def installed(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with throwaway_root(tmp_path_factory.mktemp("install")) as root:
+        dpkg_install(root, deb)
+        yield root
+
+
+def dpkg_install(root: Path, deb: Path) -> None:
+    target = root / "var/tmp" / deb.name
+    target.write_bytes(deb.read_bytes())
+    ok(chroot(root, "dpkg", "-i", f"/var/tmp/{deb.name}"))
+    target.unlink()
+
+
+def _passwd(root: Path) -> dict[str, list[str]]:
+    return {ln.split(":")[0]: ln.split(":") for ln in (root / "etc/passwd").read_text().splitlines()}
+
+
+def _groups(root: Path) -> dict[str, list[str]]:
+    return {ln.split(":")[0]: ln.split(":") for ln in (root / "etc/group").read_text().splitlines()}
+
+
+def test_package_is_installed_with_its_files(installed: Path) -> None:
+    status = ok(chroot(installed, "dpkg-query", "-W", "-f=${Status} ${Version}", "sscard-kiosk"))
+    assert status.startswith("install ok installed ")
+    for path in (
+        *(f"lib/systemd/system/{u}" for u in UNITS),
+        "usr/lib/tmpfiles.d/sscard-kiosk.conf",
+        "usr/lib/sysusers.d/sscard-kiosk.conf",
+        "usr/lib/systemd/journald.conf.d/sscard-kiosk.conf",
+        "etc/pam.d/sscard-kiosk-cage",
+        "usr/share/doc/sscard-kiosk/README.md",
+        "usr/share/doc/sscard-kiosk/copyright",
+        "opt/sscard-kiosk/venv/bin/kiosk",
+    ):
+        assert (installed / path).is_file(), path
+    assert (installed / "lib/systemd/system/kiosk.service").read_bytes() == \
+        (ROOT / "systemd/kiosk.service").read_bytes()
+    conffiles = ok(chroot(installed, "dpkg-query", "-W", "-f=${Conffiles}", "sscard-kiosk"))
+    assert "/etc/sscard-kiosk/kiosk.toml" in conffiles
+
+
+def test_user_and_directories(installed: Path) -> None:
+    user = _passwd(installed)[USER]
+    uid, gid = int(user[2]), int(user[3])
+    assert 0 < uid < 1000, "a system user"
+    assert user[5:] == ["/var/lib/sscard-kiosk", "/usr/sbin/nologin"]
+    groups = _groups(installed)
+    for g in ("dialout", "plugdev", "video", "render", "input"):
+        assert USER in groups[g][3].split(","), g
+    for d in ("var/lib/sscard-kiosk", "var/lib/sscard-kiosk/kivy", "run/sscard-kiosk"):
+        st = os.stat(installed / d)
+        assert (oct(st.st_mode & 0o7777), st.st_uid, st.st_gid) == (oct(0o700), uid, gid), d
+    conf = os.stat(installed / "etc/sscard-kiosk/kiosk.toml")
+    assert (oct(conf.st_mode & 0o7777), conf.st_uid, conf.st_gid) == (oct(0o640), 0, gid)
+    # everything under /opt is root's and read-only for the service user
+    for p in ("opt/sscard-kiosk/venv", "opt/sscard-kiosk/venv/bin/kiosk"):
+        st = os.stat(installed / p)
+        assert st.st_uid == 0 and not st.st_mode & 0o022, p
+
+
+def test_kiosk_command_runs_inside_the_root(installed: Path) -> None:
+    out = ok(chroot(installed, "/opt/sscard-kiosk/venv/bin/kiosk", "--help"))
+    assert "run" in out
+    # as the service user, through the /usr/bin link, with the shipped default config
+    out = ok(chroot(installed, "/usr/bin/sscard-kiosk", "--help", user=USER))
+    assert "run" in out
+
+
+def test_native_libraries_resolve_inside_the_root(installed: Path) -> None:
+    """The package's Depends are enough for the wheels' native parts to load."""
+    code = (
+        "import cv2, numpy, dlib, kivy, smartcard.scard, serial, usb.backend.libusb1 as l;"
+        "assert l.get_backend() is not None, 'libusb not found';"
+        "from kiosk.config import load_config;"
+        "c = load_config('/etc/sscard-kiosk/kiosk.toml');"
+        "print(c.kiosk.data_dir)"
+    )
+    out = ok(chroot(installed, "/opt/sscard-kiosk/venv/bin/python", "-c", code, user="root",
+                    env={"KIVY_HOME": "/var/tmp/kivy-home", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}))
+    assert out.strip().endswith("/var/lib/sscard-kiosk")
+
+
+def test_bytecode_is_shipped_with_final_paths(installed: Path) -> None:
+    site = installed / "opt/sscard-kiosk/venv/lib/python3.11/site-packages"
+    pycs = list((site / "kiosk/__pycache__").glob("cli.cpython-311.pyc"))
+    assert pycs, "no precompiled bytecode (the service cannot write /opt)"
+    data = pycs[0].read_bytes()
+    assert b"/opt/sscard-kiosk/venv/lib/python3.11/site-packages/kiosk/cli.py" in data
+    assert b"/stage/" not in data
+    for script in (installed / "opt/sscard-kiosk/venv/bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            assert b"/stage/" not in script.read_bytes(), script.name
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_installed_units_verify_against_the_installed_root(installed: Path, unit: str) -> None:
+    res = subprocess.run(["systemd-analyze", "verify", "--man=no", "--generators=no", f"--root={installed}", unit],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout + res.stderr == ""
+
+
+def test_reinstall_keeps_local_config_and_purge_keeps_data(deb: Path, tmp_path: Path) -> None:
+    with throwaway_root(tmp_path / "upgrade") as root:
+        dpkg_install(root, deb)
+        conf = root / "etc/sscard-kiosk/kiosk.toml"
+        edited = conf.read_text().replace("FZ-CHANGE-ME-0001", "FZ-GL-0042")
+        conf.write_text(edited)
+        (root / "var/lib/sscard-kiosk/queue.sqlite").write_bytes(b"queued")
+        dpkg_install(root, deb)  # same path as an upgrade: prerm upgrade, unpack, postinst configure
+        assert conf.read_text() == edited
+        assert oct(conf.stat().st_mode & 0o777) == oct(0o640)
+
+        overrides = ok(chroot(root, "dpkg-statoverride", "--list"))
+        assert "root sscard-kiosk 640 /etc/sscard-kiosk/kiosk.toml" in overrides
+
+        ok(chroot(root, "dpkg", "--purge", "sscard-kiosk"))
+        assert not (root / "opt/sscard-kiosk/venv").exists()
+        assert not (root / "lib/systemd/system/kiosk.service").exists()
+        assert not conf.exists()
+        assert (root / "var/lib/sscard-kiosk/queue.sqlite").read_bytes() == b"queued"
+        left = chroot(root, "dpkg-statoverride", "--list")
+        assert (left.returncode, left.stdout) == (1, "")  # exit 1: no overrides at all
