@@ -10,7 +10,7 @@ from kiosk.delivery import DeliveryRefused
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
-from kiosk.flows.common import holder_matches, insert_sscard
+from kiosk.flows.common import delivery_refusal, holder_matches, insert_sscard
 from kiosk.flows.identity import read_id_card
 
 
@@ -33,8 +33,7 @@ class ActivateFlow(Flow):
         except DeliveryRefused as exc:
             raise Refused(exc.code, (f"reason.{exc.code}",)) from None
         if sent.rejected:
-            raise Refused(sent.code or "rejected", (f"reason.{sent.code}" if sent.code == "card_not_normal"
-                                                    else "reason.central_refused",))
+            raise delivery_refusal(sent.code)
         ctx.unwatch_removal(ctx.devices.card_reader)
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         pending = not sent.applied

@@ -4,6 +4,7 @@ card in the customer slot, the holder check."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,6 +30,12 @@ def reason_keys(exc: CentralRejected) -> tuple[str, ...]:
     codes = [r.code for r in exc.reasons] or [exc.code]
     return tuple(dict.fromkeys(f"reason.{c}" if c in KNOWN_CENTRAL_REASONS else "reason.central_refused"
                                for c in codes))
+
+
+def delivery_refusal(code: str) -> Refused:
+    """A queued request the central refused for good: the delivery's error text names the code."""
+    found = next((c for c in re.findall(r"[a-z][a-z0-9_]+", code) if c in KNOWN_CENTRAL_REASONS), None)
+    return Refused(found or "rejected", (f"reason.{found}" if found else "reason.central_refused",))
 
 
 def central(ctx: FlowContext, call: Callable[[], T]) -> T:

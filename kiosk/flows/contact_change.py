@@ -12,6 +12,7 @@ from kiosk.delivery import DeliveryRefused
 from kiosk.domain.masking import mask_id
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
+from kiosk.flows.common import delivery_refusal
 from kiosk.flows.details import Details, edit_details
 from kiosk.flows.identity import read_id_card
 
@@ -41,7 +42,7 @@ class ContactChangeFlow(Flow):
         except DeliveryRefused as exc:
             raise Refused(exc.code, (f"reason.{exc.code}",)) from None
         if sent.rejected:
-            raise Refused(sent.code or "rejected", ("reason.central_refused",))
+            raise delivery_refusal(sent.code)
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         pending = not sent.applied
         ctx.finish(self.view("done", 3, "prompt.contact_pending" if pending else "prompt.contact_changed",

@@ -29,7 +29,7 @@ from kiosk.flows.base import (
     View,
     new_transaction_no,
 )
-from kiosk.flows.common import central
+from kiosk.flows.common import central, delivery_refusal
 from kiosk.flows.details import Details, edit_details
 from kiosk.flows.production import CardProduction, ProductionFailed
 from kiosk.issuance_journal import Step
@@ -159,7 +159,7 @@ class IssuanceFlow(Flow):
         except DeliveryRefused as exc:
             raise Refused(exc.code, (f"reason.{exc.code}",)) from None
         if sent.rejected:
-            raise Refused(sent.code or "rejected", ("reason.central_refused",))
+            raise delivery_refusal(sent.code)
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
             ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),

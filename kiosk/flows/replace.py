@@ -19,7 +19,7 @@ from kiosk.domain.eligibility import (
 from kiosk.domain.masking import mask_card_no, mask_id
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
-from kiosk.flows.common import central
+from kiosk.flows.common import central, delivery_refusal
 from kiosk.flows.identity_guardian import read_applicant
 from kiosk.flows.issuance import IssuanceFlow, offline_or_fail
 
@@ -86,7 +86,7 @@ class ReplaceFlow(IssuanceFlow):
             raise Refused(exc.code, (f"reason.{exc.code}",)) from None
         ctx.services.block_card_locally(card_no)
         if sent.rejected:
-            raise Refused(sent.code or "rejected", ("reason.central_refused",))
+            raise delivery_refusal(sent.code)
         if not sent.applied:  # frozen later, but the replacement needs the freeze first
             raise Refused("loss_report_pending", ("reason.loss_report_pending",))
 
