@@ -196,3 +196,11 @@ def assert_ended(view: View, result: FlowResult, end: End, *reasons: str) -> Non
     assert view.end is end
     for r in reasons:
         assert r in view.reasons, (r, view.reasons)
+
+
+@pytest.fixture(scope="session")
+def face_models() -> None:
+    """Load the dlib models once, before a flow's short idle timeout starts counting."""
+    from kiosk.photo.detector import get_models
+
+    get_models()
