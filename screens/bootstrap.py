@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -13,6 +14,9 @@ def configure_kivy(cfg: Config, *, headless: bool = False) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")  # our JSON logs go to stderr instead
+    # Kivy's default log mode swaps sys.stderr for its logger: a crash would leave no trace.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    logging.getLogger("kivy").setLevel(logging.WARNING)
     if "KIVY_HOME" not in os.environ:
         home = Path(cfg.kiosk.data_dir) / "kivy"
         try:

@@ -14,18 +14,28 @@ from kiosk.fonts import with_fallback_markup
 INK = (0.07, 0.09, 0.13, 1)
 PAPER = (0.97, 0.97, 0.95, 1)
 BRAND = (0.0, 0.33, 0.62, 1)  # deep blue: white text on it passes WCAG AAA
-ACCENT = (0.78, 0.16, 0.12, 1)
-MUTED = (0.55, 0.57, 0.6, 1)
+ACCENT = (0.70, 0.12, 0.09, 1)  # dark red: 6.9:1 on PAPER
+MUTED = (0.30, 0.32, 0.36, 1)  # still 9:1 on PAPER; grey-on-grey is unreadable for the elderly
+SOFT = (0.86, 0.88, 0.9, 1)
+WHITE = (1, 1, 1, 1)
+OK_GREEN = (0.05, 0.45, 0.2, 1)
+
+MIN_BODY_PX = 32.0
+MIN_TARGET_PX = 80.0
 
 
 def body_px() -> float:
     """Body text size: at least 32 px at 1280x800 and 1920x1080."""
-    return max(32.0, Window.height / 30.0)
+    return max(MIN_BODY_PX, Window.height / 30.0)
 
 
 def target_px() -> float:
     """Touch target height: at least 80 px."""
     return max(88.0, Window.height / 11.0)
+
+
+def gap_px() -> float:
+    return max(12.0, Window.height * 0.022)
 
 
 class Text(Label):
@@ -35,26 +45,33 @@ class Text(Label):
         kw.setdefault("color", INK)
         kw.setdefault("halign", "center")
         kw.setdefault("valign", "middle")
-        super().__init__(markup=True, font_size=body_px() * scale, **kw)
+        # Smaller than body text only for decorations, never below the 32 px floor.
+        super().__init__(markup=True, font_size=max(MIN_BODY_PX, body_px() * scale), **kw)
         self.bind(size=self._wrap)
         self.set(text)
 
     def _wrap(self, *_: Any) -> None:
-        self.text_size = (self.width, None)
+        self.text_size = (self.width, None if self.valign == "middle" else self.height)
 
     def set(self, text: str) -> None:
         self.text = with_fallback_markup(text)
 
 
 class BigButton(Button):
-    def __init__(self, text: str, kiosk_id: str, primary: bool = False, scale: float = 1.0, **kw: Any) -> None:
+    """A touch target of at least 80 px; ``kiosk_id`` is how tests and screenshots find it."""
+
+    def __init__(self, text: str, kiosk_id: str, primary: bool = False, scale: float = 1.0,
+                 danger: bool = False, raw: bool = False, **kw: Any) -> None:
+        """``raw``: ``text`` is already markup (built with :func:`markup`)."""
+        bg = ACCENT if danger else BRAND if primary else SOFT
         super().__init__(
-            text=text,
-            font_size=body_px() * scale,
+            markup=True,
+            text=text if raw else with_fallback_markup(text),
+            font_size=max(MIN_BODY_PX, body_px() * scale),
             background_normal="",
             background_down="",
-            background_color=BRAND if primary else (0.86, 0.88, 0.9, 1),
-            color=(1, 1, 1, 1) if primary else INK,
+            background_color=bg,
+            color=WHITE if (primary or danger) else INK,
             disabled_color=(0.32, 0.34, 0.37, 1),  # still readable: the reason must be legible
             background_disabled_normal="",
             halign="center",
@@ -64,9 +81,19 @@ class BigButton(Button):
         self.kiosk_id = kiosk_id
         self.bind(size=lambda *_: setattr(self, "text_size", (self.width - 16, None)))
 
+    def set(self, text: str) -> None:
+        self.text = with_fallback_markup(text)
 
-def paint(widget: Any, rgba: tuple[float, float, float, float], radius: float = 0) -> None:
+
+def markup(text: str) -> str:
+    """Plain text as safe Kivy markup with rare-character fallback fonts."""
+    return with_fallback_markup(text)
+
+
+def paint(widget: Any, rgba: tuple[float, float, float, float], radius: float = 0) -> Any:
+    """A background rectangle that follows the widget; returns its Color to recolour it."""
     with widget.canvas.before:
-        Color(*rgba)
+        color = Color(*rgba)
         rect: Any = RoundedRectangle(radius=[radius]) if radius else Rectangle()
     widget.bind(pos=lambda w, v: setattr(rect, "pos", v), size=lambda w, v: setattr(rect, "size", v))
+    return color

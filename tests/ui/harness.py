@@ -15,16 +15,25 @@ from typing import Any
 
 from kiosk.config import Config, load_config
 
+MIN_FONT_PX = 32.0
+MIN_TARGET_PX = 80.0
 
-def test_config(data_dir: Path, central_url: str, **sections: dict[str, Any]) -> Config:
+
+def test_config(data_dir: Path, central_url: str, *, width: int = 1280, height: int = 800,
+                **sections: dict[str, Any]) -> Config:
     cfg = load_config(None)
+    devices = cfg.devices
+    for name, changes in sections.get("devices", {}).items():
+        devices = dataclasses.replace(devices, **{name: dataclasses.replace(getattr(devices, name), **changes)})
     cfg = dataclasses.replace(
         cfg,
         kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(data_dir), **sections.get("kiosk", {})),
         central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=3.0, connect_timeout_s=1.0,
                                     **sections.get("central", {})),
         timeouts=dataclasses.replace(cfg.timeouts, **sections.get("timeouts", {})),
-        ui=dataclasses.replace(cfg.ui, width=1280, height=800, **sections.get("ui", {})),
+        offline=dataclasses.replace(cfg.offline, **sections.get("offline", {})),
+        ui=dataclasses.replace(cfg.ui, width=width, height=height, **sections.get("ui", {})),
+        devices=devices,
     )
     return cfg
 
@@ -49,22 +58,32 @@ class UiHarness:
         self.app = KioskApp(self.runtime)
         self.app._run_prepare()
         self._loop = EventLoop
+        self.size_violations: list[str] = []
+        self.screens: list[str] = []  # flow screen names in the order they were shown
         self.pump(0.2)
 
+    # ---- the event loop ------------------------------------------------------------------------
     def pump(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            self._loop.idle()
-            time.sleep(0.005)
+            self._step()
+
+    def _step(self) -> None:
+        self._loop.idle()
+        view = self.app.flow.view
+        if view is not None and (not self.screens or self.screens[-1] != view.screen):
+            self.screens.append(view.screen)
+        time.sleep(0.004)
 
     def pump_until(self, pred: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
         end = time.monotonic() + timeout
         while not pred():
             if time.monotonic() > end:
-                raise AssertionError(f"timed out waiting for {what or pred}; screen={self.screen}")
-            self._loop.idle()
-            time.sleep(0.005)
+                raise AssertionError(f"timed out waiting for {what or pred}; screen={self.screen} "
+                                     f"view={self.view_name} screens={self.screens[-8:]}")
+            self._step()
 
+    # ---- what is on screen ---------------------------------------------------------------------
     @property
     def screen(self) -> str:
         return str(self.app.sm.current)
@@ -73,17 +92,74 @@ class UiHarness:
     def view(self) -> Any:
         return self.app.flow.view
 
-    def tap(self, kiosk_id: str) -> None:
-        self.pump_until(lambda: kiosk_id in self.app.widgets and not self.app.widgets[kiosk_id].disabled,
-                        what=f"widget {kiosk_id}")
+    @property
+    def view_name(self) -> str:
+        v = self.app.flow.view
+        return "" if v is None else str(v.screen)
+
+    def wait_view(self, screen: str, timeout: float = 10.0) -> Any:
+        self.pump_until(lambda: self.screen == "flow" and self.view_name == screen, timeout, f"view {screen}")
+        self.pump(0.03)  # let the layout settle before sizes are checked or widgets tapped
+        self.check_sizes()
+        return self.view
+
+    def wait_home(self, timeout: float = 10.0) -> None:
+        self.pump_until(lambda: self.screen in ("attract", "out_of_service") and self.app.channel is None,
+                        timeout, "home")
+
+    def text_of(self, kiosk_id: str) -> str:
+        return str(getattr(self.app.widgets[kiosk_id], "text", ""))
+
+    # ---- input ---------------------------------------------------------------------------------
+    def tap(self, kiosk_id: str, timeout: float = 10.0) -> None:
+        def ready() -> bool:
+            w = self.app.widgets.get(kiosk_id)
+            return w is not None and not w.disabled and w.get_root_window() is not None
+
+        self.pump_until(ready, timeout, what=f"widget {kiosk_id}")
         self.app.tap(kiosk_id)
-        self.pump(0.05)
+        self.pump(0.03)
+
+    def type_digits(self, digits: str) -> None:
+        for d in digits:
+            self.tap(f"key.{d}")
 
     def shot(self, path: str | Path) -> None:
+        """A screenshot is a deliberate pause: it is not counted as a UI stall."""
         from kiosk.app_main import save_screenshot
 
-        self.pump(0.1)
+        self.app.pause_measuring()
+        self.pump(0.05)
         save_screenshot(str(path))
+        self.app.resume_measuring()
+
+    # ---- sizing --------------------------------------------------------------------------------
+    def check_sizes(self) -> list[str]:
+        """Every visible text ≥ 32 px and every visible button ≥ 80 px; violations are kept."""
+        from kivy.core.window import Window
+        from kivy.uix.button import Button
+        from kivy.uix.label import Label
+
+        found: list[str] = []
+
+        def visible(w: Any) -> bool:
+            return bool(w.opacity > 0 and w.width > 1 and w.height > 1)
+
+        def walk(w: Any) -> None:
+            if not visible(w):
+                return
+            name = getattr(w, "kiosk_id", type(w).__name__)
+            if isinstance(w, Label) and w.text.strip() and w.font_size < MIN_FONT_PX:
+                found.append(f"{self.view_name or self.screen}:{name} font {w.font_size:.0f}px")
+            if isinstance(w, Button) and min(w.height, w.width) < MIN_TARGET_PX:
+                found.append(f"{self.view_name or self.screen}:{name} target {w.width:.0f}x{w.height:.0f}px")
+            for c in w.children:
+                walk(c)
+
+        for child in Window.children:
+            walk(child)
+        self.size_violations.extend(found)
+        return found
 
     def close(self) -> None:
         self.app.stop()

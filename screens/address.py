@@ -1,0 +1,135 @@
+"""Address picker: province → city → district from kiosk.domain.regions, then a short detail
+composed on a keypad of digits and a closed set of tokens (路, 号, 栋, 单元, 室 …).
+
+No scrolling (no gestures other than taps): long lists are paged with big 上一页/下一页 buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+
+from kiosk.domain import regions
+from screens.keypad import NumericKeypad
+from screens.widgets import BRAND, BigButton, Text, gap_px, target_px
+
+PAGE = 6  # 3 columns x 2 rows of big buttons
+DETAIL_TOKENS = ("路", "街", "号", "栋", "单元", "室", "-")
+DETAIL_MAX = 20
+
+
+class AddressPicker(BoxLayout):
+    """Calls ``on_done("<district code>|<detail>")`` — the value kiosk.domain.regions parses."""
+
+    def __init__(self, register: Callable[[Any], None], label: Callable[[str], str],
+                 on_done: Callable[[str], None], **kw: Any) -> None:
+        kw.setdefault("orientation", "vertical")
+        kw.setdefault("spacing", gap_px() / 2)
+        super().__init__(**kw)
+        self.register = register
+        self.label = label
+        self.on_done = on_done
+        self.province = ""
+        self.city = ""
+        self.district = ""
+        self.page = 0
+        self.path = Text("", color=BRAND, size_hint_y=None, height=target_px() * 0.8)
+        self.path.kiosk_id = "address.path"
+        self.add_widget(self.path)
+        self.area = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
+        self.add_widget(self.area)
+        provinces = list(regions.PROVINCES)
+        if len(provinces) == 1:  # one province: skip a pointless tap
+            self.province = provinces[0]
+        self._render()
+
+    # ---- levels ------------------------------------------------------------------------------
+    def _options(self) -> list[tuple[str, str]]:
+        if not self.province:
+            return list(regions.PROVINCES.items())
+        if not self.city:
+            return regions.cities_of(self.province)
+        return regions.districts_of(self.city)
+
+    def _pick(self, code: str) -> None:
+        if not self.province:
+            self.province = code
+        elif not self.city:
+            self.city = code
+        else:
+            self.district = code
+        self.page = 0
+        self._render()
+
+    def _up(self) -> None:
+        """One level back (the picker's own 返回; the screen's 返回 leaves the picker)."""
+        if self.district:
+            self.district = ""
+        elif self.city:
+            self.city = ""
+        elif len(regions.PROVINCES) > 1:
+            self.province = ""
+        self.page = 0
+        self._render()
+
+    def _render(self) -> None:
+        names = [regions.PROVINCES.get(self.province, "")]
+        if self.city:
+            names.append(regions.CITIES[self.city][1])
+        if self.district:
+            names.append(regions.DISTRICTS[self.district][1])
+        self.path.set("".join(names) or self.label("address.choose_province"))
+        self.area.clear_widgets()
+        if self.district:
+            self._render_detail()
+            return
+        options = self._options()
+        pages = max(1, (len(options) + PAGE - 1) // PAGE)
+        self.page = min(self.page, pages - 1)
+        grid = GridLayout(cols=3, spacing=gap_px() / 2, size_hint_y=None,
+                          height=2 * target_px() + gap_px() / 2)
+        for code, name in options[self.page * PAGE:(self.page + 1) * PAGE]:
+            b = BigButton(name, f"address.option.{code}", primary=True, size_hint_y=None, height=target_px())
+            b.bind(on_release=lambda _b, c=code: self._pick(c))
+            self.register(b)
+            grid.add_widget(b)
+        self.area.add_widget(grid)
+        nav = BoxLayout(spacing=gap_px() / 2, size_hint_y=None, height=target_px())
+        for kid, key, enabled, fn in (
+            ("address.up", "address.up", bool(self.city) or (len(regions.PROVINCES) > 1 and bool(self.province)),
+             self._up),
+            ("address.prev", "address.prev_page", self.page > 0, lambda: self._turn(-1)),
+            ("address.next", "address.next_page", self.page < pages - 1, lambda: self._turn(1)),
+        ):
+            b = BigButton(self.label(key), kid, size_hint_y=None, height=target_px())
+            b.disabled = not enabled
+            b.bind(on_release=lambda _b, f=fn: f())
+            self.register(b)
+            nav.add_widget(b)
+        self.area.add_widget(nav)
+
+    def _turn(self, delta: int) -> None:
+        self.page += delta
+        self._render()
+
+    def _render_detail(self) -> None:
+        row = BoxLayout(spacing=gap_px() / 2)
+        self.keypad = NumericKeypad(self.register, DETAIL_MAX, tokens=DETAIL_TOKENS, label=self.label,
+                                    cols=5, size_hint_x=0.68)
+        row.add_widget(self.keypad)
+        side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.32)
+        side.add_widget(Text(self.label("address.detail_hint"), scale=0.9))
+        up = BigButton(self.label("address.up"), "address.up", size_hint_y=None, height=target_px())
+        up.bind(on_release=lambda _b: self._up())
+        self.register(up)
+        side.add_widget(up)
+        ok = BigButton(self.label("address.done"), "address.done", primary=True, size_hint_y=None,
+                       height=target_px())
+        ok.bind(on_release=lambda _b: self.on_done(f"{self.district}|{self.keypad.value}"))
+        self.register(ok)
+        side.add_widget(ok)
+        row.add_widget(side)
+        self.area.add_widget(row)

@@ -1,0 +1,262 @@
+"""The one screen every flow state is rendered on: header (service, step, language), body
+(message, reasons, panel, picture of the next physical action), footer (countdown, 返回,
+取消, the primary action). Idle countdown and the "need more time?" prompt live here."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from kivy.clock import Clock
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.progressbar import ProgressBar
+from kivy.uix.widget import Widget
+
+from kiosk.flows.base import End, UserInput, View
+from screens.header import Header, KioskScreen
+from screens.panels import FormPanel, Panel, panel_for, picture_for
+from screens.pictures import ActionPicture
+from screens.widgets import (
+    ACCENT,
+    BRAND,
+    INK,
+    MUTED,
+    OK_GREEN,
+    WHITE,
+    BigButton,
+    Text,
+    body_px,
+    gap_px,
+    paint,
+    target_px,
+)
+
+if TYPE_CHECKING:
+    from screens.app import KioskApp
+
+
+
+def message_colour(end: End | None) -> tuple[float, float, float, float]:
+    if end is None:
+        return INK
+    if end is End.DONE:
+        return OK_GREEN
+    if end in (End.REFUSED, End.FAULT, End.CARD_REMOVED):
+        return ACCENT
+    return MUTED
+
+
+class Modal(FloatLayout):
+    """Dims the screen and takes every touch, so only the prompt's buttons respond."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        paint(self, (0, 0, 0, 0.55))
+
+    def on_touch_down(self, touch: Any) -> bool:
+        super().on_touch_down(touch)
+        return True
+
+    def on_touch_up(self, touch: Any) -> bool:
+        super().on_touch_up(touch)
+        return True
+
+
+class FlowScreen(KioskScreen):
+    def __init__(self, app: KioskApp) -> None:
+        super().__init__(app, name="flow")
+        pad = gap_px()
+        root = BoxLayout(orientation="vertical", padding=pad, spacing=pad)
+        self.header = Header(app)
+        # Progress against the on-the-spot time limit (art. 21), when the flow reports it.
+        self.progress = BoxLayout(spacing=pad, size_hint_y=None, height=0, opacity=0)
+        self.progress_bar = ProgressBar(max=100, size_hint_x=0.4)
+        self.progress_text = Text(scale=0.9, color=MUTED, halign="left")
+        self.progress_text.kiosk_id = "flow.progress"
+        app.register(self.progress_text)
+        self.progress.add_widget(self.progress_text)
+        self.progress.add_widget(self.progress_bar)
+        body = BoxLayout(spacing=pad)
+        self.left = BoxLayout(orientation="vertical", spacing=pad / 2)
+        self.message = Text(scale=1.15, bold=False, size_hint_y=None)
+        self.message.kiosk_id = "flow.message"
+        self.message.bind(texture_size=lambda w, ts: setattr(w, "height", max(ts[1], target_px())))
+        self.reasons = Text(color=ACCENT, size_hint_y=None, halign="left")
+        self.reasons.kiosk_id = "flow.reasons"
+        self.reasons.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1]))
+        self.slot = BoxLayout(orientation="vertical")
+        for w in (self.message, self.reasons, self.slot):
+            self.left.add_widget(w)
+        self.picture = ActionPicture("wait", size_hint_x=0.34)
+        self.picture.kiosk_id = "flow.picture"
+        body.add_widget(self.left)
+        self.body = body
+        foot = BoxLayout(spacing=pad, size_hint_y=None, height=target_px())
+        self.countdown = Text(scale=0.9, color=MUTED, size_hint_x=0.34)
+        self.countdown.kiosk_id = "flow.countdown"
+        self.buttons = BoxLayout(spacing=pad)
+        foot.add_widget(self.countdown)
+        foot.add_widget(self.buttons)
+        for w in (self.header, self.progress, body, foot):
+            root.add_widget(w)
+        self.layer = FloatLayout()
+        self.layer.add_widget(root)
+        self.add_widget(self.layer)
+        for w in (self.message, self.reasons, self.countdown, self.picture):
+            app.register(w)
+        self.panel: Panel | None = None
+        self.prompt: Widget | None = None
+        self.view: View | None = None
+        self.deadline: float | None = None
+        Clock.schedule_interval(self._tick, 0.25)
+
+    # ---- rendering ---------------------------------------------------------------------------
+    def render(self, view: View) -> None:
+        previous, self.view = self.view, view
+        self.deadline = time.monotonic() + view.timeout_s if view.timeout_s and not view.busy else None
+        same = (previous is not None and previous.screen == view.screen and previous.service == view.service
+                and previous.actions == view.actions and previous.end == view.end)
+        if same and self.panel is not None and self.panel.update(view):
+            # A live update (camera feedback, PIN digit count): keep the widgets, change the text.
+            self._texts(view)
+            return
+        self._hide_prompt()
+        self.refresh(rebuild=True)
+        if view.end is End.TIMED_OUT:
+            # The session is already wiped; go straight back to the attract screen.
+            Clock.schedule_once(lambda _dt: self.app.send(UserInput("home")), 0)
+
+    def _texts(self, view: View) -> None:
+        self.header.set(self.app.t(view.title),
+                        self.app.t("step.indicator", step=view.step, total=view.total) if view.end is None else "")
+        self.message.set(self.app.t(view.message, **dict(view.params)))
+        bullets = [f"• {self.app.t(r, **dict(view.params))}" for r in view.reasons]
+        self.reasons.set("\n".join(bullets))
+        if not bullets:
+            self.reasons.height = 0
+        pct = view.params.get("percent")
+        if pct is not None and view.end is None:
+            self.progress.opacity = 1
+            self.progress.height = body_px() * 1.3
+            self.progress_bar.value = float(pct or 0)
+            minutes = int(float(view.params.get("limit_s", "1200") or 1200) // 60)
+            self.progress_text.set(self.app.t("progress.remaining", limit=minutes,
+                                              remaining=view.params.get("remaining_min", "")))
+        else:
+            self.progress.opacity = 0
+            self.progress.height = 0
+
+    def refresh(self, rebuild: bool = True) -> None:
+        view = self.view
+        if view is None:
+            return
+        self._texts(view)
+        self.message.color = message_colour(view.end)
+        editing = self.panel.editing if isinstance(self.panel, FormPanel) and not rebuild else None
+        if self.panel is not None:
+            self.panel.stop()
+        self.slot.clear_widgets()
+        self.panel = panel_for(self.app, view)
+        if self.panel is not None:
+            self.slot.add_widget(self.panel)
+            if editing and isinstance(self.panel, FormPanel):
+                self.panel.edit(editing)
+        else:
+            self.slot.add_widget(Widget())
+        kind = picture_for(view)
+        if kind and self.picture.parent is None:
+            self.body.add_widget(self.picture)
+        elif not kind and self.picture.parent is not None:
+            self.body.remove_widget(self.picture)
+        if kind:
+            self.picture.set_kind(kind)
+        self._footer(view)
+
+    def _footer(self, view: View) -> None:
+        self.buttons.clear_widgets()
+        if view.end is not None:
+            self._button("home", "button.home", primary=True)
+            return
+        self._button("back", "button.back", enabled="back" in view.actions, local=self._back)
+        if "home" in view.actions:
+            self._button("home", "button.home")
+        else:
+            self._button("cancel", "button.cancel", danger=True)
+        if "confirm" in view.actions:
+            self._button("confirm", "button.confirm", primary=True)
+
+    def _back(self) -> None:
+        """返回 closes an open field editor first; otherwise the flow decides what back means."""
+        if isinstance(self.panel, FormPanel) and self.panel.editing:
+            self.panel.show_form()
+            self._footer_enable_back()
+            return
+        self.app.send(UserInput("back"))
+
+    def _footer_enable_back(self) -> None:
+        b = self.app.widgets.get("button.back")
+        if b is not None and self.view is not None:
+            b.disabled = "back" not in self.view.actions
+
+    def _button(self, action: str, key: str, primary: bool = False, enabled: bool = True, danger: bool = False,
+                local: Any = None) -> None:
+        b = BigButton(self.app.t(key), f"button.{action}", primary=primary, danger=danger)
+        b.disabled = not enabled
+        b.bind(on_release=lambda _b: local() if local else self.app.send(UserInput(action)))
+        self.app.register(b)
+        self.buttons.add_widget(b)
+
+    def on_editor_opened(self) -> None:
+        b = self.app.widgets.get("button.back")
+        if b is not None:
+            b.disabled = False  # 返回 closes the editor
+
+    # ---- idle countdown ----------------------------------------------------------------------
+    def seconds_left(self) -> int | None:
+        if self.deadline is None:
+            return None
+        return max(0, int(self.deadline - time.monotonic() + 0.99))
+
+    def _tick(self, _dt: float) -> None:
+        left = self.seconds_left()
+        if left is None or self.view is None or self.manager is None or self.manager.current != "flow":
+            self.countdown.set("")
+            return
+        self.countdown.set(self.app.t("idle.countdown", seconds=left))
+        warn = self.app.runtime.cfg.timeouts.idle_warning_s
+        # Only views that wait for a tap can be extended ("more_time" restarts the flow's timer).
+        asks = self.view.end is None and any(a != "cancel" for a in self.view.actions)
+        if asks and left <= warn and self.prompt is None:
+            self._show_prompt()
+
+    def _show_prompt(self) -> None:
+        box = BoxLayout(orientation="vertical", size_hint=(0.62, 0.46), pos_hint={"center_x": 0.5, "center_y": 0.5},
+                        padding=gap_px() * 1.5, spacing=gap_px())
+        paint(box, WHITE, radius=16)
+        q = Text(self.app.t("idle.more_time_prompt"), scale=1.3, bold=True, color=BRAND)
+        q.kiosk_id = "prompt.question"
+        self.app.register(q)
+        box.add_widget(q)
+        row = BoxLayout(spacing=gap_px(), size_hint_y=None, height=target_px())
+        more = BigButton(self.app.t("button.more_time"), "button.more_time", primary=True)
+        more.bind(on_release=lambda _b: self._more_time())
+        end = BigButton(self.app.t("button.cancel"), "prompt.cancel", danger=True)
+        end.bind(on_release=lambda _b: self.app.send(UserInput("cancel")))
+        for b in (end, more):
+            self.app.register(b)
+            row.add_widget(b)
+        box.add_widget(row)
+        modal = Modal()
+        modal.add_widget(box)
+        self.prompt = modal
+        self.layer.add_widget(modal)
+
+    def _more_time(self) -> None:
+        self._hide_prompt()
+        self.app.send(UserInput("more_time"))
+
+    def _hide_prompt(self) -> None:
+        if self.prompt is not None:
+            self.layer.remove_widget(self.prompt)
+            self.prompt = None

@@ -1,0 +1,328 @@
+"""What goes in the body of the flow screen for a given View: choices, the details form and
+its editors, the PIN digit count, the camera. Chosen from the View's actions, params and
+screen name only — the flows own every rule; a panel only collects a tap or a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
+
+from kiosk.flows.base import UserInput, View
+from screens.address import AddressPicker
+from screens.camera import CameraPreview
+from screens.keypad import NumericKeypad
+from screens.widgets import BRAND, MUTED, BigButton, Text, body_px, gap_px, markup, target_px
+
+if TYPE_CHECKING:
+    from screens.app import KioskApp
+
+# The details form (kiosk.flows.details): field → (keypad length, digit groups, tokens).
+KEYPAD_FIELDS: dict[str, tuple[int, tuple[int, ...], tuple[str, ...]]] = {
+    "mobile": (11, (3, 4, 4), ()),
+    "postal_code": (6, (), ()),
+    "phone": (13, (4, 8), ("-",)),
+}
+CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
+    "insurance": ("employee", "resident"),
+    "occupation": ("职工", "农民", "学生", "离退休人员", "其他"),
+}
+FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupation")
+FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → its param name
+
+
+CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
+ID_SCREENS = frozenset({"read_id", "read_guardian_id"})
+# Actions the footer shows; every other action of a view gets a big button in the body.
+FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
+
+
+def picture_for(view: View) -> str | None:
+    """Which animation shows the next physical action (screens.pictures.KINDS)."""
+    s = view.screen
+    if view.end is not None or s in CAMERA_SCREENS:
+        return None  # the live preview is the picture
+    if s in ID_SCREENS or view.message in ("prompt.place_id_card", "prompt.place_guardian_id"):
+        return "id_card"
+    if s.startswith("insert"):
+        return "insert_card"
+    if s.startswith("take"):
+        return "take_card"
+    if "digits" in view.params and "length" in view.params:
+        return "pin_pad"
+    if s == "photo_choice":
+        return "camera"
+    if "print" in s:
+        return "receipt"
+    if s.startswith("produc"):
+        return "card_made"
+    if view.busy:
+        return "wait"
+    return None
+
+
+def form_fields(view: View) -> list[str]:
+    return [f for f in FORM_ORDER if f"set_{f}" in view.actions]
+
+
+def is_camera(view: View) -> bool:
+    return view.screen in CAMERA_SCREENS and view.end is None
+
+
+def extra_actions(view: View) -> list[str]:
+    return [a for a in view.actions if a not in FOOTER_ACTIONS and not a.startswith("set_")]
+
+
+class Panel(BoxLayout):
+    """Base: a vertical box that registers its buttons with the app and sends inputs."""
+
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        kw.setdefault("orientation", "vertical")
+        kw.setdefault("spacing", gap_px() / 2)
+        super().__init__(**kw)
+        self.app = app
+        self.view = view
+
+    def t(self, key: str, **params: object) -> str:
+        return self.app.t(key, **params)
+
+    def button(self, text: str, kid: str, on: Callable[[], None], primary: bool = False, **kw: Any) -> BigButton:
+        kw.setdefault("size_hint_y", None)
+        kw.setdefault("height", target_px())
+        b = BigButton(text, kid, primary=primary, **kw)
+        b.bind(on_release=lambda _b: on())
+        self.app.register(b)
+        return b
+
+    def send(self, action: str, value: str = "") -> None:
+        self.app.send(UserInput(action, value))
+
+    def stop(self) -> None:
+        """Called when the panel leaves the screen (stop timers)."""
+
+    def update(self, view: View) -> bool:
+        """Take a newer view of the same screen in place; False asks for a rebuild."""
+        return False
+
+    def add_actions(self, actions: list[str]) -> None:
+        if not actions:
+            return
+        cols = 1 if len(actions) == 1 else 2
+        rows = (len(actions) + cols - 1) // cols
+        grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
+                          height=rows * target_px() * 1.2 + (rows - 1) * gap_px() / 2)
+        for a in actions:
+            grid.add_widget(self.button(self.t(f"button.{a}"), f"button.{a}", partial(self.send, a),
+                                        primary=True, height=target_px() * 1.2))
+        self.add_widget(grid)
+
+
+class ActionPanel(Panel):
+    """A view's own actions (agree/decline, use the photo on file/take a new one …) as big buttons."""
+
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        self.add_actions(extra_actions(view))
+        self.add_widget(Widget())
+
+
+class TimelinePanel(Panel):
+    """An application's status timeline (params ``steps``: ``status@time;…``)."""
+
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        for item in filter(None, view.params.get("steps", "").split(";")):
+            status, _, at = item.partition("@")
+            row = Text(self.t("timeline.row", status=self.t(f"app_status.{status}"), at=at[:16].replace("T", " ")),
+                       halign="left", size_hint_y=None, height=body_px() * 1.6)
+            self.add_widget(row)
+        self.add_widget(Widget())
+
+
+class ChoicePanel(Panel):
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        cols = 1 if len(view.choices) <= 2 else 2
+        rows = (len(view.choices) + cols - 1) // cols
+        grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
+                          height=rows * target_px() + (rows - 1) * gap_px() / 2)
+        statuses = dict(item.partition("=")[::2] for item in view.params.get("statuses", "").split(";") if item)
+        for value, label in view.choices:
+            text = self.t(label)
+            if value in statuses:
+                text += f" · {self.t('app_status.' + statuses[value])}"
+            grid.add_widget(self.button(text, f"choice.{value}", partial(self.send, "choose", value),
+                                        primary=True))
+        self.add_widget(grid)
+        self.add_actions(extra_actions(view))
+        self.add_widget(Widget())
+
+
+class ListPanel(Panel):
+    """Choices shown for information (e.g. the card a loss report will freeze)."""
+
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        for _value, label in view.choices:
+            self.add_widget(Text(self.t(label), bold=True, color=BRAND, size_hint_y=None, height=target_px()))
+        self.add_widget(Widget())
+
+
+class PinPanel(Panel):
+    """The digit count from the PIN pad as dots; an on-screen pad only in the weaker mode."""
+
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        self.dots = Text(self._dots(view), scale=1.8, bold=True, color=BRAND, size_hint_y=None, height=target_px())
+        self.dots.kiosk_id = "pin.dots"
+        app.register(self.dots)
+        self.add_widget(self.dots)
+        pad: Any = app.runtime.devices.pin_pad
+        press = getattr(pad, "press", None)
+        if app.runtime.cfg.devices.pin_pad.driver == "onscreen" and press is not None:
+            grid = GridLayout(cols=3, spacing=gap_px() / 2, size_hint_y=None,
+                              height=4 * target_px() + 3 * gap_px() / 2)
+            # Keys go straight to the on-screen pad driver; the digits never pass through a View.
+            for key in [*"123456789", "backspace", "0", "enter"]:
+                label = {"backspace": self.t("keypad.back"), "enter": self.t("button.confirm")}.get(key, key)
+                grid.add_widget(self.button(label, f"pin.key.{key}", partial(press, key),
+                                            primary=key.isdigit()))
+            self.add_widget(grid)
+        else:
+            self.add_widget(Text(self.t("pin.use_pad"), color=MUTED))
+        self.add_widget(Widget())
+
+    @staticmethod
+    def _dots(view: View) -> str:
+        length = int(view.params.get("length", "6") or 6)
+        digits = int(view.params.get("digits", "0") or 0)
+        return " ".join("●" if i < digits else "○" for i in range(length))
+
+    def update(self, view: View) -> bool:
+        self.view = view
+        self.dots.set(self._dots(view))
+        return True
+
+
+class FormPanel(Panel):
+    """The details form: one big button per field showing its masked value; a tap opens its editor."""
+
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        self.fields = form_fields(view)
+        self.editing: str | None = None
+        self.show_form()
+
+    def value_of(self, field: str) -> str:
+        raw = self.view.params.get(FIELD_PARAM.get(field, field), "")
+        if field == "insurance" and raw:
+            return self.t(f"insurance.{raw}")
+        return raw or self.t("form.empty")
+
+    def show_form(self) -> None:
+        self.editing = None
+        self.clear_widgets()
+        rows = (len(self.fields) + 1) // 2
+        h = target_px() * 1.25
+        grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None, height=rows * h + (rows - 1) * gap_px() / 2)
+        for f in self.fields:
+            text = f"{markup(self.t(f'form.{f}'))}\n[b]{markup(self.value_of(f))}[/b]"
+            grid.add_widget(self.button(text, f"form.edit.{f}", partial(self.edit, f), height=h, raw=True))
+        self.add_widget(grid)
+        self.add_widget(Widget())
+
+    def edit(self, field: str) -> None:
+        self.editing = field
+        self.clear_widgets()
+        self.app.flow.on_editor_opened()
+        self.add_widget(Text(self.t(f"form.enter.{field}"), color=BRAND, bold=True, size_hint_y=None,
+                             height=body_px() * 1.6))
+        if field in KEYPAD_FIELDS:
+            length, groups, tokens = KEYPAD_FIELDS[field]
+            row = BoxLayout(spacing=gap_px())
+            pad = NumericKeypad(self.app.register, length, groups=groups, tokens=tokens, label=self.t,
+                                cols=4 if tokens else 3, size_hint_x=0.62)
+            row.add_widget(pad)
+            side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.38)
+            side.add_widget(Widget())
+            side.add_widget(self.button(self.t("form.close"), "form.close", self.show_form))
+            side.add_widget(self.button(self.t("form.save"), "form.save",
+                                        lambda: self.send(f"set_{field}", pad.value), primary=True))
+            row.add_widget(side)
+            self.add_widget(row)
+        elif field == "address":
+            self.add_widget(AddressPicker(self.app.register, self.t, lambda v: self.send("set_address", v)))
+        else:
+            options = CHOICE_FIELDS.get(field, ())
+            grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None,
+                              height=((len(options) + 1) // 2) * (target_px() + gap_px() / 2))
+            for opt in options:
+                label = self.t(f"insurance.{opt}") if field == "insurance" else self.t(f"occupation.{opt}")
+                grid.add_widget(self.button(label, f"form.option.{opt}",
+                                            partial(self.send, f"set_{field}", opt), primary=True))
+            self.add_widget(grid)
+            self.add_widget(self.button(self.t("form.close"), "form.close", self.show_form))
+            self.add_widget(Widget())
+
+
+class CameraPanel(Panel):
+    """Live preview, face guide and the photo checks' instruction; retake after capture."""
+
+    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        row = BoxLayout(spacing=gap_px())
+        self.preview = CameraPreview(app.frame_source(), size_hint_x=0.58)
+        self.preview.kiosk_id = "camera.preview"
+        app.register(self.preview)
+        row.add_widget(self.preview)
+        side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.42)
+        self.steady = Text("", color=MUTED, size_hint_y=None, height=target_px())
+        self.steady.kiosk_id = "camera.steady"
+        app.register(self.steady)
+        side.add_widget(self.steady)
+        side.add_widget(Widget())
+        for action in extra_actions(view):
+            side.add_widget(self.button(self.t(f"button.{action}"), f"button.{action}",
+                                        partial(self.send, action), primary=True))
+        row.add_widget(side)
+        self.add_widget(row)
+        self.update(view)
+
+    def update(self, view: View) -> bool:
+        if extra_actions(view) != extra_actions(self.view):
+            return False
+        self.view = view
+        hint = view.params.get("hint", "")
+        self.preview.set_good(hint in ("ok", "capturing", "captured", "liveness_passed"))
+        self.preview.frozen = view.screen == "photo_confirm"  # the captured frame stays on screen
+        steady, needed = view.params.get("steady", ""), view.params.get("needed", "")
+        self.steady.set(self.t("photo.steady", steady=steady, needed=needed) if steady and needed else "")
+        return True
+
+    def stop(self) -> None:
+        self.preview.stop()
+
+
+def panel_for(app: KioskApp, view: View) -> Panel | None:
+    if view.end is not None:
+        return None
+    if is_camera(view):
+        return CameraPanel(app, view)
+    if form_fields(view):
+        return FormPanel(app, view)
+    if "digits" in view.params and "length" in view.params:
+        return PinPanel(app, view)
+    if "choose" in view.actions and view.choices:
+        return ChoicePanel(app, view)
+    if view.screen == "timeline":
+        return TimelinePanel(app, view)
+    if view.choices:
+        return ListPanel(app, view)
+    if extra_actions(view):
+        return ActionPanel(app, view)
+    return None
