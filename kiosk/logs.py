@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from kiosk.domain.masking import scrub
@@ -46,3 +49,28 @@ def setup_logging(level: str = "INFO", stream: Any = None) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+LOG_FILE = "logs/kiosk.log"  # under kiosk.data_dir; the maintenance log viewer reads it
+
+
+class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+    """Rotating JSON log file readable by the kiosk's user only (0600)."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8")
+
+
+def add_log_file(path: str | os.PathLike[str], *, max_bytes: int = 5 * 1024 * 1024, backups: int = 5) -> None:
+    """Also write the (masked) JSON log lines to a rotating file; replaces an earlier kiosk log file."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_kiosk_file", False):
+            root.removeHandler(h)
+            h.close()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handler = _PrivateRotatingHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    handler._kiosk_file = True  # type: ignore[attr-defined]
+    root.addHandler(handler)

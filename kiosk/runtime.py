@@ -29,7 +29,10 @@ from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInp
 from kiosk.flows.face_limits import FaceFailures
 from kiosk.issuance_journal import IssuanceJournal
 from kiosk.local_blocks import LocalBlocks
+from kiosk.logs import LOG_FILE, add_log_file
+from kiosk.maintenance.service import MaintenanceService
 from kiosk.queue_setup import open_queue
+from kiosk.secrets_check import enforce_secrets
 from kiosk.session import Session
 from kiosk.stock_ledger import StockLedger
 from kiosk.sync import CommandSpool, UiStateFile, disk_free, link_json, make_heartbeat, queue_json
@@ -149,9 +152,12 @@ class Runtime:
         self.listeners: list[Callable[[], None]] = []  # told when device/link/mode state changes
         self.restart_handlers: list[Callable[[], None]] = []  # the app stops itself; systemd restarts it
         self.restart_requested = False
+        self.maintenance = MaintenanceService(self)  # technician login, audit log, self-tests
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        enforce_secrets(self.cfg)  # refuse to run with secrets other users can read
+        add_log_file(self.cfg.data_path(LOG_FILE))
         self.devices.open_all()
         if self.in_process_sync:
             self.forwarder.start()
@@ -208,6 +214,10 @@ class Runtime:
             return None
         return "link" if not self.link.online else "devices"
 
+    def enter_maintenance_requested(self, technician: str, password: str) -> bool:
+        """The UI's hidden-gesture login (kiosk/maintenance/service.py decides)."""
+        return self.maintenance.enter_requested(technician, password)
+
     def set_mode(self, mode: Mode, message: str = "") -> None:
         self.mode, self.mode_message = mode, message
         self._changed()
@@ -250,7 +260,8 @@ class Runtime:
             "uptime_s": int(time.monotonic() - self.started),
             "mode": self.mode.value,
             "in_transaction": self.in_transaction,
-            "devices": {k: _device_json(v) for k, v in self._statuses.items()},
+            "devices": {k: _device_json(v, self.maintenance.consumables.overlay, k)
+                        for k, v in self._statuses.items()},
             "link": link_json(self.link),
             "queue": queue_json(self.outbox),
             "disk_free_bytes": disk_free(Path(self.cfg.kiosk.data_dir)),
@@ -373,6 +384,10 @@ class _Cmd:
     message: str | None
 
 
-def _device_json(st: DeviceStatus) -> dict[str, Any]:
+def _device_json(st: DeviceStatus, supplies: Callable[[dict[str, str], str], dict[str, str]] | None = None,
+                 name: str = "") -> dict[str, Any]:
     d = st.to_json()
-    return {"state": d["state"], "supplies": d["supplies"], "counters": d["counters"], "last_error": d["last_error"]}
+    sup: Any = d["supplies"]
+    if supplies is not None:  # the kiosk's own consumable counts and thresholds (maintenance)
+        sup = supplies(sup, name)
+    return {"state": d["state"], "supplies": sup, "counters": d["counters"], "last_error": d["last_error"]}

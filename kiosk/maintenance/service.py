@@ -1,0 +1,271 @@
+"""The maintenance session: login, the permission check and audit around every technician action,
+and the kiosk's mode while a technician works.
+
+A session starts only when the kiosk is idle (no citizen transaction); while it is active the
+runtime's mode is MAINTENANCE, so the citizen screen shows out-of-service, no service starts
+and the heartbeat announces it. The session ends on logout or after five idle minutes, and
+the kiosk returns to the mode it had (or to the out-of-service the technician set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hal.status import Supply
+from hal.types import PinBlock
+from kiosk.alarms import KioskEvent
+from kiosk.audit import AUDIT_FILE, AuditLog, audit_key
+from kiosk.clock import CHINA_TZ
+from kiosk.maintenance.auth import TECHNICIAN_FILE, Authenticator, AuthError, TechnicianStore, TechSession
+from kiosk.maintenance.consumables import CONSUMABLES_FILE, Consumables
+from kiosk.maintenance.roles import Perm, require
+from kiosk.maintenance.selftests import SELFTEST_FILE, Readiness, SelfTests, TestResult
+
+if TYPE_CHECKING:
+    from kiosk.runtime import Runtime
+
+log = logging.getLogger("kiosk.maintenance")
+T = TypeVar("T")
+SIM_DEVICES = ("id_reader", "card_reader", "encoder", "issuer", "camera", "pin_pad", "receipt_printer")
+
+
+class NotIdle(Exception):
+    pass
+
+
+class NoSession(Exception):
+    pass
+
+
+class MaintenanceService:
+    def __init__(self, rt: Runtime, *, clock: Callable[[], float] = time.monotonic,
+                 store: TechnicianStore | None = None) -> None:
+        self.rt = rt
+        self.store = store or TechnicianStore(rt.cfg.data_path(TECHNICIAN_FILE))
+        self.auth = Authenticator(self.store, clock=clock)
+        self.audit = AuditLog(rt.cfg.data_path(AUDIT_FILE), audit_key(rt.queue_key))
+        self.selftests = SelfTests(rt.devices, rt.cfg.data_path(SELFTEST_FILE), rt.stock_ledger)
+        self.consumables = Consumables(rt.cfg.data_path(CONSUMABLES_FILE), rt.devices, rt.stock_ledger)
+        self.session: TechSession | None = None
+        self._lock = threading.RLock()
+        self._return_to: tuple[Any, str] | None = None
+        self.listeners: list[Callable[[], None]] = []  # the maintenance screens (session ended, …)
+        rt.events.subscribe(self._on_event)
+
+    # ---- audit --------------------------------------------------------------------------------
+    def _on_event(self, event: KioskEvent) -> None:
+        if event.type == "transaction_outcome":  # every citizen transaction outcome, masked (a code)
+            self.audit.append("transaction", "citizen", event.code, event.message)
+
+    def _record(self, actor: str, action: str, outcome: str, detail: str = "") -> None:
+        self.audit.append("technician", actor, action, outcome, detail)
+        self.rt.events.record(KioskEvent("technician_action", action, "info",
+                                         f"{actor}: {outcome} {detail}".strip()[:200]))
+
+    # ---- login / logout -----------------------------------------------------------------------
+    def _check_idle(self) -> None:
+        from kiosk.runtime import Mode
+
+        if self.rt.in_transaction or self.rt.mode not in (Mode.IN_SERVICE, Mode.OUT_OF_SERVICE):
+            raise NotIdle("终端忙 the kiosk is busy: maintenance starts only when idle")
+
+    def login_password(self, tech_id: str, password: str) -> TechSession:
+        with self._lock:
+            self._check_idle()
+            try:
+                session = self.auth.login_password(tech_id, password)
+            except AuthError as exc:
+                self._record(tech_id[:16] or "-", "login", exc.code, "password")
+                raise
+            self._begin(session)
+            return session
+
+    def login_card(self, pin: PinBlock) -> TechSession:
+        with self._lock:
+            self._check_idle()
+            reader = self.rt.devices.card_reader
+            if reader is None:
+                raise AuthError("no_reader", "no card reader")
+            try:
+                session = self.auth.login_card(reader, pin)
+            except AuthError as exc:
+                self._record("card", "login", exc.code, "card")
+                raise
+            self._begin(session)
+            return session
+
+    def enter_requested(self, technician: str, password: str) -> bool:
+        """The UI's hidden-gesture login: an ID + password, or an empty ID = the technician card
+        in the reader, with the password as the card's PIN."""
+        try:
+            if technician:
+                self.login_password(technician, password)
+            else:
+                self.login_card(PinBlock(encrypted_hex=None, clear_pin=password, format="onscreen"))
+            return True
+        except (AuthError, NotIdle) as exc:
+            log.info("maintenance login refused", extra={"code": getattr(exc, "code", "busy")})
+            return False
+
+    def _begin(self, session: TechSession) -> None:
+        from kiosk.runtime import Mode
+
+        self._return_to = (self.rt.mode, self.rt.mode_message)
+        self.session = session
+        self._record(session.tech_id, "login", "ok", f"{session.method} role={session.role.value}")
+        self.rt.set_mode(Mode.MAINTENANCE, "maintenance")
+
+    def logout(self, reason: str = "logout") -> None:
+        from kiosk.runtime import Mode
+
+        with self._lock:
+            if self.session is None:
+                return
+            tech = self.session.tech_id
+            self.session = None
+            mode, message = self._return_to or (Mode.IN_SERVICE, "")
+            self._return_to = None
+            self._record(tech, "logout", reason)
+            self.rt.set_mode(mode, message)
+        for cb in list(self.listeners):
+            cb()
+
+    def tick(self) -> bool:
+        """Call periodically: ends an idle session. True while a session is active."""
+        with self._lock:
+            if self.session is not None and self.session.expired():
+                self.logout("idle_timeout")
+            return self.session is not None
+
+    @property
+    def active(self) -> bool:
+        return self.tick()
+
+    def require(self, perm: Perm) -> TechSession:
+        with self._lock:
+            if not self.tick() or self.session is None:
+                raise NoSession("请先登录 log in first (or the session timed out)")
+            try:
+                require(self.session.role, perm)
+            except Exception:
+                self._record(self.session.tech_id, perm.value, "denied")
+                raise
+            self.session.touch()
+            return self.session
+
+    def act(self, perm: Perm, action: str, fn: Callable[[], T], detail: str = "") -> T:
+        """Check, run and audit one technician action (the outcome is audited even when it fails)."""
+        session = self.require(perm)
+        try:
+            result = fn()
+        except Exception as exc:
+            self._record(session.tech_id, action, f"failed:{type(exc).__name__}", detail)
+            raise
+        self._record(session.tech_id, action, "ok", detail)
+        return result
+
+    # ---- actions ------------------------------------------------------------------------------
+    def run_selftest(self, name: str) -> TestResult:
+        def run() -> TestResult:
+            r = self.selftests.run(name)
+            self._record(self.session.tech_id if self.session else "-", f"selftest.{name}",
+                         "pass" if r.passed else "fail", r.detail)
+            return r
+
+        self.require(Perm.SELF_TEST)
+        return run()
+
+    def readiness(self) -> Readiness:
+        self.require(Perm.VIEW_DEVICES)
+        return self.readiness_report()
+
+    def readiness_report(self) -> Readiness:
+        statuses = self.rt.devices.statuses()
+        supplies: dict[str, str] = {}
+        for name, st in statuses.items():
+            merged = self.consumables.overlay({k: v.value for k, v in st.supplies.items()}, name)
+            supplies.update({f"{name}.{k}": v for k, v in merged.items()})
+        return Readiness(self.rt.cfg.kiosk.id, dt.datetime.now(CHINA_TZ).isoformat(timespec="seconds"),
+                         statuses, dict(self.selftests.results), supplies, self.rt.outbox.status().to_json(),
+                         self.rt.link.online)
+
+    def print_readiness(self) -> bool:
+        report = self.readiness()
+        printer = self.rt.devices.receipt_printer
+        if printer is None:
+            return False
+        self.act(Perm.VIEW_DEVICES, "print_readiness", lambda: printer.print_receipt(report.receipt()))
+        return True
+
+    def out_of_service(self, message: str) -> None:
+        """Leave the kiosk out of service (with a message for citizens) when the session ends."""
+        from kiosk.runtime import Mode
+
+        clean = "".join(c for c in message if c.isprintable())[:120]
+        self.act(Perm.OUT_OF_SERVICE, "out_of_service", lambda: None, clean)
+        self._return_to = (Mode.OUT_OF_SERVICE, clean)
+
+    def back_in_service(self) -> None:
+        from kiosk.runtime import Mode
+
+        self.act(Perm.OUT_OF_SERVICE, "in_service", lambda: None)
+        self._return_to = (Mode.IN_SERVICE, "")
+
+    def restart_app(self) -> None:
+        def restart() -> None:
+            self.rt.restart_requested = True
+            for cb in list(self.rt.restart_handlers):
+                cb()
+
+        self.act(Perm.RESTART, "restart_app", lambda: None)
+        self.logout("restart")
+        restart()
+
+    def supply_levels(self) -> dict[str, Supply]:
+        return self.consumables.levels()
+
+    # ---- simulator control --------------------------------------------------------------------
+    def simulator(self, device: str, action: str, **params: Any) -> str:
+        """Steer a simulator (insert/remove cards, present a face, inject faults): simulator mode only."""
+        if not self.rt.cfg.kiosk.simulator_mode:
+            raise PermissionError("simulator control exists only in simulator mode")
+        if device not in SIM_DEVICES:
+            raise ValueError(f"unknown device {device!r}")
+        from hal.sim.base import SimDevice
+
+        dev = getattr(self.rt.devices, device)
+        if not isinstance(dev, SimDevice):
+            raise PermissionError(f"{device} is not a simulator")
+        params = _sim_params(device, action, params)
+        return self.act(Perm.SIMULATOR, f"sim.{device}.{action}", lambda: dev.steer(action, **params),
+                        ",".join(sorted(k for k in params)))
+
+
+def _sim_params(device: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Turns the screen's choices (a seeded citizen key, a technician ID) into simulator objects."""
+    from kiosk import demo
+
+    out = dict(params)
+    if "citizen" in out:
+        person = demo.citizen(str(out.pop("citizen")))
+        if device == "id_reader" and action == "place":
+            if person.get("id_valid_until") == "长期":
+                person = {**person, "id_valid_until": None}
+            out["card"] = demo.id_card_for(person)
+        elif action == "insert":
+            out["chip"] = demo.chip_of(person, int(out.pop("card_index", 0)))
+    if "technician" in out:
+        from hal.sim.card_reader import chip_for
+        from kiosk.maintenance.auth import technician_card_data
+
+        data = technician_card_data(str(out.pop("technician")), str(out.pop("card_code", "")))
+        out["chip"] = chip_for(data, pin=str(out.pop("pin", "123456")))
+    if "face" in out:
+        out["path"] = str(Path(str(out.pop("face"))))
+    return out

@@ -1,0 +1,64 @@
+"""Refuse to start with secrets other users could read: the queue key, the TLS client key and the
+technician account file must be regular files, mode 0600, owned by the kiosk's own user."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import Config, ConfigError
+
+TECHNICIAN_FILE = "technicians.json"
+
+
+class SecretsError(ConfigError):
+    """A ConfigError, so `kiosk run` prints it and exits 2 like any other configuration problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("secrets", "拒绝启动 refusing to start: " + "; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Secret:
+    label: str
+    path: Path
+    required: bool
+
+
+def secrets_of(cfg: Config) -> list[Secret]:
+    out = [Secret("queue key (offline.queue_key_file)", cfg.data_path(cfg.offline.queue_key_file), True),
+           Secret("technician accounts", cfg.data_path(TECHNICIAN_FILE), False)]
+    if cfg.central.key_file:
+        out.append(Secret("client key (central.key_file)", Path(cfg.central.key_file), True))
+    return out
+
+
+def problem_with(secret: Secret, uid: int | None = None) -> str | None:
+    uid = os.geteuid() if uid is None else uid
+    try:
+        st = os.lstat(secret.path)
+    except FileNotFoundError:
+        return f"{secret.label} {secret.path} is missing" if secret.required else None
+    except OSError as exc:
+        return f"{secret.label} {secret.path}: {exc.strerror}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{secret.label} {secret.path} is not a regular file"
+    if st.st_uid != uid:
+        return f"{secret.label} {secret.path} is owned by uid {st.st_uid}, must be owned by uid {uid}"
+    mode = stat.S_IMODE(st.st_mode)
+    if mode != 0o600:
+        return f"{secret.label} {secret.path} has mode {mode:04o}, must be 0600 (chmod 600 {secret.path})"
+    return None
+
+
+def check_secrets(cfg: Config) -> list[str]:
+    return [p for s in secrets_of(cfg) if (p := problem_with(s)) is not None]
+
+
+def enforce_secrets(cfg: Config) -> None:
+    problems = check_secrets(cfg)
+    if problems:
+        raise SecretsError(problems)
