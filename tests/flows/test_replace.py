@@ -1,0 +1,79 @@
+"""Service 2, 补换卡 (arts. 29, 30, 33): lost → reported first; old card invalid from acceptance;
+quality defect free within one month; replacement in progress refused."""
+
+from __future__ import annotations
+
+from central_sim.server import ServerHandle
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import End
+from kiosk.runtime import Runtime
+from tests.flows.conftest import Driver, assert_ended, central_count, central_one, id_card, person
+from tests.flows.test_apply import fill_details, take_and_skip_pin
+
+
+def begin(runtime: Runtime, key: str, reason: str) -> Driver:
+    d = Driver(runtime, ServiceId.REPLACE)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person(key)))
+    menu = d.wait("choose_reason")
+    assert len(menu.choices) == 6
+    d.send("choose", reason)
+    return d
+
+
+def test_lost_card_is_reported_first_then_replaced(runtime: Runtime, central: ServerHandle) -> None:
+    d = begin(runtime, "adult_active_card", "lost")
+    d.answer("confirm_report_first", "confirm")
+    d.answer("photo_choice", "use_on_file")
+    fill_details(d)
+    take_and_skip_pin(d)
+    view, result = d.end()
+    assert_ended(view, result, End.DONE)
+    assert view.params["free"] == "0"
+    assert central_count(central, "loss_reports", "card_no = 'A10000002'") == 1
+    assert runtime.blocks.is_blocked("A10000002")
+    assert runtime.forwarder.flush(timeout=10)
+    assert central_one(central, "SELECT status FROM cards WHERE card_no = 'A10000002'") == "cancelled"
+
+
+def test_quality_defect_within_a_month_is_free(runtime: Runtime) -> None:
+    d = begin(runtime, "recent_card_quality", "quality_defect")
+    d.answer("photo_choice", "use_on_file")
+    fill_details(d)
+    take_and_skip_pin(d)
+    view, result = d.end()
+    assert result.code == "issued" and view.params["free"] == "1"
+    assert runtime.blocks.is_blocked("A10000014")  # invalid from acceptance
+
+
+def test_quality_defect_after_a_month_is_refused(runtime: Runtime) -> None:
+    d = begin(runtime, "adult_active_card", "quality_defect")
+    view, result = d.end()
+    assert_ended(view, result, End.REFUSED, "reason.quality_defect_period_over")
+
+
+def test_replacement_in_progress_refused(runtime: Runtime) -> None:
+    d = Driver(runtime, ServiceId.REPLACE)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person("replacement_in_progress")))
+    d.answer("choose_reason", "choose", "damaged")
+    view, result = d.end()
+    assert_ended(view, result, End.REFUSED, "reason.replacement_in_progress")
+
+
+def test_no_card_to_replace(runtime: Runtime) -> None:
+    d = Driver(runtime, ServiceId.REPLACE)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person("adult_never_applied")))
+    view, result = d.end()
+    assert_ended(view, result, End.REFUSED, "reason.no_card_to_replace")
+
+
+def test_photo_change_needs_a_new_photo_and_cancel_there(runtime: Runtime, central: ServerHandle) -> None:
+    d = begin(runtime, "adult_active_card", "photo_changed")
+    d.wait("photo")
+    d.send("cancel")
+    view, result = d.end()
+    assert_ended(view, result, End.CANCELLED)
+    assert "photo_choice" not in d.screens
+    assert central_one(central, "SELECT status FROM cards WHERE card_no = 'A10000002'") == "normal"
