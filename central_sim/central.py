@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from typing import Any
 
 # Importing the handler modules registers their routes.
@@ -25,6 +26,7 @@ from central_sim.storage import Database, open_database
 log = logging.getLogger("central_sim")
 
 MAX_BATCH = 100
+HEARTBEAT_FLUSH_S = 1.0
 BATCH_PATH = "/v1/batch"
 
 
@@ -37,8 +39,22 @@ class Central:
                 added = seed_database(tx, clock().date())
             log.info("seeded citizens", extra={"added": added})
         purge_expired(self.db)
+        self.heartbeats = fleet.HeartbeatBuffer(self.db)
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="central-heartbeat-flush", daemon=True)
+        self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_FLUSH_S):
+            try:
+                self.heartbeats.flush()
+            except Exception:
+                log.exception("heartbeat flush failed")
 
     def close(self) -> None:
+        self._stop.set()
+        self._flusher.join(5)
+        self.heartbeats.flush()
         self.db.close()
 
     def now(self) -> dt.datetime:
@@ -57,6 +73,8 @@ class Central:
         try:
             route, params = find(method, path)
             ctx = Ctx(kiosk_id, self.now(), params, idempotency_key)
+            if route.handler is fleet.heartbeat:
+                return Outcome(*self.heartbeats.handle(ctx, body))
             if route.idempotent:
                 return run_once(self.db, idempotency_key, method, path, body,
                                 lambda tx: route.handler(tx, ctx, body))

@@ -70,6 +70,7 @@ def _supplies(devices: Any) -> str:
 
 
 def render_page(central: Central) -> str:
+    central.heartbeats.flush()
     with central.db.read() as tx:
         kiosks = fleet(tx, time.time())
     offline = sum(1 for k in kiosks if k["offline"])
@@ -111,6 +112,7 @@ def _label(value: str) -> str:
 
 
 def render_metrics(central: Central) -> str:
+    central.heartbeats.flush()
     with central.db.read() as tx:
         kiosks = fleet(tx, time.time())
     out = [

@@ -123,7 +123,9 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
                 return queue_command(tx, kiosk_id, spec, rfc3339(central.now()))
 
         try:
-            return _json(201, await run_in_threadpool(queue))
+            command = await run_in_threadpool(queue)
+            central.heartbeats.command_queued(kiosk_id)
+            return _json(201, command)
         except ApiError as exc:
             return _json(exc.status, exc.body())
 
@@ -197,8 +199,11 @@ def run_in_thread(
     central = Central(db_path, seed=seed, clock=clock)
     app = create_app(db_path, faults=faults, clock=clock, central=central)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets that say so; without it
+    # every response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     bound = int(sock.getsockname()[1])
     config = uvicorn.Config(

@@ -42,10 +42,12 @@ def test_seq_survives_restart_and_stale_state_is_ignored(central: ServerHandle, 
     assert s1.send_now() and s1.send_now()
     s2, c2 = _sender(central, tmp_path, "FZ-A")  # "restart": a new sender on the same seq file
     assert s2.send_now()
+    central.central.heartbeats.flush()
     with central.central.db.read() as tx:
         assert tx.scalar("SELECT last_seq FROM kiosks WHERE kiosk_id = 'FZ-A'") == 3
     old = {**kiosk_state("maintenance"), "kiosk_id": "FZ-A", "seq": 1, "sent_at": "2026-01-01T00:00:00+08:00"}
     assert c2.heartbeat(old).commands == []
+    central.central.heartbeats.flush()
     with central.central.db.read() as tx:
         assert '"in_service"' in tx.scalar("SELECT state FROM kiosks WHERE kiosk_id = 'FZ-A'")
     c1.close()
@@ -103,6 +105,7 @@ def test_background_loop_sends_on_change(central: ServerHandle, tmp_path: Path) 
         sender.stop()
         client.close()
     assert sender.sent == 2  # the second one came from the change, not the 30 s interval
+    central.central.heartbeats.flush()
     with central.central.db.read() as tx:
         assert '"in_service"' in tx.scalar("SELECT state FROM kiosks WHERE kiosk_id = 'FZ-C'")
 
@@ -117,6 +120,7 @@ def _populate(central: ServerHandle, tmp_path: Path) -> None:
                             "device": "receipt_printer", "severity": "critical", "code": "paper_jam",
                             "message": "打印机卡纸", "extra": "ignored"}])
         c.close()
+    central.central.heartbeats.flush()
     with central.central.db.transaction() as tx:  # FZ-CS-0003 last heard 2 minutes ago: 4 missed 30 s beats
         tx.execute("UPDATE kiosks SET last_seen = last_seen - 120 WHERE kiosk_id = 'FZ-CS-0003'")
 
