@@ -67,6 +67,9 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         regs.append(importlib.import_module("kiosk.cli_queue").add_parser)
     except ImportError:
         pass
+    from kiosk import cli_audit, cli_maintenance
+
+    regs += [cli_audit.add_parser, cli_maintenance.add_parser]
     return regs
 
 

@@ -211,8 +211,13 @@ class Authenticator:
     def __init__(self, store: TechnicianStore, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.clock = clock
-        self._dummy = Technician("dummy", Role.OUTLET_STAFF, *hash_password("not a password", n=store.n),
-                                 n=store.n)
+        self._dummy: Technician | None = None  # made on first use: a Runtime starts without the scrypt cost
+
+    def _dummy_check(self, password: str) -> None:
+        if self._dummy is None:
+            self._dummy = Technician("dummy", Role.OUTLET_STAFF, *hash_password("not a password", n=self.store.n),
+                                     n=self.store.n)
+        check_password(self._dummy, password)
 
     def _session(self, tech: Technician, method: str) -> TechSession:
         now = self.clock()
@@ -240,7 +245,7 @@ class Authenticator:
     def login_password(self, tech_id: str, password: str) -> TechSession:
         tech = self.store.get(tech_id)
         if tech is None:
-            check_password(self._dummy, password)  # same work as a known ID: no ID oracle by timing
+            self._dummy_check(password)  # same work as a known ID: no ID oracle by timing
             raise AuthError("refused", "工号或密码错误 wrong technician ID or password")
         self._check_lock(tech)
         if not check_password(tech, password):
