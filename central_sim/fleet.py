@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -19,6 +20,7 @@ COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "r
 EVENT_TYPES = ("device_alarm", "device_recovered", "technician_action", "command_result", "transaction_outcome")
 SEVERITIES = ("info", "warning", "critical")
 MAX_EVENTS = 500
+ID_LIKE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")  # events must be masked (contract)
 DEFAULT_INTERVAL_S = 30.0
 OFFLINE_AFTER_MISSED = 3
 
@@ -170,6 +172,8 @@ def events(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             reasons.add(f"event_{i}_invalid_severity", f"第 {i + 1} 条事件级别未知")
         if parse_rfc3339(e.get("at", "")) is None:
             reasons.add(f"event_{i}_invalid_at", f"第 {i + 1} 条事件时间格式不正确")
+        if any(ID_LIKE.search(str(e.get(f, ""))) for f in ("code", "message", "device")):
+            reasons.add(f"event_{i}_personal_data", f"第 {i + 1} 条事件含有疑似证件号码，事件不得含个人信息")
     bad_request(reasons)
     now = rfc3339(ctx.now)
     accepted = 0

@@ -9,6 +9,7 @@ from typing import Any
 from central_sim.clock import rfc3339
 from central_sim.errors import ApiError, Reasons, reason
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
+from central_sim.seed import city_name
 from central_sim.storage import Row, Tx
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -25,7 +26,8 @@ def person_or_404(tx: Tx, id_no: str) -> Row:
 
 def card_view(c: Row) -> dict[str, Any]:
     return {
-        "card_no": c["card_no"], "city": c["city"], "status": c["status"], "issued_at": c["issued_at"],
+        "card_no": c["card_no"], "city": c["city"], "city_name": city_name(c["city"]), "status": c["status"],
+        "issued_at": c["issued_at"],
         "bank_code": c["bank_code"], "collected_at": c["collected_at"],
     }
 

@@ -22,7 +22,8 @@ class Health(_Model):
 
 class Card(_Model):
     card_no: str
-    city: str
+    city: str  # region code, e.g. 350100
+    city_name: str = ""  # e.g. 福州市
     status: CardStatus
     issued_at: str | None = None
     bank_code: str = ""
