@@ -36,8 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
     q = sub.add_parser("queue", help="offline queue: status, dead letters, retries")
     qs = q.add_subparsers(dest="queue_command", required=True)
-    qs.add_parser("status", parents=[common], help="depth, oldest age, dead letters, bytes").set_defaults(
-        func=handle)
+    qs.add_parser("status", parents=[common], help="depth, oldest age, dead letters, bytes").set_defaults(func=handle)
     ls = qs.add_parser("list", parents=[common], help="items waiting, dead or set aside (masked)")
     ls.add_argument("--state", action="append", choices=[s.value for s in State])
     ls.add_argument("--limit", type=int, default=200)
@@ -52,8 +51,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     exp = qs.add_parser("export-dead", parents=[common], help="dead letters as JSON (masked)")
     exp.add_argument("--output", help="write to this file instead of stdout")
     exp.set_defaults(func=handle)
-    qs.add_parser("flush", parents=[common], help="forget backoffs: the forwarder sends everything now"
-                  ).set_defaults(func=handle)
+    qs.add_parser("flush", parents=[common], help="forget backoffs: the forwarder sends everything now").set_defaults(
+        func=handle
+    )
     qs.add_parser("init-key", parents=[common], help="create a new key file (0600)").set_defaults(func=handle)
 
 
@@ -106,8 +106,11 @@ def _run(cmd: str, args: argparse.Namespace, ob: Outbox) -> int:
         _out(args, st.to_json(), "\n".join(f"{k:14} {v}" for k, v in st.to_json().items()))
     elif cmd == "list":
         items = ob.list_items(args.state, limit=args.limit)
-        lines = [f"{i.id:>7} {i.state:11} p{i.priority} {i.service:16} {i.method} {i.path:32} "
-                 f"tries={i.attempts} {iso(i.created_at)} {i.summary} {i.last_error or ''}" for i in items]
+        lines = [
+            f"{i.id:>7} {i.state:11} p{i.priority} {i.service:16} {i.method} {i.path:32} "
+            f"tries={i.attempts} {iso(i.created_at)} {i.summary} {i.last_error or ''}"
+            for i in items
+        ]
         _out(args, [i.to_json() for i in items], "\n".join(lines) or "(empty)")
     elif cmd == "show":
         info = ob.get(args.id).to_json()

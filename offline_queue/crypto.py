@@ -51,9 +51,7 @@ class BodyCipher:
 
     def decrypt(self, item_id: int, idempotency_key: str, blob: bytes, key_id: bytes | None) -> bytes:
         if key_id is not None and key_id != self.key_id:
-            raise BodyUnreadable(
-                f"encrypted with another key (key id {key_id.hex()}, ours {self.key_id.hex()})"
-            )
+            raise BodyUnreadable(f"encrypted with another key (key id {key_id.hex()}, ours {self.key_id.hex()})")
         if len(blob) < OVERHEAD:
             raise BodyUnreadable("stored body truncated")
         try:
@@ -72,9 +70,7 @@ def load_key_file(path: str | os.PathLike[str]) -> bytes:
     try:
         fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        raise KeyFileError(
-            str(p), "does not exist (create it with `kiosk queue init-key --key PATH`)"
-        ) from None
+        raise KeyFileError(str(p), "does not exist (create it with `kiosk queue init-key --key PATH`)") from None
     except OSError as exc:
         raise KeyFileError(str(p), f"cannot open: {exc.strerror}") from None
     try:

@@ -23,9 +23,7 @@ class QueueFull(OfflineQueueError):
     """
 
     def __init__(self, bound: str, current: int, limit: int) -> None:
-        super().__init__(
-            f"离线队列已满，暂不受理需离线排队的业务 offline queue full: {bound} {current}/{limit}"
-        )
+        super().__init__(f"离线队列已满，暂不受理需离线排队的业务 offline queue full: {bound} {current}/{limit}")
         self.bound = bound
         self.current = current
         self.limit = limit

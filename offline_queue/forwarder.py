@@ -24,7 +24,7 @@ from offline_queue.transport import MAX_BATCH, BatchItem, BatchItemResult, Batch
 @dataclass(frozen=True)
 class ForwarderConfig:
     batch_threshold: int = 20  # due items at which /v1/batch is used
-    batch_size: int = MAX_BATCH
+    batch_size: int = MAX_BATCH  # at most MAX_BATCH (100), the contract's limit
     use_batch: bool = True
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 300.0
@@ -33,6 +33,7 @@ class ForwarderConfig:
     auth_retry_s: float | None = 300.0  # probe again this long after a 401/403 (None: wait for resume())
     age_sweep_s: float = 60.0
     batch_off_s: float = 60.0  # after the server refused a batch envelope, send singly this long
+    single_chunk: int = 20  # items claimed at once when sending one request per item
 
 
 class Forwarder:
@@ -51,6 +52,8 @@ class Forwarder:
         self.transport = transport
         self.link = link or LinkMonitor()
         self.config = config or ForwarderConfig()
+        if not 1 <= self.config.batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be 1..{MAX_BATCH}")
         self._on_event = on_event
         self._rng = rng or random.Random()
         self._clock = clock
@@ -115,9 +118,7 @@ class Forwarder:
             except Exception as exc:  # the forwarder must survive anything one cycle throws
                 emit(
                     self._on_event,
-                    QueueEvent(
-                        "forwarder_error", "critical", f"forwarder cycle failed: {type(exc).__name__}"
-                    ),
+                    QueueEvent("forwarder_error", "critical", f"forwarder cycle failed: {type(exc).__name__}"),
                 )
                 sent = 0
                 self._stop.wait(1.0)
@@ -133,9 +134,7 @@ class Forwarder:
             wait = min(wait, nxt - now)
         wait = max(wait, self._hold_until - now)
         if self._paused:
-            wait = (
-                self._paused_until - now if self.config.auth_retry_s is not None else self.config.idle_poll_s
-            )
+            wait = self._paused_until - now if self.config.auth_retry_s is not None else self.config.idle_poll_s
         return min(max(wait, 0.005), self.config.idle_poll_s)
 
     def run_once(self) -> int:
@@ -149,43 +148,42 @@ class Forwarder:
         if self._paused:
             if self.config.auth_retry_s is None or now < self._paused_until:
                 return 0
-            return self._send_single()  # probe with one item; success resumes
-        if self._batching() and self.outbox.due_count() >= self.config.batch_threshold:
-            return self._send_batch()
-        return self._send_single()
+            return self._send_singles(self.outbox.claim_due(1))  # probe with one item; success resumes
+        batching = self._batching()
+        items = self.outbox.claim_due(self.config.batch_size if batching else self.config.single_chunk)
+        if not items:
+            return 0
+        if batching and len(items) >= self.config.batch_threshold:
+            return self._send_batch(items)
+        return self._send_singles(items)
 
     def _batching(self) -> bool:
-        return (
-            self.config.use_batch and not self._batch_unsupported and self._clock() >= self._batch_off_until
-        )
+        return self.config.use_batch and not self._batch_unsupported and self._clock() >= self._batch_off_until
 
     # ---- single -------------------------------------------------------------------------------------
-    def _send_single(self) -> int:
-        items = self.outbox.claim_due(1)
-        if not items:
-            return 0
-        item = items[0]
-        try:
-            resp = self.transport.send(item.method, item.path, item.body, item.idempotency_key)
-        except TransportError as exc:
-            self._wire_failed([item], exc)
-            return 1
-        except Exception:
-            self.outbox.release([item.id])
-            raise
-        self.link.report_success()
-        self._judge(item, resp.status, resp.body, resp.headers.get("retry-after"))
-        return 1
+    def _send_singles(self, items: Sequence[DueItem]) -> int:
+        """One request per item, in claim order; stops early on a wire failure, a pause or stop()."""
+        for n, item in enumerate(items):
+            if n > 0 and (self._paused or self._stop.is_set() or self._clock() < self._hold_until):
+                self.outbox.release([i.id for i in items[n:]])
+                return n
+            try:
+                resp = self.transport.send(item.method, item.path, item.body, item.idempotency_key)
+            except TransportError as exc:
+                self._wire_failed([item], exc)
+                self.outbox.release([i.id for i in items[n + 1 :]])
+                return n + 1
+            except Exception:
+                self.outbox.release([i.id for i in items[n:]])
+                raise
+            self.link.report_success()
+            self._judge(item, resp.status, resp.body, resp.headers.get("retry-after"))
+        return len(items)
 
     # ---- batch --------------------------------------------------------------------------------------
-    def _send_batch(self) -> int:
-        items = self.outbox.claim_due(min(self.config.batch_size, MAX_BATCH))
-        if not items:
-            return 0
+    def _send_batch(self, items: Sequence[DueItem]) -> int:
         try:
-            results = self.transport.send_batch(
-                [BatchItem(i.idempotency_key, i.method, i.path, i.body) for i in items]
-            )
+            results = self.transport.send_batch([BatchItem(i.idempotency_key, i.method, i.path, i.body) for i in items])
         except TransportError as exc:
             self._wire_failed(items, exc)
             return len(items)
@@ -227,9 +225,7 @@ class Forwarder:
             self._pause(status)
         elif verdict is Verdict.RETRY:
             ra = parse_retry_after(exc.response.headers.get("retry-after"), self._clock())
-            self.outbox.mark_retry(
-                [(i.id, self._backoff_at(i.attempts, ra), f"batch HTTP {status}") for i in items]
-            )
+            self.outbox.mark_retry([(i.id, self._backoff_at(i.attempts, ra), f"batch HTTP {status}") for i in items])
         else:  # the envelope itself was refused (404/405: no batch endpoint) — never dead-letter items for it
             self.outbox.release(ids)
             if status in (404, 405, 501):
@@ -257,9 +253,7 @@ class Forwarder:
             self.outbox.mark_dead(item.id, status, reason)
             emit(
                 self._on_event,
-                QueueEvent(
-                    "dead_letter", "warning", f"queue item {item.id} rejected: HTTP {status}", item.id
-                ),
+                QueueEvent("dead_letter", "warning", f"queue item {item.id} rejected: HTTP {status}", item.id),
             )
         elif verdict is Verdict.AUTH:
             self.outbox.release([item.id])
@@ -278,16 +272,13 @@ class Forwarder:
                 QueueEvent(
                     "auth_failed",
                     "critical",
-                    f"central answered HTTP {status}: certificate or credentials problem;"
-                    " queue sending paused",
+                    f"central answered HTTP {status}: certificate or credentials problem; queue sending paused",
                 ),
             )
 
     def _wire_failed(self, items: Sequence[DueItem], exc: TransportError) -> None:
         self.link.report_failure()
-        self.outbox.mark_retry(
-            [(i.id, self._backoff_at(i.attempts, None), f"transport {exc.kind}") for i in items]
-        )
+        self.outbox.mark_retry([(i.id, self._backoff_at(i.attempts, None), f"transport {exc.kind}") for i in items])
         # Hold everything back a little too: with the link down every other item would fail the same way.
         failures = max(1, self.link.consecutive_failures)
         self._hold_until = self._clock() + self._jitter(failures)

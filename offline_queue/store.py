@@ -295,9 +295,7 @@ class Outbox:
                         ),
                     )
                 except sqlite3.IntegrityError:
-                    row = self._conn.execute(
-                        "SELECT id FROM items WHERE idempotency_key = ?", (key,)
-                    ).fetchone()
+                    row = self._conn.execute("SELECT id FROM items WHERE idempotency_key = ?", (key,)).fetchone()
                     if row is not None:
                         return Enqueued(int(row[0]), key)
                     self._data_version = -1  # id taken by another writer: re-read and try again
@@ -323,9 +321,10 @@ class Outbox:
     def _write_failed(self, operation: str, exc: sqlite3.Error) -> QueueWriteError:
         err = QueueWriteError(operation, str(exc))
         emit(self._on_event, QueueEvent("write_failed", "critical", str(err)))
-        if self._conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error):
+            if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+            self._conn.execute("PRAGMA synchronous=FULL")
         self._data_version = -1
         return err
 
@@ -333,12 +332,8 @@ class Outbox:
     def status(self) -> QueueStatus:
         now = self._clock()
         with self._lock:
-            counts = dict(
-                self._conn.execute("SELECT state, COUNT(*) FROM items WHERE state != 'acked' GROUP BY state")
-            )
-            (oldest,) = self._conn.execute(
-                f"SELECT MIN(created_at) FROM items WHERE state IN {_ACTIVE}"
-            ).fetchone()
+            counts = dict(self._conn.execute("SELECT state, COUNT(*) FROM items WHERE state != 'acked' GROUP BY state"))
+            (oldest,) = self._conn.execute(f"SELECT MIN(created_at) FROM items WHERE state IN {_ACTIVE}").fetchone()
             (nbytes,) = self._conn.execute(
                 "SELECT COALESCE(SUM(body_len), 0) FROM items WHERE body IS NOT NULL"
             ).fetchone()
@@ -352,9 +347,7 @@ class Outbox:
         )
 
     def list_items(self, states: Iterable[State | str] | None = None, limit: int = 200) -> list[ItemInfo]:
-        wanted = (
-            [str(s) for s in states] if states is not None else [s.value for s in State if s != State.ACKED]
-        )
+        wanted = [str(s) for s in states] if states is not None else [s.value for s in State if s != State.ACKED]
         marks = ",".join("?" * len(wanted))
         with self._lock:
             rows = self._conn.execute(
@@ -432,9 +425,7 @@ class Outbox:
             ).fetchall()
         ids = sorted(int(r[0]) for r in rows)
         for i in ids:
-            emit(
-                self._on_event, QueueEvent("flagged_old", "warning", f"queue item {i} older than max age", i)
-            )
+            emit(self._on_event, QueueEvent("flagged_old", "warning", f"queue item {i} older than max age", i))
         return ids
 
     # ---- the forwarder side -------------------------------------------------------------------
@@ -446,7 +437,8 @@ class Outbox:
     def due_count(self) -> int:
         with self._lock:
             (n,) = self._conn.execute(
-                "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?", (self._clock(),)
+                f"SELECT COUNT(*) FROM items WHERE state IN {_ACTIVE} AND state='pending' AND next_attempt_at <= ?",
+                (self._clock(),),
             ).fetchone()
         return int(n)
 
@@ -454,14 +446,14 @@ class Outbox:
         """Items the forwarder still has to deliver on its own (pending or in flight)."""
         with self._lock:
             (n,) = self._conn.execute(
-                "SELECT COUNT(*) FROM items WHERE state IN ('pending','in_flight')"
+                f"SELECT COUNT(*) FROM items WHERE state IN {_ACTIVE} AND state IN ('pending','in_flight')"
             ).fetchone()
         return int(n)
 
     def next_due_at(self) -> float | None:
         with self._lock:
             (t,) = self._conn.execute(
-                f"SELECT MIN(next_attempt_at) FROM items i WHERE state='pending' AND {_HEAD}"
+                f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state IN {_ACTIVE} AND i.state='pending' AND {_HEAD}"
             ).fetchone()
         return float(t) if t is not None else None
 
@@ -482,7 +474,7 @@ class Outbox:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
-                f" WHERE state='pending' AND next_attempt_at <= ? AND {_HEAD}"
+                f" WHERE i.state IN {_ACTIVE} AND i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
                 " ORDER BY priority, id LIMIT ?",
                 (now, limit),
             ).fetchall()
@@ -493,8 +485,9 @@ class Outbox:
                     aside.append((item_id, exc.reason))
                     continue
                 claimed.append(DueItem(item_id, key, method, path, service, attempts + 1, body))
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute("BEGIN IMMEDIATE")
                 self._conn.executemany(
                     "UPDATE items SET state='in_flight', attempts=attempts+1 WHERE id=? AND state='pending'",
                     [(c.id,) for c in claimed],
@@ -504,14 +497,13 @@ class Outbox:
                     [(f"set aside: {reason}", i) for i, reason in aside],
                 )
                 self._conn.execute("COMMIT")
+                self._conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.Error as exc:
                 # The in-flight mark is bookkeeping only (one forwarder sends at a time, keys make a
                 # resend safe): on a full disk still hand the items out, so delivery can go on.
                 self._write_failed("claim", exc)
         for i, reason in aside:
-            emit(
-                self._on_event, QueueEvent("set_aside", "critical", f"queue item {i} set aside: {reason}", i)
-            )
+            emit(self._on_event, QueueEvent("set_aside", "critical", f"queue item {i} set aside: {reason}", i))
         return claimed
 
     def mark_acked(self, acks: Sequence[tuple[int, int]]) -> None:
@@ -519,7 +511,13 @@ class Outbox:
         if not acks:
             return
         now = self._clock()
+        ids = [i for i, _ in acks]
         with self._lock:
+            freed_n, freed_b = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(body_len), 0) FROM items WHERE body IS NOT NULL"
+                f" AND id IN ({','.join('?' * len(ids))})",
+                ids,
+            ).fetchone()
             self._batch_update(
                 "UPDATE items SET state='acked', body=NULL, key_id=NULL, acked_at=?, status=?,"
                 " last_error=NULL"
@@ -527,12 +525,15 @@ class Outbox:
                 [(now, status, item_id) for item_id, status in acks],
                 "ack",
             )
+            self._count -= int(freed_n)
+            self._bytes -= int(freed_b)
 
     def mark_dead(self, item_id: int, status: int, reason: str) -> None:
         with self._lock:
-            self._exec(
+            self._batch_update(
                 "UPDATE items SET state='dead', status=?, last_error=? WHERE id=? AND state='in_flight'",
-                (status, scrub(reason), item_id),
+                [(status, scrub(reason), item_id)],
+                "dead",
             )
 
     def mark_retry(self, retries: Sequence[tuple[int, float, str]]) -> None:
@@ -541,8 +542,7 @@ class Outbox:
             return
         with self._lock:
             self._batch_update(
-                "UPDATE items SET state='pending', next_attempt_at=?, last_error=?"
-                " WHERE id=? AND state='in_flight'",
+                "UPDATE items SET state='pending', next_attempt_at=?, last_error=? WHERE id=? AND state='in_flight'",
                 [(at, scrub(err), item_id) for item_id, at, err in retries],
                 "retry",
             )
@@ -551,29 +551,34 @@ class Outbox:
         """Back to pending without counting the attempt (sending paused before they went out)."""
         with self._lock:
             self._batch_update(
-                "UPDATE items SET state='pending', attempts=MAX(attempts-1, 0)"
-                " WHERE id=? AND state='in_flight'",
+                "UPDATE items SET state='pending', attempts=MAX(attempts-1, 0) WHERE id=? AND state='in_flight'",
                 [(i,) for i in item_ids],
                 "release",
             )
 
     # ---- helpers --------------------------------------------------------------------------------
+    # Only enqueue() changes what is stored-and-counted, except acks (which adjust the counters) and
+    # other processes (caught by PRAGMA data_version), so plain updates leave the counters alone.
     def _exec(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
-            cur = self._conn.execute(sql, params)
+            return self._conn.execute(sql, params)
         except sqlite3.Error as exc:
             raise self._write_failed("update", exc) from None
-        self._data_version = -1  # counters are re-read lazily before the next enqueue
-        return cur
 
     def _batch_update(self, sql: str, rows: list[tuple[Any, ...]], operation: str) -> None:
+        """Forwarder bookkeeping, committed without waiting for fsync (synchronous=NORMAL).
+
+        Losing such a commit in a power cut only means an item is sent again, which its
+        idempotency key makes a harmless replay; the next enqueue's fsync makes it durable anyway.
+        """
         try:
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.executemany(sql, rows)
             self._conn.execute("COMMIT")
+            self._conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as exc:
             raise self._write_failed(operation, exc) from None
-        self._data_version = -1
 
     def _notify(self) -> None:
         for listener in self._listeners:

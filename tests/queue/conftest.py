@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,17 +10,17 @@ from typing import Any
 import httpx
 import pytest
 
+from central_sim.server import run_in_thread
 from offline_queue import BodyCipher, Bounds, Outbox, QueueEvent, create_key_file, load_key_file
-from tests.queue import standin_central
 
 
-def central_runner() -> Any:
-    """central_sim's run_in_thread when it exists, else our stand-in with the same contract."""
-    try:
-        mod = importlib.import_module("central_sim.server")
-    except ImportError:
-        return standin_central.run_in_thread
-    return getattr(mod, "run_in_thread", standin_central.run_in_thread)
+def central_runner() -> Callable[..., Any]:
+    """The reference central (central_sim), served over real HTTP on loopback."""
+
+    def run(db_path: str, host: str = "127.0.0.1", port: int = 0) -> Any:
+        return run_in_thread(db_path, host=host, port=port, seed=False)
+
+    return run
 
 
 @pytest.fixture
@@ -41,9 +41,7 @@ def events() -> list[QueueEvent]:
 
 
 @pytest.fixture
-def make_outbox(
-    tmp_path: Path, cipher: BodyCipher, events: list[QueueEvent]
-) -> Iterator[Callable[..., Outbox]]:
+def make_outbox(tmp_path: Path, cipher: BodyCipher, events: list[QueueEvent]) -> Iterator[Callable[..., Outbox]]:
     opened: list[Outbox] = []
 
     def make(name: str = "queue.sqlite", bounds: Bounds | None = None, **kw: Any) -> Outbox:
@@ -54,10 +52,8 @@ def make_outbox(
 
     yield make
     for ob in opened:
-        try:
+        with contextlib.suppress(Exception):
             ob.close()
-        except Exception:
-            pass
 
 
 class Central:
@@ -80,16 +76,6 @@ class Central:
 @pytest.fixture
 def central(tmp_path: Path) -> Iterator[Central]:
     handle = central_runner()(str(tmp_path / "central.sqlite"), host="127.0.0.1", port=0)
-    c = Central(handle)
-    yield c
-    c.admin.close()
-    handle.stop()
-
-
-@pytest.fixture
-def standin(tmp_path: Path) -> Iterator[Central]:
-    """Always our stand-in: for faults outside the shared contract (Retry-After, forced statuses)."""
-    handle = standin_central.run_in_thread(str(tmp_path / "standin.sqlite"))
     c = Central(handle)
     yield c
     c.admin.close()

@@ -14,12 +14,25 @@ from tests.queue.conftest import Central
 from tests.queue.recording import Recording
 
 MakeOutbox = Callable[..., Outbox]
-FAULTS = {"path": "*", "error_rate": 0.3, "error_status": 503, "timeout_rate": 0.1, "timeout_s": 0.4,
-          "reset_rate": 0.05, "lost_after_commit_rate": 0.05}
+FAULTS = {
+    "path": "*",
+    "error_rate": 0.3,
+    "error_status": 503,
+    "timeout_rate": 0.1,
+    "timeout_s": 0.4,
+    "reset_rate": 0.05,
+    "lost_after_commit_rate": 0.05,
+}
 
 
-def _drain(ob: Outbox, central: Central, cfg: ForwarderConfig, events: list[QueueEvent],
-           budget_s: float, read_timeout_s: float = 0.2) -> Recording:
+def _drain(
+    ob: Outbox,
+    central: Central,
+    cfg: ForwarderConfig,
+    events: list[QueueEvent],
+    budget_s: float,
+    read_timeout_s: float = 0.2,
+) -> Recording:
     rec = Recording(HttpTransport(central.url, connect_timeout_s=0.5, read_timeout_s=read_timeout_s))
     fwd = Forwarder(ob, rec, config=cfg, on_event=events.append)
     fwd.start()
@@ -47,13 +60,18 @@ def _check_exactly_once(ob: Outbox, central: Central, keys: list[str]) -> int:
 def test_chaos_2000_items_batched(make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]) -> None:
     ob = make_outbox()
     keys = [
-        ob.enqueue("POST", "/v1/_test/echo", json.dumps({"n": i, "pad": "x" * 200}).encode(), service="test",
-                   ordering_key=f"citizen-{i % 300}", priority=i % 4).idempotency_key
+        ob.enqueue(
+            "POST",
+            "/v1/_test/echo",
+            json.dumps({"n": i, "pad": "x" * 200}).encode(),
+            service="test",
+            ordering_key=f"citizen-{i % 300}",
+            priority=i % 4,
+        ).idempotency_key
         for i in range(2000)
     ]
     central.faults(**FAULTS)
-    cfg = ForwarderConfig(batch_threshold=20, batch_size=40, backoff_base_s=0.005, backoff_cap_s=0.05,
-                          idle_poll_s=0.05)
+    cfg = ForwarderConfig(batch_threshold=20, batch_size=40, backoff_base_s=0.005, backoff_cap_s=0.05, idle_poll_s=0.05)
     t0 = time.monotonic()
     rec = _drain(ob, central, cfg, events, 150)
     replays = _check_exactly_once(ob, central, keys)
@@ -67,9 +85,10 @@ def test_chaos_2000_items_batched(make_outbox: MakeOutbox, central: Central, eve
 def test_chaos_single_requests(make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]) -> None:
     ob = make_outbox()
     keys = [
-        ob.enqueue("POST", "/v1/_test/echo", json.dumps({"n": i}).encode(), service="test",
-                   ordering_key=f"citizen-{i % 40}").idempotency_key
-        for i in range(200)
+        ob.enqueue(
+            "POST", "/v1/_test/echo", json.dumps({"n": i}).encode(), service="test", ordering_key=f"citizen-{i % 40}"
+        ).idempotency_key
+        for i in range(120)
     ]
     central.faults(**FAULTS)
     cfg = ForwarderConfig(use_batch=False, backoff_base_s=0.005, backoff_cap_s=0.05, idle_poll_s=0.05)

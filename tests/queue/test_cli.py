@@ -18,15 +18,26 @@ ID_NUMBER = "350102199003071234"
 def _kiosk(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from kiosk.cli import main; raise SystemExit(main())", "queue", *args],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
     )
 
 
 def test_operator_commands(make_outbox: Callable[..., Outbox], key_path: Path) -> None:
     ob = make_outbox()
     body = json.dumps({"id_number": ID_NUMBER, "name": "陈志强"}, ensure_ascii=False).encode()
-    a = ob.enqueue("POST", "/v1/cards/loss-report", body, service="loss_report", priority=0,
-                   ordering_key=ID_NUMBER, summary="挂失 3501**********1234")
+    a = ob.enqueue(
+        "POST",
+        "/v1/cards/loss-report",
+        body,
+        service="loss_report",
+        priority=0,
+        ordering_key=ID_NUMBER,
+        summary="挂失 3501**********1234",
+    )
     b = ob.enqueue("POST", "/v1/persons/contact", body, service="contact_change", ordering_key=ID_NUMBER)
     [item] = ob.claim_due(5)
     ob.mark_dead(item.id, 422, f"HTTP 422 invalid_card: 卡号错误 {ID_NUMBER}")
@@ -34,9 +45,14 @@ def test_operator_commands(make_outbox: Callable[..., Outbox], key_path: Path) -
 
     st = _kiosk("status", *db, "--json")
     assert st.returncode == 0, st.stderr
-    assert json.loads(st.stdout) == {"depth": 1, "oldest_age_s": json.loads(st.stdout)["oldest_age_s"],
-                                     "dead_letters": 1, "bytes": ob.status().bytes, "set_aside": 0,
-                                     "flagged_old": 0}
+    assert json.loads(st.stdout) == {
+        "depth": 1,
+        "oldest_age_s": json.loads(st.stdout)["oldest_age_s"],
+        "dead_letters": 1,
+        "bytes": ob.status().bytes,
+        "set_aside": 0,
+        "flagged_old": 0,
+    }
     ls = _kiosk("list", *db, "--json")
     listed = json.loads(ls.stdout)
     assert [i["id"] for i in listed] == [a.id, b.id] and listed[0]["state"] == "dead"
@@ -77,8 +93,10 @@ def test_paths_and_bounds_from_the_configuration(tmp_path: Path, cipher: object,
     ob.enqueue("POST", "/v1/x", b"{}", service="s")
     ob.close()
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(f'[kiosk]\ndata_dir = "{tmp_path}"\n\n[offline]\nqueue_db = "q.sqlite"\n'
-                   f'queue_key_file = "{key_path.name}"\n', encoding="utf-8")
+    cfg.write_text(
+        f'[kiosk]\ndata_dir = "{tmp_path}"\n\n[offline]\nqueue_db = "q.sqlite"\nqueue_key_file = "{key_path.name}"\n',
+        encoding="utf-8",
+    )
     r = _kiosk("status", "--config", str(cfg), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["depth"] == 1

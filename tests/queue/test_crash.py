@@ -36,37 +36,54 @@ MODES = ["enqueue", "forward", "ack"]
 def _run_chain(n: int, tmp: Path, key: Path, url: str, kills: Counter[str], errors: list[str]) -> None:
     rng = random.Random(1000 + n)
     db, log = tmp / f"kiosk{n}.sqlite", tmp / f"kiosk{n}.log"
-    done = 0
-    runs = 0
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    while done < KILLS_PER_CHAIN and runs < KILLS_PER_CHAIN * 3:
-        runs += 1
-        mode = MODES[done % 3]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.queue.crash_worker", "--db", str(db), "--key", str(key), "--url", url,
-             "--log", str(log), "--mode", mode, "--seed", str(rng.randrange(1 << 30))],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
-        )
-        assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], 20)
-        if ready and proc.stdout.readline().strip() == b"ready" and mode != "ack":
-            time.sleep(rng.uniform(0.0, 0.25 if mode == "enqueue" else 0.4))
-            proc.send_signal(signal.SIGKILL)
-        try:
-            _, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
-        if proc.returncode == -signal.SIGKILL:
-            done += 1
-            kills[mode] += 1
-        elif proc.returncode != 0:
-            errors.append(f"chain {n} {mode}: exit {proc.returncode}: {err.decode()[-800:]}")
-            return
+    zygote = subprocess.Popen(
+        [sys.executable, "-m", "tests.queue.crash_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        text=True,
+        bufsize=1,
+    )
+    assert zygote.stdin is not None and zygote.stdout is not None
+
+    def next_line(timeout: float) -> str:
+        assert zygote.stdout is not None
+        ready, _, _ = select.select([zygote.stdout], [], [], timeout)
+        return zygote.stdout.readline().strip() if ready else ""
+
+    done = runs = 0
+    try:
+        while done < KILLS_PER_CHAIN and runs < KILLS_PER_CHAIN * 3:
+            runs += 1
+            mode = MODES[done % 3]
+            zygote.stdin.write(
+                f"run --db {db} --key {key} --url {url} --log {log} --mode {mode} --seed {rng.randrange(1 << 30)}\n"
+            )
+            line = next_line(30)
+            if line.startswith("ready ") and mode != "ack":
+                time.sleep(rng.uniform(0.0, 0.25 if mode == "enqueue" else 0.4))
+                os.kill(int(line.split()[1]), signal.SIGKILL)
+            while not line.startswith("exit "):
+                line = next_line(60)
+                if not line:
+                    errors.append(f"chain {n} {mode}: no exit reported")
+                    return
+            status = int(line.split()[2])
+            if status == -signal.SIGKILL:
+                done += 1
+                kills[mode] += 1
+            elif status != 0:
+                errors.append(f"chain {n} {mode}: exit {status}")
+                return
+    finally:
+        zygote.stdin.close()
+        zygote.wait(30)
 
 
 def _read_log(path: Path) -> tuple[set[str], set[str]]:
-    attempted, confirmed = set(), set()
+    attempted: set[str] = set()
+    confirmed: set[str] = set()
     for line in path.read_text().splitlines():
         parts = line.split(" ")
         if len(parts) == 2 and len(parts[1]) == 36:  # a line cut by the kill is ignored
@@ -79,8 +96,10 @@ def test_sigkill_200_times_then_drain_exactly_once(tmp_path: Path, key_path: Pat
     central.faults(path="*", lost_after_commit_rate=0.05)
     kills: Counter[str] = Counter()
     errors: list[str] = []
-    threads = [threading.Thread(target=_run_chain, args=(n, tmp_path, key_path, central.url, kills, errors))
-               for n in range(CHAINS)]
+    threads = [
+        threading.Thread(target=_run_chain, args=(n, tmp_path, key_path, central.url, kills, errors))
+        for n in range(CHAINS)
+    ]
     for t in threads:
         t.start()
     for t in threads:

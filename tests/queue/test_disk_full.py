@@ -17,8 +17,9 @@ def small_fs(tmp_path: Path) -> Iterator[tuple[Path, bool]]:
     """A 1 MiB tmpfs (real ENOSPC); falls back to SQLite's page limit only if mounting is refused."""
     mnt = tmp_path / "small"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mnt)],
-                       capture_output=True, check=False)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mnt)], capture_output=True, check=False
+    )
     mounted = r.returncode == 0
     try:
         yield mnt, mounted
@@ -37,7 +38,7 @@ def test_disk_full_refuses_cleanly(small_fs: tuple[Path, bool], cipher: BodyCiph
         ob._conn.execute("PRAGMA max_page_count = 200")
     stored: list[str] = []
     error: QueueWriteError | None = None
-    for n in range(200):
+    for _n in range(200):
         try:
             stored.append(ob.enqueue("POST", "/v1/x", os.urandom(30_000), service="s").idempotency_key)
         except QueueWriteError as exc:

@@ -18,13 +18,20 @@ from tests.queue.recording import Recording
 
 MakeOutbox = Callable[..., Outbox]
 ECHO = "/v1/_test/echo"
-FAST = ForwarderConfig(batch_threshold=20, backoff_base_s=0.01, backoff_cap_s=0.1, idle_poll_s=0.2,
-                       auth_retry_s=None)
+FAST = ForwarderConfig(batch_threshold=20, backoff_base_s=0.01, backoff_cap_s=0.1, idle_poll_s=0.2, auth_retry_s=None)
 
 
-def _fwd(ob: Outbox, url: str, events: list[QueueEvent], cfg: ForwarderConfig = FAST,
-         link: LinkMonitor | None = None, **tkw: float) -> tuple[Forwarder, Recording]:
-    rec = Recording(HttpTransport(url, default_headers={"X-Kiosk-Id": "FZ-TEST-0001"}, **tkw))
+def _fwd(
+    ob: Outbox,
+    url: str,
+    events: list[QueueEvent],
+    cfg: ForwarderConfig = FAST,
+    link: LinkMonitor | None = None,
+    connect_timeout_s: float = 3.0,
+) -> tuple[Forwarder, Recording]:
+    rec = Recording(
+        HttpTransport(url, default_headers={"X-Kiosk-Id": "FZ-TEST-0001"}, connect_timeout_s=connect_timeout_s)
+    )
     return Forwarder(ob, rec, link=link, config=cfg, on_event=events.append), rec
 
 
@@ -35,11 +42,14 @@ def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def test_delivers_acks_and_keeps_only_the_ledger(make_outbox: MakeOutbox, central: Central,
-                                                 events: list[QueueEvent]) -> None:
+def test_delivers_acks_and_keeps_only_the_ledger(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
-    keys = [ob.enqueue("POST", ECHO, json.dumps({"n": i}).encode(), service="test",
-                       summary=f"测试 {i}").idempotency_key for i in range(5)]
+    keys = [
+        ob.enqueue("POST", ECHO, json.dumps({"n": i}).encode(), service="test", summary=f"测试 {i}").idempotency_key
+        for i in range(5)
+    ]
     fwd, rec = _fwd(ob, central.url, events)
     fwd.start()
     assert fwd.flush(10)
@@ -67,8 +77,9 @@ def test_replay_counts_as_delivered(make_outbox: MakeOutbox, central: Central, e
     assert ob.find(key) is not None and ob.find(key).state == State.ACKED  # type: ignore[union-attr]
 
 
-def test_permanent_rejection_becomes_a_dead_letter_with_reason(make_outbox: MakeOutbox, central: Central,
-                                                               events: list[QueueEvent]) -> None:
+def test_permanent_rejection_becomes_a_dead_letter_with_reason(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     good = ob.enqueue("POST", ECHO, b'{"n": 1}', service="test")
     bad = ob.enqueue("POST", "/v1/no-such-endpoint", b'{"n": 2}', service="test")
@@ -83,22 +94,29 @@ def test_permanent_rejection_becomes_a_dead_letter_with_reason(make_outbox: Make
     assert ob.status().dead_letters == 1 and ob.status().depth == 0
 
 
-def test_unprocessable_reason_recorded(make_outbox: MakeOutbox, standin: Central, events: list[QueueEvent]) -> None:
+def test_unprocessable_reason_recorded(make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]) -> None:
     ob = make_outbox()
-    bad = ob.enqueue("POST", ECHO, json.dumps({"reject": "350102199003071234"}).encode(), service="test")
-    fwd, _ = _fwd(ob, standin.url, events)
+    key = str(uuid.uuid4())
+    httpx.post(central.url + ECHO, content=b'{"n": 1}', headers={"Idempotency-Key": key}).raise_for_status()
+    # Same key, different body: the contract's 422 idempotency_key_reused — permanent.
+    bad = ob.enqueue(
+        "POST", ECHO, json.dumps({"id_number": "350102199003071234"}).encode(), service="test", idempotency_key=key
+    )
+    fwd, _ = _fwd(ob, central.url, events)
     fwd.start()
     assert fwd.flush(10)
     fwd.stop()
     info = ob.get(bad.id)
     assert info.state == State.DEAD and info.status == 422
-    assert "rejected" in (info.last_error or "") and "test_reason" in (info.last_error or "")
+    assert "idempotency_key_reused" in (info.last_error or "")
     assert "350102199003071234" not in (info.last_error or "")
+    assert central.effects()[0] == {key: 1}
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_auth_failure_pauses_alarms_and_keeps_the_queue(make_outbox: MakeOutbox, central: Central,
-                                                        events: list[QueueEvent], status: int) -> None:
+def test_auth_failure_pauses_alarms_and_keeps_the_queue(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent], status: int
+) -> None:
     ob = make_outbox()
     for i in range(3):
         ob.enqueue("POST", ECHO, json.dumps({"n": i}).encode(), service="test")
@@ -118,8 +136,9 @@ def test_auth_failure_pauses_alarms_and_keeps_the_queue(make_outbox: MakeOutbox,
     assert len(central.effects()[0]) == 3 and not fwd.paused
 
 
-def test_auth_pause_probes_again_after_the_interval(make_outbox: MakeOutbox, central: Central,
-                                                    events: list[QueueEvent]) -> None:
+def test_auth_pause_probes_again_after_the_interval(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     ob.enqueue("POST", ECHO, b'{"n": 1}', service="test")
     central.faults(path="*", error_rate=1.0, error_status=401)
@@ -133,12 +152,13 @@ def test_auth_pause_probes_again_after_the_interval(make_outbox: MakeOutbox, cen
     assert not fwd.paused and [e.code for e in events if e.code.startswith("sending")] == ["sending_resumed"]
 
 
-def test_transient_errors_retry_with_backoff_honouring_retry_after(make_outbox: MakeOutbox, standin: Central,
-                                                                    events: list[QueueEvent]) -> None:
+def test_transient_errors_retry_with_backoff_honouring_retry_after(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     a = ob.enqueue("POST", ECHO, b'{"n": 1}', service="test")
-    standin.faults(path="*", error_rate=1.0, error_status=503, retry_after="2")
-    fwd, rec = _fwd(ob, standin.url, events)
+    central.faults(path="*", error_rate=1.0, error_status=503, retry_after="2")
+    fwd, rec = _fwd(ob, central.url, events)
     t0 = time.time()
     fwd.start()
     _wait(lambda: rec.singles >= 1 and ob.get(a.id).state == State.PENDING)
@@ -146,15 +166,16 @@ def test_transient_errors_retry_with_backoff_honouring_retry_after(make_outbox: 
     assert info.next_attempt_at >= t0 + 1.9 and info.last_error == "HTTP 503" and info.attempts == 1
     time.sleep(0.5)
     assert rec.singles == 1  # backoff respected, the central is not hammered
-    standin.clear_faults()
+    central.clear_faults()
     _wait(lambda: ob.get(a.id).state == State.ACKED, 5)
     fwd.stop()
     assert time.time() - t0 >= 1.9
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502])
-def test_other_transient_statuses_retry(make_outbox: MakeOutbox, central: Central, events: list[QueueEvent],
-                                        status: int) -> None:
+def test_other_transient_statuses_retry(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent], status: int
+) -> None:
     ob = make_outbox()
     a = ob.enqueue("POST", ECHO, b'{"n": 1}', service="test")
     central.faults(path="*", error_rate=1.0, error_status=status)
@@ -176,8 +197,9 @@ def _free_port() -> int:
     return port
 
 
-def test_link_goes_down_and_up_with_the_forwarder(make_outbox: MakeOutbox, tmp_path: object,
-                                                  events: list[QueueEvent]) -> None:
+def test_link_goes_down_and_up_with_the_forwarder(
+    make_outbox: MakeOutbox, tmp_path: object, events: list[QueueEvent]
+) -> None:
     from tests.queue.conftest import central_runner
 
     ob = make_outbox()
@@ -199,30 +221,32 @@ def test_link_goes_down_and_up_with_the_forwarder(make_outbox: MakeOutbox, tmp_p
     assert states == [False, True] and link.online
 
 
-def test_batch_used_for_a_large_backlog_each_item_judged(make_outbox: MakeOutbox, standin: Central,
-                                                         events: list[QueueEvent]) -> None:
+def test_batch_used_for_a_large_backlog_each_item_judged(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     keys = []
     for i in range(250):
-        body = {"n": i, "reject": "bad"} if i % 50 == 7 else {"n": i}
-        keys.append(ob.enqueue("POST", ECHO, json.dumps(body).encode(), service="test").idempotency_key)
-    fwd, rec = _fwd(ob, standin.url, events)
+        path = "/v1/no-such-endpoint" if i % 50 == 7 else ECHO
+        keys.append(ob.enqueue("POST", path, json.dumps({"n": i}).encode(), service="test").idempotency_key)
+    fwd, rec = _fwd(ob, central.url, events)
     fwd.start()
     assert fwd.flush(20)
     fwd.stop()
     assert rec.batches[:2] == [100, 100] and max(rec.batches) <= 100
     assert ob.status().dead_letters == 5
-    effects, _ = standin.effects()
+    effects, _ = central.effects()
     assert len(effects) == 245 and set(effects.values()) == {1}
 
 
-def test_batch_refused_falls_back_to_single_requests(make_outbox: MakeOutbox, standin: Central,
-                                                     events: list[QueueEvent]) -> None:
+def test_batch_refused_falls_back_to_single_requests(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     for i in range(30):
         ob.enqueue("POST", ECHO, json.dumps({"n": i}).encode(), service="test")
-    standin.faults(status_for_path={"/v1/batch": 404})
-    fwd, rec = _fwd(ob, standin.url, events)
+    central.faults(status_for_path={"/v1/batch": 404})
+    fwd, rec = _fwd(ob, central.url, events)
     fwd.start()
     assert fwd.flush(20)
     fwd.stop()
@@ -230,18 +254,24 @@ def test_batch_refused_falls_back_to_single_requests(make_outbox: MakeOutbox, st
     assert "batch_refused" in [e.code for e in events]
 
 
-def test_same_citizen_delivered_in_order_under_faults(make_outbox: MakeOutbox, central: Central,
-                                                      events: list[QueueEvent]) -> None:
+def test_same_citizen_delivered_in_order_under_faults(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     per_key: dict[str, list[str]] = {}
-    for i in range(120):
+    for i in range(60):
         citizen = f"citizen-{i % 6}"
-        k = ob.enqueue("POST", ECHO, json.dumps({"n": i}).encode(), service="test", ordering_key=citizen,
-                       priority=i % 3).idempotency_key
+        k = ob.enqueue(
+            "POST", ECHO, json.dumps({"n": i}).encode(), service="test", ordering_key=citizen, priority=i % 3
+        ).idempotency_key
         per_key.setdefault(citizen, []).append(k)
     central.faults(path="*", error_rate=0.4, error_status=503)
-    fwd, rec = _fwd(ob, central.url, events, ForwarderConfig(use_batch=False, backoff_base_s=0.005,
-                                                              backoff_cap_s=0.02, idle_poll_s=0.1))
+    fwd, rec = _fwd(
+        ob,
+        central.url,
+        events,
+        ForwarderConfig(use_batch=False, backoff_base_s=0.005, backoff_cap_s=0.02, idle_poll_s=0.1),
+    )
     fwd.start()
     assert fwd.flush(30)
     fwd.stop()
@@ -250,8 +280,9 @@ def test_same_citizen_delivered_in_order_under_faults(make_outbox: MakeOutbox, c
         assert [position[k] for k in keys] == sorted(position[k] for k in keys)
 
 
-def test_enqueue_never_waits_for_the_network(make_outbox: MakeOutbox, central: Central,
-                                             events: list[QueueEvent]) -> None:
+def test_enqueue_never_waits_for_the_network(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     central.faults(path="*", latency_ms=800)
     fwd, rec = _fwd(ob, central.url, events)
@@ -267,8 +298,9 @@ def test_enqueue_never_waits_for_the_network(make_outbox: MakeOutbox, central: C
     fwd.stop()
 
 
-def test_unreadable_item_never_stops_the_forwarder(make_outbox: MakeOutbox, central: Central,
-                                                   events: list[QueueEvent]) -> None:
+def test_unreadable_item_never_stops_the_forwarder(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
     ob = make_outbox()
     a = ob.enqueue("POST", ECHO, b'{"n": 1}', service="test")
     b = ob.enqueue("POST", ECHO, b'{"n": 2}', service="test")

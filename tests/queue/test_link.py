@@ -45,7 +45,11 @@ def test_threads_and_broken_observers() -> None:
 
     link.add_observer(broken)
     link.add_observer(lambda s: calls.append(s.online))
-    threads = [threading.Thread(target=lambda: [link.report_failure() for _ in range(500)]) for _ in range(4)]
+    def hammer() -> None:
+        for _ in range(500):
+            link.report_failure()
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:

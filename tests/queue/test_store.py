@@ -42,10 +42,15 @@ def test_no_personal_data_in_db_wal_or_shm(make_outbox: MakeOutbox, tmp_path: Pa
     ob = make_outbox()
     photo_b64 = base64.b64encode(JPEG).decode()
     for i in range(20):
-        body = _body(i, id_number=ID_NUMBER, name=NAME, rare=RARE_NAME, mobile="13812345678",
-                     photo_jpeg_b64=photo_b64)
-        ob.enqueue("POST", "/v1/applications", body, service="apply", ordering_key=ID_NUMBER,
-                   summary="申请 3501**********1234 陈*")
+        body = _body(i, id_number=ID_NUMBER, name=NAME, rare=RARE_NAME, mobile="13812345678", photo_jpeg_b64=photo_b64)
+        ob.enqueue(
+            "POST",
+            "/v1/applications",
+            body,
+            service="apply",
+            ordering_key=ID_NUMBER,
+            summary="申请 3501**********1234 陈*",
+        )
     ob.enqueue("POST", "/v1/x", NAME.encode("gbk") + JPEG, service="raw", ordering_key=ID_NUMBER)
     files = [ob.path, ob.path.with_name(ob.path.name + "-wal"), ob.path.with_name(ob.path.name + "-shm")]
     needles = {
