@@ -140,9 +140,16 @@ def pin_reset_authorize(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dic
             challenge = b""
         if len(challenge) != hsm.CHALLENGE_LEN:
             reasons.add("invalid_card_challenge", "卡片随机数应为 8 字节十六进制")
-    new_pin = text(body, "new_pin", reasons, "新密码", required=False)
-    if body.get("pin_block") and not new_pin:
-        reasons.add("pin_block_unsupported", "参考中心的 HSM 未装载密码键盘工作密钥，请使用模拟模式 new_pin")
+    new_pin = text(body, "new_pin", reasons, "新密码", required=False)  # simulator mode only (contract)
+    block_hex = text(body, "pin_block", reasons, "密码块", required=False)
+    if block_hex:
+        try:
+            opened = hsm.open_pin_block(bytes.fromhex(block_hex), id_no) if id_no else None
+        except ValueError:
+            opened = None
+        if opened is None:
+            reasons.add("pin_block_invalid", "密码块无法解密（密钥或账号不符）")
+        new_pin = opened or ""
     elif not new_pin:
         reasons.add("missing_new_pin", "缺少新密码")
     face = body.get("face_match")

@@ -44,3 +44,35 @@ def build_reset_apdu(challenge: bytes, new_pin: str, card_key: bytes = TEST_CARD
     enc = Cipher(algorithms.AES(sk), modes.ECB()).encryptor()
     block = enc.update(plain) + enc.finalize()
     return UNBLOCK_HEADER + block + _hmac(sk, UNBLOCK_HEADER, block)[:MAC_LEN]
+
+
+# --- PIN blocks from the encrypted PIN pad --------------------------------------------------------
+# The ZT588 test emulator's working PIN key (hal/emulators/zt588_pad.py, a documented public TEST key);
+# the pad sends ISO 9564 format 0 bound to the PAN (the SSN = ID number), 3DES-ECB under this key.
+TEST_PIN_KEY = bytes.fromhex("89ABCDEF0123456776543210FEDCBA98")
+
+
+def _pan_field(pan: str) -> bytes:
+    digits = pan.strip()[:-1][-12:]  # drop the check character, keep the 12 rightmost digits
+    if len(digits) != 12 or not digits.isdigit():
+        raise ValueError("the PAN needs 12 digits before its check character")
+    return bytes.fromhex("0000" + digits)
+
+
+def open_pin_block(encrypted: bytes, pan: str, key: bytes = TEST_PIN_KEY) -> str | None:
+    """The PIN inside an encrypted format-0 block, or None when the block does not open (wrong key/PAN)."""
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+
+    if len(encrypted) != 8:
+        return None
+    dec = Cipher(TripleDES(key + key[:8]), modes.ECB()).decryptor()  # 2-key 3DES as K1 K2 K1
+    clear = dec.update(encrypted) + dec.finalize()
+    try:
+        nibbles = bytes(a ^ b for a, b in zip(clear, _pan_field(pan), strict=True)).hex().upper()
+    except ValueError:
+        return None
+    length = int(nibbles[1], 16)
+    pin, pad = nibbles[2 : 2 + length], nibbles[2 + length :]
+    if nibbles[0] != "0" or not 4 <= length <= 12 or not pin.isdigit() or pad != "F" * len(pad):
+        return None
+    return pin

@@ -189,6 +189,23 @@ def test_pin_reset_apdu_is_accepted_by_the_virtual_card(client: CentralClient) -
     assert card.pin == "246813"
 
 
+def test_pin_reset_with_the_pin_pads_encrypted_block(client: CentralClient) -> None:
+    from hal.emulators.zt588_pad import TEST_PIN_KEY, encrypt_under
+    from hal.pinpad.iso9564 import format0_block
+
+    p = citizen("adult_active_card")
+    block = encrypt_under(TEST_PIN_KEY, format0_block("135792", p["id_number"]))
+    card = VirtualSsCard.personalised()
+    card.power(True)
+    challenge = card.process(bytes.fromhex("0084000008"))[:-2]
+    auth = client.authorize_pin_reset("A10000002", p["id_number"], challenge, GOOD_FACE, pin_block=block)
+    assert card.process(bytes.fromhex(auth.apdu_hex))[-2:] == b"\x90\x00" and card.pin == "135792"
+    with pytest.raises(CentralRejected) as err:  # a block bound to another PAN does not open
+        other = encrypt_under(TEST_PIN_KEY, format0_block("135792", citizen("card_lost")["id_number"]))
+        client.authorize_pin_reset("A10000002", p["id_number"], challenge, GOOD_FACE, pin_block=other)
+    assert codes(err) == {"pin_block_invalid"}
+
+
 def test_pin_reset_refused_without_face_match_liveness_or_on_a_frozen_card(client: CentralClient) -> None:
     p = citizen("adult_active_card")
     weak = FaceMatch(score=0.4, threshold=0.3, liveness_passed=False, method="x")
