@@ -29,7 +29,8 @@ class QueueTools:
 
     def view(self, limit: int = 50) -> QueueView:
         st = self.outbox.status()
-        items = self.outbox.list_items([State.DEAD, State.PENDING, State.SET_ASIDE, State.FLAGGED_OLD], limit=limit)
+        items = self.outbox.list_items([State.DEAD, State.PENDING, State.IN_FLIGHT, State.SET_ASIDE,
+                                              State.FLAGGED_OLD], limit=limit)
         lines = tuple(scrub(f"#{i.id} {i.state} {i.service} {i.path} tries={i.attempts} {iso(i.created_at)} "
                             f"{i.summary} {i.last_error or ''}") for i in items)
         return QueueView(st.depth, st.oldest_age_s, st.dead_letters, lines)

@@ -21,6 +21,10 @@ from kiosk.runtime import Mode, Runtime
 from tests.maintenance.conftest import ADMIN, CENTRE, STAFF, central_rows, eventually
 
 
+def mode(rt: Runtime) -> Mode:
+    return rt.mode
+
+
 def test_login_only_from_idle_and_the_session_blocks_citizen_services(runtime: Runtime) -> None:
     views: queue.Queue[View] = queue.Queue()
     channel = runtime.start_service(ServiceId.LOSS_REPORT, views.put)
@@ -31,13 +35,13 @@ def test_login_only_from_idle_and_the_session_blocks_citizen_services(runtime: R
     channel.send(UserInput("cancel"))
     runtime.wait_idle(5)
     assert runtime.enter_maintenance_requested(*STAFF) is True
-    assert runtime.mode is Mode.MAINTENANCE
+    assert mode(runtime) is Mode.MAINTENANCE
     assert runtime.out_of_service_reason() == "maintenance"
     assert runtime.heartbeat_state()["mode"] == "maintenance"
     with pytest.raises(NotIdle):  # a second technician cannot barge in
         runtime.maintenance.login_password(*ADMIN)
     runtime.maintenance.logout()
-    assert runtime.mode is Mode.IN_SERVICE and runtime.out_of_service_reason() is None
+    assert mode(runtime) is Mode.IN_SERVICE and runtime.out_of_service_reason() is None
 
 
 def test_roles_are_checked_and_every_action_is_audited_and_sent_to_the_central(
@@ -85,10 +89,10 @@ def test_idle_session_ends_and_restores_the_mode(runtime: Runtime) -> None:
     now[0] += 299
     svc.require(Perm.VIEW_DEVICES)  # activity
     now[0] += 299
-    assert svc.tick() and runtime.mode is Mode.MAINTENANCE
+    assert svc.tick() and mode(runtime) is Mode.MAINTENANCE
     now[0] += 2
     assert not svc.tick()
-    assert runtime.mode is Mode.IN_SERVICE
+    assert mode(runtime) is Mode.IN_SERVICE
     assert svc.audit.records()[-1]["outcome"] == "idle_timeout"
     with pytest.raises(NoSession):
         svc.require(Perm.VIEW_DEVICES)
@@ -99,7 +103,7 @@ def test_out_of_service_with_a_message_outlasts_the_session_and_restart_asks_the
     svc.login_password(*STAFF)
     svc.out_of_service("打印机维修中 printer under repair\x1b[2J")
     svc.logout()
-    assert runtime.mode is Mode.OUT_OF_SERVICE and runtime.mode_message == "打印机维修中 printer under repair[2J"
+    assert mode(runtime) is Mode.OUT_OF_SERVICE and runtime.mode_message == "打印机维修中 printer under repair[2J"
     assert runtime.heartbeat_state()["mode"] == "out_of_service"
     restarted: list[bool] = []
     runtime.restart_handlers.append(lambda: restarted.append(True))
@@ -107,7 +111,7 @@ def test_out_of_service_with_a_message_outlasts_the_session_and_restart_asks_the
     svc.back_in_service()
     svc.restart_app()
     assert restarted == [True] and runtime.restart_requested and svc.session is None
-    assert runtime.mode is Mode.IN_SERVICE
+    assert mode(runtime) is Mode.IN_SERVICE
 
 
 def test_technician_card_login_through_the_ui_hook(runtime: Runtime) -> None:

@@ -16,10 +16,11 @@ from kiosk.runtime import Runtime
 from kiosk.secrets_check import Secret, SecretsError, check_secrets, problem_with
 
 
-def _cfg(tmp_path: Path, **central: str) -> Config:
+def _cfg(tmp_path: Path, key_file: str = "") -> Config:
     cfg = load_config(None)
     return dataclasses.replace(cfg, kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(tmp_path / "kiosk")),
-                               central=dataclasses.replace(cfg.central, url="http://127.0.0.1:9", **central))
+                               central=dataclasses.replace(cfg.central, url="http://127.0.0.1:9",
+                                                                   key_file=key_file))
 
 
 def test_demo_runtime_starts_with_its_own_0600_key(tmp_path: Path) -> None:
