@@ -154,7 +154,7 @@ def test_empty_hopper_fails_without_retry(runtime: Runtime) -> None:
 def test_card_not_taken_is_ledgered_and_alarmed(runtime: Runtime) -> None:
     d = begin(runtime)
     to_production(d)
-    view, result = d.end()
+    _view, result = d.end()
     assert result.code == "card_not_taken"
     assert runtime.stock_ledger.counts(runtime.clock.today())["undelivered"] == 1
     assert any(e.code == "card_not_taken" for e in runtime.events.recent)

@@ -41,7 +41,7 @@ def test_wrong_old_pin_shows_tries_left_then_right(runtime: Runtime) -> None:
     d.pin_pad.type_pin("888888")
     d.type_pin("new_pin", "246802")
     d.type_pin("new_pin_again", "246802")
-    view, result = d.end()
+    _view, result = d.end()
     assert result.end is End.DONE
 
 
@@ -87,7 +87,7 @@ def test_offline_change_is_card_local_and_event_queued(runtime: Runtime, central
     d.type_pin("new_pin_again", "135790")
     _, result = d.end()
     assert result.end is End.DONE
-    assert runtime.outbox.status().depth == 1
+    assert [i.path for i in runtime.outbox.list_items() if "pin-events" in i.path] == ["/v1/cards/pin-events"]
     central.faults.clear()
     runtime.link.report_success()
     assert runtime.forwarder.flush(timeout=10)
