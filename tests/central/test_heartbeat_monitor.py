@@ -88,6 +88,24 @@ def test_commands_run_only_when_idle_and_report_outcomes(central: ServerHandle, 
     client.close()
 
 
+def test_state_from_hal_link_and_queue_objects(central: ServerHandle, tmp_path: Path) -> None:
+    from hal.status import DeviceState, DeviceStatus, Supply
+    from kiosk.central.heartbeat_state import build_state
+    from offline_queue import LinkMonitor
+
+    link = LinkMonitor()
+    link.report_success()
+    state = build_state(
+        app_version="0.1.0", started_monotonic=time.monotonic() - 5, mode="in_service", in_transaction=True,
+        devices={"receipt_printer": DeviceStatus(DeviceState.ONLINE, supplies={"paper": Supply.LOW})},
+        link=link.state(), queue=None, data_dir=str(tmp_path))
+    sender, client = _sender(central, tmp_path, "FZ-D", state=lambda: state)
+    assert sender.send_now()
+    client.close()
+    assert state["devices"]["receipt_printer"]["supplies"] == {"paper": "low"} and state["link"]["online"]
+    assert state["uptime_s"] >= 5 and state["disk_free_bytes"] > 0
+
+
 def test_background_loop_sends_on_change(central: ServerHandle, tmp_path: Path) -> None:
     mode = {"m": "starting"}
     sender, client = _sender(central, tmp_path, "FZ-C", interval_s=30, tick_s=0.05,
