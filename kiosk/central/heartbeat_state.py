@@ -19,9 +19,12 @@ class _Json(Protocol):
 
 
 class _Link(Protocol):
-    online: bool
-    last_success_at: float | None
-    consecutive_failures: int
+    @property
+    def online(self) -> bool: ...
+    @property
+    def last_success_at(self) -> float | None: ...
+    @property
+    def consecutive_failures(self) -> int: ...
 
 
 def build_state(
