@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from typing import Any
 
 # Importing the handler modules registers their routes.
@@ -27,6 +28,7 @@ log = logging.getLogger("central_sim")
 
 MAX_BATCH = 100
 HEARTBEAT_FLUSH_S = 1.0
+PURGE_EVERY_S = 3600.0
 BATCH_PATH = "/v1/batch"
 
 
@@ -45,9 +47,13 @@ class Central:
         self._flusher.start()
 
     def _flush_loop(self) -> None:
+        last_purge = time.monotonic()
         while not self._stop.wait(HEARTBEAT_FLUSH_S):
             try:
                 self.heartbeats.flush()
+                if time.monotonic() - last_purge > PURGE_EVERY_S:
+                    last_purge = time.monotonic()
+                    purge_expired(self.db)  # idempotency outcomes older than 35 days
             except Exception:
                 log.exception("heartbeat flush failed")
 

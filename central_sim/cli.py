@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import threading
 
@@ -17,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk central-sim", description="reference central server (central-api.md v1)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8480)
-    p.add_argument("--db", default="var/central.sqlite", help="SQLite path or database URL (sqlite:///…)")
+    p.add_argument("--db", default=os.environ.get("CENTRAL_SIM_DB_URL", "var/central.sqlite"),
+                   help="database URL (sqlite:///path) or SQLite path (default: $CENTRAL_SIM_DB_URL)")
     p.add_argument("--seed", dest="seed", action="store_true", default=True, help="load seeded citizens (default)")
     p.add_argument("--no-seed", dest="seed", action="store_false")
     tls = p.add_argument_group("mutual TLS")
