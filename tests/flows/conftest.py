@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import queue
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,10 @@ def go_offline(rt: Runtime, central: ServerHandle) -> None:
     from central_sim.faults import FaultRule
 
     central.faults.add(FaultRule.from_dict({"path": "*", "down_for_s": 3600}))
+    time.sleep(0.1)  # let a request already in flight (heartbeat, probe) finish first
     for _ in range(rt.cfg.offline.link_down_after_failures):
         rt.link.report_failure()
+    assert not rt.link.online
 
 
 class Driver:

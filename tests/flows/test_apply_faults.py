@@ -1,0 +1,137 @@
+"""Apply/instant issue under faults: link lost or refused credentials at the central, offline
+acceptance for later (if configured), receipt printer out of paper, issuer faults at eject and a
+full reject box, timeouts and cancel at the questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from central_sim.faults import FaultRule
+from central_sim.server import ServerHandle
+from hal.sim.camera import SimCamera
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import End
+from kiosk.runtime import Runtime
+from tests.flows.conftest import (
+    Driver,
+    assert_ended,
+    central_count,
+    central_one,
+    go_offline,
+    id_card,
+    make_runtime,
+    person,
+)
+from tests.flows.test_apply import begin, fill_details, take_and_skip_pin, to_production
+from tests.photo.conftest import faces_dir
+from tests.photo.synth import kiosk_frame
+
+
+def test_link_lost_at_lookup(runtime: Runtime, central: ServerHandle) -> None:
+    central.faults.add(FaultRule.from_dict({"path": "/v1/persons/lookup", "error_rate": 1.0}))
+    d = begin(runtime)
+    view, result = d.end()
+    assert_ended(view, result, End.FAULT)
+    assert result.code == "link_lost"
+
+
+def test_central_refusing_the_kiosk_raises_a_critical_alarm(runtime: Runtime, central: ServerHandle) -> None:
+    central.faults.add(FaultRule.from_dict({"path": "/v1/persons/lookup",
+                                            "status_for_path": {"/v1/persons/lookup": 401}}))
+    d = begin(runtime)
+    view, result = d.end()
+    assert_ended(view, result, End.FAULT)
+    assert result.code == "central_auth"
+    assert any(e.severity == "critical" and e.device == "central" for e in runtime.events.recent)
+
+
+def test_offline_application_accepted_for_later_by_courier(tmp_path: Path, central: ServerHandle,
+                                                           face_models: None) -> None:
+    rt = make_runtime(tmp_path, central, offline={"accept_applications_for_later": True})
+    try:
+        camera = rt.devices.camera
+        assert isinstance(camera, SimCamera)
+        camera.present(kiosk_frame(cv2.imread(str(faces_dir() / "obama_portrait.jpg"))))  # type: ignore[arg-type]
+        go_offline(rt, central)
+        d = begin(rt)
+        d.answer("photo_confirm", "confirm")
+        fill_details(d)
+        choice = d.wait("delivery_choice")
+        assert [c[0] for c in choice.choices] == ["pickup", "courier"]
+        d.send("choose", "courier")
+        view, result = d.end()
+        assert result.code == "accepted_for_later" and view.message == "prompt.accepted_for_later"
+        assert "联网后提交" in " ".join(line.text for line in d.printer.printed[-1].lines)
+        assert central_count(central, "applications", "kiosk_id = ?", rt.cfg.kiosk.id) == 0
+        central.faults.clear()
+        rt.link.report_success()
+        assert rt.forwarder.flush(timeout=10)
+        assert central_one(central, "SELECT delivery FROM applications WHERE kiosk_id = ?", rt.cfg.kiosk.id) \
+            == "courier"
+    finally:
+        rt.stop()
+
+
+def test_receipt_printer_out_of_paper_does_not_undo_the_card(runtime: Runtime) -> None:
+    runtime.devices.receipt_printer.steer("paper", count=0)  # type: ignore[union-attr]
+    d = begin(runtime)
+    to_production(d)
+    take_and_skip_pin(d)
+    view, result = d.end()
+    assert result.code == "issued" and view.params["receipt"] == "failed"
+    assert any(e.code == "paper_out" for e in runtime.events.recent)
+
+
+def test_eject_fault_spoils_that_card_and_the_fresh_blank_succeeds(runtime: Runtime) -> None:
+    runtime.devices.issuer.steer("fail", op="eject", code="transport_error")  # type: ignore[union-attr]
+    d = begin(runtime)
+    to_production(d)
+    take_and_skip_pin(d)
+    _, result = d.end()
+    assert result.code == "issued" and d.issuer.rejected == 1
+    assert runtime.stock_ledger.counts(runtime.clock.today()) == {"issued": 1, "spoiled": 1, "undelivered": 0}
+
+
+def test_full_reject_box_stops_at_once_with_a_critical_alarm(runtime: Runtime) -> None:
+    issuer = runtime.devices.issuer
+    issuer.steer("fail", op="print", code="print_head_error")  # type: ignore[union-attr]
+    issuer.rejected = issuer.reject_capacity  # type: ignore[union-attr]
+    d = begin(runtime)
+    to_production(d)
+    failed = d.wait("production_failed")
+    assert failed.params["code"] == "print_head_error"
+    d.send("choose", "pickup")
+    _, result = d.end()
+    assert result.code == "deferred_pickup"
+    assert any(e.code == "reject_box_full" and e.severity == "critical" for e in runtime.events.recent)
+    [left] = runtime.journal.unfinished() or [None]
+    assert left is None  # the journal closed it as failed; the card's position is in its history
+
+
+def test_timeout_at_photo_choice(runtime: Runtime, central: ServerHandle) -> None:
+    d = begin(runtime)
+    d.wait("photo_choice")
+    view, result = d.end(timeout=10)
+    assert_ended(view, result, End.TIMED_OUT)
+    assert central_count(central, "applications", "kiosk_id = ?", runtime.cfg.kiosk.id) == 0
+
+
+def test_cancel_at_consent(runtime: Runtime) -> None:
+    d = Driver(runtime, ServiceId.APPLY)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person("other_city_resident")))
+    d.answer("consent_stop_other", "cancel")
+    view, result = d.end()
+    assert_ended(view, result, End.CANCELLED)
+
+
+def test_no_full_id_number_or_name_in_any_view(runtime: Runtime) -> None:
+    p = person("adult_never_applied")
+    d = begin(runtime)
+    to_production(d)
+    take_and_skip_pin(d)
+    d.end()
+    text = repr([(v.params, v.choices, v.reasons) for v in d.seen])
+    assert p["id_number"] not in text and p["name"] not in text and "13800000001" not in text
