@@ -9,6 +9,7 @@ and JPEG data. The queue holds bodies only encrypted, so its SQLite file is sear
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
@@ -56,10 +57,8 @@ def needles() -> dict[str, bytes]:
     for key, p in citizens().items():
         out[f"{key}.id_number"] = p["id_number"].encode()
         out[f"{key}.name.utf8"] = p["name"].encode("utf-8")
-        try:
+        with contextlib.suppress(UnicodeEncodeError):  # 䶮, 𠮷 are outside GBK: cannot be stored as GBK
             out[f"{key}.name.gbk"] = p["name"].encode("gbk")
-        except UnicodeEncodeError:
-            pass  # rare characters outside GBK (䶮, 𠮷) cannot be stored as GBK at all
         if p.get("mobile"):
             out[f"{key}.mobile"] = p["mobile"].encode()
     out |= {f"typed.{n}": n.encode() for n in TYPED_PHONES}
@@ -140,7 +139,7 @@ def test_the_search_finds_what_it_looks_for() -> None:
     import cv2
     import numpy as np
 
-    ok, jpg = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
+    _ok, jpg = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
     found = leaks(planted + jpg.tobytes(), "x")
     assert {f for f in found if re.search(r"adult_active_card\.(id_number|name\.utf8|name\.gbk|mobile)$", f)} and \
         "x: JPEG" in found and len([f for f in found if "adult_active_card" in f]) == 4
