@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -43,12 +44,16 @@ DEPENDS = [
     "libgl1",
     "libegl1",
     "libmtdev1",  # Kivy's SDL2/GL and multitouch
+    "fonts-hanazono",  # fallback glyphs for rare characters in names (kiosk/fonts.py)
 ]
 RECOMMENDS = ["pcscd", "cage", "xwayland", "libpam-systemd"]
 
 
 def _run(*cmd: str | Path, cwd: Path | None = None) -> None:
+    t0 = time.monotonic()
     subprocess.run([str(c) for c in cmd], check=True, cwd=cwd)
+    print(f"build_deb: {time.monotonic() - t0:5.1f} s  {Path(str(cmd[0])).name} {' '.join(map(str, cmd[1:3]))}",
+          file=sys.stderr, flush=True)
 
 
 def project_version() -> str:
@@ -95,7 +100,12 @@ def _wheel_key(filename: str) -> tuple[str, str]:
     return canonicalize_name(name), version
 
 
-def collect_wheels(pins: dict[str, str], wheelhouse: Path, venv_pip: Path) -> list[Path]:
+def _pip(*args: str | Path) -> None:
+    """The dev venv's pip, acting on another interpreter (pip --python)."""
+    _run(sys.executable, "-m", "pip", "--python", *args)
+
+
+def collect_wheels(pins: dict[str, str], wheelhouse: Path) -> list[Path]:
     """One wheel per pin in `wheelhouse`, fetching or building only the missing ones."""
     wheelhouse.mkdir(parents=True, exist_ok=True)
 
@@ -113,7 +123,8 @@ def collect_wheels(pins: dict[str, str], wheelhouse: Path, venv_pip: Path) -> li
 
     if todo := missing():
         print(f"build_deb: collecting {len(todo)} wheels into {wheelhouse}", flush=True)
-        _run(venv_pip, "wheel", "-q", "--no-deps", "--wheel-dir", wheelhouse, *todo)
+        # run as the target interpreter, so sdists (pyscard) build for it
+        _pip(TARGET_PYTHON, "wheel", "-q", "--no-deps", "--wheel-dir", wheelhouse, *todo)
     if still := missing():
         raise SystemExit(f"build_deb: no wheel for {', '.join(still)}")
     have = index()
@@ -136,14 +147,24 @@ def build_project_wheel(out: Path) -> Path:
 
 def make_venv(stage: Path, wheels: list[Path], project_whl: Path, wheelhouse: Path) -> None:
     venv = stage / VENV_DIR.lstrip("/")
-    _run(TARGET_PYTHON, "-m", "venv", venv)
-    pip = venv / "bin/pip"
+    # No pip inside: the appliance never installs anything itself; pip acts on it from outside.
+    _run(TARGET_PYTHON, "-m", "venv", "--without-pip", venv)
+    python = venv / "bin/python"
     # --no-deps over the full pinned list: exactly these versions, nothing resolved anew.
-    _run(pip, "install", "-q", "--no-index", "--find-links", wheelhouse, "--no-deps", "--no-compile",
+    _pip(python, "install", "-q", "--no-index", "--find-links", wheelhouse, "--no-deps", "--no-compile",
          *wheels, project_whl)
-    _run(venv / "bin/python", "-m", "pip", "check")
+    _pip(python, "check")
+    ship_assets(venv)
     relocate(stage, venv)
     _run(TARGET_PYTHON, "-m", "compileall", "-q", "-j0", "-s", stage, "-p", "/", venv / "lib")
+
+
+def ship_assets(venv: Path) -> None:
+    """Put assets/ where the code looks for it: next to the packages (kiosk/fonts.py,
+    screens/i18n.py resolve ``<package>/../assets``), with the generated CJK font."""
+    _run(sys.executable, "-m", "kiosk.fonts", "generate", cwd=ROOT)
+    site = venv / "lib/python3.11/site-packages"
+    shutil.copytree(ROOT / "assets", site / "assets", ignore=shutil.ignore_patterns("*.tmp", "__pycache__"))
 
 
 def relocate(stage: Path, venv: Path) -> None:
@@ -223,11 +244,8 @@ def build(out_dir: Path, cache: Path, work: Path) -> Path:
         shutil.rmtree(work)
     stage = work / "stage"
     stage.mkdir(parents=True)
-    # pip runs from a throwaway venv of the target interpreter, so wheels match the target.
-    tool_venv = work / "tool-venv"
-    _run(TARGET_PYTHON, "-m", "venv", tool_venv)
     wheelhouse = cache / "wheels"
-    wheels = collect_wheels(runtime_pins(), wheelhouse, tool_venv / "bin/pip")
+    wheels = collect_wheels(runtime_pins(), wheelhouse)
     project_whl = build_project_wheel(work / "dist")
     make_venv(stage, wheels, project_whl, wheelhouse)
     stage_files(stage)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -19,10 +20,19 @@ from pathlib import Path
 
 CACHE = Path("/var/cache/sscard-kiosk-test")
 SUITE = "bookworm"
-# The package's Depends plus what the test exercises (cage for the verify of
-# kiosk-cage.service, pcscd whose socket unit the UI units order after).
-INCLUDE = ("python3.11", "systemd", "libpcsclite1", "libusb-1.0-0", "libgl1", "libegl1", "libmtdev1",
-           "pcscd", "cage")
+
+
+def _package_depends() -> list[str]:
+    spec = importlib.util.spec_from_file_location("build_deb", Path(__file__).parents[2] / "packaging/build_deb.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.DEPENDS)
+
+
+# The package's Depends (so dpkg -i needs no network), plus cage for the verify of
+# kiosk-cage.service and pcscd, whose socket unit the UI units order after.
+INCLUDE = (*_package_depends(), "pcscd", "cage")
 DEBOOTSTRAP_TIMEOUT_S = 600
 
 
@@ -53,6 +63,8 @@ def base_tree() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time
         if (base / ".complete").exists():
             return base
+        for stale in CACHE.glob(f"base-{SUITE}-*"):  # trees for an older package Depends list
+            shutil.rmtree(stale)
         partial = base.with_name(base.name + ".partial")
         if partial.exists():
             shutil.rmtree(partial)
