@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--fault-latency-ms", type=float, default=0.0)
     f.add_argument("--fault-down-for-s", type=float, default=0.0)
     f.add_argument("--fault-seed", type=int, default=None, help="random seed for reproducible faults")
+    p.add_argument("--make-pki", metavar="DIR", help="write a development CA, server and kiosk certificates, exit")
+    p.add_argument("--kiosk-id", action="append", default=[], help="kiosk certificate(s) for --make-pki")
     p.add_argument("--log-level", default="info")
     return p
 
@@ -58,6 +60,15 @@ def faults_from_args(args: argparse.Namespace) -> FaultSet:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    if args.make_pki:
+        from pathlib import Path
+
+        from central_sim.pki import make_dev_pki
+
+        made = make_dev_pki(Path(args.make_pki), args.kiosk_id or ["FZ-DEMO-0001"])
+        for name, item in made.items():
+            print(f"{name}: {item.cert_file} {item.key_file}")
+        return 0
     from central_sim.server import run_in_thread
 
     faults = faults_from_args(args)

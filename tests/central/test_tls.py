@@ -75,3 +75,19 @@ def test_plain_http_only_to_loopback_and_https_needs_a_ca() -> None:
     with pytest.raises(CentralConfigError):
         CentralClient("https://central.example.cn", KIOSK_ID)
     CentralClient("http://[::1]:1", KIOSK_ID).close()
+
+
+def test_development_pki_from_the_cli(tmp_path: Path) -> None:
+    from central_sim.cli import main
+
+    assert main(["--make-pki", str(tmp_path / "pki"), "--kiosk-id", "FZ-GL-0009"]) == 0
+    d = tmp_path / "pki"
+    assert oct((d / "kiosk-FZ-GL-0009.key").stat().st_mode & 0o777) == "0o600"
+    h = run_in_thread(str(tmp_path / "c.sqlite"), ssl_certfile=str(d / "server.crt"), ssl_keyfile=str(d / "server.key"),
+                      ssl_ca_certs=str(d / "ca.crt"), require_client_cert=True, seed=False)
+    try:
+        with CentralClient(h.url, "FZ-GL-0009", ca_file=str(d / "ca.crt"), cert_file=str(d / "kiosk-FZ-GL-0009.crt"),
+                           key_file=str(d / "kiosk-FZ-GL-0009.key")) as c:
+            assert c.health().status == "ok"
+    finally:
+        h.stop()
