@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import pytest
 
 from central_sim.faults import FaultRule
 from central_sim.server import ServerHandle
@@ -133,4 +134,18 @@ def test_no_full_id_number_or_name_in_any_view(runtime: Runtime) -> None:
     take_and_skip_pin(d)
     d.end()
     text = repr([(v.params, v.choices, v.reasons) for v in d.seen])
+    assert p["id_number"] not in text and p["name"] not in text and "13800000001" not in text
+
+
+def test_no_personal_data_in_logs(runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    p = person("adult_never_applied")
+    caplog.set_level(logging.DEBUG)
+    runtime.devices.encoder.steer("fail", op="personalise", code="chip_write_error")  # type: ignore[union-attr]
+    d = begin(runtime)
+    to_production(d)
+    take_and_skip_pin(d)
+    d.end()
+    text = caplog.text + repr([r.__dict__ for r in caplog.records])
     assert p["id_number"] not in text and p["name"] not in text and "13800000001" not in text
