@@ -140,3 +140,20 @@ def test_camera_fault_is_a_device_fault(reset_runtime: Runtime) -> None:
     view, result = d.end()
     assert_ended(view, result, End.FAULT)
     assert result.code == "device.camera_lost"
+
+
+def test_photo_on_record_when_the_id_photo_cannot_be_used(reset_runtime: Runtime) -> None:
+    import dataclasses
+
+    reset_runtime.devices.camera = ScriptedCamera(blinking("obama_portrait.jpg"))
+    d = Driver(reset_runtime, ServiceId.PIN_RESET)
+    d.wait("read_id")
+    d.id_reader.place(dataclasses.replace(id_card(person("adult_active_card")), photo_bmp=None))  # no WLT decoder
+    d.wait("insert_card")
+    c = chip(person("adult_active_card"), pin="111111")
+    c.reset_pin_hook = hsm_reset_pin
+    d.card_reader.insert(c)
+    d.type_pin("new_pin", "470258")
+    d.type_pin("new_pin_again", "470258")
+    _, result = d.end()
+    assert result.end is End.DONE and c.pin == "470258"

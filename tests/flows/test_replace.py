@@ -3,12 +3,28 @@ quality defect free within one month; replacement in progress refused."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
+
 from central_sim.server import ServerHandle
+from hal.sim.camera import SimCamera
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
 from kiosk.runtime import Runtime
-from tests.flows.conftest import Driver, assert_ended, central_count, central_one, id_card, person
+from tests.flows.conftest import (
+    Driver,
+    assert_ended,
+    central_count,
+    central_one,
+    go_offline,
+    id_card,
+    make_runtime,
+    person,
+)
 from tests.flows.test_apply import fill_details, take_and_skip_pin
+from tests.photo.conftest import faces_dir
+from tests.photo.synth import kiosk_frame
 
 
 def begin(runtime: Runtime, key: str, reason: str) -> Driver:
@@ -77,3 +93,24 @@ def test_photo_change_needs_a_new_photo_and_cancel_there(runtime: Runtime, centr
     assert_ended(view, result, End.CANCELLED)
     assert "photo_choice" not in d.screens
     assert central_one(central, "SELECT status FROM cards WHERE card_no = 'A10000002'") == "normal"
+
+
+def test_offline_replacement_accepted_for_later(tmp_path: Path, central: ServerHandle, face_models: None) -> None:
+    rt = make_runtime(tmp_path, central, offline={"accept_applications_for_later": True})
+    try:
+        camera = rt.devices.camera
+        assert isinstance(camera, SimCamera)
+        camera.present(kiosk_frame(cv2.imread(str(faces_dir() / "obama_portrait.jpg"))))  # type: ignore[arg-type]
+        go_offline(rt, central)
+        d = begin(rt, "adult_active_card", "damaged")
+        d.answer("photo_confirm", "confirm")
+        fill_details(d)
+        d.answer("delivery_choice", "choose", "pickup")
+        _, result = d.end()
+        assert result.code == "accepted_for_later"
+        central.faults.clear()
+        rt.link.report_success()
+        assert rt.forwarder.flush(timeout=10)
+        assert central_one(central, "SELECT reason FROM applications WHERE kiosk_id = ?", rt.cfg.kiosk.id) == "damaged"
+    finally:
+        rt.stop()
