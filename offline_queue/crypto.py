@@ -43,7 +43,7 @@ class BodyCipher:
         self._aead = AESGCM(key)
         # Derived values, so the raw key is used for nothing but AES-GCM.
         self.key_id = hmac.new(key, b"offline_queue key id", hashlib.sha256).digest()[:8]
-        self._okey_mac = hmac.new(key, b"offline_queue ordering key", hashlib.sha256).digest()
+        self._okey_mac = hmac.new(key, b"offline_queue ordering key", hashlib.sha256).digest()[:32]
 
     def encrypt(self, item_id: int, idempotency_key: str, body: bytes) -> bytes:
         nonce = os.urandom(NONCE_LEN)
@@ -61,7 +61,8 @@ class BodyCipher:
 
     def ordering_tag(self, ordering_key: str) -> str:
         """Pseudonym of an ordering key (often a citizen's ID number), so it is never stored in clear."""
-        return hmac.new(self._okey_mac, ordering_key.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        # keyed BLAKE2b: a MAC like HMAC, at a fraction of its cost on the enqueue path
+        return hashlib.blake2b(ordering_key.encode("utf-8"), key=self._okey_mac, digest_size=16).hexdigest()
 
 
 def load_key_file(path: str | os.PathLike[str]) -> bytes:

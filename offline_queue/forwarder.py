@@ -30,6 +30,7 @@ class ForwarderConfig:
     backoff_cap_s: float = 300.0
     retry_after_cap_s: float = 3600.0
     idle_poll_s: float = 30.0  # longest sleep with nothing due
+    other_writers_poll_s: float = 0.5  # how often an idle forwarder looks for other processes' enqueues
     auth_retry_s: float | None = 300.0  # probe again this long after a 401/403 (None: wait for resume())
     age_sweep_s: float = 60.0
     batch_off_s: float = 60.0  # after the server refused a batch envelope, send singly this long
@@ -123,8 +124,20 @@ class Forwarder:
                 sent = 0
                 self._stop.wait(1.0)
             if sent == 0:
-                self._wake.wait(self._sleep_for())
-                self._wake.clear()
+                self._idle(self._sleep_for())
+
+    def _idle(self, seconds: float) -> None:
+        """Sleep until woken, or until another process (the kiosk UI, the CLI) changed the queue."""
+        end = time.monotonic() + seconds
+        seen = self.outbox.data_version()
+        while not self._wake.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            self._wake.wait(min(left, self.config.other_writers_poll_s))
+            if self.outbox.data_version() != seen:
+                break
+        self._wake.clear()
 
     def _sleep_for(self) -> float:
         now = self._clock()

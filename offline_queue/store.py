@@ -223,6 +223,11 @@ class Outbox:
         self._count, self._bytes, self._next_id = int(count), int(nbytes), int(max_id) + 1
         self._data_version = version
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (e.g. another process) committed to the queue."""
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Called (outside the lock) after each successful enqueue; the forwarder wakes on it."""
         self._listeners.append(callback)

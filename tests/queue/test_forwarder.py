@@ -319,3 +319,15 @@ def test_plain_http_only_to_loopback() -> None:
     HttpTransport("http://127.0.0.1:1").close()
     HttpTransport("http://[::1]:1").close()
     HttpTransport("https://central.example.org").close()
+
+
+def test_items_enqueued_by_another_process_are_picked_up(make_outbox: MakeOutbox, central: Central,
+                                                        events: list[QueueEvent]) -> None:
+    sender = make_outbox()  # e.g. kiosk-sync.service
+    fwd, _ = _fwd(sender, central.url, events, ForwarderConfig(idle_poll_s=30, other_writers_poll_s=0.05))
+    fwd.start()
+    time.sleep(0.2)  # the forwarder is idle now, with 30 s to sleep
+    ui = make_outbox()  # the kiosk UI process: another connection, no in-process wake-up
+    a = ui.enqueue("POST", ECHO, b'{"n": 1}', service="test")
+    _wait(lambda: ui.get(a.id).state == State.ACKED, 3)
+    fwd.stop()
