@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.domain.eligibility import HOME_CITY, new_application_problems, other_city_card
+from kiosk.domain.eligibility import HOME_CITY, new_application_problems, other_city_card, photo_required
 from kiosk.domain.masking import mask_card_no
+from kiosk.domain.regions import CITIES
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.common import central
 from kiosk.flows.identity_guardian import read_applicant
 from kiosk.flows.issuance import IssuanceFlow, offline_or_fail
-
-CITY_NAMES = {"350100": "福州市", "350200": "厦门市", "350300": "莆田市", "350400": "三明市", "350500": "泉州市",
-              "350600": "漳州市", "350700": "南平市", "350800": "龙岩市", "350900": "宁德市"}
 
 
 class ApplyFlow(IssuanceFlow):
@@ -31,7 +29,7 @@ class ApplyFlow(IssuanceFlow):
         applicant = read_applicant(ctx, self)
         card = applicant.id_card
         if offline_or_fail(ctx):
-            photo = self.take_photo(ctx) if applicant.age >= 2 else None
+            photo = self.take_photo(ctx) if photo_required(applicant.age) else None
             details = self.details(ctx, "resident")
             return self.accept_for_later(ctx, applicant, details, photo)
 
@@ -46,7 +44,7 @@ class ApplyFlow(IssuanceFlow):
         other = other_city_card(person.cards)
         if other is not None:  # art. 16: stop the other Fujian city's card only with consent
             got = ctx.ask(self.pview(ctx, "consent_stop_other", 2, "prompt.consent_stop_other",
-                                     params={"city": CITY_NAMES.get(other.city, other.city),
+                                     params={"city": CITIES[other.city][1] if other.city in CITIES else other.city,
                                              "card_no": mask_card_no(other.card_no), "home": HOME_CITY},
                                      actions=("agree", "decline", "cancel")))
             if got.action != "agree":

@@ -23,7 +23,8 @@ from kiosk.stock_ledger import CardRecord, Kind
 
 log = logging.getLogger("kiosk.production")
 ATTEMPTS = 2  # the first card and one fresh blank
-NO_RETRY = frozenset({"feeder_empty", "reject_box_full", "unplugged", "ribbon_out"})
+NO_RETRY = frozenset({"feeder_empty", "reject_box_full", "unplugged", "ribbon_out"})  # a new blank won't help
+NOTHING_FED = frozenset({"feeder_empty", "unplugged"})  # the feed failed before a card moved
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,12 @@ class CardProduction:
                 code = exc.code
                 log.warning("card production step failed", extra={"code": code, "attempt": attempt})
                 self.ctx.services.alarm(code, f"card production attempt {attempt} failed", device="issuer")
-                if not self.spoil(code) or code in NO_RETRY:
+                if self.in_printer:
+                    if not self.spoil(code):
+                        break
+                else:
+                    journal.finish(self.issue_id, Outcome.FAILED)
+                if code in NO_RETRY:
                     break
                 continue
             journal.finish(self.issue_id, Outcome.DONE)
@@ -90,8 +96,12 @@ class CardProduction:
         journal = self.ctx.services.journal
         self._show("prompt.producing_feed")
         with journal.step(self.issue_id, Step.FED):
+            try:
+                issuer.feed_to_contact()
+            except DeviceError as exc:
+                self.in_printer = exc.code not in NOTHING_FED  # a jam may leave a card in the transport
+                raise
             self.in_printer = True
-            issuer.feed_to_contact()
         self._show("prompt.producing_chip")
         if not encoder.wait_for_card(5.0):
             raise _Spoiled("encoder_no_card")
@@ -127,7 +137,7 @@ class CardProduction:
             return False
         self.in_printer = False
         journal.finish(self.issue_id, Outcome.SPOILED)
-        if was_inside and code != "feeder_empty":
+        if was_inside:
             self.ctx.services.stock_ledger.record(Kind.SPOILED, self.ctx.clock.now(), self.application_id,
                                                   self.record, code)
         return True

@@ -14,6 +14,7 @@ from kiosk.domain.eligibility import (
     REPLACEABLE,
     REPLACEMENT_REASONS,
     must_report_loss_first,
+    photo_required,
     replacement_problems,
 )
 from kiosk.domain.masking import mask_card_no, mask_id
@@ -41,7 +42,7 @@ class ReplaceFlow(IssuanceFlow):
         reasons_menu = tuple((r, f"replace_reason.{r}") for r in REPLACEMENT_REASONS)
         if offline_or_fail(ctx):
             reason = self._choose_reason(ctx, reasons_menu)
-            photo = self.take_photo(ctx) if applicant.age >= 2 else None
+            photo = self.take_photo(ctx) if photo_required(applicant.age) else None
             return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, reason=reason)
 
         ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
