@@ -149,3 +149,33 @@ def test_no_personal_data_in_logs(runtime: Runtime, caplog: pytest.LogCaptureFix
     d.end()
     text = caplog.text + repr([r.__dict__ for r in caplog.records])
     assert p["id_number"] not in text and p["name"] not in text and "13800000001" not in text
+
+
+def test_a_card_left_in_the_transport_is_rejected_before_the_new_one(runtime: Runtime) -> None:
+    from hal.sim.issuer import CardPosition
+
+    issuer = runtime.devices.issuer
+    issuer.position = CardPosition.CONTACT  # type: ignore[union-attr]  # e.g. left by a crash
+    d = begin(runtime)
+    to_production(d)
+    take_and_skip_pin(d)
+    _, result = d.end()
+    assert result.code == "issued" and d.issuer.rejected == 1
+
+
+def test_a_bug_mid_production_still_rejects_the_half_made_card(runtime: Runtime, central: ServerHandle,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_read() -> None:
+        raise RuntimeError("driver bug")
+
+    monkeypatch.setattr(runtime.devices.encoder, "read_card", broken_read)
+    d = begin(runtime)
+    to_production(d)
+    view, result = d.end()
+    assert_ended(view, result, End.FAULT)
+    assert result.code == "internal_error"
+    assert d.issuer.rejected == 1 and runtime.journal.unfinished() == []
+    assert runtime.stock_ledger.counts(runtime.clock.today())["spoiled"] == 1
+    assert runtime.forwarder.flush(timeout=10)  # the application is marked for the counter
+    assert central_one(central, "SELECT status FROM applications WHERE kiosk_id = ?",
+                       runtime.cfg.kiosk.id) == "production_failed"
