@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import threading
 import uuid
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -154,6 +156,7 @@ class FlowContext:
         self.config = config
         self.interrupt: FlowInterrupt | None = None  # set by watchers (e.g. card removed)
         self._watched: dict[int, bool] = {}  # id(reader) -> removal interrupts the flow
+        self._removal_code = "card_removed"
 
     def _check(self, user_input: UserInput | None) -> None:
         if self.interrupt is not None:
@@ -205,15 +208,9 @@ class FlowContext:
 
     def watch_removal(self, reader: Any, code: str = "card_removed") -> None:
         """From now until the flow ends, taking the card out of ``reader`` interrupts the flow."""
-        session = self.session
-
-        def on_event(present: bool) -> None:
-            if not present and not session.wiped and self._watched.get(id(reader)):
-                self.interrupt = CardRemoved(code)
-
-        if id(reader) not in self._watched:
-            reader.on_card_event(on_event)
+        _removal_dispatcher(reader).ctx = weakref.ref(self)
         self._watched[id(reader)] = True
+        self._removal_code = code
         if not reader.card_present():
             raise CardRemoved(code)
 
@@ -229,6 +226,33 @@ class FlowContext:
         """Show a busy view (no input expected) and honour a pending cancel or interrupt."""
         self._check(self.channel.poll(0))
         self.channel.show(_with_timeout(view, None, busy=True))
+
+
+class _RemovalDispatcher:
+    """One card-event listener per reader for the process's lifetime (readers cannot unregister),
+    forwarding removals to the flow that currently watches that reader."""
+
+    def __init__(self, reader_id: int) -> None:
+        self.reader_id = reader_id
+        self.ctx: weakref.ref[FlowContext] | None = None
+
+    def __call__(self, present: bool) -> None:
+        ctx = self.ctx() if self.ctx is not None else None
+        if ctx is not None and not present and not ctx.session.wiped and ctx._watched.get(self.reader_id):
+            ctx.interrupt = CardRemoved(ctx._removal_code)
+
+
+_DISPATCHERS: weakref.WeakKeyDictionary[Any, _RemovalDispatcher] = weakref.WeakKeyDictionary()
+_DISPATCHERS_LOCK = threading.Lock()
+
+
+def _removal_dispatcher(reader: Any) -> _RemovalDispatcher:
+    with _DISPATCHERS_LOCK:
+        found = _DISPATCHERS.get(reader)
+        if found is None:
+            found = _DISPATCHERS[reader] = _RemovalDispatcher(id(reader))
+            reader.on_card_event(found)
+        return found
 
 
 def _with_timeout(view: View, timeout: float | None, busy: bool = False) -> View:

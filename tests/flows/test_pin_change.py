@@ -130,3 +130,12 @@ def test_card_reader_fault_is_a_device_fault(runtime: Runtime) -> None:
     view, result = d.end()
     assert_ended(view, result, End.FAULT)
     assert result.code == "device.reader_mute"
+
+
+def test_sessions_share_one_removal_listener_per_reader(runtime: Runtime) -> None:
+    for _ in range(3):
+        d = start(runtime)
+        d.wait("old_pin")
+        d.card_reader.remove()
+        d.end()
+    assert len(d.card_reader._listeners) == 1  # no listener (and no wiped context) kept per session
