@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ LONG_TERM = "长期"  # ID cards of people over 46 never expire
 
 @cache
 def _fixture() -> dict[str, Any]:
-    text = resources.files("central_sim").joinpath("seed_citizens.json").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parent / "seed_citizens.json").read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

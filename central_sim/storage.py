@@ -12,7 +12,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +86,7 @@ class SqliteDatabase(Database):
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.Lock()
-        schema = resources.files("central_sim").joinpath("schema.sql").read_text(encoding="utf-8")
+        schema = (Path(__file__).resolve().parent / "schema.sql").read_text(encoding="utf-8")
         with self._lock:
             self._conn.executescript(schema)
 
