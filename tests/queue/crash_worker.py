@@ -10,8 +10,9 @@ Every key is logged as "A <key>" before enqueue() and "C <key>" once enqueue() r
 
 Run as ``python -m tests.queue.crash_worker`` it is a fork server: it imports everything once,
 then for each "run ARGS…" line on stdin forks a fresh child (a real process, killed for real),
-which prints "ready PID"; the server reaps it and prints "exit PID STATUS". Forking saves the
-interpreter start-up and imports for each of the 200 runs.
+which prints "ready PID". The next stdin line is "kill" (SIGKILL it now) or "wait"; the server
+then reaps it and prints "exit PID STATUS". Only the server kills, and only a child it has not
+reaped yet, so a recycled pid can never be hit. Forking saves start-up and imports for 200 runs.
 """
 
 from __future__ import annotations
@@ -126,6 +127,8 @@ def zygote() -> None:
                 code = 1
             sys.stdout.flush()
             os._exit(code)
+        if sys.stdin.readline().strip() == "kill":
+            os.kill(pid, signal.SIGKILL)  # not reaped yet: the pid is still our child's
         _, status = os.waitpid(pid, 0)
         print(f"exit {pid} {os.waitstatus_to_exitcode(status)}", flush=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import random
-import select
+import queue
 import signal
 import sqlite3
 import subprocess
@@ -46,11 +46,15 @@ def _run_chain(n: int, tmp: Path, key: Path, url: str, kills: Counter[str], erro
         bufsize=1,
     )
     assert zygote.stdin is not None and zygote.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    out = zygote.stdout
+    threading.Thread(target=lambda: [lines.put(ln.strip()) for ln in out], daemon=True).start()
 
     def next_line(timeout: float) -> str:
-        assert zygote.stdout is not None
-        ready, _, _ = select.select([zygote.stdout], [], [], timeout)
-        return zygote.stdout.readline().strip() if ready else ""
+        try:
+            return lines.get(timeout=timeout)
+        except queue.Empty:
+            return ""
 
     done = runs = 0
     try:
@@ -63,7 +67,9 @@ def _run_chain(n: int, tmp: Path, key: Path, url: str, kills: Counter[str], erro
             line = next_line(30)
             if line.startswith("ready ") and mode != "ack":
                 time.sleep(rng.uniform(0.0, 0.25 if mode == "enqueue" else 0.4))
-                os.kill(int(line.split()[1]), signal.SIGKILL)
+                zygote.stdin.write("kill\n")
+            else:
+                zygote.stdin.write("wait\n")
             while not line.startswith("exit "):
                 line = next_line(60)
                 if not line:
