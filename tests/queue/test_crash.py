@@ -10,8 +10,8 @@ a fresh process), then restarted once more and drained against the central. Then
 from __future__ import annotations
 
 import os
-import random
 import queue
+import random
 import signal
 import sqlite3
 import subprocess
