@@ -57,11 +57,14 @@ class HttpTransport:
             raise ValueError(f"central URL must be http(s): {base_url}")
         if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
             raise ValueError(f"plain http is allowed only to a loopback address, not {parts.hostname}")
-        verify: ssl.SSLContext | bool = True
+        verify: ssl.SSLContext | bool = False  # plain http to loopback only (checked above)
         if ssl_context is not None:
             verify = ssl_context
         elif ca_file:
             verify = make_ssl_context(ca_file, cert_file, key_file)
+        elif parts.scheme == "https":
+            raise ValueError("https needs the central's CA bundle (ca_file or ssl_context): "
+                             "the system trust store is never used")
         self._timeout = httpx.Timeout(read_timeout_s, connect=connect_timeout_s)
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),

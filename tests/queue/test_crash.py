@@ -48,7 +48,12 @@ def _run_chain(n: int, tmp: Path, key: Path, url: str, kills: Counter[str], erro
     assert zygote.stdin is not None and zygote.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
     out = zygote.stdout
-    threading.Thread(target=lambda: [lines.put(ln.strip()) for ln in out], daemon=True).start()
+
+    def pump() -> None:
+        for ln in out:
+            lines.put(ln.strip())
+
+    threading.Thread(target=pump, daemon=True).start()
 
     def next_line(timeout: float) -> str:
         try:
