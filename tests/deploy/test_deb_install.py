@@ -8,8 +8,10 @@ run on a machine also runs debootstrap (~1 min) and collects the wheels (~30 s).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +179,78 @@ def test_reinstall_keeps_local_config_and_purge_keeps_data(deb: Path, tmp_path: 
         assert (root / "var/lib/sscard-kiosk/queue.sqlite").read_bytes() == b"queued"
         left = chroot(root, "dpkg-statoverride", "--list")
         assert (left.returncode, left.stdout) == (1, "")  # exit 1: no overrides at all
+
+
+PROBE_UNITS = {"kiosk.service": ("ui", "1.5"), "kiosk-sync.service": ("sync", "-1")}
+
+
+def _probe_log(root: Path, name: str) -> list[str]:
+    path = root / f"var/lib/sscard-kiosk/probe-{name}.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_units_under_a_booted_systemd(deb: Path, tmp_path: Path) -> None:
+    """Boot the installed root with systemd-nspawn (systemd as PID 1) and run the real units.
+
+    The units keep everything but ExecStart (a probe using kiosk.watchdog from the installed
+    venv, tests/deploy/data/unit_probe.py) and a 2 s watchdog. The UI probe freezes after
+    1.5 s: systemd must kill and restart it, while the sync service runs on untouched.
+    """
+    assert shutil.which("systemd-nspawn"), "systemd-container is not installed: run scripts/setup.sh"
+    with throwaway_root(tmp_path / "boot") as root:
+        dpkg_install(root, deb)
+        subprocess.run(["umount", str(root / "proc")], check=True)  # nspawn mounts its own
+        shutil.copy(Path(__file__).parent / "data/unit_probe.py", root / "usr/local/lib/unit_probe.py")
+        for unit, (name, freeze_after) in PROBE_UNITS.items():
+            dropin = root / f"etc/systemd/system/{unit}.d"
+            dropin.mkdir(parents=True)
+            (dropin / "probe.conf").write_text(
+                "[Service]\nExecStart=\n"
+                f"ExecStart=/opt/sscard-kiosk/venv/bin/python /usr/local/lib/unit_probe.py {name} {freeze_after}\n"
+                "WatchdogSec=2s\nRestartSec=1s\n"
+            )
+            wants = root / "etc/systemd/system/graphical.target.wants"
+            wants.mkdir(parents=True, exist_ok=True)
+            (wants / unit).symlink_to(f"/lib/systemd/system/{unit}")
+        boot = subprocess.Popen(
+            ["systemd-nspawn", "--quiet", "--directory", str(root), "--boot", "--register=no", "--keep-unit",
+             "--link-journal=no", "--console=pipe"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and boot.poll() is None:
+                if sum(ln.startswith("start") for ln in _probe_log(root, "ui")) >= 2:
+                    break
+                time.sleep(0.5)
+        finally:
+            boot.terminate()  # SIGTERM: nspawn asks the container's systemd to power off
+            try:
+                boot.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                boot.kill()
+                boot.wait()
+        journal = subprocess.run(
+            ["journalctl", "--no-pager", "-o", "cat", "-D", str(root / "var/log/journal")],
+            capture_output=True, text=True, timeout=60, check=False,
+        ).stdout
+        ui, sync = _probe_log(root, "ui"), _probe_log(root, "sync")
+        uid = _passwd(root)[USER][2]
+        shared_tmp_probe = (root / "tmp/probe").exists()  # PrivateTmp: the services' /tmp is their own
+
+    assert not shared_tmp_probe
+    assert "ordering cycle" not in journal
+    assert "kiosk.service: Watchdog timeout" in journal, journal[-3000:]
+    ui_starts = [ln for ln in ui if ln.startswith("start")]
+    assert len(ui_starts) >= 2, ui  # restarted by the watchdog
+    assert any(ln.startswith("freezing after pings=") and int(ln.rsplit("=", 1)[1]) >= 3 for ln in ui)
+    # the forwarder ran on, once, through the UI's restarts
+    assert [ln for ln in sync if ln.startswith("start")] == [sync[0]]
+    assert "kiosk-sync.service: Watchdog timeout" not in journal
+    for log in (ui, sync):
+        assert log[0] == f"start uid={uid} wd=2.0 capeff=0000000000000000 nnp=1"
+        assert "ready=True" in log
+        assert "write /opt/sscard-kiosk/probe errno=30" in log  # EROFS: ProtectSystem=strict
+        assert "write /etc/probe errno=30" in log
+        for writable in ("/var/lib/sscard-kiosk/probe", "/run/sscard-kiosk/probe", "/tmp/probe"):
+            assert f"write {writable} ok" in log

@@ -130,7 +130,10 @@ def test_ui_units_reach_only_kiosk_hardware() -> None:
         after = " ".join(_values(unit, "After"))
         assert "pcscd.socket" in after
         assert "pcscd.socket" in " ".join(_values(unit, "Wants"))
-    assert "graphical.target" in " ".join(_values("kiosk.service", "After"))
+    for unit in ("kiosk.service", "kiosk-cage.service"):
+        # started by graphical.target, so never ordered after it (that would be a cycle)
+        assert _values(unit, "WantedBy") == ["graphical.target"]
+        assert "graphical.target" not in " ".join(_values(unit, "After"))
     assert _values("kiosk-sync.service", "PrivateDevices") == ["yes"]
     assert _values("kiosk-sync.service", "DeviceAllow") == []
 

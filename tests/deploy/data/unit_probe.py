@@ -1,0 +1,41 @@
+"""Stand-in for a kiosk service's main loop, run by systemd inside the booted test root.
+
+argv: NAME FREEZE_AFTER_S (negative: never freeze). Appends what it observes about its
+sandbox and its watchdog to /var/lib/sscard-kiosk/probe-NAME.log, pings through
+kiosk.watchdog.UiWatchdog while "responsive", then freezes (stops ticking).
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from kiosk import watchdog
+
+name, freeze_after = sys.argv[1], float(sys.argv[2])
+log = Path(f"/var/lib/sscard-kiosk/probe-{name}.log")
+
+
+def note(msg: str) -> None:
+    with log.open("a") as f:
+        f.write(msg + "\n")
+
+
+status = dict(line.split(":\t", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":\t" in line)
+note(f"start uid={os.getuid()} wd={watchdog.watchdog_interval_s()} "
+     f"capeff={status['CapEff'].strip()} nnp={status['NoNewPrivs'].strip()}")
+for path in ("/opt/sscard-kiosk/probe", "/etc/probe", "/var/lib/sscard-kiosk/probe", "/run/sscard-kiosk/probe",
+             "/tmp/probe"):
+    try:
+        Path(path).write_text("x")
+        note(f"write {path} ok")
+    except OSError as exc:
+        note(f"write {path} errno={exc.errno}")
+note(f"ready={watchdog.ready('probe ' + name)}")
+wd = watchdog.UiWatchdog()
+end = time.monotonic() + (freeze_after if freeze_after >= 0 else 3600)
+while time.monotonic() < end:
+    wd.tick()
+    time.sleep(0.05)
+note(f"freezing after pings={wd.pings}")
+time.sleep(3600)
