@@ -31,6 +31,12 @@ for path in ("/opt/sscard-kiosk/probe", "/etc/probe", "/var/lib/sscard-kiosk/pro
         note(f"write {path} ok")
     except OSError as exc:
         note(f"write {path} errno={exc.errno}")
+try:  # pcscd's socket, reachable although /run is read-only in the sandbox
+    from smartcard.System import readers
+
+    note(f"pcsc readers={len(readers())}")
+except Exception as exc:
+    note(f"pcsc error={type(exc).__name__}: {exc}")
 note(f"ready={watchdog.ready('probe ' + name)}")
 wd = watchdog.UiWatchdog()
 end = time.monotonic() + (freeze_after if freeze_after >= 0 else 3600)
