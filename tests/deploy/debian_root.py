@@ -99,8 +99,8 @@ def throwaway_root(scratch: Path) -> Iterator[Path]:
     try:
         yield root
     finally:
-        subprocess.run(["umount", "--lazy", str(root / "proc")], check=False)
+        subprocess.run(["umount", "--lazy", str(root / "proc")], capture_output=True, check=False)
         if mounted:
-            subprocess.run(["umount", "--lazy", str(root)], check=False)
+            subprocess.run(["umount", "--lazy", str(root)], capture_output=True, check=False)
         # the upper layer holds root-owned files; clean it so pytest's tmp cleanup never trips
         shutil.rmtree(scratch, ignore_errors=True)
