@@ -21,7 +21,8 @@ def citizen(key: str, today: dt.date | None = None) -> dict[str, Any]:
 
 
 def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text[:10]) if text else None
+    """A seed date; None for none or 长期 (an ID card with no expiry)."""
+    return dt.date.fromisoformat(text[:10]) if text and text != "长期" else None
 
 
 def id_card_for(person: dict[str, Any]) -> IdCardData:

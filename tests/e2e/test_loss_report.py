@@ -90,7 +90,8 @@ def test_offline_loss_report_is_queued_pending_and_delivered_once_the_link_retur
     receipt = runtime.devices.receipt_printer.printed[-1]  # type: ignore[union-attr]
     assert "待生效" in " ".join(line.text for line in receipt.lines)
     assert any("12333" in f for f in receipt.footer)
-    assert runtime.outbox.status().depth == 1
+    waiting = [i for i in runtime.outbox.list_items() if i.path == "/v1/cards/loss-report"]
+    assert len(waiting) == 1 and waiting[0].state == "pending" and waiting[0].priority == 0
     assert card_status(central, tmp_path, card_no) == "normal"
     central.faults.clear()
     assert central.url == central_url
