@@ -246,6 +246,7 @@ def test_units_under_a_booted_systemd(deb: Path, tmp_path: Path) -> None:
     assert any(ln.startswith("freezing after pings=") and int(ln.rsplit("=", 1)[1]) >= 3 for ln in ui)
     # pcscd (socket-activated in the container) answers through the read-only /run
     assert "pcsc readers=0" in ui
+    assert "libs ok (16, 16) faces=0" in ui
     # the forwarder ran on, once, through the UI's restarts
     assert [ln for ln in sync if ln.startswith("start")] == [sync[0]]
     assert "kiosk-sync.service: Watchdog timeout" not in journal

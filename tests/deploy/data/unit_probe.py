@@ -37,6 +37,28 @@ try:  # pcscd's socket, reachable although /run is read-only in the sandbox
     note(f"pcsc readers={len(readers())}")
 except Exception as exc:
     note(f"pcsc error={type(exc).__name__}: {exc}")
+if name == "ui":
+    # The native libraries start up under SystemCallFilter=@system-service (EPERM otherwise).
+    try:
+        import numpy
+
+        watchdog.watchdog_ping()
+        import cv2
+
+        watchdog.watchdog_ping()
+        import dlib
+
+        watchdog.watchdog_ping()
+        import kivy  # noqa: F401
+
+        watchdog.watchdog_ping()
+        a = numpy.ones((64, 64))
+        small = cv2.resize((a @ a).astype("float32"), (16, 16))
+        detector = dlib.get_frontal_face_detector()
+        faces = detector(numpy.zeros((64, 64), dtype="uint8"))
+        note(f"libs ok {small.shape} faces={len(faces)}")
+    except Exception as exc:
+        note(f"libs error={type(exc).__name__}: {exc}")
 note(f"ready={watchdog.ready('probe ' + name)}")
 wd = watchdog.UiWatchdog()
 end = time.monotonic() + (freeze_after if freeze_after >= 0 else 3600)
