@@ -41,9 +41,33 @@ class AddressPicker(BoxLayout):
         self.add_widget(self.path)
         self.area = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
         self.add_widget(self.area)
+        self.option_buttons: list[BigButton] = []
+        self.grid = GridLayout(cols=3, spacing=gap_px() / 2, size_hint_y=None,
+                               height=2 * target_px() + gap_px() / 2)
+        for i in range(PAGE):  # built once; a level or page change only relabels them
+            b = BigButton("", f"address.slot.{i}", primary=True, size_hint_y=None, height=target_px())
+            b.bind(on_release=lambda btn: self._pick(btn.code) if btn.code else None)
+            b.code = ""
+            self.option_buttons.append(b)
+            self.grid.add_widget(b)
+        self.nav = BoxLayout(spacing=gap_px() / 2, size_hint_y=None, height=target_px())
+        self.nav_buttons: dict[str, BigButton] = {}
+        for kid, key, fn in (("address.up", "address.up", self._up),
+                             ("address.prev", "address.prev_page", lambda: self._turn(-1)),
+                             ("address.next", "address.next_page", lambda: self._turn(1))):
+            b = BigButton(self.label(key), kid, size_hint_y=None, height=target_px())
+            b.bind(on_release=lambda _b, f=fn: f())
+            self.nav_buttons[kid] = b
+            self.nav.add_widget(b)
+        self.detail: BoxLayout | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the first level (the editor is reused each time it opens)."""
         provinces = list(regions.PROVINCES)
-        if len(provinces) == 1:  # one province: skip a pointless tap
-            self.province = provinces[0]
+        self.province = provinces[0] if len(provinces) == 1 else ""  # one province: skip a pointless tap
+        self.city = self.district = ""
+        self.page = 0
         self._render()
 
     # ---- levels ------------------------------------------------------------------------------
@@ -89,47 +113,48 @@ class AddressPicker(BoxLayout):
         options = self._options()
         pages = max(1, (len(options) + PAGE - 1) // PAGE)
         self.page = min(self.page, pages - 1)
-        grid = GridLayout(cols=3, spacing=gap_px() / 2, size_hint_y=None,
-                          height=2 * target_px() + gap_px() / 2)
-        for code, name in options[self.page * PAGE:(self.page + 1) * PAGE]:
-            b = BigButton(name, f"address.option.{code}", primary=True, size_hint_y=None, height=target_px())
-            b.bind(on_release=lambda _b, c=code: self._pick(c))
+        shown = options[self.page * PAGE:(self.page + 1) * PAGE]
+        for i, b in enumerate(self.option_buttons):
+            code, name = shown[i] if i < len(shown) else ("", "")
+            b.code = code
+            b.set(name)
+            b.opacity = 1 if code else 0
+            b.disabled = not code
+            b.kiosk_id = f"address.option.{code}" if code else f"address.slot.{i}"
             self.register(b)
-            grid.add_widget(b)
-        self.area.add_widget(grid)
-        nav = BoxLayout(spacing=gap_px() / 2, size_hint_y=None, height=target_px())
-        for kid, key, enabled, fn in (
-            ("address.up", "address.up", bool(self.city) or (len(regions.PROVINCES) > 1 and bool(self.province)),
-             self._up),
-            ("address.prev", "address.prev_page", self.page > 0, lambda: self._turn(-1)),
-            ("address.next", "address.next_page", self.page < pages - 1, lambda: self._turn(1)),
-        ):
-            b = BigButton(self.label(key), kid, size_hint_y=None, height=target_px())
-            b.disabled = not enabled
-            b.bind(on_release=lambda _b, f=fn: f())
+        self.area.add_widget(self.grid)
+        enabled = {"address.up": bool(self.city) or (len(regions.PROVINCES) > 1 and bool(self.province)),
+                   "address.prev": self.page > 0, "address.next": self.page < pages - 1}
+        for kid, b in self.nav_buttons.items():
+            b.disabled = not enabled[kid]
             self.register(b)
-            nav.add_widget(b)
-        self.area.add_widget(nav)
+        self.area.add_widget(self.nav)
 
     def _turn(self, delta: int) -> None:
         self.page += delta
         self._render()
 
     def _render_detail(self) -> None:
-        row = BoxLayout(spacing=gap_px() / 2)
-        self.keypad = NumericKeypad(self.register, DETAIL_MAX, tokens=DETAIL_TOKENS, label=self.label,
-                                    cols=5, size_hint_x=0.68)
-        row.add_widget(self.keypad)
-        side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.32)
-        side.add_widget(Text(self.label("address.detail_hint"), scale=0.9))
-        up = BigButton(self.label("address.up"), "address.up", size_hint_y=None, height=target_px())
-        up.bind(on_release=lambda _b: self._up())
-        self.register(up)
-        side.add_widget(up)
-        ok = BigButton(self.label("address.done"), "address.done", primary=True, size_hint_y=None,
-                       height=target_px())
-        ok.bind(on_release=lambda _b: self.on_done(f"{self.district}|{self.keypad.value}"))
-        self.register(ok)
-        side.add_widget(ok)
-        row.add_widget(side)
-        self.area.add_widget(row)
+        if self.detail is None:
+            self.detail = BoxLayout(spacing=gap_px() / 2)
+            self.keypad = NumericKeypad(self.register, DETAIL_MAX, tokens=DETAIL_TOKENS, label=self.label,
+                                        cols=5, size_hint_x=0.68)
+            self.detail.add_widget(self.keypad)
+            side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.32)
+            side.add_widget(Text(self.label("address.detail_hint"), scale=0.9))
+            up = BigButton(self.label("address.up"), "address.up", size_hint_y=None, height=target_px())
+            up.bind(on_release=lambda _b: self._up())
+            self.detail_up = up
+            side.add_widget(up)
+            ok = BigButton(self.label("address.done"), "address.done", primary=True, size_hint_y=None,
+                           height=target_px())
+            ok.bind(on_release=lambda _b: self.on_done(f"{self.district}|{self.keypad.value}"))
+            self.detail_ok = ok
+            side.add_widget(ok)
+            self.detail.add_widget(side)
+        else:
+            self.keypad.press("clear")
+            self.keypad.reregister(self.register)
+        for w in (self.detail_up, self.detail_ok):
+            self.register(w)
+        self.area.add_widget(self.detail)

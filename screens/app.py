@@ -7,7 +7,9 @@ thread through ``Clock.schedule_once``; device and network work stays on the run
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
 from typing import Any
 
@@ -82,11 +84,13 @@ class KioskApp(App):
         self.max_frame_gap_s = 0.0
         self.frames = 0
         self.measuring = False
+        self.stalls: list[tuple[float, str]] = []
         self._last_frame = 0.0
         self.corner = CornerTaps()
         self.login: MaintenanceLogin | None = None
         self.maintenance_requests = 0
         self.title = "sscard-kiosk"
+        self.prewarmed = threading.Event()
         camera = runtime.devices.camera
         self.frame_tap: FrameTap | None = None
         if camera is not None:
@@ -118,7 +122,29 @@ class KioskApp(App):
         self.runtime.listeners.append(lambda: Clock.schedule_once(lambda _dt: self.refresh_home(), 0))
         Clock.schedule_interval(self._frame, 0)
         self.go_home()
+        Clock.schedule_once(lambda _dt: self._prewarm(), 0.5)  # after the first frames are up
         return self.root_layout
+
+    def _prewarm(self) -> None:
+        """Load the face models in the background while the kiosk is idle.
+
+        dlib holds the interpreter lock while it loads its models (~1-2 s); done during the
+        first citizen's photo step, that froze the screen. Idle at boot nobody sees it.
+        """
+        def load() -> None:
+            try:
+                if self.runtime.devices.camera is not None:
+                    from kiosk.photo.detector import get_models
+
+                    get_models()
+            except Exception:
+                log.exception("prewarm failed")
+            finally:
+                gc.collect()
+                gc.freeze()  # startup objects are permanent: later GC passes stay short
+                self.prewarmed.set()
+
+        threading.Thread(target=load, name="ui-prewarm", daemon=True).start()
 
     def register(self, widget: Widget) -> None:
         kid = getattr(widget, "kiosk_id", None)
@@ -129,13 +155,18 @@ class KioskApp(App):
     def _frame(self, _dt: float) -> None:
         now = time.perf_counter()
         if self.measuring and self._last_frame:
-            self.max_frame_gap_s = max(self.max_frame_gap_s, now - self._last_frame)
+            gap = now - self._last_frame
+            self.max_frame_gap_s = max(self.max_frame_gap_s, gap)
+            if gap > 0.1:  # where a stall happened, for the report
+                view = self.flow.view
+                self.stalls.append((round(gap, 3), view.screen if view is not None else self.sm.current))
         self._last_frame = now
         self.frames += 1
 
     def start_measuring(self) -> None:
         """Measure from the next frame on (not the startup frames, not a test's own pauses)."""
         self.max_frame_gap_s = 0.0
+        self.stalls.clear()
         self._last_frame = 0.0
         self.measuring = True
 

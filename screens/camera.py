@@ -47,19 +47,21 @@ class CameraPreview(Widget):
         self._guide_color.rgba = OK_GREEN if good else GUIDE_WARN
 
     def _poll(self, _dt: float) -> None:
-        if self.source is None or self.frozen or self.get_root_window() is None:
-            return
+        if self.source is None or (self.frozen and self.texture is not None) or self.get_root_window() is None:
+            return  # a frozen preview still takes its one frame: the captured picture
         got = self.source()
         if got is None or got[0] == self._seq:
             return
         self._seq, frame = got
         h, w = frame.shape[:2]
-        if self.texture is None or self.texture.size != (w, h):
-            self.texture = Texture.create(size=(w, h), colorfmt="rgb")
-            self.texture.flip_vertical()  # numpy rows run top-down, GL bottom-up
-            self.texture.flip_horizontal()  # a mirror: moving left moves left on screen
-            self._img.texture = self.texture
-        self.texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        # A new texture per frame: overwriting the one the frame in flight samples would make
+        # the GL driver wait for that frame (see screens.widgets.fresh_texture_update).
+        texture = Texture.create(size=(w, h), colorfmt="rgb")
+        texture.flip_vertical()  # numpy rows run top-down, GL bottom-up
+        texture.flip_horizontal()  # a mirror: moving left moves left on screen
+        texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        self.texture = texture
+        self._img.texture = texture
         self.frames_shown += 1
         self._layout()
 

@@ -9,7 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from screens.widgets import BRAND, PAPER, Text, paint, target_px
+from screens.widgets import BRAND, Text, target_px
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -20,8 +20,7 @@ LANG_BUTTON_WIDTH = 2.2  # x target_px
 class KioskScreen(Screen):
     def __init__(self, app: KioskApp, **kw: Any) -> None:
         super().__init__(**kw)
-        self.app = app
-        paint(self, PAPER)
+        self.app = app  # no background of its own: the window's clear colour is it (less fill)
 
     def refresh(self) -> None:
         """Re-render from the app's state (language switch, availability change)."""

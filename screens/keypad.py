@@ -42,8 +42,10 @@ class NumericKeypad(BoxLayout):
         self.groups = tuple(groups)
         self.mask = mask
         self.on_change = on_change
+        self.keys: list[BigButton] = []
         self.display = Text("", scale=1.4, bold=True, color=BRAND, size_hint_y=None, height=target_px())
         self.display.kiosk_id = "keypad.display"
+        register(self.display)
         paint(self.display, WHITE, radius=8)
         self.add_widget(self.display)
         if tokens:
@@ -60,11 +62,17 @@ class NumericKeypad(BoxLayout):
                           size_hint_y=None, height=target_px())
             b.bind(on_release=lambda _b, k=key: self.press(k))
             register(b)
+            self.keys.append(b)
             grid.add_widget(b)
         self.add_widget(grid)
         self.height = self.display.height + grid.height + self.spacing
         self.size_hint_y = None
         self._show()
+
+    def reregister(self, register: Callable[[Any], None]) -> None:
+        """Point the shared key ids (key.1 …) at this keypad again when it is shown again."""
+        for w in (self.display, *self.keys):
+            register(w)
 
     def press(self, key: str) -> None:
         if key == "clear":

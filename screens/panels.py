@@ -210,12 +210,27 @@ class PinPanel(Panel):
 
 
 class FormPanel(Panel):
-    """The details form: one big button per field showing its masked value; a tap opens its editor."""
+    """The details form: one big button per field showing its masked value; a tap opens its editor.
+
+    The form's buttons and each editor are built once and reused when the flow re-shows the
+    form with a new value: rebuilding ~30 widgets per key field was a visible stall.
+    """
 
     def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         self.fields = form_fields(view)
         self.editing: str | None = None
+        self.editors: dict[str, tuple[Widget, list[Widget], Callable[[], None]]] = {}
+        rows = (len(self.fields) + 1) // 2
+        h = target_px() * 1.25
+        self.grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None,
+                               height=rows * h + (rows - 1) * gap_px() / 2)
+        self.field_buttons: dict[str, BigButton] = {}
+        for f in self.fields:
+            b = self.button("", f"form.edit.{f}", partial(self.edit, f), height=h, raw=True)
+            self.field_buttons[f] = b
+            self.grid.add_widget(b)
+        self.filler = Widget()
         self.show_form()
 
     def value_of(self, field: str) -> str:
@@ -224,50 +239,83 @@ class FormPanel(Panel):
             return self.t(f"insurance.{raw}")
         return raw or self.t("form.empty")
 
+    def update(self, view: View) -> bool:
+        if form_fields(view) != self.fields:
+            return False
+        self.view = view
+        self.show_form()
+        return True
+
     def show_form(self) -> None:
         self.editing = None
         self.clear_widgets()
-        rows = (len(self.fields) + 1) // 2
-        h = target_px() * 1.25
-        grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None, height=rows * h + (rows - 1) * gap_px() / 2)
-        for f in self.fields:
-            text = f"{markup(self.t(f'form.{f}'))}\n[b]{markup(self.value_of(f))}[/b]"
-            grid.add_widget(self.button(text, f"form.edit.{f}", partial(self.edit, f), height=h, raw=True))
-        self.add_widget(grid)
-        self.add_widget(Widget())
+        for f, b in self.field_buttons.items():
+            b.text = f"{markup(self.t(f'form.{f}'))}\n[b]{markup(self.value_of(f))}[/b]"
+            self.app.register(b)
+        self.add_widget(self.grid)
+        self.add_widget(self.filler)
 
     def edit(self, field: str) -> None:
         self.editing = field
         self.clear_widgets()
         self.app.flow.on_editor_opened()
-        self.add_widget(Text(self.t(f"form.enter.{field}"), color=BRAND, bold=True, size_hint_y=None,
-                             height=body_px() * 1.6))
+        if field not in self.editors:
+            self.editors[field] = self._build_editor(field)
+        editor, registered, reset = self.editors[field]
+        reset()
+        for w in registered:  # ids like key.1 are shared by editors: point them at this one
+            self.app.register(w)
+        self.add_widget(editor)
+
+    def _build_editor(self, field: str) -> tuple[Widget, list[Widget], Callable[[], None]]:
+        registered: list[Widget] = []
+        real_register = self.app.register
+
+        def register(w: Widget) -> None:
+            registered.append(w)
+            real_register(w)
+
+        box = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
+        box.add_widget(Text(self.t(f"form.enter.{field}"), color=BRAND, bold=True, size_hint_y=None,
+                            height=body_px() * 1.6))
+
+        def button(text: str, kid: str, on: Callable[[], None], primary: bool = False) -> BigButton:
+            b = BigButton(text, kid, primary=primary, size_hint_y=None, height=target_px())
+            b.bind(on_release=lambda _b: on())
+            register(b)
+            return b
+
+        reset: Callable[[], None] = lambda: None  # noqa: E731
         if field in KEYPAD_FIELDS:
             length, groups, tokens = KEYPAD_FIELDS[field]
             row = BoxLayout(spacing=gap_px())
-            pad = NumericKeypad(self.app.register, length, groups=groups, tokens=tokens, label=self.t,
+            pad = NumericKeypad(register, length, groups=groups, tokens=tokens, label=self.t,
                                 cols=4 if tokens else 3, size_hint_x=0.62)
             row.add_widget(pad)
             side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.38)
             side.add_widget(Widget())
-            side.add_widget(self.button(self.t("form.close"), "form.close", self.show_form))
-            side.add_widget(self.button(self.t("form.save"), "form.save",
-                                        lambda: self.send(f"set_{field}", pad.value), primary=True))
+            side.add_widget(button(self.t("form.close"), "form.close", self.show_form))
+            side.add_widget(button(self.t("form.save"), "form.save",
+                                   lambda: self.send(f"set_{field}", pad.value), primary=True))
             row.add_widget(side)
-            self.add_widget(row)
+            box.add_widget(row)
+            reset = partial(pad.press, "clear")
         elif field == "address":
-            self.add_widget(AddressPicker(self.app.register, self.t, lambda v: self.send("set_address", v)))
+            picker = AddressPicker(register, self.t, lambda v: self.send("set_address", v))
+            box.add_widget(picker)
+            reset = picker.reset
         else:
             options = CHOICE_FIELDS.get(field, ())
             grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None,
                               height=((len(options) + 1) // 2) * (target_px() + gap_px() / 2))
             for opt in options:
                 label = self.t(f"insurance.{opt}") if field == "insurance" else self.t(f"occupation.{opt}")
-                grid.add_widget(self.button(label, f"form.option.{opt}",
-                                            partial(self.send, f"set_{field}", opt), primary=True))
-            self.add_widget(grid)
-            self.add_widget(self.button(self.t("form.close"), "form.close", self.show_form))
-            self.add_widget(Widget())
+                grid.add_widget(button(label, f"form.option.{opt}", partial(self.send, f"set_{field}", opt),
+                                       primary=True))
+            box.add_widget(grid)
+            box.add_widget(button(self.t("form.close"), "form.close", self.show_form))
+            box.add_widget(Widget())
+        return box, registered, reset
 
 
 class CameraPanel(Panel):

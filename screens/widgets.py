@@ -38,6 +38,19 @@ def gap_px() -> float:
     return max(12.0, Window.height * 0.022)
 
 
+def fresh_texture_update(label: Any, update: Any, *args: Any) -> None:
+    """Render changed text into a new texture instead of overwriting the one on screen.
+
+    Overwriting a texture that the frame in flight still samples makes the GL driver wait for
+    that frame; with software GL (llvmpipe) that was 50-150 ms per changed label at 1080p.
+    A fresh texture never waits; the old one is freed once the frame no longer needs it.
+    """
+    core = getattr(label, "_label", None)
+    if core is not None:
+        core.texture = None
+    update(label, *args)
+
+
 class Text(Label):
     """A label that wraps and draws rare name characters with a fallback font."""
 
@@ -49,6 +62,9 @@ class Text(Label):
         super().__init__(markup=True, font_size=max(MIN_BODY_PX, body_px() * scale), **kw)
         self.bind(size=self._wrap)
         self.set(text)
+
+    def texture_update(self, *args: Any) -> None:
+        fresh_texture_update(self, Label.texture_update, *args)
 
     def _wrap(self, *_: Any) -> None:
         self.text_size = (self.width, None if self.valign == "middle" else self.height)
@@ -80,6 +96,9 @@ class BigButton(Button):
         )
         self.kiosk_id = kiosk_id
         self.bind(size=lambda *_: setattr(self, "text_size", (self.width - 16, None)))
+
+    def texture_update(self, *args: Any) -> None:
+        fresh_texture_update(self, Button.texture_update, *args)
 
     def set(self, text: str) -> None:
         self.text = with_fallback_markup(text)

@@ -60,6 +60,7 @@ class UiHarness:
         self._loop = EventLoop
         self.size_violations: list[str] = []
         self.screens: list[str] = []  # flow screen names in the order they were shown
+        self._seen_view: Any = None
         self.pump(0.2)
 
     # ---- the event loop ------------------------------------------------------------------------
@@ -71,9 +72,16 @@ class UiHarness:
     def _step(self) -> None:
         self._loop.idle()
         view = self.app.flow.view
-        if view is not None and (not self.screens or self.screens[-1] != view.screen):
-            self.screens.append(view.screen)
+        if view is not None and view is not self._seen_view:
+            self._seen_view = view
+            if not self.screens or self.screens[-1] != view.screen:
+                self.screens.append(view.screen)
         time.sleep(0.004)
+
+    def new_transaction(self) -> None:
+        """Forget the screens seen so far (the previous citizen's end view is still rendered)."""
+        self._seen_view = self.app.flow.view
+        self.screens.clear()
 
     def pump_until(self, pred: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
         end = time.monotonic() + timeout
@@ -162,5 +170,12 @@ class UiHarness:
         return found
 
     def close(self) -> None:
+        from kiosk.flows.base import UserInput
+
+        if self.runtime.in_transaction:  # end a half-driven flow at once, end view included
+            self.app.send(UserInput("cancel"))
+            self.pump_until(lambda: self.view is not None and self.view.end is not None, 5, "end view")
+            self.app.send(UserInput("home"))
+            self.runtime.wait_idle(5)
         self.app.stop()
         self.runtime.stop()
