@@ -24,6 +24,7 @@ from kiosk.domain.masking import scrub
 
 GENESIS = "0" * 64
 MAX_FIELD = 200
+MAX_RECORD = 8192  # a longer line is not one of ours
 AUDIT_FILE = "audit.log"
 
 
@@ -74,11 +75,16 @@ class AuditLog:
         return int(last.get("seq", 0)), str(last.get("hash", GENESIS))
 
     def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The readable records (a damaged line is skipped here; ``verify`` reports it)."""
         try:
-            with self.path.open("r", encoding="utf-8") as fh:
+            with self.path.open("r", encoding="utf-8", errors="replace") as fh:
                 for n, line in enumerate(fh, 1):
-                    if line.strip():
-                        yield n, json.loads(line)
+                    try:
+                        rec = json.loads(line[:MAX_RECORD]) if line.strip() else None
+                    except (ValueError, RecursionError):
+                        continue
+                    if isinstance(rec, dict):
+                        yield n, rec
         except FileNotFoundError:
             return
 
@@ -112,7 +118,7 @@ class AuditLog:
 def verify_file(path: Path, key: bytes) -> VerifyResult:
     prev, seq, count = GENESIS, 0, 0
     try:
-        fh = path.open("r", encoding="utf-8")
+        fh = path.open("r", encoding="utf-8", errors="replace")  # a damaged byte is a broken record
     except FileNotFoundError:
         return VerifyResult(True, 0)
     with fh:
@@ -120,8 +126,8 @@ def verify_file(path: Path, key: bytes) -> VerifyResult:
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
+                rec = json.loads(line[:MAX_RECORD])
+            except (ValueError, RecursionError):
                 return VerifyResult(False, count, n, "not a JSON record")
             if not isinstance(rec, dict):
                 return VerifyResult(False, count, n, "not a JSON record")

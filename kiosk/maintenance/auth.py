@@ -35,6 +35,7 @@ SCRYPT_N = 2**15  # 32 MiB per hash with r=8: memory-hard, ~0.1 s on the kiosk P
 SCRYPT_R = 8
 SCRYPT_P = 1
 TECHNICIAN_FILE = "technicians.json"
+MAX_FILE = 1024 * 1024
 # A technician card is a PC/SC card whose EF05 card type is "T" and whose card number is the
 # technician ID; the account also binds the card's identification code (card_id_code).
 TECHNICIAN_CARD_TYPE = "T"
@@ -132,10 +133,13 @@ class TechnicianStore:
 
     def load(self) -> dict[str, Technician]:
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = json.loads(self.path.read_bytes()[:MAX_FILE].decode("utf-8"))
+            return {str(k): Technician.from_json(v) for k, v in raw.get("technicians", {}).items()}
         except FileNotFoundError:
             return {}
-        return {k: Technician.from_json(v) for k, v in raw.get("technicians", {}).items()}
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
+            # nobody logs in with a damaged account file; `kiosk tech add --replace` rewrites it
+            raise AuthError("accounts_unreadable", "维护账户文件损坏 technician account file is damaged") from None
 
     def _save(self, techs: dict[str, Technician]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

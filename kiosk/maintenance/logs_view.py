@@ -46,7 +46,7 @@ def read_logs(path: Path, *, since: dt.datetime | None = None, until: dt.datetim
             for raw in fh:
                 try:
                     rec = json.loads(raw[:MAX_LINE])
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
                 if not isinstance(rec, dict):
                     continue
