@@ -147,7 +147,8 @@ def test_central_responses_parse_or_fail_with_a_typed_error(client_and_box: Any)
                              st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=5)), inner, max_size=8)),
                          max_leaves=20))
 def test_central_responses_shrinkable(client_and_box: Any, model: type[BaseModel], status: int, body: Any) -> None:
-    _one_response(*client_and_box, model, status, json.dumps(body).encode())
+    client, box = client_and_box
+    _one_response(client, box, model, status, json.dumps(body).encode())
 
 
 @pytest.mark.xfail(strict=True, raises=RecursionError,
@@ -180,7 +181,7 @@ def _table(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _config_text(r: random.Random) -> str:
     if r.random() < 0.1:
         return "".join(r.choice(string.printable + "[]=\"'\u202e") for _ in range(r.randrange(80)))
-    keys = CONFIG_KEYS + ["kiosk", "devices.camera", "x.y", "devices.camera.driver.z"]
+    keys = [*CONFIG_KEYS, "kiosk", "devices.camera", "x.y", "devices.camera.driver.z"]
     pairs = [(r.choice(keys), _leaf(r) if r.random() < 0.9 else _object(r, 3, ["a"]))
              for _ in range(r.randrange(8))]
     clean = [(k, v) for k, v in pairs if v is not None and v != float("inf")]
@@ -211,7 +212,7 @@ def test_config_loader_shrinkable(tmp_path: Path, text: str) -> None:
 # ---- the maintenance side's own readers -----------------------------------------------------------
 def _damaged_file(r: random.Random) -> bytes:
     lines = [_body(r) if r.random() < 0.7 else json.dumps({"seq": r.randrange(3), "prev": "0" * 64, "hash": "x",
-                                                           "ts": _leaf(r), "level": r.choice(WORDS + ["info"])}
+                                                           "ts": _leaf(r), "level": r.choice([*WORDS, "info"])}
                                                           ).encode() for _ in range(r.randrange(4))]
     return b"\n".join(lines) + (r.randbytes(r.randrange(16)) if r.random() < 0.3 else b"")
 
