@@ -26,6 +26,8 @@ from kiosk.domain.services import ServiceId
 from kiosk.session import Session
 
 log = logging.getLogger("kiosk.flow")
+ID_CARD_POLL_S = 0.5
+ID_CARD_MISSES = 2
 T = TypeVar("T")
 
 
@@ -155,12 +157,41 @@ class FlowContext:
         self.services = services  # queue, link monitor, ledgers, alarms: see kiosk.runtime
         self.config = config
         self.interrupt: FlowInterrupt | None = None  # set by watchers (e.g. card removed)
+        self._id_reader: Any = None
+        self._id_misses = 0
+        self._id_polled = 0.0
         self._watched: dict[int, bool] = {}  # id(reader) -> removal interrupts the flow
         self._removal_code = "card_removed"
+
+    def watch_id_card(self, reader: Any) -> None:
+        """The ID card just read must stay on the reader until the flow ends (or is unwatched)."""
+        self._id_reader = reader
+        self._id_misses = 0
+        self._id_polled = self.clock.monotonic()
+
+    def unwatch_id_card(self) -> None:
+        self._id_reader = None
+
+    def _poll_id_card(self) -> None:
+        # SAM readers have no insertion events: poll, and debounce, since a SAM may briefly
+        # answer "no card" for a card it has just read.
+        reader = self._id_reader
+        if reader is None or self.clock.monotonic() - self._id_polled < ID_CARD_POLL_S:
+            return
+        self._id_polled = self.clock.monotonic()
+        try:
+            present = bool(reader.card_present())
+        except DeviceError:
+            return  # a reader fault is not a removal; the device status reports it
+        self._id_misses = 0 if present else self._id_misses + 1
+        if self._id_misses >= ID_CARD_MISSES:
+            self._id_reader = None
+            raise CardRemoved("id_card_removed")
 
     def _check(self, user_input: UserInput | None) -> None:
         if self.interrupt is not None:
             raise self.interrupt
+        self._poll_id_card()
         if user_input is not None and user_input.action == "cancel":
             raise Cancelled("cancel")
 
@@ -200,6 +231,7 @@ class FlowContext:
 
     def finish(self, view: View) -> None:
         """Show an end view until 'home' or its timeout; nothing can interrupt an ended flow."""
+        self.unwatch_id_card()
         for key in self._watched:
             self._watched[key] = False
         self.interrupt = None

@@ -33,6 +33,7 @@ def read_id_card(ctx: FlowContext, view: View) -> IdCardData:
     if problems:
         raise Refused("id_card_unusable", tuple(problems))
     ctx.session["id_card"] = card
+    ctx.watch_id_card(reader)  # lifting the ID card from now on ends the session
     return card
 
 

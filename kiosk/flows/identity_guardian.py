@@ -18,6 +18,7 @@ def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
     if not needs_guardian(age):
         return Applicant(card, age, None)
     reader: Any = ctx.devices.id_reader
+    ctx.unwatch_id_card()  # the child's card is swapped for the guardian's
 
     def guardian_card(t: float) -> IdCardData | None:
         got: IdCardData | None = reader.read_card(t)
@@ -34,4 +35,5 @@ def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
     if problems:
         raise Refused("guardian_unusable", tuple(problems))
     ctx.session["guardian_id_card"] = guardian
+    ctx.watch_id_card(reader)
     return Applicant(card, age, guardian)

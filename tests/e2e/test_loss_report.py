@@ -91,7 +91,7 @@ def test_offline_loss_report_is_queued_pending_and_delivered_once_the_link_retur
     assert "待生效" in " ".join(line.text for line in receipt.lines)
     assert any("12333" in f for f in receipt.footer)
     waiting = [i for i in runtime.outbox.list_items() if i.path == "/v1/cards/loss-report"]
-    assert len(waiting) == 1 and waiting[0].state == "pending" and waiting[0].priority == 0
+    assert len(waiting) == 1 and waiting[0].state in ("pending", "in_flight") and waiting[0].priority == 0
     assert card_status(central, tmp_path, card_no) == "normal"
     central.faults.clear()
     assert central.url == central_url
@@ -138,3 +138,14 @@ def test_no_log_line_holds_the_full_id_number(runtime: Runtime) -> None:
     for secret in (person["id_number"], person["name"], "35010219900307001X"):
         assert secret not in output
     assert threading.active_count() < 50
+
+
+def test_lifting_the_id_card_mid_flow_ends_the_session(runtime: Runtime) -> None:
+    screen = Screen()
+    runtime.start_service(ServiceId.LOSS_REPORT, screen.emit)
+    screen.wait("read_id")
+    runtime.devices.id_reader.place(id_card_for(citizen("adult_active_card")))  # type: ignore[union-attr]
+    screen.wait("confirm_card")
+    runtime.devices.id_reader.remove()  # type: ignore[union-attr]
+    end = screen.wait("end", timeout=5)
+    assert end.end is End.CARD_REMOVED and end.params["code"] == "id_card_removed"
