@@ -133,7 +133,7 @@ def test_native_libraries_resolve_inside_the_root(installed: Path) -> None:
         "c = load_config('/etc/sscard-kiosk/kiosk.toml');"
         "print(c.kiosk.data_dir)"
     )
-    out = ok(chroot(installed, "/opt/sscard-kiosk/venv/bin/python", "-c", code, user="root",
+    out = ok(chroot(installed, "/opt/sscard-kiosk/venv/bin/python", "-c", code, user=USER,
                     env={"KIVY_HOME": "/var/tmp/kivy-home", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"}))
     assert out.strip().endswith("/var/lib/sscard-kiosk")
 
