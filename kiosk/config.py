@@ -111,6 +111,26 @@ class OfflineSection:
 
 
 @dataclass(frozen=True)
+class PhotoSection:
+    jpeg_min_kb: int = 14  # the card photo's file size range (cities use 9-20 KB or 14-40 KB)
+    jpeg_max_kb: int = 40
+    steady_frames: int = 5  # frames that must pass every check before auto-capture
+    whiten_background: bool = True
+    # Face verification (PIN reset): largest accepted 128-d embedding distance. The central
+    # accepts a similarity (1 - distance) of at least 0.5, so this may not exceed 0.5.
+    match_distance: float = 0.5
+    face_failures_per_day: int = 3  # per card (regulation: identity checks are limited)
+
+    def settings(self) -> Any:
+        """The photo pipeline's settings (kiosk.photo.settings.PhotoSettings)."""
+        from kiosk.photo.settings import PhotoSettings
+
+        return PhotoSettings(jpeg_min_bytes=self.jpeg_min_kb * 1024, jpeg_max_bytes=self.jpeg_max_kb * 1024,
+                             steady_frames=self.steady_frames, whiten_background=self.whiten_background,
+                             match_threshold=self.match_distance)
+
+
+@dataclass(frozen=True)
 class UiSection:
     width: int = 1920
     height: int = 1080
@@ -128,6 +148,7 @@ class Config:
     devices: DevicesSection = field(default_factory=DevicesSection)
     timeouts: TimeoutsSection = field(default_factory=TimeoutsSection)
     offline: OfflineSection = field(default_factory=OfflineSection)
+    photo: PhotoSection = field(default_factory=PhotoSection)
     ui: UiSection = field(default_factory=UiSection)
     source: str = ""  # the file it came from ("" = defaults)
 
@@ -196,6 +217,12 @@ def _check(cfg: Config) -> None:
         raise ConfigError("kiosk.id", "must not be empty")
     if cfg.offline.link_down_after_failures < 1:
         raise ConfigError("offline.link_down_after_failures", "must be at least 1")
+    if not 0.0 < cfg.photo.match_distance <= 0.5:
+        raise ConfigError("photo.match_distance", "must be above 0 and at most 0.5 (the central's limit)")
+    if not 0 < cfg.photo.jpeg_min_kb < cfg.photo.jpeg_max_kb:
+        raise ConfigError("photo.jpeg_max_kb", "must be larger than photo.jpeg_min_kb (and both positive)")
+    if cfg.photo.face_failures_per_day < 1:
+        raise ConfigError("photo.face_failures_per_day", "must be at least 1")
     if cfg.timeouts.idle_warning_s >= cfg.timeouts.idle_s:
         raise ConfigError("timeouts.idle_warning_s", "must be shorter than timeouts.idle_s")
 

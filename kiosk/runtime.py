@@ -31,10 +31,13 @@ from kiosk.issuance_journal import IssuanceJournal
 from kiosk.local_blocks import LocalBlocks
 from kiosk.logs import LOG_FILE, add_log_file
 from kiosk.maintenance.service import MaintenanceService
+from kiosk.pin_journal import PinJournal
 from kiosk.queue_setup import open_queue
+from kiosk.recovery import RecoveryReport, recover
+from kiosk.recovery_store import RecoveryStore
 from kiosk.secrets_check import enforce_secrets
 from kiosk.session import Session
-from kiosk.stock_ledger import StockLedger
+from kiosk.stock_ledger import CardRecord, StockLedger
 from kiosk.sync import CommandSpool, UiStateFile, disk_free, link_json, make_heartbeat, queue_json
 from offline_queue.events import QueueEvent
 from offline_queue.link import LinkMonitor
@@ -83,6 +86,12 @@ class Services:
         self.journal = rt.journal
         self.stock_ledger = rt.stock_ledger
         self.face_failures = rt.face_failures
+        self.pin_journal = rt.pin_journal
+
+    def keep_for_recovery(self, application_id: str, record: CardRecord) -> None:
+        """Seal what crash recovery needs to report this production (kiosk/recovery_store.py)."""
+        still_open = {o.application_id for o in self._rt.journal.unfinished()}
+        self._rt.recovery_store.keep(application_id, record, still_open)
 
     def alarm(self, code: str, message: str, *, device: str | None = None,
               severity: Severity = "warning") -> None:
@@ -131,7 +140,11 @@ class Runtime:
         self.blocks = LocalBlocks(cfg.data_path("blocked_cards.json"), self.queue_key)
         self.journal = IssuanceJournal(cfg.data_path("issuance_journal.sqlite"))
         self.stock_ledger = StockLedger(cfg.data_path("stock_ledger.sqlite"), self.queue_key, cfg.kiosk.id)
-        self.face_failures = FaceFailures(cfg.data_path("face_failures.json"), self.queue_key)
+        self.face_failures = FaceFailures(cfg.data_path("face_failures.json"), self.queue_key,
+                                          limit=cfg.photo.face_failures_per_day)
+        self.pin_journal = PinJournal(cfg.data_path("pin_journal.sqlite"), self.queue_key)
+        self.recovery_store = RecoveryStore(cfg.data_path("recovery.sqlite"), self.queue_key)
+        self.recovery: RecoveryReport | None = None
         self.devices = devices or build_devices(cfg)
         self.central = central if central is not None else _make_central(cfg, self.link, self.outbox)
         self.ui_state = UiStateFile(cfg.run_path("ui-state.json"))
@@ -161,6 +174,7 @@ class Runtime:
         self.devices.open_all()
         if self.in_process_sync:
             self.forwarder.start()
+        self._recover()  # before any citizen service opens
         self._poll_devices()
         self._monitor = threading.Thread(target=self._monitor_loop, name="kiosk-monitor", daemon=True)
         self._monitor.start()
@@ -181,10 +195,20 @@ class Runtime:
         self.outbox.close()
         self.journal.close()
         self.stock_ledger.close()
+        self.pin_journal.close()
+        self.recovery_store.close()
         self.transport.close()
         close = getattr(self.central, "close", None)
         if callable(close):
             close()
+
+    def _recover(self) -> None:
+        try:
+            self.recovery = recover(self)
+        except Exception as exc:  # never crash-loop on it: alarm, serve, retry at the next start
+            log.exception("crash recovery failed")
+            self.events.alarm("crash_recovery_failed", f"crash recovery failed ({type(exc).__name__})",
+                              device="issuer", severity="critical")
 
     # ---- state the UI shows --------------------------------------------------------------------
     @property

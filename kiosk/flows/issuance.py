@@ -88,7 +88,7 @@ class IssuanceFlow(Flow):
         from kiosk.photo.session import PhotoSession  # loads dlib models on first use only
 
         camera: Any = ctx.devices.camera
-        session = PhotoSession()
+        session = PhotoSession(ctx.config.photo.settings())
         while True:
             deadline = ctx.clock.monotonic() + ctx.config.timeouts.idle_s
             while session.photo is None:

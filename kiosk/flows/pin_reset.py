@@ -24,9 +24,6 @@ from kiosk.flows.identity import read_id_card
 from kiosk.flows.pin import enter_new_pin
 from kiosk.flows.pin_events import queue_pin_event
 
-# Face distance threshold (dlib 128-d, lower is stricter). The central accepts a similarity
-# (1 - distance) threshold of at least 0.5, so the kiosk may not be laxer than distance 0.5.
-FACE_DISTANCE_THRESHOLD = 0.5
 LIVENESS_MAX_FRAMES = 90
 
 
@@ -55,7 +52,7 @@ class PinResetFlow(Flow):
             raise Refused("card_challenge_failed", ("reason.card_unreadable",))
         new = enter_new_pin(ctx, self, 4, card.card_no)
         ctx.working(self.view("authorising", 5, "prompt.authorising"))
-        match = CentralFaceMatch(score=score, threshold=1.0 - FACE_DISTANCE_THRESHOLD, liveness_passed=True,
+        match = CentralFaceMatch(score=score, threshold=1.0 - ctx.config.photo.match_distance, liveness_passed=True,
                                  method=_method())
         # Simulator mode: the clear PIN goes to the central (contract); otherwise the pad's block.
         clear = new.clear_pin if ctx.config.kiosk.simulator_mode else None
@@ -64,7 +61,8 @@ class PinResetFlow(Flow):
             raise Refused("pin_block_unavailable", ("reason.pin_pad_insecure",))
         auth = central(ctx, lambda: ctx.central.authorize_pin_reset(
             card.card_no, idc.id_number, challenge.data, match, new_pin=clear, pin_block=block))
-        result = reader.send_authorised_apdu(auth.apdu_hex)
+        with ctx.services.pin_journal.operation("reset", card.card_no):  # kiosk/recovery.py
+            result = reader.send_authorised_apdu(auth.apdu_hex)
         if result.outcome in (PinOutcome.NO_CARD, PinOutcome.CARD_REMOVED):
             raise CardRemoved("card_removed")
         if result.outcome is not PinOutcome.OK:
@@ -114,7 +112,7 @@ class PinResetFlow(Flow):
             code = "reason.liveness_failed"
             if challenge.status == "passed" and challenge.best_frame is not None:
                 ctx.working(self.view("verifying", 3, "prompt.verifying_face"))
-                match = verify(challenge.best_frame, reference, FACE_DISTANCE_THRESHOLD,
+                match = verify(challenge.best_frame, reference, ctx.config.photo.match_distance,
                                live_face=challenge.best_face)
                 if match.matched and match.score is not None:
                     return match.score

@@ -30,6 +30,7 @@ def test_defaults_and_shipped_files_load() -> None:
         ("[devices.camera]\ndriver = \"webcam9000\"\n", "devices.camera.driver"),
         ("[devices.id_reader]\nbaud = \"fast\"\n", "devices.id_reader.baud"),
         ("[timeouts]\nidle_s = -1\n", "timeouts.idle_s"),
+        ("[photo]\nmatch_distance = 0.7\n", "photo.match_distance"),
         ("[offline]\naccept_applications_for_later = \"yes\"\n", "offline.accept_applications_for_later"),
         ("kiosk = 3\n", "kiosk"),
     ],
