@@ -112,6 +112,10 @@ class KioskApp(App):
         self.oos = OutOfServiceScreen(self)
         for s in (self.attract, self.flow, self.oos):
             self.sm.add_widget(s)
+        from screens.maintenance_ui import MaintenanceScreen  # the technician's screens (maintenance issue)
+
+        self.maintenance_screen = MaintenanceScreen(self)
+        self.sm.add_widget(self.maintenance_screen)
         self.root_layout.add_widget(self.sm)
         self.lang_button = BigButton(self.t("app.language_toggle"), "button.language",
                                      size_hint=(None, None), size=(target_px() * LANG_BUTTON_WIDTH, target_px()),
@@ -231,6 +235,9 @@ class KioskApp(App):
     def refresh_home(self) -> None:
         if self.channel is not None:
             return  # a transaction is on screen; the flow decides what happens
+        if self.runtime.maintenance.session is not None:
+            self._show("maintenance")
+            return
         reason = self.runtime.out_of_service_reason()
         if reason:
             self.oos.reason_key = f"oos.reason.{reason}"

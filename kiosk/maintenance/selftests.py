@@ -180,9 +180,11 @@ class Readiness:
 
     @property
     def ready(self) -> bool:
-        return (all(st.usable or st.state.value == "no_device" for st in self.devices.values())
-                and all(t.passed for t in self.tests.values()) and "out" not in self.supplies.values()
-                and self.link_online)
+        """Every configured device usable, self-tested and passing; no supply out; the link up."""
+        configured = {n for n, st in self.devices.items() if st.state.value != "no_device"}
+        tested = all(n in self.tests and self.tests[n].passed for n in configured if n in TESTS)
+        return (all(self.devices[n].usable for n in configured) and tested
+                and "out" not in self.supplies.values() and self.link_online)
 
     def lines(self) -> list[str]:
         out = [f"自助终端就绪报告 readiness report {self.kiosk_id}", f"时间 at {self.at}",

@@ -144,6 +144,10 @@ class MaintenanceService:
             return self.session is not None
 
     @property
+    def mode_after_logout(self) -> str:
+        return str((self._return_to or (self.rt.mode, ""))[0])
+
+    @property
     def active(self) -> bool:
         return self.tick()
 
