@@ -35,7 +35,7 @@ from kiosk.pin_journal import PinJournal
 from kiosk.queue_setup import open_queue
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.recovery_store import RecoveryStore
-from kiosk.secrets_check import enforce_secrets
+from kiosk.secrets_check import enforce_secrets, no_core_dumps
 from kiosk.session import Session
 from kiosk.stock_ledger import CardRecord, StockLedger
 from kiosk.sync import CommandSpool, UiStateFile, disk_free, link_json, make_heartbeat, queue_json
@@ -170,6 +170,7 @@ class Runtime:
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         enforce_secrets(self.cfg)  # refuse to run with secrets other users can read
+        no_core_dumps()
         add_log_file(self.cfg.data_path(LOG_FILE))
         self.devices.open_all()
         if self.in_process_sync:

@@ -62,3 +62,11 @@ def enforce_secrets(cfg: Config) -> None:
     problems = check_secrets(cfg)
     if problems:
         raise SecretsError(problems)
+
+
+def no_core_dumps() -> None:
+    """A core dump of the kiosk would hold the citizen in memory (ID data, photo, PIN entry state):
+    the process never writes one, whatever the unit's LimitCORE says."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
