@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROUNDS = 6
+ROUNDS = 12
 ITEMS = {4096: 3000, 40960: 1200}
 DRAIN_ITEMS = 10_000
 DRAIN_SINGLE_ITEMS = 2_000  # one request per item is slow; its rate does not depend on the backlog size

@@ -475,6 +475,7 @@ class Outbox:
         """
         now = self._clock()
         claimed: list[DueItem] = []
+        opened: list[DueItem] = []
         aside: list[tuple[int, str]] = []
         with self._lock:
             rows = self._conn.execute(
@@ -483,22 +484,27 @@ class Outbox:
                 " ORDER BY priority, id LIMIT ?",
                 (now, limit),
             ).fetchall()
-            for item_id, key, method, path, service, attempts, blob, key_id in rows:
-                try:
-                    body = self._cipher.decrypt(item_id, key, blob or b"", key_id)
-                except BodyUnreadable as exc:
-                    aside.append((item_id, exc.reason))
-                    continue
-                claimed.append(DueItem(item_id, key, method, path, service, attempts + 1, body))
+        # Decrypt outside the lock: an enqueue from the UI thread need not wait for it.
+        for item_id, key, method, path, service, attempts, blob, key_id in rows:
+            try:
+                body = self._cipher.decrypt(item_id, key, blob or b"", key_id)
+            except BodyUnreadable as exc:
+                aside.append((item_id, exc.reason))
+                continue
+            opened.append(DueItem(item_id, key, method, path, service, attempts + 1, body))
+        with self._lock:
             try:
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.execute("BEGIN IMMEDIATE")
+                for item in opened:  # hand out only what is still pending (another process may have acted)
+                    cur = self._conn.execute(
+                        "UPDATE items SET state='in_flight', attempts=attempts+1 WHERE id=? AND state='pending'",
+                        (item.id,),
+                    )
+                    if cur.rowcount == 1:
+                        claimed.append(item)
                 self._conn.executemany(
-                    "UPDATE items SET state='in_flight', attempts=attempts+1 WHERE id=? AND state='pending'",
-                    [(c.id,) for c in claimed],
-                )
-                self._conn.executemany(
-                    "UPDATE items SET state='set_aside', last_error=? WHERE id=?",
+                    "UPDATE items SET state='set_aside', last_error=? WHERE id=? AND state='pending'",
                     [(f"set aside: {reason}", i) for i, reason in aside],
                 )
                 self._conn.execute("COMMIT")
@@ -507,6 +513,7 @@ class Outbox:
                 # The in-flight mark is bookkeeping only (one forwarder sends at a time, keys make a
                 # resend safe): on a full disk still hand the items out, so delivery can go on.
                 self._write_failed("claim", exc)
+                claimed = opened
         for i, reason in aside:
             emit(self._on_event, QueueEvent("set_aside", "critical", f"queue item {i} set aside: {reason}", i))
         return claimed
