@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -24,7 +25,7 @@ from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from hal.interfaces import CardReader
-from hal.types import PinBlock, PinOutcome, SsCardData
+from hal.types import CardPersonalisation, PinBlock, PinOutcome, SsCardData
 from kiosk.maintenance.roles import Role
 
 MAX_FAILURES = 5
@@ -120,6 +121,18 @@ def technician_card_data(tech_id: str, card_code: str) -> SsCardData:
                       card_type=TECHNICIAN_CARD_TYPE, spec_version="3.00", issue_date=None, expiry_date=None,
                       card_no=validate_tech_id(tech_id), ssn="", name="", sex="", ethnicity="", birth_place="",
                       birth_date=None)
+
+
+def technician_personalisation(tech_id: str, card_code: str, pin: str) -> CardPersonalisation:
+    """What to write on a blank PC/SC card (or a virtual card) to make a technician card: the
+    card type "T", the technician ID as card number (≤ 9 characters), no citizen fields."""
+    if len(tech_id) > 9:
+        raise ValueError("a technician card holds an ID of at most 9 characters")
+    today = dt.date.today()
+    return CardPersonalisation(card_id_code=card_code, card_type=TECHNICIAN_CARD_TYPE, spec_version="3.00",
+                               issue_date=today, expiry_date=today.replace(year=today.year + 5),
+                               card_no=validate_tech_id(tech_id), ssn="", name="", sex="", ethnicity="",
+                               birth_place="", birth_date=today, initial_pin=pin)
 
 
 class TechnicianStore:

@@ -134,3 +134,17 @@ def test_technician_card_login_checks_the_card_and_its_pin_on_the_chip(store: Te
     assert e.value.code == "refused" and store.get("T1001").failures == 1  # type: ignore[union-attr]
     session = auth.login_card(reader, PinBlock(None, "123456"))
     assert session.tech_id == "T1001" and session.method == "card"
+
+
+def test_a_virtual_pcsc_card_can_be_made_a_technician_card() -> None:
+    from hal.emulators.vcard import VirtualSsCard
+    from hal.sscard.apdu import ITEM_BY_TAG
+    from kiosk.maintenance.auth import technician_personalisation
+
+    card = VirtualSsCard.personalised(technician_personalisation("1001", "350100D156000005A1B2C3D4E5F60718",
+                                                                 "246810"))
+    assert card.item_value(0x02) == b"T"  # EF05 card type
+    assert (card.item_value(0x07) or b"").rstrip(b"\x00 ").startswith(b"1001")
+    assert ITEM_BY_TAG[0x07].length >= len("1001")
+    with pytest.raises(ValueError):
+        technician_personalisation("1234567890", "00", "246810")
