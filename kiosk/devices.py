@@ -129,7 +129,8 @@ def build_devices(cfg: Config) -> DeviceSet:
     sims: dict[str, Any] = {
         "id_reader": lambda: SimIdCardReader(),
         "card_reader": lambda: SimCardReader(),
-        "issuer": lambda: SimCardIssuer(encoder if isinstance(encoder, SimCardReader) else SimCardReader()),
+        "issuer": lambda: SimCardIssuer(encoder if isinstance(encoder, SimCardReader) else SimCardReader(),
+                                        state_path=data_dir / "sim_issuer.json"),  # survives a kill
         "camera": lambda: SimCamera(width=d.camera.width, height=d.camera.height),
         "pin_pad": lambda: SimPinPad(),
         "receipt_printer": lambda: SimReceiptPrinter(),

@@ -1,13 +1,27 @@
-"""Simulated card printer: hopper, contact station (wired to a simulated encoder), reject box, bezel."""
+"""Simulated card printer: hopper, contact station (wired to a simulated encoder), reject box, bezel.
+
+With ``state_path`` the printer's physical state (hopper, ribbon and reject counts, where the card
+is, a jam) survives a process kill the way real hardware does: it is written atomically on every
+change and read back at construction. ``motion_s`` is the time a card takes to move *after* the
+state changed (the call returns later), so a test can kill the kiosk with the card already moved
+but the move not yet acknowledged. No card face (personal data) is ever written.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import time
 from enum import StrEnum
+from pathlib import Path
 
 from hal.sim.base import SimDevice
 from hal.sim.card_reader import SimCardReader, blank_chip
 from hal.status import Action, DeviceError, Media, Supply
 from hal.types import CardFace
+
+log = logging.getLogger("hal.sim.issuer")
 
 
 class CardPosition(StrEnum):
@@ -26,8 +40,13 @@ class SimCardIssuer(SimDevice):
         blanks: int = 100,
         ribbon: int = 500,
         reject_capacity: int = 50,
+        state_path: Path | None = None,
+        motion_s: float = 0.0,
     ) -> None:
         super().__init__(name, latency_s)
+        self.state_path = state_path
+        self.motion_s = motion_s
+        self._persist_warned = False
         self.encoder = encoder
         self.blanks = blanks
         self.ribbon = ribbon
@@ -37,6 +56,59 @@ class SimCardIssuer(SimDevice):
         self.position = CardPosition.NONE
         self.jammed = False
         self.printed_faces: list[CardFace] = []
+        self._load()
+        if self.position is CardPosition.CONTACT:
+            encoder.insert(blank_chip())  # a card left at the contact station is seen by the encoder
+
+    # -- persistence (the hardware keeps its state through a power cut) ---------
+    def _load(self) -> None:
+        if self.state_path is None or not self.state_path.exists():
+            return
+        try:
+            st = json.loads(self.state_path.read_text("utf-8"))
+            self.blanks, self.ribbon, self.rejected = int(st["blanks"]), int(st["ribbon"]), int(st["rejected"])
+            self.position = CardPosition(st["position"])
+            self.jammed = bool(st.get("jammed", False))
+            self._counters.update({str(k): int(v) for k, v in dict(st.get("counters", {})).items()})
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged file: start from the constructor's values (a technician recounts)
+
+    def state(self) -> dict[str, object]:
+        """What the printer physically holds (no personal data)."""
+        with self._lock:
+            return {"blanks": self.blanks, "ribbon": self.ribbon, "rejected": self.rejected,
+                    "position": self.position.value, "jammed": self.jammed, "counters": dict(self._counters)}
+
+    def _persist(self) -> None:
+        if self.state_path is None:
+            return
+        try:
+            self._write_state(self.state_path)
+        except OSError as exc:  # a simulator must not take the kiosk down; say so once
+            if not self._persist_warned:
+                self._persist_warned = True
+                log.warning("sim issuer state not saved", extra={"error": type(exc).__name__})
+
+    def _write_state(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        data = json.dumps(self.state(), sort_keys=True).encode("utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)  # a reader (or a kill) sees the old or the new file, never half
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+    def _moved_only(self) -> None:
+        """After a (persisted) state change: the mechanism takes a while to finish moving."""
+        if self.motion_s:
+            time.sleep(self.motion_s)
 
     def _media(self) -> Media:
         if self.jammed:
@@ -59,7 +131,9 @@ class SimCardIssuer(SimDevice):
             self._operation(op)
         except DeviceError as exc:
             if exc.code == "jam":
-                self.jammed = True
+                with self._lock:
+                    self.jammed = True
+                    self._persist()
                 exc.action = Action.MAINTENANCE
             raise
 
@@ -75,7 +149,9 @@ class SimCardIssuer(SimDevice):
             self.blanks -= 1
             self._count("fed")
             self.position = CardPosition.CONTACT
+            self._persist()
         self.encoder.insert(blank_chip())
+        self._moved_only()
 
     def print_face(self, face: CardFace) -> None:
         self._jam_check("print")
@@ -88,6 +164,8 @@ class SimCardIssuer(SimDevice):
             self.position = CardPosition.PRINT
             self.printed_faces.append(face)
             self._count("printed")
+            self._persist()
+        self._moved_only()
 
     def eject_to_bezel(self) -> None:
         self._jam_check("eject")
@@ -96,7 +174,9 @@ class SimCardIssuer(SimDevice):
                 raise DeviceError("no_card", "no card to eject", Action.RESET)
             self.position = CardPosition.BEZEL
             self._count("ejected")
+            self._persist()
         self.encoder.remove()
+        self._moved_only()
 
     def eject_to_reject(self) -> None:
         self._jam_check("reject")
@@ -108,7 +188,9 @@ class SimCardIssuer(SimDevice):
                 self.rejected += 1
                 self._count("rejected")
             self.position = CardPosition.NONE
+            self._persist()
         self.encoder.remove()
+        self._moved_only()
 
     def card_taken(self) -> bool:
         return self.position is not CardPosition.BEZEL
@@ -117,21 +199,28 @@ class SimCardIssuer(SimDevice):
         with self._lock:
             if self.position is CardPosition.BEZEL:
                 self.position = CardPosition.NONE
+                self._persist()
 
     def _steer(self, action: str, params: dict[str, object]) -> str:
         if action == "take":
             self.take_card()
             return "taken"
         if action == "hopper":
-            self.blanks = int(str(params.get("count", 0)))
+            with self._lock:
+                self.blanks = int(str(params.get("count", 0)))
+                self._persist()
             return f"blanks={self.blanks}"
         if action == "ribbon":
-            self.ribbon = int(str(params.get("count", 0)))
+            with self._lock:
+                self.ribbon = int(str(params.get("count", 0)))
+                self._persist()
             return f"ribbon={self.ribbon}"
         if action == "jam":
             self._fail_next[str(params.get("op", "*"))] = "jam"
             return "jam armed"
         if action == "empty_reject_box":
-            n, self.rejected = self.rejected, 0
+            with self._lock:
+                n, self.rejected = self.rejected, 0
+                self._persist()
             return f"emptied {n}"
         return super()._steer(action, params)

@@ -57,7 +57,8 @@ def change_pin(ctx: FlowContext, flow: Flow, step: int, card: SsCardData, servic
     old = verify_old_pin(ctx, flow, step, card, service)
     new = enter_new_pin(ctx, flow, step + 1, card.card_no)
     ctx.working(flow.view("changing", step + 1, "prompt.changing_pin"))
-    result = reader.change_pin(old, new)
+    with ctx.services.pin_journal.operation("change", card.card_no):  # kiosk/recovery.py
+        result = reader.change_pin(old, new)
     if _card_gone(result.outcome):
         raise CardRemoved("card_removed")
     if result.outcome is not PinOutcome.OK:

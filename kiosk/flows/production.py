@@ -68,6 +68,7 @@ class CardProduction:
 
     def run(self, perso: CardPersonalisation, face: CardFace, bank_account: str) -> Produced:
         self.record = CardRecord(perso.name, perso.ssn, perso.card_no, bank_account)
+        self.ctx.services.keep_for_recovery(self.application_id, self.record)  # kiosk/recovery.py
         journal = self.ctx.services.journal
         code = "unknown"
         for attempt in range(1, ATTEMPTS + 1):
