@@ -56,12 +56,22 @@ class MaintenanceService:
         self._lock = threading.RLock()
         self._return_to: tuple[Any, str] | None = None
         self.listeners: list[Callable[[], None]] = []  # the maintenance screens (session ended, …)
+        # With `kiosk sync` as its own process (central.sync = external) no heartbeat runs here to
+        # carry events: audit events then go into the shared queue themselves (its forwarder batches).
+        self._uploader: Any = None
+        if rt.heartbeat is None and callable(getattr(rt.central, "enqueue", None)):
+            from kiosk.central.events import EventUploader
+
+            self._uploader = EventUploader.via_queue(rt.central)
         rt.events.subscribe(self._on_event)
 
     # ---- audit --------------------------------------------------------------------------------
     def _on_event(self, event: KioskEvent) -> None:
         if event.type == "transaction_outcome":  # every citizen transaction outcome, masked (a code)
             self.audit.append("transaction", "citizen", event.code, event.message)
+        if self._uploader is not None and event.type in ("transaction_outcome", "technician_action"):
+            self._uploader.observe(event)
+            self._uploader.flush()
 
     def _record(self, actor: str, action: str, outcome: str, detail: str = "") -> None:
         self.audit.append("technician", actor, action, outcome, detail)

@@ -161,3 +161,24 @@ def test_simulator_control_is_refused_outside_simulator_mode(tmp_path: Path, cen
     finally:
         rt.maintenance.logout()
         rt.stop()
+
+
+def test_audit_events_go_through_the_shared_queue_when_sync_runs_apart(tmp_path: Path,
+                                                                        central: ServerHandle) -> None:
+    import dataclasses
+
+    from tests.maintenance.conftest import add_technicians, kiosk_config
+
+    cfg = kiosk_config(tmp_path, central.url)
+    cfg = dataclasses.replace(cfg, central=dataclasses.replace(cfg.central, sync="external"))
+    rt = Runtime(cfg)
+    add_technicians(rt)
+    rt.start()
+    try:
+        assert rt.heartbeat is None
+        rt.maintenance.login_password(*STAFF)
+        rt.maintenance.logout()
+        items = rt.outbox.list_items(limit=50)
+        assert [i for i in items if i.path.endswith("/events")], items  # `kiosk sync` sends them
+    finally:
+        rt.stop()
