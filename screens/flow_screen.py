@@ -123,6 +123,7 @@ class FlowScreen(KioskScreen):
             return
         self._hide_prompt()
         self.refresh(rebuild=True)
+        self._tick(0)  # the countdown shows this view's time at once, not the last view's
         if view.end is End.TIMED_OUT:
             # The session is already wiped; go straight back to the attract screen.
             Clock.schedule_once(lambda _dt: self.app.send(UserInput("home")), 0)

@@ -59,8 +59,6 @@ class UiHarness:
         self.app._run_prepare()
         self._loop = EventLoop
         self.size_violations: list[str] = []
-        self.screens: list[str] = []  # flow screen names in the order they were shown
-        self._seen_view: Any = None
         self.pump(0.2)
 
     # ---- the event loop ------------------------------------------------------------------------
@@ -71,17 +69,20 @@ class UiHarness:
 
     def _step(self) -> None:
         self._loop.idle()
-        view = self.app.flow.view
-        if view is not None and view is not self._seen_view:
-            self._seen_view = view
-            if not self.screens or self.screens[-1] != view.screen:
-                self.screens.append(view.screen)
         time.sleep(0.004)
 
+    @property
+    def screens(self) -> list[str]:
+        """Flow screen names in the order the app rendered them (repeats folded)."""
+        out: list[str] = []
+        for v in self.app.views_seen:
+            if not out or out[-1] != v.screen:
+                out.append(v.screen)
+        return out
+
     def new_transaction(self) -> None:
-        """Forget the screens seen so far (the previous citizen's end view is still rendered)."""
-        self._seen_view = self.app.flow.view
-        self.screens.clear()
+        """Forget the screens seen so far (the previous citizen's)."""
+        self.app.views_seen.clear()
 
     def pump_until(self, pred: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
         end = time.monotonic() + timeout

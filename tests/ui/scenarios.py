@@ -111,7 +111,6 @@ class Setup:
     # ---- common steps --------------------------------------------------------------------------
     def start(self, service: ServiceId) -> None:
         self.h.wait_home()
-        self.h.app.views_seen.clear()
         self.h.new_transaction()
         self.h.tap(f"service.{service.value}")
 
@@ -145,7 +144,7 @@ class Setup:
         h.wait_home()
         self.devices.id_reader.remove()
         self.devices.card_reader.remove()
-        return {"end": end.end.value, "message": end.message, "screens": list(h.screens)}
+        return {"end": end.end.value, "message": end.message, "reasons": list(end.reasons), "screens": list(h.screens)}
 
 
 # ---- citizen services ------------------------------------------------------------------------------
@@ -422,9 +421,15 @@ def pin_reset(s: Setup) -> dict[str, Any]:
             i += 1
             time.sleep(0.12)
 
+    from tests.flows.test_pin_reset import hsm_reset_pin  # the card side of the reference HSM
+
     s.start(ServiceId.PIN_RESET)
     s.place_id("adult_active_card")
-    s.insert_card("adult_active_card", pin="135790")
+    h.wait_view("insert_card")
+    chip = chip_of(person("adult_active_card"), 0, "111111")
+    chip.tries_left = 0  # locked: the reason to come for a reset
+    chip.reset_pin_hook = hsm_reset_pin
+    s.devices.card_reader.insert(chip)
     actor = threading.Thread(target=act_out_blinks, daemon=True)
     actor.start()
     try:
@@ -440,6 +445,7 @@ def pin_reset(s: Setup) -> dict[str, Any]:
         s.pin("new_pin_again", "246801")
     out = s.finish()
     out["after_face"] = after_face
+    out["chip_pin_reset"] = chip.pin == "246801" and chip.tries_left == 6
     out["authorizations"] = s.one("SELECT COUNT(*) FROM pin_authorizations")
     return out
 
