@@ -135,12 +135,19 @@ def _normalise_version(version: str) -> str:
     return str(re.sub(r"[-_]", ".", version.lower()))
 
 
-def build_project_wheel(out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("sscard_kiosk-*.whl"):
-        old.unlink()
+def build_project_wheel(work: Path) -> Path:
+    """The project's wheel, built from a clean copy of the tree (setuptools' build/ dir in
+    the checkout can hold modules deleted since, and would ship them)."""
+    src, out = work / "src", work / "dist"
+    src.mkdir(parents=True)
+    shutil.copy(ROOT / "pyproject.toml", src)
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    for pattern in include:
+        for pkg in ROOT.glob(pattern):
+            if pkg.is_dir():
+                shutil.copytree(pkg, src / pkg.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", out, ROOT)
+         "--wheel-dir", out, src)
     (whl,) = out.glob("sscard_kiosk-*.whl")
     return whl
 
@@ -246,7 +253,7 @@ def build(out_dir: Path, cache: Path, work: Path) -> Path:
     stage.mkdir(parents=True)
     wheelhouse = cache / "wheels"
     wheels = collect_wheels(runtime_pins(), wheelhouse)
-    project_whl = build_project_wheel(work / "dist")
+    project_whl = build_project_wheel(work)
     make_venv(stage, wheels, project_whl, wheelhouse)
     stage_files(stage)
     write_control(stage, version)
