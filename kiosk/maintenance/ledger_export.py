@@ -13,10 +13,11 @@ import io
 import os
 from pathlib import Path
 
-from kiosk.stock_ledger import LedgerRow, StockLedger
+from kiosk.stock_ledger import Kind, LedgerRow, StockLedger
 
-HEADER = ("日期 date", "类别 kind", "制卡时间 produced at", "申请号 application", "姓名 name",
-          "社会保障号码 SSN", "社保卡号 card no.", "银行账号 bank account", "原因 reason")
+HEADER = ("日期 date", "类别 kind", "制卡时间 produced at", "计划移交时间 planned handover", "申请号 application",
+          "姓名 name", "社会保障号码 SSN", "社保卡号 card no.", "银行账号 bank account", "原因 reason")
+UNDELIVERED_HANDOVER = dt.timedelta(days=1)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -25,9 +26,19 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def planned_handover(r: LedgerRow) -> str:
+    """Art. 27's 计划移交时间: a card issued on the spot was handed over when made; a card left in
+    the kiosk goes to the outlet counter the next day; a spoiled card is not handed over (art. 36)."""
+    if r.kind is Kind.ISSUED:
+        return r.at
+    if r.kind is Kind.UNDELIVERED:
+        return (dt.datetime.fromisoformat(r.at) + UNDELIVERED_HANDOVER).isoformat(timespec="seconds")
+    return ""
+
+
 def _row(r: LedgerRow) -> tuple[str, ...]:
-    return tuple(_cell(str(x)) for x in (r.day, r.kind.value, r.at, r.application_id, r.name, r.ssn, r.card_no,
-                                         r.bank_account, r.reason))
+    return tuple(_cell(str(x)) for x in (r.day, r.kind.value, r.at, planned_handover(r), r.application_id, r.name,
+                                         r.ssn, r.card_no, r.bank_account, r.reason))
 
 
 def _write_private(path: Path, data: bytes) -> Path:

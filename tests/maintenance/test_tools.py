@@ -106,7 +106,8 @@ def test_stock_ledger_exports_masked_csv_and_xlsx_and_uploads_through_the_queue(
     assert "3501**********0012" in csv_bytes(runtime.stock_ledger, today.date()).decode("utf-8")
     assert "'=cmd" in csv_path.read_text(encoding="utf-8-sig")  # a formula is text, never executed
     ws = load_workbook(xlsx_path).active
-    assert ws is not None and ws.cell(2, 5).value == "林**" and ws.cell(3, 9).value.startswith("'=")
+    assert ws is not None and ws.cell(2, 6).value == "林**" and ws.cell(3, 10).value.startswith("'=")
+    assert ws.cell(2, 4).value == ws.cell(2, 3).value and ws.cell(3, 4).value is None  # handover: issued / spoiled
     assert stat.S_IMODE(csv_path.stat().st_mode) == 0o600
     Services(runtime).submit_stock_ledger(today.date())
     rows = eventually(lambda: central_rows(central, "SELECT * FROM stock_ledgers"), timeout=10)

@@ -107,7 +107,8 @@ def _view_text(v: View) -> str:
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.__name__.removeprefix("test_")[:60])
 def test_flow_leaves_no_personal_data(flow: Callable[..., None], request: pytest.FixtureRequest, tmp_path: Path,
-                                      log_stream: io.StringIO, screen_views: list[View]) -> None:
+                                      log_stream: io.StringIO, screen_views: list[View],
+                                      capfd: pytest.CaptureFixture[str]) -> None:
     args = {name: request.getfixturevalue(name) for name in inspect.signature(flow).parameters}
     rt = next(v for v in args.values() if isinstance(v, Runtime))
     flow(**args)  # the scenario's own assertions run too
@@ -124,6 +125,8 @@ def test_flow_leaves_no_personal_data(flow: Callable[..., None], request: pytest
     for path in files:  # … and nothing the kiosk wrote holds personal data (logs, audit, queue, ledger …)
         found += leaks(path.read_bytes(), str(path.relative_to(data_dir)))
     found += leaks(log_stream.getvalue().encode(), "log stream")
+    out, err = capfd.readouterr()
+    found += leaks((out + err).encode("utf-8", "surrogatepass"), "stdout/stderr")
     found += leaks(state.encode(), "heartbeat")
     found += leaks(events.encode(), "events")
     for v in screen_views:
