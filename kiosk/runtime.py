@@ -252,6 +252,8 @@ class Runtime:
                       on_end: Callable[[FlowResult], None] | None = None) -> FlowChannel:
         if self.in_transaction:
             raise RuntimeError("a transaction is already running")
+        if self.maintenance.session is not None:
+            raise RuntimeError("a technician is working on the kiosk")
         flow = self.flows[service]()
         channel = FlowChannel(emit)
         ctx = FlowContext(channel=channel, session=Session(), clock=self.clock, devices=self.devices,
@@ -276,7 +278,7 @@ class Runtime:
     # ---- background -------------------------------------------------------------------------
     # ---- heartbeat state and remote commands ---------------------------------------------------
     def is_idle(self) -> bool:
-        return not self.in_transaction
+        return not self.in_transaction and self.maintenance.session is None  # remote commands wait for both
 
     def heartbeat_state(self) -> dict[str, Any]:
         """The heartbeat body's state fields (central-api.md); no personal data."""

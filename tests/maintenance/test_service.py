@@ -40,6 +40,9 @@ def test_login_only_from_idle_and_the_session_blocks_citizen_services(runtime: R
     assert runtime.heartbeat_state()["mode"] == "maintenance"
     with pytest.raises(NotIdle):  # a second technician cannot barge in
         runtime.maintenance.login_password(*ADMIN)
+    with pytest.raises(RuntimeError):  # no citizen service starts, whatever the screen shows
+        runtime.start_service(ServiceId.LOSS_REPORT, views.put)
+    assert not runtime.is_idle()  # remote commands (e.g. set_mode from the central) wait for the technician
     runtime.maintenance.logout()
     assert mode(runtime) is Mode.IN_SERVICE and runtime.out_of_service_reason() is None
 
