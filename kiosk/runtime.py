@@ -389,6 +389,7 @@ class Runtime:
             ticks += 1
             try:
                 self._poll_devices()
+                self.maintenance.tick()  # a technician session ends after 5 idle minutes, screen or not
                 if ticks % 5 == 0 or not self.link.online:
                     self._probe_link()
                 if not self.in_process_sync:
