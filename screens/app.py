@@ -82,9 +82,11 @@ class KioskApp(App):
         self.ends_seen: list[FlowResult] = []
         # Frame-time instrumentation: the longest gap between two frames while measuring.
         self.max_frame_gap_s = 0.0
+        self.max_frame_cpu_s = 0.0  # the main thread's own CPU time between two frames
+        self._last_cpu = 0.0
         self.frames = 0
         self.measuring = False
-        self.stalls: list[tuple[float, str]] = []
+        self.stalls: list[tuple[float, float, str]] = []
         self._last_frame = 0.0
         self.corner = CornerTaps()
         self.login: MaintenanceLogin | None = None
@@ -157,19 +159,21 @@ class KioskApp(App):
 
     # ---- frame-time instrumentation -------------------------------------------------------------
     def _frame(self, _dt: float) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self.measuring and self._last_frame:
-            gap = now - self._last_frame
+            gap, busy = now - self._last_frame, cpu - self._last_cpu
             self.max_frame_gap_s = max(self.max_frame_gap_s, gap)
-            if gap > 0.1:  # where a stall happened, for the report
+            self.max_frame_cpu_s = max(self.max_frame_cpu_s, busy)
+            if gap > 0.1:  # where a stall happened and how much of it the main thread computed
                 view = self.flow.view
-                self.stalls.append((round(gap, 3), view.screen if view is not None else self.sm.current))
-        self._last_frame = now
+                self.stalls.append((round(gap, 3), round(busy, 3),
+                                    view.screen if view is not None else self.sm.current))
+        self._last_frame, self._last_cpu = now, cpu
         self.frames += 1
 
     def start_measuring(self) -> None:
         """Measure from the next frame on (not the startup frames, not a test's own pauses)."""
-        self.max_frame_gap_s = 0.0
+        self.max_frame_gap_s = self.max_frame_cpu_s = 0.0
         self.stalls.clear()
         self._last_frame = 0.0
         self.measuring = True

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 KEYPAD_FIELDS: dict[str, tuple[int, tuple[int, ...], tuple[str, ...]]] = {
     "mobile": (11, (3, 4, 4), ()),
     "postal_code": (6, (), ()),
-    "phone": (13, (4, 8), ("-",)),
+    "phone": (12, (4, 8), ()),  # area code and number; the form accepts them without a dash
 }
 CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
     "insurance": ("employee", "resident"),
@@ -231,7 +232,25 @@ class FormPanel(Panel):
             self.field_buttons[f] = b
             self.grid.add_widget(b)
         self.filler = Widget()
+        self.keypad_field = ""
         self.show_form()
+        # Build the editors in the frames after the form is up, one per frame, so that a tap
+        # on a field opens its editor at once and no single frame carries all the work.
+        kinds = list(dict.fromkeys("keypad" if f in KEYPAD_FIELDS else f for f in self.fields))
+        self._pending = [k for k in kinds if k not in ("insurance", "occupation")]
+        Clock.schedule_once(self._build_next, 0.1)
+
+    def _build_next(self, _dt: float) -> None:
+        if not self._pending or self.parent is None:
+            return
+        kind = self._pending.pop(0)
+        if kind not in self.editors:
+            editor = self._build_editor(kind)
+            self.editors[kind] = editor
+            if self.editing is not None:  # an editor is on screen: its shared ids must stay its own
+                for w in self.editors["keypad" if self.editing in KEYPAD_FIELDS else self.editing][1]:
+                    self.app.register(w)
+        Clock.schedule_once(self._build_next, 0.05)
 
     def value_of(self, field: str) -> str:
         raw = self.view.params.get(FIELD_PARAM.get(field, field), "")
@@ -259,9 +278,11 @@ class FormPanel(Panel):
         self.editing = field
         self.clear_widgets()
         self.app.flow.on_editor_opened()
-        if field not in self.editors:
-            self.editors[field] = self._build_editor(field)
-        editor, registered, reset = self.editors[field]
+        kind = "keypad" if field in KEYPAD_FIELDS else field
+        if kind not in self.editors:
+            self.editors[kind] = self._build_editor(kind)
+        editor, registered, reset = self.editors[kind]
+        self.keypad_field = field
         reset()
         for w in registered:  # ids like key.1 are shared by editors: point them at this one
             self.app.register(w)
@@ -276,8 +297,9 @@ class FormPanel(Panel):
             real_register(w)
 
         box = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
-        box.add_widget(Text(self.t(f"form.enter.{field}"), color=BRAND, bold=True, size_hint_y=None,
-                            height=body_px() * 1.6))
+        prompt = Text(self.t(f"form.enter.{field}"), color=BRAND, bold=True, size_hint_y=None,
+                      height=body_px() * 1.6)
+        box.add_widget(prompt)
 
         def button(text: str, kid: str, on: Callable[[], None], primary: bool = False) -> BigButton:
             b = BigButton(text, kid, primary=primary, size_hint_y=None, height=target_px())
@@ -286,20 +308,25 @@ class FormPanel(Panel):
             return b
 
         reset: Callable[[], None] = lambda: None  # noqa: E731
-        if field in KEYPAD_FIELDS:
-            length, groups, tokens = KEYPAD_FIELDS[field]
+        if field == "keypad":  # one keypad serves every numeric field; reset() sets it up for the field
             row = BoxLayout(spacing=gap_px())
-            pad = NumericKeypad(register, length, groups=groups, tokens=tokens, label=self.t,
-                                cols=4 if tokens else 3, size_hint_x=0.62)
+            pad = NumericKeypad(register, 12, label=self.t, size_hint_x=0.62)
             row.add_widget(pad)
             side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.38)
             side.add_widget(Widget())
             side.add_widget(button(self.t("form.close"), "form.close", self.show_form))
             side.add_widget(button(self.t("form.save"), "form.save",
-                                   lambda: self.send(f"set_{field}", pad.value), primary=True))
+                                   lambda: self.send(f"set_{self.keypad_field}", pad.value), primary=True))
             row.add_widget(side)
             box.add_widget(row)
-            reset = partial(pad.press, "clear")
+
+            def reset_keypad() -> None:
+                length, groups, _tokens = KEYPAD_FIELDS[self.keypad_field]
+                prompt.set(self.t(f"form.enter.{self.keypad_field}"))
+                pad.max_len, pad.groups = length, groups
+                pad.press("clear")
+
+            reset = reset_keypad
         elif field == "address":
             picker = AddressPicker(register, self.t, lambda v: self.send("set_address", v))
             box.add_widget(picker)

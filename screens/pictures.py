@@ -2,7 +2,7 @@
 
 Elderly citizens follow a moving picture better than a sentence: the ID card glides onto
 the reader, the social security card slides into its slot, the new card comes out, the
-PIN pad's keys light up. Each picture is a few rectangles and ellipses redrawn at 20 fps;
+PIN pad's keys light up. Each picture is a few rectangles and ellipses redrawn at 12 fps;
 no image files, so they scale to any resolution.
 """
 
@@ -33,7 +33,7 @@ class ActionPicture(Widget):
         super().__init__(**kw)
         self.kind = kind
         self.phase = 0.0
-        self._ev = Clock.schedule_interval(self._tick, 1 / 20)
+        self._ev = Clock.schedule_interval(self._tick, 1 / 12)  # smooth enough; each frame redraws the screen
         self.bind(pos=lambda *_: self.redraw(), size=lambda *_: self.redraw())
 
     def set_kind(self, kind: str) -> None:

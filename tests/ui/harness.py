@@ -150,6 +150,8 @@ class UiHarness:
         from kivy.uix.label import Label
 
         found: list[str] = []
+        measuring = self.app.measuring
+        self.app.pause_measuring()  # the walk is the test's own work, not a UI stall
 
         def visible(w: Any) -> bool:
             return bool(w.opacity > 0 and w.width > 1 and w.height > 1)
@@ -168,6 +170,8 @@ class UiHarness:
         for child in Window.children:
             walk(child)
         self.size_violations.extend(found)
+        if measuring:
+            self.app.resume_measuring()
         return found
 
     def close(self) -> None:

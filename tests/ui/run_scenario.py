@@ -25,7 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("names")
     ap.add_argument("--size", default="1280x800")
     ap.add_argument("--workdir", default="")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run at this niceness (the kiosk unit gives the UI a head start over batch work)")
     args = ap.parse_args(argv)
+    if args.nice:
+        import contextlib
+        import os
+
+        with contextlib.suppress(PermissionError):
+            os.nice(args.nice)
     width, height = (int(v) for v in args.size.split("x"))
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="ui-scenario-"))
     report: dict[str, Any] = {"ok": False, "size": [width, height], "scenarios": {}}

@@ -324,7 +324,8 @@ def photo(s: Setup) -> dict[str, Any]:
     h.tap("button.cancel")
     out = s.finish()
     h.app.pause_measuring()
-    out.update(max_frame_gap_s=h.app.max_frame_gap_s, stalls=h.app.stalls[:10], hints=sorted(hints - {""}),
+    out.update(max_frame_gap_s=h.app.max_frame_gap_s, max_frame_cpu_s=h.app.max_frame_cpu_s,
+               stalls=h.app.stalls[:10], hints=sorted(hints - {""}),
                no_face_text=no_face_text, guide_good_without_face=guide_good_without_face,
                choice_picture=picture,
                applications=s.one("SELECT COUNT(*) FROM applications WHERE id_number = ?",
@@ -367,7 +368,8 @@ def issuance(s: Setup) -> dict[str, Any]:
     out = s.finish()
     h.runtime.forwarder.flush(timeout=15)
     out.update(
-        max_frame_gap_s=h.app.max_frame_gap_s, stalls=h.app.stalls[:20], frames=h.app.frames,
+        max_frame_gap_s=h.app.max_frame_gap_s, max_frame_cpu_s=h.app.max_frame_cpu_s,
+        stalls=h.app.stalls[:20], frames=h.app.frames,
         bezel_position=bezel, taken=issuer.position.value, printed_faces=len(issuer.printed_faces),
         progress_text=progress, take_picture=picture,
         application_status=s.one("SELECT status FROM applications WHERE id_number = ?", p["id_number"]),
