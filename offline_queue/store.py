@@ -82,8 +82,15 @@ class ItemInfo:
     acked_at: float | None
     status: int | None
 
+    @property
+    def error_code(self) -> str | None:
+        """The central's error code of a dead letter ("HTTP 422 code: message …" → "code")."""
+        m = _ERROR_CODE.match(self.last_error or "")
+        return m.group(1) if m else None
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
+        d["error_code"] = self.error_code
         for k in ("created_at", "next_attempt_at", "acked_at"):
             d[k] = iso(d[k]) if d[k] is not None else None
         return d
@@ -122,6 +129,7 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).astimezone().isoformat(timespec="seconds")
 
 
+_ERROR_CODE = re.compile(r"HTTP \d{3} ([a-z0-9_]+):")
 _DIGITS = re.compile(r"[0-9]{6,}[0-9Xx]?")
 
 
@@ -182,6 +190,7 @@ class Outbox:
         self._on_event = on_event
         self._clock = clock
         self._lock = threading.RLock()
+        self._rlock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
         new_file = not self.path.exists()
         try:
@@ -193,6 +202,12 @@ class Outbox:
             self._conn.execute("PRAGMA secure_delete=ON")  # acked bodies are overwritten, not just unlinked
             self._conn.execute("PRAGMA foreign_keys=ON")
             migrate(self._conn)
+            # Reads (the forwarder's dispatch scan, status, lists) use their own connection and lock,
+            # so an enqueue never queues behind them; WAL lets them run beside the writer.
+            self._rconn = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+            )
+            self._rconn.execute("PRAGMA query_only=ON")
         except sqlite3.Error as exc:
             raise QueueWriteError("open", str(exc)) from None
         if new_file:
@@ -233,8 +248,14 @@ class Outbox:
         self._listeners.append(callback)
 
     def close(self) -> None:
+        with self._rlock:
+            self._rconn.close()
         with self._lock:
             self._conn.close()
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._rlock:
+            return self._rconn.execute(sql, params).fetchall()
 
     def __enter__(self) -> Outbox:
         return self
@@ -336,12 +357,15 @@ class Outbox:
     # ---- operator surface ---------------------------------------------------------------------
     def status(self) -> QueueStatus:
         now = self._clock()
-        with self._lock:
-            counts = dict(self._conn.execute("SELECT state, COUNT(*) FROM items WHERE state != 'acked' GROUP BY state"))
-            (oldest,) = self._conn.execute(f"SELECT MIN(created_at) FROM items WHERE state IN {_ACTIVE}").fetchone()
-            (nbytes,) = self._conn.execute(
-                "SELECT COALESCE(SUM(body_len), 0) FROM items WHERE body IS NOT NULL"
-            ).fetchone()
+        # One statement, one snapshot. Every item not yet acked still holds its body.
+        rows = self._read(
+            "SELECT state, COUNT(*), MIN(created_at), COALESCE(SUM(body_len), 0) FROM items"
+            " WHERE state != 'acked' GROUP BY state"
+        )
+        counts = {r[0]: int(r[1]) for r in rows}
+        waiting = [r[2] for r in rows if r[0] in (State.PENDING, State.IN_FLIGHT, State.FLAGGED_OLD)]
+        oldest = min(waiting) if waiting else None
+        nbytes = sum(int(r[3]) for r in rows)
         return QueueStatus(
             depth=sum(counts.get(s, 0) for s in (State.PENDING, State.IN_FLIGHT, State.FLAGGED_OLD)),
             oldest_age_s=round(max(0.0, now - oldest), 3) if oldest is not None else 0.0,
@@ -354,23 +378,21 @@ class Outbox:
     def list_items(self, states: Iterable[State | str] | None = None, limit: int = 200) -> list[ItemInfo]:
         wanted = [str(s) for s in states] if states is not None else [s.value for s in State if s != State.ACKED]
         marks = ",".join("?" * len(wanted))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {_INFO_COLS} FROM items WHERE state IN ({marks}) ORDER BY priority, id LIMIT ?",
-                (*wanted, limit),
-            ).fetchall()
+        rows = self._read(
+            f"SELECT {_INFO_COLS} FROM items WHERE state IN ({marks}) ORDER BY priority, id LIMIT ?",
+            (*wanted, limit),
+        )
         return [_info(r) for r in rows]
 
     def get(self, item_id: int) -> ItemInfo:
-        with self._lock:
-            row = self._conn.execute(f"SELECT {_INFO_COLS} FROM items WHERE id = ?", (item_id,)).fetchone()
-        if row is None:
+        rows = self._read(f"SELECT {_INFO_COLS} FROM items WHERE id = ?", (item_id,))
+        if not rows:
             raise ItemNotFound(item_id)
-        return _info(row)
+        return _info(rows[0])
 
     def find(self, idempotency_key: str) -> ItemInfo | None:
-        with self._lock:
-            row = self._conn.execute(
+        with self._rlock:
+            row = self._rconn.execute(
                 f"SELECT {_INFO_COLS} FROM items WHERE idempotency_key = ?", (idempotency_key,)
             ).fetchone()
         return _info(row) if row is not None else None
@@ -402,8 +424,8 @@ class Outbox:
         return [i.to_json() for i in self.list_items([State.DEAD], limit=1_000_000)]
 
     def ledger(self, limit: int = 200) -> list[LedgerEntry]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._rlock:
+            rows = self._rconn.execute(
                 "SELECT idempotency_key, service, path, acked_at, status, summary FROM items"
                 " WHERE state='acked' ORDER BY acked_at DESC LIMIT ?",
                 (limit,),
@@ -440,8 +462,8 @@ class Outbox:
             return int(self._exec("UPDATE items SET state='pending' WHERE state='in_flight'", ()).rowcount)
 
     def due_count(self) -> int:
-        with self._lock:
-            (n,) = self._conn.execute(
+        with self._rlock:
+            (n,) = self._rconn.execute(
                 f"SELECT COUNT(*) FROM items WHERE state IN {_ACTIVE} AND state='pending' AND next_attempt_at <= ?",
                 (self._clock(),),
             ).fetchone()
@@ -449,15 +471,15 @@ class Outbox:
 
     def undelivered(self) -> int:
         """Items the forwarder still has to deliver on its own (pending or in flight)."""
-        with self._lock:
-            (n,) = self._conn.execute(
+        with self._rlock:
+            (n,) = self._rconn.execute(
                 f"SELECT COUNT(*) FROM items WHERE state IN {_ACTIVE} AND state IN ('pending','in_flight')"
             ).fetchone()
         return int(n)
 
     def next_due_at(self) -> float | None:
-        with self._lock:
-            (t,) = self._conn.execute(
+        with self._rlock:
+            (t,) = self._rconn.execute(
                 f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state IN {_ACTIVE} AND i.state='pending' AND {_HEAD}"
             ).fetchone()
         return float(t) if t is not None else None
@@ -477,8 +499,8 @@ class Outbox:
         claimed: list[DueItem] = []
         opened: list[DueItem] = []
         aside: list[tuple[int, str]] = []
-        with self._lock:
-            rows = self._conn.execute(
+        with self._rlock:
+            rows = self._rconn.execute(
                 "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
                 f" WHERE i.state IN {_ACTIVE} AND i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
                 " ORDER BY priority, id LIMIT ?",

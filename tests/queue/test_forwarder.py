@@ -108,7 +108,7 @@ def test_unprocessable_reason_recorded(make_outbox: MakeOutbox, central: Central
     fwd.stop()
     info = ob.get(bad.id)
     assert info.state == State.DEAD and info.status == 422
-    assert "idempotency_key_reused" in (info.last_error or "")
+    assert "idempotency_key_reused" in (info.last_error or "") and info.error_code == "idempotency_key_reused"
     assert "350102199003071234" not in (info.last_error or "")
     assert central.effects()[0] == {key: 1}
 
