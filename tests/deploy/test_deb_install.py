@@ -181,7 +181,13 @@ def test_reinstall_keeps_local_config_and_purge_keeps_data(deb: Path, tmp_path: 
         assert (left.returncode, left.stdout) == (1, "")  # exit 1: no overrides at all
 
 
-PROBE_UNITS = {"kiosk.service": ("ui", "1.5"), "kiosk-sync.service": ("sync", "-1")}
+# The UI unit runs a probe in place of the UI (no display here) that freezes after 1.5 s; the
+# sync unit runs the real `kiosk sync`, with the probe checking its sandbox just before.
+PROBE_DROPINS = {
+    "kiosk.service": "ExecStart=\nExecStart=/opt/sscard-kiosk/venv/bin/python /usr/local/lib/unit_probe.py ui 1.5\n"
+                     "WatchdogSec=2s\nRestartSec=1s\n",
+    "kiosk-sync.service": "ExecStartPre=/opt/sscard-kiosk/venv/bin/python /usr/local/lib/unit_probe.py sync check\n",
+}
 
 
 def _probe_log(root: Path, name: str) -> list[str]:
@@ -192,26 +198,27 @@ def _probe_log(root: Path, name: str) -> list[str]:
 def test_units_under_a_booted_systemd(deb: Path, tmp_path: Path) -> None:
     """Boot the installed root with systemd-nspawn (systemd as PID 1) and run the real units.
 
-    The units keep everything but ExecStart (a probe using kiosk.watchdog from the installed
-    venv, tests/deploy/data/unit_probe.py) and a 2 s watchdog. The UI probe freezes after
-    1.5 s: systemd must kill and restart it, while the sync service runs on untouched.
+    kiosk.service keeps everything but ExecStart (a probe using kiosk.watchdog from the
+    installed venv, tests/deploy/data/unit_probe.py, which freezes after 1.5 s) and gets a
+    2 s watchdog: systemd must kill and restart it. kiosk-sync.service runs the real
+    `kiosk sync`, unchanged but for the probe as ExecStartPre=, and must run on untouched.
     """
     assert shutil.which("systemd-nspawn"), "systemd-container is not installed: run scripts/setup.sh"
     with throwaway_root(tmp_path / "boot") as root:
         dpkg_install(root, deb)
         subprocess.run(["umount", str(root / "proc")], check=True)  # nspawn mounts its own
         shutil.copy(Path(__file__).parent / "data/unit_probe.py", root / "usr/local/lib/unit_probe.py")
-        for unit, (name, freeze_after) in PROBE_UNITS.items():
+        for unit, dropin_text in PROBE_DROPINS.items():
             dropin = root / f"etc/systemd/system/{unit}.d"
             dropin.mkdir(parents=True)
-            (dropin / "probe.conf").write_text(
-                "[Service]\nExecStart=\n"
-                f"ExecStart=/opt/sscard-kiosk/venv/bin/python /usr/local/lib/unit_probe.py {name} {freeze_after}\n"
-                "WatchdogSec=2s\nRestartSec=1s\n"
-            )
+            (dropin / "probe.conf").write_text(f"[Service]\n{dropin_text}")
             wants = root / "etc/systemd/system/graphical.target.wants"
             wants.mkdir(parents=True, exist_ok=True)
             (wants / unit).symlink_to(f"/lib/systemd/system/{unit}")
+        # a kiosk provisioned for a lab: no central reachable, demo queue key created on first start
+        conf = root / "etc/sscard-kiosk/kiosk.toml"
+        conf.write_text(conf.read_text().replace("simulator_mode = false", "simulator_mode = true")
+                        .replace("https://central.example.invalid", "http://127.0.0.1:9"))
         boot = subprocess.Popen(
             ["systemd-nspawn", "--quiet", "--directory", str(root), "--boot", "--register=no", "--keep-unit",
              "--link-journal=no", "--console=pipe"],
@@ -236,6 +243,7 @@ def test_units_under_a_booted_systemd(deb: Path, tmp_path: Path) -> None:
         ).stdout
         ui, sync = _probe_log(root, "ui"), _probe_log(root, "sync")
         uid = _passwd(root)[USER][2]
+        data_modes = {p.name: p.stat().st_mode & 0o777 for p in (root / "var/lib/sscard-kiosk").iterdir()}
         shared_tmp_probe = (root / "tmp/probe").exists()  # PrivateTmp: the services' /tmp is their own
 
     assert not shared_tmp_probe
@@ -247,12 +255,18 @@ def test_units_under_a_booted_systemd(deb: Path, tmp_path: Path) -> None:
     # pcscd (socket-activated in the container) answers through the read-only /run
     assert "pcsc readers=0" in ui
     assert "libs ok (16, 16) faces=0" in ui
-    # the forwarder ran on, once, through the UI's restarts
-    assert [ln for ln in sync if ln.startswith("start")] == [sync[0]]
+    assert "ready=True" in ui
+    # the real forwarder + heartbeat: ready once (Type=notify), then ran on through the UI's restarts
+    sync_started = [ln for ln in journal.splitlines() if ln.startswith("Started kiosk-sync.service")]
+    assert len(sync_started) == 1, journal[-3000:]
     assert "kiosk-sync.service: Watchdog timeout" not in journal
-    for log in (ui, sync):
-        assert log[0] == f"start uid={uid} wd=2.0 capeff=0000000000000000 nnp=1"
-        assert "ready=True" in log
+    assert "kiosk-sync.service: Main process exited" not in journal
+    assert [ln for ln in sync if ln.startswith("start")] == [sync[0]]
+    assert sync[-1] == "checked"
+    # what it wrote is private to the kiosk user (UMask=0077)
+    assert data_modes["queue.sqlite"] == 0o600 and data_modes["queue.key"] == 0o600, data_modes
+    for log, wd in ((ui, "2.0"), (sync, "None")):  # ExecStartPre= gets no watchdog
+        assert log[0] == f"start uid={uid} wd={wd} capeff=0000000000000000 nnp=1"
         assert "write /opt/sscard-kiosk/probe errno=30" in log  # EROFS: ProtectSystem=strict
         assert "write /etc/probe errno=30" in log
         for writable in ("/var/lib/sscard-kiosk/probe", "/run/sscard-kiosk/probe", "/tmp/probe"):

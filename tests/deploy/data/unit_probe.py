@@ -1,8 +1,9 @@
 """Stand-in for a kiosk service's main loop, run by systemd inside the booted test root.
 
-argv: NAME FREEZE_AFTER_S (negative: never freeze). Appends what it observes about its
-sandbox and its watchdog to /var/lib/sscard-kiosk/probe-NAME.log, pings through
-kiosk.watchdog.UiWatchdog while "responsive", then freezes (stops ticking).
+argv: NAME FREEZE_AFTER_S, or NAME check. Appends what it observes about its sandbox and
+its watchdog to /var/lib/sscard-kiosk/probe-NAME.log; then, given FREEZE_AFTER_S, pings
+through kiosk.watchdog.UiWatchdog while "responsive" and freezes (stops ticking). With
+"check" it exits there (run as ExecStartPre= in front of a real service).
 """
 
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from kiosk import watchdog
 
-name, freeze_after = sys.argv[1], float(sys.argv[2])
+name, mode = sys.argv[1], sys.argv[2]
 log = Path(f"/var/lib/sscard-kiosk/probe-{name}.log")
 
 
@@ -59,9 +60,12 @@ if name == "ui":
         note(f"libs ok {small.shape} faces={len(faces)}")
     except Exception as exc:
         note(f"libs error={type(exc).__name__}: {exc}")
+if mode == "check":
+    note("checked")
+    sys.exit(0)
 note(f"ready={watchdog.ready('probe ' + name)}")
 wd = watchdog.UiWatchdog()
-end = time.monotonic() + (freeze_after if freeze_after >= 0 else 3600)
+end = time.monotonic() + float(mode)
 while time.monotonic() < end:
     wd.tick()
     time.sleep(0.05)
