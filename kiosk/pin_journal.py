@@ -61,10 +61,7 @@ class PinJournal:
     @contextlib.contextmanager
     def operation(self, kind: str, card_no: str) -> Iterator[None]:
         """Journal the start, send the card command, journal its end (``returned`` or the error type)."""
-        with self._lock:
-            cur = self._db.execute("INSERT INTO pin_operations (kind, card_hash, started_at) VALUES (?,?,?)",
-                                   (kind, self.card_hash(card_no), _now()))
-            op_id = int(cur.lastrowid or 0)
+        op_id = self.begin(kind, card_no)
         outcome = "returned"
         try:
             yield
@@ -73,6 +70,12 @@ class PinJournal:
             raise
         finally:
             self.end(op_id, outcome)
+
+    def begin(self, kind: str, card_no: str) -> int:
+        with self._lock:
+            cur = self._db.execute("INSERT INTO pin_operations (kind, card_hash, started_at) VALUES (?,?,?)",
+                                   (kind, self.card_hash(card_no), _now()))
+            return int(cur.lastrowid or 0)
 
     def end(self, op_id: int, outcome: str) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import time
+from collections import deque
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from hal.status import Action, DeviceError, Media, Supply
 from hal.types import CardFace
 
 log = logging.getLogger("hal.sim.issuer")
+KEEP_FACES = 20  # the last printed faces (with photos), for tests and the demo
 
 
 class CardPosition(StrEnum):
@@ -55,7 +57,7 @@ class SimCardIssuer(SimDevice):
         self.reject_capacity = reject_capacity
         self.position = CardPosition.NONE
         self.jammed = False
-        self.printed_faces: list[CardFace] = []
+        self.printed_faces: deque[CardFace] = deque(maxlen=KEEP_FACES)  # bounded: a soak runs for months
         self._load()
         if self.position is CardPosition.CONTACT:
             encoder.insert(blank_chip())  # a card left at the contact station is seen by the encoder

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from hal.sim.base import SimDevice
 from hal.status import Action, DeviceError, Supply
 from hal.types import Receipt
@@ -11,7 +13,7 @@ class SimReceiptPrinter(SimDevice):
     def __init__(self, name: str = "receipt_printer", latency_s: float = 0.0, paper: int = 500) -> None:
         super().__init__(name, latency_s)
         self.paper = paper
-        self.printed: list[Receipt] = []
+        self.printed: deque[Receipt] = deque(maxlen=100)  # the last ones: bounded over a long run
 
     def _supplies(self) -> dict[str, Supply]:
         level = Supply.OUT if self.paper <= 0 else Supply.LOW if self.paper < 50 else Supply.OK
