@@ -217,6 +217,21 @@ class MaintenanceService:
         self.act(Perm.VIEW_DEVICES, "print_readiness", lambda: printer.print_receipt(report.receipt()))
         return True
 
+    def edit_config(self, key: str, text: str) -> tuple[Any, Any]:
+        """Administrators only; the file is rewritten only if the whole new file loads; audited old → new.
+        Device and central changes take effect at the next restart (like a remote reload)."""
+        from kiosk.maintenance import config_edit
+
+        session = self.require(Perm.CONFIG_EDIT)
+        try:
+            new, old, value = config_edit.edit(self.rt.cfg, key, text)
+        except Exception as exc:
+            self._record(session.tech_id, "config.edit", f"failed:{type(exc).__name__}", key)
+            raise
+        self.rt.cfg = new
+        self._record(session.tech_id, "config.edit", "ok", f"{key}: {old} -> {value}")
+        return old, value
+
     def out_of_service(self, message: str) -> None:
         """Leave the kiosk out of service (with a message for citizens) when the session ends."""
         from kiosk.runtime import Mode

@@ -163,12 +163,7 @@ def _config(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
 
     def editor(key: str) -> Callable[[int], str]:
         def run(n: int) -> str:
-            def change() -> Any:
-                new, old, value = config_edit.edit(svc.rt.cfg, key, str(n))
-                svc.rt.cfg = new
-                return old, value
-
-            old, value = svc.act(Perm.CONFIG_EDIT, "config.edit", change, f"{key} -> {n}")
+            old, value = svc.edit_config(key, str(n))
             return f"{key}: {old} → {value} (audited)"
         return run
 

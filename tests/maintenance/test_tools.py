@@ -162,16 +162,17 @@ def test_logs_are_written_to_a_private_rotating_file_and_filtered(tmp_path: Path
 def test_config_edit_is_for_administrators_validated_and_audited(runtime: Runtime, tmp_path: Path) -> None:
     path = tmp_path / "kiosk.toml"
     path.write_text('[kiosk]\nid = "FZ-T-1"\n\n[timeouts]\nidle_s = 60.0\n', encoding="utf-8")
-    cfg = load_config(path)
+    runtime.cfg = load_config(path)
     svc = runtime.maintenance
     svc.login_password(*STAFF)
     with pytest.raises(PermissionDenied):
-        svc.act(Perm.CONFIG_EDIT, "config.edit", lambda: config_edit.edit(cfg, "timeouts.idle_s", "90"))
+        svc.edit_config("timeouts.idle_s", "90")
     svc.logout()
     svc.login_password(*ADMIN)
-    new, old, value = svc.act(Perm.CONFIG_EDIT, "config.edit",
-                              lambda: config_edit.edit(cfg, "timeouts.idle_s", "90"), "timeouts.idle_s 60.0→90")
+    old, value = svc.edit_config("timeouts.idle_s", "90")
+    new = runtime.cfg
     assert (old, value, new.timeouts.idle_s, new.kiosk.id) == (60.0, 90.0, 90.0, "FZ-T-1")
+    assert load_config(path).timeouts.idle_s == 90.0
     before = path.read_text(encoding="utf-8")
     for key, text in (("timeouts.idle_warning_s", "500"), ("nope.key", "1"), ("kiosk.simulator_mode", "yes"),
                       ("kiosk.outlet_name", "a\u202eb"), ("devices", "x")):
@@ -179,7 +180,10 @@ def test_config_edit_is_for_administrators_validated_and_audited(runtime: Runtim
             config_edit.edit(new, key, text)
     assert path.read_text(encoding="utf-8") == before  # a refused edit leaves the file alone
     assert config_edit.flatten(new)["devices.camera.driver"] == "sim"
-    assert any(r["action"] == "config.edit" and "idle_s" in r["detail"] for r in svc.audit.records())
+    with pytest.raises(ConfigError):
+        svc.edit_config("timeouts.idle_s", "ninety")
+    details = [(r["outcome"], r["detail"]) for r in svc.audit.records() if r["action"] == "config.edit"]
+    assert ("ok", "timeouts.idle_s: 60.0 -> 90.0") in details and ("failed:ConfigError", "timeouts.idle_s") in details
     assert config_edit.dump_toml({"a": {"b": {"c": 'x"y'}}}).strip() == '[a.b]\nc = "x\\"y"'
 
 
