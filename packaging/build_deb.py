@@ -204,6 +204,7 @@ def stage_files(stage: Path) -> None:
     _install(sd / "journald.conf.d/sscard-kiosk.conf",
              stage / "usr/lib/systemd/journald.conf.d/sscard-kiosk.conf")
     _install(sd / "pam.d/sscard-kiosk-cage", stage / "etc/pam.d/sscard-kiosk-cage")
+    _install(sd / "udev/60-sscard-kiosk.rules", stage / "usr/lib/udev/rules.d/60-sscard-kiosk.rules")
     _install(HERE / "kiosk.toml", stage / "etc/sscard-kiosk/kiosk.toml")
     doc = stage / "usr/share/doc" / PACKAGE
     _install(ROOT / "docs/deployment.md", doc / "README.md")

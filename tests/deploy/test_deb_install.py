@@ -83,6 +83,7 @@ def test_package_is_installed_with_its_files(installed: Path) -> None:
         "usr/lib/sysusers.d/sscard-kiosk.conf",
         "usr/lib/systemd/journald.conf.d/sscard-kiosk.conf",
         "etc/pam.d/sscard-kiosk-cage",
+        "usr/lib/udev/rules.d/60-sscard-kiosk.rules",
         "usr/share/doc/sscard-kiosk/README.md",
         "usr/share/doc/sscard-kiosk/copyright",
         "opt/sscard-kiosk/venv/bin/kiosk",
