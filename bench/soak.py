@@ -83,6 +83,11 @@ class SoakResult:
     central_counts: dict[str, int] = field(default_factory=dict)
     expected_counts: dict[str, int] = field(default_factory=dict)
 
+    def lost(self) -> dict[str, tuple[int, int]]:
+        """Tables where the central holds fewer rows than the kiosk accepted: (accepted, recorded)."""
+        return {k: (v, self.central_counts.get(k, 0)) for k, v in self.expected_counts.items()
+                if self.central_counts.get(k, 0) != v}
+
     @property
     def start(self) -> Sample:
         return self.samples[0]
@@ -422,6 +427,9 @@ def _write(res: SoakResult) -> list[str]:
         f"| threads | {res.start.threads} | {res.warm.threads} | {res.end.threads} | "
         f"{max(x.threads for x in res.samples)} | {res.thread_growth:+d} (0) |",
         "",
+        "Accepted at the kiosk → recorded at the central: " + ", ".join(
+            f"{k} {v} → {res.central_counts.get(k)}" for k, v in sorted(res.expected_counts.items())) + ".",
+        "",
         "Ends: " + ", ".join(f"{k} {v}" for k, v in sorted(res.ends.items())) + ".",
         "",
         "Over time (transaction: RSS MB / fds / threads): " + "; ".join(
@@ -446,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = _write(res)
     print("\n".join(lines))
     ok = not res.undefined and res.drained and res.rss_growth_mb < 20 and res.fd_growth <= 0 \
-        and res.thread_growth <= 0
+        and res.thread_growth <= 0 and res.lost() == {}
     return 0 if ok else 1
 
 
