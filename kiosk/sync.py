@@ -157,6 +157,10 @@ class SyncService:
             self.heartbeat.register(kind, self._to_ui)
         self._stop = threading.Event()
 
+    def _workers_alive(self) -> bool:
+        threads = (getattr(self.forwarder, "_thread", None), getattr(self.heartbeat, "_thread", None))
+        return all(t is not None and t.is_alive() for t in threads)
+
     def _ui_idle(self) -> bool:
         ui = self.ui_state.read()
         return ui is not None and not ui.get("in_transaction", False)
@@ -186,7 +190,8 @@ class SyncService:
         self.heartbeat.start()
         watchdog.ready("sync running")
         while not self._stop.wait(2.0):
-            watchdog.watchdog_ping()
+            if self._workers_alive():  # a dead worker thread must end in a restart, not a silent stall
+                watchdog.watchdog_ping()
             for outcome in self.spool.outcomes():
                 self.heartbeat._report(outcome.get("id", ""), "ui_command", bool(outcome.get("ok")),
                                        str(outcome.get("message", "")))
