@@ -67,12 +67,22 @@ class AuditLog:
         self._seq, self._head = self._tail()
 
     def _tail(self) -> tuple[int, str]:
-        last: dict[str, Any] | None = None
-        for _, rec in self._records():
-            last = rec
-        if last is None:
+        """The last record's seq and hash, read from the end of the file (a year of records is big)."""
+        try:
+            with self.path.open("rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - 4 * MAX_RECORD))
+                lines = fh.read().splitlines()
+        except FileNotFoundError:
             return 0, GENESIS
-        return int(last.get("seq", 0)), str(last.get("hash", GENESIS))
+        for raw in reversed(lines):
+            try:
+                rec = json.loads(raw.decode("utf-8"))
+            except (ValueError, RecursionError):
+                continue  # a torn or damaged last line: `verify` reports it
+            if isinstance(rec, dict) and isinstance(rec.get("seq"), int):
+                return rec["seq"], str(rec.get("hash", GENESIS))
+        return 0, GENESIS
 
     def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """The readable records (a damaged line is skipped here; ``verify`` reports it)."""
