@@ -190,7 +190,11 @@ def _service(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
         return "restarting"
 
     actions = [Action(f"暂停服务 {m.split()[0]}", f"maint.oos.{i}", oos(m)) for i, m in enumerate(OOS_MESSAGES)]
-    actions += [Action("恢复服务 back in service", "maint.in_service", in_service),
+    def verify_audit() -> str:
+        return str(svc.act(Perm.AUDIT_VERIFY, "audit.verify", svc.audit.verify))
+
+    actions += [Action("校验审计日志 verify audit", "maint.audit_verify", verify_audit),
+                Action("恢复服务 back in service", "maint.in_service", in_service),
                 Action("重启应用 restart app", "maint.restart", restart, danger=True)]
     return Section(lines, actions)
 
