@@ -232,6 +232,20 @@ class MaintenanceService:
         self._record(session.tech_id, "config.edit", "ok", f"{key}: {old} -> {value}")
         return old, value
 
+    def save_readiness(self, out_dir: Path) -> str:
+        """The readiness report as HTML and text files (0600) for the outlet's records."""
+        import os
+
+        report = self.readiness()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = out_dir / f"readiness-{report.kiosk_id}-{report.at[:19].replace(':', '')}"
+        for suffix, body in ((".html", report.html()), (".txt", report.text())):
+            fd = os.open(stem.with_suffix(suffix), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(body)
+        self.act(Perm.VIEW_DEVICES, "save_readiness", lambda: None, stem.name)
+        return f"saved {stem.name}.html/.txt"
+
     def out_of_service(self, message: str) -> None:
         """Leave the kiosk out of service (with a message for citizens) when the session ends."""
         from kiosk.runtime import Mode

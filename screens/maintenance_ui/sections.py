@@ -59,6 +59,8 @@ def _devices(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
 
     actions = [Action(f"自检 {label.split()[0]}", f"maint.test.{name}", test(name)) for name, label in TESTS.items()]
     actions.append(Action("打印就绪报告 print report", "maint.print_readiness", svc.print_readiness))
+    actions.append(Action("保存报告 save HTML/text", "maint.save_readiness", lambda: svc.save_readiness(
+        Path(svc.rt.cfg.kiosk.data_dir) / "exports")))
     return Section(report.lines(), actions)
 
 

@@ -33,7 +33,7 @@ from tests.maintenance.conftest import ADMIN, STAFF, central_rows, eventually
 PERSON = citizen("adult_active_card")
 
 
-def test_self_tests_pass_on_working_devices_and_fail_with_a_code(runtime: Runtime) -> None:
+def test_self_tests_pass_on_working_devices_and_fail_with_a_code(runtime: Runtime, tmp_path: Path) -> None:
     svc = runtime.maintenance
     svc.login_password(*STAFF)
     svc.selftests.timeout_s = 0.5
@@ -62,6 +62,9 @@ def test_self_tests_pass_on_working_devices_and_fail_with_a_code(runtime: Runtim
     printer = runtime.devices.receipt_printer
     assert isinstance(printer, SimReceiptPrinter)
     assert svc.print_readiness() and printer.printed[-1].title.startswith("就绪报告")
+    assert svc.save_readiness(tmp_path / "exports").startswith("saved")
+    html_file = next((tmp_path / "exports").glob("readiness-*.html"))
+    assert "NOT READY" in html_file.read_text(encoding="utf-8") and stat.S_IMODE(html_file.stat().st_mode) == 0o600
 
 
 def test_consumables_are_recorded_and_their_levels_feed_the_heartbeat(runtime: Runtime) -> None:
