@@ -29,7 +29,7 @@ from screens.header import LANG_BUTTON_WIDTH
 from screens.home import AttractScreen, OutOfServiceScreen
 from screens.i18n import t
 from screens.maintenance import CORNER, CornerTaps, MaintenanceLogin
-from screens.widgets import PAPER, BigButton, target_px
+from screens.widgets import PAPER, BigButton, paint, target_px
 
 log = logging.getLogger("screens.app")
 
@@ -108,6 +108,7 @@ class KioskApp(App):
         Window.bind(on_keyboard=self._on_key, on_key_down=self._on_key_down, on_request_close=self._on_close)
         Window.show_cursor = bool(self.runtime.cfg.ui.show_cursor)
         self.root_layout = KioskRoot(self)
+        paint(self.root_layout, PAPER)  # one background for every screen (and for screenshots)
         self.sm = ScreenManager(transition=NoTransition())
         self.attract = AttractScreen(self)
         self.flow = FlowScreen(self)

@@ -373,7 +373,8 @@ class CameraPanel(Panel):
             return False
         self.view = view
         hint = view.params.get("hint", "")
-        self.preview.set_good(hint in ("ok", "capturing", "captured", "liveness_passed"))
+        self.preview.set_good(hint in ("ok", "capturing", "captured", "liveness_passed")
+                              or view.screen == "photo_confirm")
         self.preview.frozen = view.screen == "photo_confirm"  # the captured frame stays on screen
         steady, needed = view.params.get("steady", ""), view.params.get("needed", "")
         self.steady.set(self.t("photo.steady", steady=steady, needed=needed) if steady and needed else "")
