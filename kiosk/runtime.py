@@ -133,6 +133,7 @@ class Runtime:
         self.mode_message = ""
         self.started = time.monotonic()
         self.link = LinkMonitor(cfg.offline.link_down_after_failures)
+        enforce_secrets(cfg, before_queue=True)  # a clear refusal before the queue opens its key
         self.outbox, self.forwarder, self.transport, self.queue_key = open_queue(cfg, self.link, self._queue_event)
         self.in_process_sync = cfg.central.sync == "in_process"
         self.delivery = DeliveryService(self.outbox, self.forwarder, self.link,

@@ -28,8 +28,10 @@ class Secret:
     required: bool
 
 
-def secrets_of(cfg: Config) -> list[Secret]:
-    out = [Secret("queue key (offline.queue_key_file)", cfg.data_path(cfg.offline.queue_key_file), True),
+def secrets_of(cfg: Config, *, before_queue: bool = False) -> list[Secret]:
+    """``before_queue``: the check before the queue opens, where simulator mode may still create its key."""
+    key_required = not (before_queue and cfg.kiosk.simulator_mode)
+    out = [Secret("queue key (offline.queue_key_file)", cfg.data_path(cfg.offline.queue_key_file), key_required),
            Secret("technician accounts", cfg.data_path(TECHNICIAN_FILE), False)]
     if cfg.central.key_file:
         out.append(Secret("client key (central.key_file)", Path(cfg.central.key_file), True))
@@ -54,12 +56,12 @@ def problem_with(secret: Secret, uid: int | None = None) -> str | None:
     return None
 
 
-def check_secrets(cfg: Config) -> list[str]:
-    return [p for s in secrets_of(cfg) if (p := problem_with(s)) is not None]
+def check_secrets(cfg: Config, *, before_queue: bool = False) -> list[str]:
+    return [p for s in secrets_of(cfg, before_queue=before_queue) if (p := problem_with(s)) is not None]
 
 
-def enforce_secrets(cfg: Config) -> None:
-    problems = check_secrets(cfg)
+def enforce_secrets(cfg: Config, *, before_queue: bool = False) -> None:
+    problems = check_secrets(cfg, before_queue=before_queue)
     if problems:
         raise SecretsError(problems)
 

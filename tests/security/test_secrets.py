@@ -37,23 +37,27 @@ def test_demo_runtime_starts_with_its_own_0600_key_and_without_core_dumps(tmp_pa
 @pytest.mark.parametrize("which", ["queue_key", "technicians", "client_key_mode", "client_key_missing"])
 def test_refuses_to_start_with_an_exposed_secret(tmp_path: Path, which: str) -> None:
     client_key = tmp_path / "client.key"
-    cfg = _cfg(tmp_path, key_file=str(client_key)) if which.startswith("client") else _cfg(tmp_path)
-    if which == "client_key_mode":
-        client_key.write_text("-----BEGIN PRIVATE KEY-----\n")
-        client_key.chmod(0o644)
-    rt = Runtime(cfg)
+    if which.startswith("client"):  # present before the kiosk starts: refused before the queue opens
+        cfg = _cfg(tmp_path, key_file=str(client_key))
+        if which == "client_key_mode":
+            client_key.write_text("-----BEGIN PRIVATE KEY-----\n")
+            client_key.chmod(0o644)
+        with pytest.raises(SecretsError) as e:
+            Runtime(cfg)
+        assert str(client_key) in str(e.value)
+        assert ("must be 0600" in str(e.value)) or ("missing" in str(e.value))
+        return
+    cfg = _cfg(tmp_path)
+    rt = Runtime(cfg)  # creates the demo queue key (0600); then someone loosens a secret
     data = Path(cfg.kiosk.data_dir)
-    target = {"queue_key": data / "queue.key", "technicians": data / "technicians.json",
-              "client_key_mode": client_key, "client_key_missing": client_key}[which]
+    target = {"queue_key": data / "queue.key", "technicians": data / "technicians.json"}[which]
     if which == "technicians":
         TechnicianStore(target, n=2**10).add("T1001", Role.OUTLET_STAFF, "a long password")
-    if which in ("queue_key", "technicians"):
-        target.chmod(0o640)
+    target.chmod(0o640)
     try:
         with pytest.raises(SecretsError) as e:
             rt.start()
-        assert str(target) in str(e.value)
-        assert ("must be 0600" in str(e.value)) or ("missing" in str(e.value))
+        assert str(target) in str(e.value) and "must be 0600" in str(e.value)
     finally:
         rt.stop()
 
@@ -78,3 +82,16 @@ def test_secrets_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "missing" in capsys.readouterr().err
     assert main(["queue", "init-key", "--config", str(tmp_path / "k.toml")]) == 0
     assert main(["secrets", "check", "--config", str(tmp_path / "k.toml")]) == 0
+
+
+def test_kiosk_run_refuses_with_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "kiosk"
+    data.mkdir(mode=0o700)
+    (tmp_path / "k.toml").write_text(f'[kiosk]\ndata_dir = "{data}"\n', encoding="utf-8")
+    assert main(["queue", "init-key", "--config", str(tmp_path / "k.toml")]) == 0
+    (data / "queue.key").chmod(0o644)
+    with pytest.raises(SecretsError):  # before the queue even opens the key
+        Runtime(load_config(tmp_path / "k.toml"))
+    capsys.readouterr()
+    assert main(["secrets", "check", "--config", str(tmp_path / "k.toml")]) == 1
+    assert "chmod 600" in capsys.readouterr().err
