@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from offline_queue.classify import Verdict, classify, error_reason, parse_retry_after
 from offline_queue.errors import OfflineQueueError, TransportError
 from offline_queue.events import EventSink, QueueEvent, emit
-from offline_queue.link import LinkMonitor
+from offline_queue.link import LinkMonitor, LinkState
 from offline_queue.store import DueItem, Outbox
 from offline_queue.transport import MAX_BATCH, BatchItem, BatchItemResult, BatchRefused, Transport
 
@@ -68,6 +68,7 @@ class Forwarder:
         self._batch_unsupported = False
         self._last_sweep = 0.0
         outbox.add_listener(self.wake)
+        self.link.add_observer(self._on_link_change)
 
     # ---- control ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -84,6 +85,14 @@ class Forwarder:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+    def _on_link_change(self, state: LinkState) -> None:
+        """Link back (seen by anyone: health probe, heartbeat, a direct call): send the backlog now
+        instead of letting each item wait out its backoff."""
+        if state.online and not self._paused:
+            self._hold_until = 0.0
+            self.outbox.make_all_due()
+            self.wake()
 
     def wake(self) -> None:
         self._wake.set()

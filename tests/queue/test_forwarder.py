@@ -332,3 +332,27 @@ def test_items_enqueued_by_another_process_are_picked_up(make_outbox: MakeOutbox
     a = ui.enqueue("POST", ECHO, b'{"n": 1}', service="test")
     _wait(lambda: ui.get(a.id).state == State.ACKED, 3)
     fwd.stop()
+
+
+def test_link_back_sends_the_backlog_without_waiting_out_the_backoff(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
+    ob = make_outbox()
+    slow = ForwarderConfig(batch_threshold=20, backoff_base_s=300, backoff_cap_s=300, idle_poll_s=30,
+                           auth_retry_s=None)
+    link = LinkMonitor(down_after=1)
+    port = _free_port()  # nothing listens: the first attempt fails and backs off for minutes
+    fwd, _ = _fwd(ob, f"http://127.0.0.1:{port}", events, cfg=slow, link=link, connect_timeout_s=0.2)
+    fwd.start()
+    ob.enqueue("POST", ECHO, b'{"n": 1}', service="test")
+    _wait(lambda: not link.online and ob.list_items()[0].attempts >= 1)
+    fwd.stop()
+    fwd2, _ = _fwd(ob, central.url, events, cfg=slow, link=link)
+    fwd2.start()
+    try:
+        time.sleep(0.5)
+        assert ob.status().depth == 1  # still backing off: nothing was due
+        link.report_success()  # e.g. the kiosk's health probe sees the central again
+        _wait(lambda: ob.status().depth == 0, 5)
+    finally:
+        fwd2.stop()
