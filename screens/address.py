@@ -138,10 +138,11 @@ class AddressPicker(BoxLayout):
         if self.detail is None:
             self.detail = BoxLayout(spacing=gap_px() / 2)
             self.keypad = NumericKeypad(self.register, DETAIL_MAX, tokens=DETAIL_TOKENS, label=self.label,
-                                        cols=5, size_hint_x=0.68)
+                                        cols=7, size_hint_x=0.66, own_display=False)
             self.detail.add_widget(self.keypad)
-            side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.32)
+            side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.34)
             side.add_widget(Text(self.label("address.detail_hint"), scale=0.9))
+            side.add_widget(self.keypad.display)
             up = BigButton(self.label("address.up"), "address.up", size_hint_y=None, height=target_px())
             up.bind(on_release=lambda _b: self._up())
             self.detail_up = up

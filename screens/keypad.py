@@ -33,7 +33,9 @@ class NumericKeypad(BoxLayout):
 
     def __init__(self, register: Callable[[Any], None], max_len: int, *, groups: Sequence[int] = (),
                  tokens: Sequence[str] = (), mask: bool = False, label: Callable[[str], str] = str,
-                 on_change: Callable[[str], None] | None = None, cols: int = 3, **kw: Any) -> None:
+                 on_change: Callable[[str], None] | None = None, cols: int = 3, own_display: bool = True,
+                 **kw: Any) -> None:
+        """``own_display`` False: the caller places ``self.display`` (e.g. beside the keys)."""
         kw.setdefault("orientation", "vertical")
         kw.setdefault("spacing", gap_px() / 2)
         super().__init__(**kw)
@@ -47,7 +49,8 @@ class NumericKeypad(BoxLayout):
         self.display.kiosk_id = "keypad.display"
         register(self.display)
         paint(self.display, WHITE, radius=8)
-        self.add_widget(self.display)
+        if own_display:
+            self.add_widget(self.display)
         if tokens:
             keys = [*"1234567890", *tokens, "clear", "back"]
         else:
@@ -65,7 +68,7 @@ class NumericKeypad(BoxLayout):
             self.keys.append(b)
             grid.add_widget(b)
         self.add_widget(grid)
-        self.height = self.display.height + grid.height + self.spacing
+        self.height = grid.height + ((self.display.height + self.spacing) if own_display else 0)
         self.size_hint_y = None
         self._show()
 

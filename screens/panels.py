@@ -299,7 +299,8 @@ class FormPanel(Panel):
         box = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
         prompt = Text(self.t(f"form.enter.{field}"), color=BRAND, bold=True, size_hint_y=None,
                       height=body_px() * 1.6)
-        box.add_widget(prompt)
+        if field != "keypad":  # the keypad editor shows its prompt beside the keys
+            box.add_widget(prompt)
 
         def button(text: str, kid: str, on: Callable[[], None], primary: bool = False) -> BigButton:
             b = BigButton(text, kid, primary=primary, size_hint_y=None, height=target_px())
@@ -310,9 +311,11 @@ class FormPanel(Panel):
         reset: Callable[[], None] = lambda: None  # noqa: E731
         if field == "keypad":  # one keypad serves every numeric field; reset() sets it up for the field
             row = BoxLayout(spacing=gap_px())
-            pad = NumericKeypad(register, 12, label=self.t, size_hint_x=0.62)
+            pad = NumericKeypad(register, 12, label=self.t, size_hint_x=0.55, own_display=False)
             row.add_widget(pad)
-            side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.38)
+            side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.45)
+            side.add_widget(prompt)
+            side.add_widget(pad.display)
             side.add_widget(Widget())
             side.add_widget(button(self.t("form.close"), "form.close", self.show_form))
             side.add_widget(button(self.t("form.save"), "form.save",

@@ -529,6 +529,9 @@ def lockdown(s: Setup) -> dict[str, Any]:
     h.tap("button.home")
     h.wait_home()
     out["cursor_hidden"] = not Window.show_cursor
+    from kivy.config import Config as KivyConfig
+
+    out["input_providers"] = dict(KivyConfig.items("input"))  # only what the configuration names
     return out
 
 

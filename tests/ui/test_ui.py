@@ -192,6 +192,8 @@ def test_escape_alt_f4_and_a_second_finger_do_nothing(kiosk: dict[str, Any]) -> 
     assert r["after_two_fingers"] == ["flow", "read_id"] and r["dropped_touches"] == 1
     assert r["after_one_finger"] == "cancelled"
     assert r["cursor_hidden"]
+    # No auto-detected devices: a HID ID-card reader must never become a touch screen.
+    assert r["input_providers"] == {"mouse": "mouse,disable_multitouch"}
 
 
 def test_hidden_maintenance_entry_asks_for_credentials_and_calls_the_hook(kiosk: dict[str, Any]) -> None:
