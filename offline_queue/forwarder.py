@@ -20,6 +20,8 @@ from offline_queue.link import LinkMonitor, LinkState
 from offline_queue.store import DueItem, Outbox
 from offline_queue.transport import MAX_BATCH, BatchItem, BatchItemResult, BatchRefused, Transport
 
+FLUSH_REFORCE_S = 0.5
+
 
 @dataclass(frozen=True)
 class ForwarderConfig:
@@ -110,12 +112,18 @@ class Forwarder:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Force flush: forget backoffs, send now; True once nothing is pending or in flight."""
-        self._hold_until = 0.0
-        self.outbox.make_all_due()
         deadline = None if timeout is None else time.monotonic() + timeout
+        forced_at = 0.0
         while self.outbox.undelivered() > 0:
-            if deadline is not None and time.monotonic() >= deadline:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
                 return False
+            if now - forced_at >= FLUSH_REFORCE_S:
+                # An attempt that was already on the wire when the flush began may fail and back
+                # off again: keep forcing until the deadline, not just once.
+                self._hold_until = 0.0
+                self.outbox.make_all_due()
+                forced_at = now
             self.wake()
             time.sleep(0.02)
         return True
