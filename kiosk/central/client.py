@@ -117,6 +117,24 @@ def _classify_transport_error(exc: httpx.TransportError) -> CentralAuthError | C
     return CentralUnavailable("connection", type(exc).__name__)
 
 
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # the largest answer is a photo on record (tens of KB)
+
+
+def _read_bounded(resp: httpx.Response) -> bytes:
+    """Read a response body, refusing one larger than MAX_RESPONSE_BYTES (a hostile or broken peer)."""
+    declared = resp.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise CentralProtocolError("response_too_large", f"{declared} bytes", resp.status_code)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise CentralProtocolError("response_too_large", f"over {MAX_RESPONSE_BYTES} bytes", resp.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class CentralClient:
     def __init__(
         self,
@@ -176,8 +194,15 @@ class CentralClient:
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
         try:
-            resp = self._http.request(method, path, content=content, headers=headers,
-                                      timeout=self.timeouts.for_call(call))
+            request = self._http.build_request(method, path, content=content, headers=headers,
+                                               timeout=self.timeouts.for_call(call))
+            streamed = self._http.send(request, stream=True)
+            try:
+                body_bytes = _read_bounded(streamed)
+            finally:
+                streamed.close()
+            resp = httpx.Response(streamed.status_code, headers=streamed.headers, content=body_bytes,
+                                  request=request)
         except httpx.TransportError as exc:
             error = _classify_transport_error(exc)
             if self.link is not None and isinstance(error, CentralUnavailable):
@@ -197,7 +222,7 @@ class CentralClient:
         if verdict is Verdict.ACK:
             try:
                 return model.model_validate(json.loads(resp.content))
-            except (ValueError, ValidationError) as exc:
+            except (ValueError, ValidationError, RecursionError) as exc:
                 raise CentralProtocolError("invalid_response", f"{call}: {type(exc).__name__}", resp.status_code) \
                     from None
         code, message, reasons = self._error_body(resp)
@@ -212,7 +237,7 @@ class CentralClient:
     def _error_body(resp: httpx.Response) -> tuple[str, str, tuple[Reason, ...]]:
         try:
             err = m.ErrorBody.model_validate(json.loads(resp.content)).error
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):
             return f"http_{resp.status_code}", "", ()
         return err.code, err.message, tuple(Reason(r.code, r.message) for r in err.reasons)
 

@@ -151,9 +151,6 @@ def test_central_responses_shrinkable(client_and_box: Any, model: type[BaseModel
     _one_response(client, box, model, status, json.dumps(body).encode())
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="kiosk/central/client.py catches ValueError/ValidationError but not the RecursionError "
-                          "json.loads raises on a deeply nested body (finding for the central link's owner)")
 @pytest.mark.parametrize("status", [200, 500])
 def test_deeply_nested_central_response_is_a_protocol_error(client_and_box: Any, status: int) -> None:
     client, box = client_and_box
@@ -244,3 +241,12 @@ def test_damaged_technician_file_refuses_logins_cleanly(tmp_path: Path) -> None:
             assert exc.code == "accounts_unreadable"
             refused += 1
     assert refused > 100
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_oversized_central_response_is_refused(client_and_box: Any, status: int) -> None:
+    client, box = client_and_box
+    box["status"], box["body"] = status, b'{"status":"ok","server_time":"' + b"x" * (5 * 1024 * 1024) + b'"}'
+    with pytest.raises(CentralError) as err:
+        client._call("fuzz", "GET", "/v1/health", None, models.Health)
+    assert err.value.code == "response_too_large"
