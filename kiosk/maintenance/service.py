@@ -57,7 +57,7 @@ class MaintenanceService:
         self._return_to: tuple[Any, str] | None = None
         self.listeners: list[Callable[[], None]] = []  # the maintenance screens (session ended, …)
         # With `kiosk sync` as its own process (central.sync = external) no heartbeat runs here to
-        # carry events: audit events then go into the shared queue themselves (its forwarder batches).
+        # carry events: events then go into the shared queue themselves (its forwarder batches).
         self._uploader: Any = None
         if rt.heartbeat is None and callable(getattr(rt.central, "enqueue", None)):
             from kiosk.central.events import EventUploader
@@ -69,7 +69,7 @@ class MaintenanceService:
     def _on_event(self, event: KioskEvent) -> None:
         if event.type == "transaction_outcome":  # every citizen transaction outcome, masked (a code)
             self.audit.append("transaction", "citizen", event.code, event.message)
-        if self._uploader is not None and event.type in ("transaction_outcome", "technician_action"):
+        if self._uploader is not None:  # every event kind, device alarms included
             self._uploader.observe(event)
             self._uploader.flush()
 

@@ -89,6 +89,8 @@ def test_external_sync_process_drains_the_queue_and_heartbeats_while_the_ui_is_d
     try:
         wait_for(lambda: (kiosk_state(db, cfg.kiosk.id) or {}).get("mode") == "in_service", 20)
         wait_for(lambda: rt.outbox.status().depth == 0, 20)  # drained by the other process
+        rt.events.alarm("paper_out", "receipt paper is out", device="receipt_printer")  # raised in the UI process
+        wait_for(lambda: bool(central_rows(db, "SELECT 1 FROM kiosk_events WHERE code = 'paper_out'")), 20)
         httpx.post(f"{central.url}/_admin/kiosks/{cfg.kiosk.id}/commands",
                    json={"type": "set_mode", "mode": "out_of_service", "message": "test"})
         wait_for(lambda: rt.mode is Mode.OUT_OF_SERVICE, 20)  # handed to the UI through the spool
