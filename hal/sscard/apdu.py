@@ -8,6 +8,7 @@ Facts and their sources: /work/shared/reference/sscard-chip.md.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -410,8 +411,14 @@ def split_name(name: str) -> tuple[bytes, bytes]:
 
 
 def join_name(name: bytes, extension: bytes) -> str:
-    """Full name = tag 09 + tag 4E, decoded together so a character is never cut in two."""
-    return decode_gbk(name.rstrip(b"\x00\xff ") + extension)
+    """Full name = tag 09 + tag 4E, decoded together so a character is never cut in two.
+
+    Control and format characters (e.g. U+202E RIGHT-TO-LEFT OVERRIDE) cannot be part of a
+    name: they become UNDECODABLE, so ``is_exact_name`` sends the flow to the ID card's name.
+    """
+    decoded = decode_gbk(name.rstrip(b"\x00\xff ") + extension)
+    return "".join(UNDECODABLE if unicodedata.category(ch) in ("Cc", "Cf") else ch
+                   for ch in decoded)
 
 
 def is_exact_name(name: str) -> bool:
