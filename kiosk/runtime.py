@@ -25,6 +25,7 @@ from kiosk.config import Config
 from kiosk.delivery import DeliveryService
 from kiosk.devices import DeviceSet, build_devices
 from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY, Availability, ServiceId, availability
+from kiosk.domain.text import safe_display_text
 from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInput, View, run_flow
 from kiosk.flows.face_limits import FaceFailures
 from kiosk.issuance_journal import IssuanceJournal
@@ -299,7 +300,7 @@ class Runtime:
         mode = Mode(cmd.mode) if cmd.mode else Mode.IN_SERVICE
         if mode is Mode.STARTING:
             raise ValueError("cannot set mode starting")
-        self.set_mode(mode, cmd.message or "")
+        self.set_mode(mode, safe_display_text(cmd.message or ""))
         return f"mode={mode.value}"
 
     def _remote_reload_config(self, _cmd: Any) -> str:

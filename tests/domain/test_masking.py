@@ -25,3 +25,10 @@ def test_ethnicity_table_is_complete() -> None:
     assert ethnicity_display("22") == "畲族"
     assert ethnicity_display("97") == "其他"
     assert ethnicity_name("77").startswith("未知")
+
+
+def test_text_from_outside_loses_control_and_bidi_characters() -> None:
+    from kiosk.domain.text import safe_display_text
+
+    assert safe_display_text("网点\u202e装修\n请到\x00柜台") == "网点 装修 请到 柜台"
+    assert len(safe_display_text("长" * 500)) == 200
