@@ -29,6 +29,8 @@ def configure_kivy(cfg: Config, *, headless: bool = False) -> None:
         os.environ.pop("WAYLAND_DISPLAY", None)
     from kivy.config import Config as KivyConfig
 
+    KivyConfig.set("kivy", "log_level", "warning")  # Kivy's chatter stays out of the kiosk's journal
+    logging.getLogger("kivy").setLevel(logging.WARNING)
     KivyConfig.set("kivy", "exit_on_escape", "0")  # a citizen must never reach the desktop
     KivyConfig.set("kivy", "pause_on_minimize", "0")
     KivyConfig.set("graphics", "width", str(cfg.ui.width))
