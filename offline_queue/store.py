@@ -140,11 +140,32 @@ def scrub(text: str, limit: int = 300) -> str:
 
 
 _ACTIVE = "('pending','in_flight','flagged_old')"
-# Only the first undelivered item of an ordering key may go out (same citizen: strict order).
-_HEAD = (
-    "(i.ordering_tag IS NULL OR NOT EXISTS(SELECT 1 FROM items p WHERE p.ordering_tag = i.ordering_tag"
-    f" AND p.state IN {_ACTIVE} AND p.id < i.id))"
-)
+# Only the first undelivered item of an ordering key may go out (same citizen: strict order):
+# its predecessor of the same key (prev_id, set at enqueue) must no longer be waiting.
+_HEAD = f"(i.prev_id IS NULL OR NOT EXISTS(SELECT 1 FROM items p WHERE p.id = i.prev_id AND p.state IN {_ACTIVE}))"
+
+# Keys the queue makes are RFC 9562 version-8 UUIDs: 82 random bits and, in the low 40 bits, the
+# item id, so find(key) is a primary-key probe and no index over every key is written per enqueue.
+_ID_BITS = 40
+_ID_MASK = (1 << _ID_BITS) - 1
+_V8 = (0x8 << 76) | (0b10 << 62)
+_RANDOM_MASK = ((1 << 128) - 1) & ~_ID_MASK & ~(0xF << 76) & ~(0b11 << 62)
+
+
+def _make_key(item_id: int) -> str:
+    h = ((int.from_bytes(os.urandom(16)) & _RANDOM_MASK) | _V8 | item_id).to_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"  # str(uuid.UUID(...)), at half the cost
+
+
+def _id_in_key(key: str) -> int | None:
+    """The item id carried by a key this queue made (None for any other key)."""
+    try:
+        v = uuid.UUID(key).int
+    except ValueError:
+        return None
+    return v & _ID_MASK if v & ~_RANDOM_MASK & ~_ID_MASK == _V8 else None
+
+
 _INFO_COLS = (
     "id, idempotency_key, method, path, service, priority, state, created_at, attempts, "
     "next_attempt_at, last_error, body_len, summary, acked_at, status"
@@ -216,6 +237,7 @@ class Outbox:
         self._count = 0
         self._bytes = 0
         self._next_id = 1
+        self._last_of_tag: dict[str, int] = {}  # ordering tag -> its latest item id (prev_id of the next)
         self._refresh_if_changed()
 
     # ---- housekeeping -------------------------------------------------------------------------
@@ -234,6 +256,12 @@ class Outbox:
         count, nbytes = self._conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(body_len), 0) FROM items WHERE body IS NOT NULL"
         ).fetchone()
+        # Items other connections added since (a primary-key range; ids only grow).
+        for item_id, tag in self._conn.execute(
+            "SELECT id, ordering_tag FROM items WHERE id >= ? AND ordering_tag IS NOT NULL ORDER BY id",
+            (self._next_id,),
+        ):
+            self._last_of_tag[tag] = int(item_id)
         (max_id,) = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM items").fetchone()
         self._count, self._bytes, self._next_id = int(count), int(nbytes), int(max_id) + 1
         self._data_version = version
@@ -283,11 +311,15 @@ class Outbox:
         existing item. ``summary`` must already be masked: it is kept in the ledger in clear.
         Raises QueueFull (nothing stored) or QueueWriteError (nothing stored).
         """
-        key = idempotency_key or str(uuid.uuid4())
         tag = self._cipher.ordering_tag(ordering_key) if ordering_key is not None else None
+        given = 1 if idempotency_key else 0
         with self._lock:
             try:
                 self._refresh_if_changed()
+                if idempotency_key:
+                    row = self._find_row(self._conn, "id", idempotency_key)
+                    if row is not None:
+                        return Enqueued(int(row[0]), idempotency_key)
             except sqlite3.Error as exc:
                 raise self._write_failed("enqueue", exc) from None
             size_guess = len(body) + 28
@@ -297,13 +329,16 @@ class Outbox:
                 raise self._full("max_bytes", self._bytes, self.bounds.max_bytes)
             for _ in range(3):
                 item_id = self._next_id
+                key = idempotency_key or _make_key(item_id)
+                if item_id > _ID_MASK and not idempotency_key:  # past 10^12 items: a plain indexed UUID
+                    key, given = str(uuid.uuid4()), 1
                 blob = self._cipher.encrypt(item_id, key, body)
                 now = self._clock()
                 try:
                     self._conn.execute(
                         "INSERT INTO items(id, idempotency_key, method, path, service, priority,"
-                        " ordering_tag, created_at, next_attempt_at, state, body, body_len, key_id, summary)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?,?,?)",
+                        " ordering_tag, created_at, next_attempt_at, state, body, body_len, key_id, summary,"
+                        " key_given, prev_id) VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?)",
                         (
                             item_id,
                             key,
@@ -318,18 +353,25 @@ class Outbox:
                             len(blob),
                             self._cipher.key_id,
                             summary,
+                            given,
+                            self._last_of_tag.get(tag) if tag is not None else None,
                         ),
                     )
                 except sqlite3.IntegrityError:
-                    row = self._conn.execute("SELECT id FROM items WHERE idempotency_key = ?", (key,)).fetchone()
-                    if row is not None:
-                        return Enqueued(int(row[0]), key)
-                    self._data_version = -1  # id taken by another writer: re-read and try again
-                    self._refresh_if_changed()
+                    try:
+                        row = self._find_row(self._conn, "id", key) if given else None
+                        if row is not None:  # another process stored the same key meanwhile
+                            return Enqueued(int(row[0]), key)
+                        self._data_version = -1  # id taken by another writer: re-read and try again
+                        self._refresh_if_changed()
+                    except sqlite3.Error as exc:
+                        raise self._write_failed("enqueue", exc) from None
                     continue
                 except sqlite3.Error as exc:
                     raise self._write_failed("enqueue", exc) from None
                 self._next_id = item_id + 1
+                if tag is not None:
+                    self._last_of_tag[tag] = item_id
                 self._count += 1
                 self._bytes += len(blob)
                 break
@@ -391,11 +433,21 @@ class Outbox:
         return _info(rows[0])
 
     def find(self, idempotency_key: str) -> ItemInfo | None:
+        """The item holding this key: a primary-key probe for keys the queue made, else the key index."""
         with self._rlock:
-            row = self._rconn.execute(
-                f"SELECT {_INFO_COLS} FROM items WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
+            row = self._find_row(self._rconn, _INFO_COLS, idempotency_key)
         return _info(row) if row is not None else None
+
+    @staticmethod
+    def _find_row(conn: sqlite3.Connection, cols: str, key: str) -> Any:
+        item_id = _id_in_key(key)
+        if item_id is not None:
+            row = conn.execute(
+                f"SELECT {cols} FROM items WHERE id = ? AND idempotency_key = ?", (item_id, key)
+            ).fetchone()
+            if row is not None:
+                return row
+        return conn.execute(f"SELECT {cols} FROM items WHERE idempotency_key = ? AND key_given = 1", (key,)).fetchone()
 
     def retry(self, item_id: int) -> ItemInfo:
         """Technician: put a dead, set-aside, age-flagged or backing-off item back to pending, due now."""
@@ -464,7 +516,7 @@ class Outbox:
     def due_count(self) -> int:
         with self._rlock:
             (n,) = self._rconn.execute(
-                f"SELECT COUNT(*) FROM items WHERE state IN {_ACTIVE} AND state='pending' AND next_attempt_at <= ?",
+                "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?",
                 (self._clock(),),
             ).fetchone()
         return int(n)
@@ -472,15 +524,13 @@ class Outbox:
     def undelivered(self) -> int:
         """Items the forwarder still has to deliver on its own (pending or in flight)."""
         with self._rlock:
-            (n,) = self._rconn.execute(
-                f"SELECT COUNT(*) FROM items WHERE state IN {_ACTIVE} AND state IN ('pending','in_flight')"
-            ).fetchone()
+            (n,) = self._rconn.execute("SELECT COUNT(*) FROM items WHERE state IN ('pending','in_flight')").fetchone()
         return int(n)
 
     def next_due_at(self) -> float | None:
         with self._rlock:
             (t,) = self._rconn.execute(
-                f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state IN {_ACTIVE} AND i.state='pending' AND {_HEAD}"
+                f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state='pending' AND {_HEAD}"
             ).fetchone()
         return float(t) if t is not None else None
 
@@ -502,7 +552,7 @@ class Outbox:
         with self._rlock:
             rows = self._rconn.execute(
                 "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
-                f" WHERE i.state IN {_ACTIVE} AND i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
+                f" WHERE i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
                 " ORDER BY priority, id LIMIT ?",
                 (now, limit),
             ).fetchall()

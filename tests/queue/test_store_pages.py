@@ -1,0 +1,56 @@
+"""What an enqueue writes: only the table's pages (no index leaf per item), and keys stay findable."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from offline_queue import Outbox
+
+
+def _wal_growth(conn: sqlite3.Connection, wal: Path, put: Callable[[int], object], n: int) -> int:
+    conn.execute("PRAGMA wal_autocheckpoint=0")  # keep every frame in the WAL so it can be counted
+    for i in range(20):  # warm up: the first leaves and interior pages
+        put(i)
+    before = wal.stat().st_size
+    for i in range(n):
+        put(i)
+    return wal.stat().st_size - before
+
+
+def test_enqueue_appends_no_more_wal_than_a_bare_insert(make_outbox: Callable[..., Outbox], tmp_path: Path) -> None:
+    body = os.urandom(4096)
+    ob = make_outbox()
+    ours = _wal_growth(
+        ob._conn,
+        Path(f"{ob.path}-wal"),
+        lambda i: ob.enqueue("POST", "/v1/x", body, service="s", ordering_key=f"citizen {i % 7}"),
+        200,
+    )
+    bare = sqlite3.connect(tmp_path / "bare.sqlite", isolation_level=None)
+    bare.execute("PRAGMA journal_mode=WAL")
+    bare.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB)")
+    # The bare row holds just the plain body; ours also carries nonce, tag and the other columns.
+    insert = "INSERT INTO t(data) VALUES (?)"
+    theirs = _wal_growth(bare, tmp_path / "bare.sqlite-wal", lambda i: bare.execute(insert, (body,)), 200)
+    bare.close()
+    assert ours <= theirs * 1.02, (ours / 200, theirs / 200)
+
+
+def test_keys_made_by_the_queue_and_given_keys_are_found(make_outbox: Callable[..., Outbox]) -> None:
+    ob = make_outbox()
+    made = ob.enqueue("POST", "/v1/x", b"{}", service="s")
+    u = uuid.UUID(made.idempotency_key)
+    assert u.version == 8 and str(u) == made.idempotency_key
+    # A caller's key that happens to look like ours (version 8, id 1 in the low bits) is not confused with it.
+    lookalike = str(uuid.UUID(int=(u.int ^ (1 << 100))))
+    given = ob.enqueue("POST", "/v1/x", b"{}", service="s", idempotency_key=lookalike)
+    plain = ob.enqueue("POST", "/v1/x", b"{}", service="s", idempotency_key=str(uuid.uuid4()))
+    assert given.id != made.id
+    for e in (made, given, plain):
+        assert ob.find(e.idempotency_key).id == e.id  # type: ignore[union-attr]
+        assert ob.enqueue("POST", "/v1/x", b"{}", service="s", idempotency_key=e.idempotency_key) == e
+    assert ob.find(str(uuid.uuid4())) is None and ob.status().depth == 3
