@@ -173,6 +173,8 @@ class FlowScreen(KioskScreen):
         if kind:
             self.picture.set_kind(kind)
         self._footer(view)
+        if isinstance(self.panel, FormPanel) and self.panel.editing:
+            self.on_editor_opened()  # 返回 closes the editor that was open before the language switch
 
     def _footer(self, view: View) -> None:
         self.buttons.clear_widgets()
