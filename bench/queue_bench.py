@@ -4,7 +4,10 @@ Enqueue contenders, all WAL + synchronous=FULL with one commit (fsync) per item:
 - ours: Outbox.enqueue, AES-256-GCM included;
 - persist-queue's SQLiteAckQueue (auto_commit: one commit per put; synchronous forced to FULL);
 - a bare SQLite loop (INSERT of the body, one commit per item).
-They run interleaved in rounds on the same disk so drift in fsync latency hits all three alike.
+They run interleaved in short rounds on the same disk (the order rotates and flips each round, so
+each takes every position equally often): drift in fsync latency and other processes' load hit all
+three alike. A ratio is the median over rounds of (ours ÷ baseline) within the same round — the two
+ran seconds apart — so a burst of load from elsewhere in one round does not decide it.
 Drain: a 10,000-item backlog to the loopback central over real HTTP, single requests vs /v1/batch.
 """
 
@@ -12,13 +15,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROUNDS = 12
-ITEMS = {4096: 3000, 40960: 1200}
+ROUNDS = 30
+ITEMS = {4096: 3000, 40960: 1200}  # per contender, split over the rounds
 DRAIN_ITEMS = 10_000
 DRAIN_SINGLE_ITEMS = 10_000
 
@@ -55,6 +59,7 @@ class _PersistQueue:
         for conn in conns:
             conn.execute("PRAGMA synchronous=FULL")
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL, like ours and the bare loop
 
     def put(self, body: bytes) -> None:
         self.q.put(body)
@@ -79,29 +84,45 @@ class _Bare:
         self.c.close()
 
 
-def _enqueue(size: int, n: int) -> dict[str, tuple[float, float, float]]:
-    """name -> (items/s, p50 ms, p99 ms)"""
+class _Run:
+    """One contender's samples: per-item latencies and per-round rates."""
+
+    def __init__(self) -> None:
+        self.lat: list[float] = []
+        self.rounds: list[float] = []  # items/s in each round
+        self.total = 0.0
+
+    def rate(self) -> float:
+        return statistics.median(self.rounds)
+
+    def ratio(self, other: _Run) -> float:
+        """Median over rounds of self ÷ other, each pair measured in the same round."""
+        return statistics.median(a / b for a, b in zip(self.rounds, other.rounds, strict=True))
+
+
+def _enqueue(size: int, n: int) -> dict[str, _Run]:
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         d = Path(tmp)
         contenders: list[Any] = [_Ours(d), _PersistQueue(d), _Bare(d)]
-        lat: dict[str, list[float]] = {c.name: [] for c in contenders}
-        total: dict[str, float] = {c.name: 0.0 for c in contenders}
+        runs = {c.name: _Run() for c in contenders}
         per_round = n // ROUNDS
         for r in range(ROUNDS):
-            order = contenders if r % 2 == 0 else list(reversed(contenders))
-            for c in order:
+            k = (r // 2) % len(contenders)
+            order = contenders[k:] + contenders[:k]
+            for c in order if r % 2 == 0 else reversed(order):
+                run = runs[c.name]
                 body = os.urandom(size)
                 t_round = time.perf_counter()
                 for _ in range(per_round):
                     t0 = time.perf_counter()
                     c.put(body)
-                    lat[c.name].append(time.perf_counter() - t0)
-                total[c.name] += time.perf_counter() - t_round
+                    run.lat.append(time.perf_counter() - t0)
+                elapsed = time.perf_counter() - t_round
+                run.total += elapsed
+                run.rounds.append(per_round / elapsed)
         for c in contenders:
             c.close()
-    return {
-        name: (per_round * ROUNDS / total[name], _pct(v, 0.5) * 1000, _pct(v, 0.99) * 1000) for name, v in lat.items()
-    }
+    return runs
 
 
 def _drain(batch: bool, items: int) -> float:
@@ -141,23 +162,26 @@ def run(results: dict[str, float], report: list[str]) -> None:
     report.append("")
     report.append(
         "Durable enqueue: WAL + synchronous=FULL, one commit per item; ours includes AES-256-GCM. "
-        f"{ROUNDS} interleaved rounds per size."
+        f"{ROUNDS} interleaved rounds per size (order rotated and flipped each round). items/s: median of "
+        "the per-round rates (in brackets: all items ÷ all time, which a load burst from other processes "
+        "skews); ratios: median of the per-round ratios; p50/p99 over every item."
     )
     report.append("")
     report.append("| body | contender | items/s | p50 ms | p99 ms |")
     report.append("|---|---|---:|---:|---:|")
     for size, n in ITEMS.items():
         res = _enqueue(size, n)
-        for name, (rate, p50, p99) in res.items():
-            report.append(f"| {size // 1024} KB | {name} | {rate:,.0f} | {p50:.2f} | {p99:.2f} |")
-        ours = res[_Ours.name][0]
+        for name, run in res.items():
+            report.append(
+                f"| {size // 1024} KB | {name} | {run.rate():,.0f} ({len(run.lat) / run.total:,.0f}) "
+                f"| {_pct(run.lat, 0.5) * 1000:.2f} | {_pct(run.lat, 0.99) * 1000:.2f} |"
+            )
+        ours = res[_Ours.name]
         tag = f"{size // 1024}k"
-        results[f"queue.enqueue_ratio_vs_persistqueue_{tag}"] = round(ours / res[_PersistQueue.name][0], 3)
-        if size == 4096:
-            results["queue.enqueue_ratio_vs_bare_sqlite_4k"] = round(ours / res[_Bare.name][0], 3)
-            results["queue.enqueue_p99_ms_4k"] = round(res[_Ours.name][2], 3)
-        else:
-            results["queue.enqueue_ratio_vs_bare_sqlite_40k"] = round(ours / res[_Bare.name][0], 3)
+        results[f"queue.enqueue_ratio_vs_persistqueue_{tag}"] = round(ours.ratio(res[_PersistQueue.name]), 3)
+        results[f"queue.enqueue_ratio_vs_bare_sqlite_{tag}"] = round(ours.ratio(res[_Bare.name]), 3)
+        results[f"queue.enqueue_p99_ms_{tag}"] = round(_pct(ours.lat, 0.99) * 1000, 3)
+        results[f"queue.enqueue_p99_ms_bare_{tag}"] = round(_pct(res[_Bare.name].lat, 0.99) * 1000, 3)
     report.append("")
     report.append(
         "Ratios (ours ÷ baseline, items/s): "

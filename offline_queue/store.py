@@ -106,7 +106,7 @@ class LedgerEntry:
     summary: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Enqueued:
     id: int
     idempotency_key: str
@@ -238,6 +238,9 @@ class Outbox:
         self._bytes = 0
         self._next_id = 1
         self._last_of_tag: dict[str, int] = {}  # ordering tag -> its latest item id (prev_id of the next)
+        # Cursors kept for the enqueue path (Connection.execute makes a new cursor every call).
+        self._version_cur = self._conn.cursor()
+        self._insert_cur = self._conn.cursor()
         self._refresh_if_changed()
 
     # ---- housekeeping -------------------------------------------------------------------------
@@ -250,7 +253,7 @@ class Outbox:
 
     def _refresh_if_changed(self) -> None:
         """Re-read counters when another connection (e.g. the CLI) committed since we last looked."""
-        version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        version = self._version_cur.execute("PRAGMA data_version").fetchone()[0]
         if version == self._data_version:
             return
         count, nbytes = self._conn.execute(
@@ -335,7 +338,7 @@ class Outbox:
                 blob = self._cipher.encrypt(item_id, key, body)
                 now = self._clock()
                 try:
-                    self._conn.execute(
+                    self._insert_cur.execute(
                         "INSERT INTO items(id, idempotency_key, method, path, service, priority,"
                         " ordering_tag, created_at, next_attempt_at, state, body, body_len, key_id, summary,"
                         " key_given, prev_id) VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?)",

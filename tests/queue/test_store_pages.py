@@ -54,3 +54,15 @@ def test_keys_made_by_the_queue_and_given_keys_are_found(make_outbox: Callable[.
         assert ob.find(e.idempotency_key).id == e.id  # type: ignore[union-attr]
         assert ob.enqueue("POST", "/v1/x", b"{}", service="s", idempotency_key=e.idempotency_key) == e
     assert ob.find(str(uuid.uuid4())) is None and ob.status().depth == 3
+
+
+def test_one_citizen_stays_in_order_when_two_processes_enqueue(make_outbox: Callable[..., Outbox]) -> None:
+    ui, sync = make_outbox(), make_outbox()  # two connections: each keeps its own map of keys' last items
+    ids = [
+        (ui if i % 2 == 0 else sync).enqueue("POST", "/v1/x", b"{}", service="s", ordering_key="A").id for i in range(6)
+    ]
+    for expected in ids:
+        [item] = sync.claim_due(10)
+        assert item.id == expected
+        sync.mark_acked([(item.id, 200)])
+    assert sync.claim_due(10) == []
