@@ -316,9 +316,13 @@ class Outbox:
         """
         tag = self._cipher.ordering_tag(ordering_key) if ordering_key is not None else None
         given = 1 if idempotency_key else 0
+        # Other processes' commits are noticed without a statement per enqueue: their inserts take
+        # the ids after ours (ids are max + 1), so a stale view collides on the id and re-reads;
+        # their acks only free room, so the counters are re-read before refusing at a bound.
         with self._lock:
             try:
-                self._refresh_if_changed()
+                if self._data_version < 0:
+                    self._refresh_if_changed()
                 if idempotency_key:
                     row = self._find_row(self._conn, "id", idempotency_key)
                     if row is not None:
@@ -326,11 +330,16 @@ class Outbox:
             except sqlite3.Error as exc:
                 raise self._write_failed("enqueue", exc) from None
             size_guess = len(body) + 28
-            if self._count + 1 > self.bounds.max_items:
-                raise self._full("max_items", self._count, self.bounds.max_items)
-            if self._bytes + size_guess > self.bounds.max_bytes:
-                raise self._full("max_bytes", self._bytes, self.bounds.max_bytes)
             for _ in range(3):
+                if self._count + 1 > self.bounds.max_items or self._bytes + size_guess > self.bounds.max_bytes:
+                    try:
+                        self._refresh_if_changed()
+                    except sqlite3.Error as exc:
+                        raise self._write_failed("enqueue", exc) from None
+                    if self._count + 1 > self.bounds.max_items:
+                        raise self._full("max_items", self._count, self.bounds.max_items)
+                    if self._bytes + size_guess > self.bounds.max_bytes:
+                        raise self._full("max_bytes", self._bytes, self.bounds.max_bytes)
                 item_id = self._next_id
                 key = idempotency_key or _make_key(item_id)
                 if item_id > _ID_MASK and not idempotency_key:  # past 10^12 items: a plain indexed UUID

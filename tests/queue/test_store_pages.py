@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from offline_queue import Outbox
+import pytest
+
+from offline_queue import Bounds, Outbox, QueueFull
 
 
 def _wal_growth(conn: sqlite3.Connection, wal: Path, put: Callable[[int], object], n: int) -> int:
@@ -66,3 +68,13 @@ def test_one_citizen_stays_in_order_when_two_processes_enqueue(make_outbox: Call
         assert item.id == expected
         sync.mark_acked([(item.id, 200)])
     assert sync.claim_due(10) == []
+
+
+def test_bounds_count_what_another_process_enqueued(make_outbox: Callable[..., Outbox]) -> None:
+    ob = make_outbox(bounds=Bounds(max_items=2))
+    other = make_outbox()
+    ob.enqueue("POST", "/v1/x", b"{}", service="s")
+    other.enqueue("POST", "/v1/x", b"{}", service="s")  # ob's counter does not know it yet
+    with pytest.raises(QueueFull):
+        ob.enqueue("POST", "/v1/x", b"{}", service="s")
+    assert ob.status().depth == 2
