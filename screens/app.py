@@ -115,10 +115,7 @@ class KioskApp(App):
         self.oos = OutOfServiceScreen(self)
         for s in (self.attract, self.flow, self.oos):
             self.sm.add_widget(s)
-        from screens.maintenance_ui import MaintenanceScreen  # the technician's screens (maintenance issue)
-
-        self.maintenance_screen = MaintenanceScreen(self)
-        self.sm.add_widget(self.maintenance_screen)
+        self._maintenance_screen: Any = None  # built on first use: it costs cold start otherwise
         self.root_layout.add_widget(self.sm)
         self.lang_button = BigButton(self.t("app.language_toggle"), "button.language",
                                      size_hint=(None, None), size=(target_px() * LANG_BUTTON_WIDTH, target_px()),
@@ -227,6 +224,15 @@ class KioskApp(App):
         elif self.login is not None:
             self.login.failed()
 
+    @property
+    def maintenance_screen(self) -> Any:
+        if self._maintenance_screen is None:
+            from screens.maintenance_ui import MaintenanceScreen  # the technician's screens
+
+            self._maintenance_screen = MaintenanceScreen(self)
+            self.sm.add_widget(self._maintenance_screen)
+        return self._maintenance_screen
+
     # ---- navigation ---------------------------------------------------------------------------
     def _show(self, name: str) -> None:
         if self.sm.current != name or not self.screens_seen:
@@ -241,6 +247,7 @@ class KioskApp(App):
         if self.channel is not None:
             return  # a transaction is on screen; the flow decides what happens
         if self.runtime.maintenance.session is not None:
+            _ = self.maintenance_screen
             self._show("maintenance")
             return
         reason = self.runtime.out_of_service_reason()
