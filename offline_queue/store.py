@@ -144,16 +144,29 @@ _ACTIVE = "('pending','in_flight','flagged_old')"
 # its predecessor of the same key (prev_id, set at enqueue) must no longer be waiting.
 _HEAD = f"(i.prev_id IS NULL OR NOT EXISTS(SELECT 1 FROM items p WHERE p.id = i.prev_id AND p.state IN {_ACTIVE}))"
 
-# Keys the queue makes are RFC 9562 version-8 UUIDs: 82 random bits and, in the low 40 bits, the
-# item id, so find(key) is a primary-key probe and no index over every key is written per enqueue.
+# Keys the queue makes are RFC 9562 version-8 UUIDs: 82 random bits drawn when the Outbox opens and,
+# in the low 40 bits, the item id, so find(key) is a primary-key probe and no index over every key is
+# written per enqueue. Unique: ids never repeat in a database; another kiosk, or this one after a
+# restart, draws other random bits.
 _ID_BITS = 40
 _ID_MASK = (1 << _ID_BITS) - 1
 _V8 = (0x8 << 76) | (0b10 << 62)
 _RANDOM_MASK = ((1 << 128) - 1) & ~_ID_MASK & ~(0xF << 76) & ~(0b11 << 62)
 
 
-def _make_key(item_id: int) -> str:
-    h = ((int.from_bytes(os.urandom(16)) & _RANDOM_MASK) | _V8 | item_id).to_bytes(16).hex()
+_INSERT = (
+    "INSERT INTO items(id, idempotency_key, method, path, service, priority, ordering_tag, created_at,"
+    " next_attempt_at, state, body, body_len, key_id, summary, key_given, prev_id)"
+    " VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?)"
+)
+
+
+def _key_prefix() -> int:
+    return (int.from_bytes(os.urandom(16)) & _RANDOM_MASK) | _V8
+
+
+def _make_key(prefix: int, item_id: int) -> str:
+    h = (prefix | item_id).to_bytes(16).hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"  # str(uuid.UUID(...)), at half the cost
 
 
@@ -238,6 +251,7 @@ class Outbox:
         self._bytes = 0
         self._next_id = 1
         self._last_of_tag: dict[str, int] = {}  # ordering tag -> its latest item id (prev_id of the next)
+        self._key_prefix = _key_prefix()
         # Cursors kept for the enqueue path (Connection.execute makes a new cursor every call).
         self._version_cur = self._conn.cursor()
         self._insert_cur = self._conn.cursor()
@@ -315,6 +329,10 @@ class Outbox:
         Raises QueueFull (nothing stored) or QueueWriteError (nothing stored).
         """
         tag = self._cipher.ordering_tag(ordering_key) if ordering_key is not None else None
+        if idempotency_key is None:
+            done = self._enqueue_fast(method, path, body, service, priority, tag, summary)
+            if done is not None:
+                return done
         given = 1 if idempotency_key else 0
         # Other processes' commits are noticed without a statement per enqueue: their inserts take
         # the ids after ours (ids are max + 1), so a stale view collides on the id and re-reads;
@@ -341,16 +359,14 @@ class Outbox:
                     if self._bytes + size_guess > self.bounds.max_bytes:
                         raise self._full("max_bytes", self._bytes, self.bounds.max_bytes)
                 item_id = self._next_id
-                key = idempotency_key or _make_key(item_id)
+                key = idempotency_key or _make_key(self._key_prefix, item_id)
                 if item_id > _ID_MASK and not idempotency_key:  # past 10^12 items: a plain indexed UUID
                     key, given = str(uuid.uuid4()), 1
                 blob = self._cipher.encrypt(item_id, key, body)
                 now = self._clock()
                 try:
                     self._insert_cur.execute(
-                        "INSERT INTO items(id, idempotency_key, method, path, service, priority,"
-                        " ordering_tag, created_at, next_attempt_at, state, body, body_len, key_id, summary,"
-                        " key_given, prev_id) VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?)",
+                        _INSERT,
                         (
                             item_id,
                             key,
@@ -389,6 +405,43 @@ class Outbox:
                 break
             else:
                 raise QueueWriteError("enqueue", "could not allocate an item id")
+        for listener in self._listeners:
+            listener()
+        return Enqueued(item_id, key)
+
+    def _enqueue_fast(
+        self, method: str, path: str, body: bytes, service: str, priority: int, tag: str | None, summary: str
+    ) -> Enqueued | None:
+        """The common case, in as few steps as possible: a new key, within bounds, no error.
+
+        None: not the common case or the insert failed; enqueue() then does it the careful way.
+        """
+        with self._lock:
+            item_id = self._next_id
+            if (
+                self._data_version < 0
+                or item_id > _ID_MASK
+                or self._count >= self.bounds.max_items
+                or self._bytes + len(body) + 28 > self.bounds.max_bytes
+            ):
+                return None
+            key = _make_key(self._key_prefix, item_id)
+            blob = self._cipher.encrypt(item_id, key, body)
+            now = self._clock()
+            prev = self._last_of_tag.get(tag) if tag is not None else None
+            try:
+                self._insert_cur.execute(
+                    _INSERT,
+                    (item_id, key, method, path, service, priority, tag, now, now, blob, len(blob),
+                     self._cipher.key_id, summary, 0, prev),
+                )  # fmt: skip
+            except sqlite3.Error:
+                return None  # nothing stored; the careful path re-reads, retries or reports
+            self._next_id = item_id + 1
+            if tag is not None:
+                self._last_of_tag[tag] = item_id
+            self._count += 1
+            self._bytes += len(blob)
         for listener in self._listeners:
             listener()
         return Enqueued(item_id, key)
