@@ -154,10 +154,11 @@ _V8 = (0x8 << 76) | (0b10 << 62)
 _RANDOM_MASK = ((1 << 128) - 1) & ~_ID_MASK & ~(0xF << 76) & ~(0b11 << 62)
 
 
+# The key id is the same for every row this Outbox writes: a literal in its statement, one bind less.
 _INSERT = (
     "INSERT INTO items(id, idempotency_key, method, path, service, priority, ordering_tag, created_at,"
     " next_attempt_at, state, body, body_len, key_id, summary, key_given, prev_id)"
-    " VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?,?,?,?,?)"
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8,'pending',?9,?10,X'{key_id}',?11,?12,?13)"
 )
 
 
@@ -252,6 +253,7 @@ class Outbox:
         self._next_id = 1
         self._last_of_tag: dict[str, int] = {}  # ordering tag -> its latest item id (prev_id of the next)
         self._key_prefix = _key_prefix()
+        self._insert_sql = _INSERT.format(key_id=cipher.key_id.hex())
         # Cursors kept for the enqueue path (Connection.execute makes a new cursor every call).
         self._version_cur = self._conn.cursor()
         self._insert_cur = self._conn.cursor()
@@ -366,7 +368,7 @@ class Outbox:
                 now = self._clock()
                 try:
                     self._insert_cur.execute(
-                        _INSERT,
+                        self._insert_sql,
                         (
                             item_id,
                             key,
@@ -376,10 +378,8 @@ class Outbox:
                             priority,
                             tag,
                             now,
-                            now,
                             blob,
                             len(blob),
-                            self._cipher.key_id,
                             summary,
                             given,
                             self._last_of_tag.get(tag) if tag is not None else None,
@@ -431,9 +431,8 @@ class Outbox:
             prev = self._last_of_tag.get(tag) if tag is not None else None
             try:
                 self._insert_cur.execute(
-                    _INSERT,
-                    (item_id, key, method, path, service, priority, tag, now, now, blob, len(blob),
-                     self._cipher.key_id, summary, 0, prev),
+                    self._insert_sql,
+                    (item_id, key, method, path, service, priority, tag, now, blob, len(blob), summary, 0, prev),
                 )  # fmt: skip
             except sqlite3.Error:
                 return None  # nothing stored; the careful path re-reads, retries or reports
