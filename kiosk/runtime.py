@@ -39,7 +39,15 @@ from kiosk.recovery_store import RecoveryStore
 from kiosk.secrets_check import enforce_secrets, no_core_dumps
 from kiosk.session import Session
 from kiosk.stock_ledger import CardRecord, StockLedger
-from kiosk.sync import CommandSpool, UiStateFile, disk_free, link_json, make_heartbeat, queue_json
+from kiosk.sync import (
+    CommandSpool,
+    UiStateFile,
+    disk_free,
+    link_json,
+    make_heartbeat,
+    prune_ledger,
+    queue_json,
+)
 from offline_queue.events import QueueEvent
 from offline_queue.link import LinkMonitor
 from offline_queue.store import Outbox
@@ -167,6 +175,7 @@ class Runtime:
         self.listeners: list[Callable[[], None]] = []  # told when device/link/mode state changes
         self.restart_handlers: list[Callable[[], None]] = []  # the app stops itself; systemd restarts it
         self.restart_requested = False
+        self._ledger_pruned = 0.0
         self.maintenance = MaintenanceService(self)  # technician login, audit log, self-tests
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -392,6 +401,8 @@ class Runtime:
             try:
                 self._poll_devices()
                 self.maintenance.tick()  # a technician session ends after 5 idle minutes, screen or not
+                if self.in_process_sync:
+                    self._ledger_pruned = prune_ledger(self.outbox, self._ledger_pruned)
                 if ticks % 5 == 0 or not self.link.online:
                     self._probe_link()
                 if not self.in_process_sync:

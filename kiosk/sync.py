@@ -32,6 +32,22 @@ from offline_queue.store import Outbox
 log = logging.getLogger("kiosk.sync")
 UI_STATE_STALE_S = 10.0
 UI_COMMANDS = ("set_mode", "reload_config", "restart_app")
+LEDGER_KEEP_S = 35 * 86400.0  # masked receipts of acked items: the central keeps outcomes 30 days
+LEDGER_PRUNE_EVERY_S = 3600.0
+
+
+def prune_ledger(outbox: Outbox, last: float) -> float:
+    """Drop old masked receipts at most hourly (data minimisation; keeps the queue's scans short)."""
+    now = time.monotonic()
+    if last and now - last < LEDGER_PRUNE_EVERY_S:
+        return last
+    try:
+        removed = outbox.prune_ledger(LEDGER_KEEP_S)
+        if removed:
+            log.info("ledger pruned", extra={"removed": removed})
+    except Exception:
+        log.exception("ledger prune failed")
+    return now
 
 
 def link_json(link: LinkMonitor) -> dict[str, Any]:
@@ -189,7 +205,9 @@ class SyncService:
         self.forwarder.start()
         self.heartbeat.start()
         watchdog.ready("sync running")
+        pruned = 0.0
         while not self._stop.wait(2.0):
+            pruned = prune_ledger(self.outbox, pruned)
             if self._workers_alive():  # a dead worker thread must end in a restart, not a silent stall
                 watchdog.watchdog_ping()
             for outcome in self.spool.outcomes():

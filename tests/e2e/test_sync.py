@@ -107,3 +107,28 @@ def test_external_sync_process_drains_the_queue_and_heartbeats_while_the_ui_is_d
             proc.kill()
         rt.stop() if rt.heartbeat is not None else None
     assert proc.returncode == 0, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+
+
+def test_old_masked_receipts_are_pruned_hourly(tmp_path: Path, central: ServerHandle) -> None:
+    from kiosk.queue_setup import open_queue
+    from kiosk.sync import LEDGER_KEEP_S, prune_ledger
+    from offline_queue.link import LinkMonitor
+
+    cfg = kiosk_config(tmp_path, central.url)
+    outbox, forwarder, transport, _ = open_queue(cfg, LinkMonitor(), None)
+    try:
+        for n in range(3):
+            outbox.enqueue("POST", "/v1/_test/echo", f'{{"n":{n}}}'.encode(), service="test")
+        forwarder.start()
+        assert forwarder.flush(10)
+        forwarder.stop()
+        assert len(outbox.ledger()) == 3
+        last = prune_ledger(outbox, 0.0)
+        assert len(outbox.ledger()) == 3  # nothing is old yet
+        outbox._clock = lambda: time.time() + LEDGER_KEEP_S + 60  # the store clock, moved on
+        assert prune_ledger(outbox, last) == last  # within the hour: not again
+        prune_ledger(outbox, 0.0)
+        assert len(outbox.ledger()) == 1  # the newest row stays: ids are never reused
+    finally:
+        outbox.close()
+        transport.close()
