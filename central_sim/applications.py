@@ -45,7 +45,7 @@ def _one_month_after(d: dt.date) -> dt.date:
 
 
 def _next_number(tx: Tx, counter: str, start: int) -> int:
-    tx.execute("INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + 1",
+    tx.execute("INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = counters.n + 1",
                (counter, start))
     return int(tx.scalar("SELECT n FROM counters WHERE name = ?", (counter,)))
 

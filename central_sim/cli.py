@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8480)
     p.add_argument("--db", default=os.environ.get("CENTRAL_SIM_DB_URL", "var/central.sqlite"),
-                   help="database URL (sqlite:///path) or SQLite path (default: $CENTRAL_SIM_DB_URL)")
+                   help="database: SQLite path, sqlite:///path or postgresql://user:pass@host:5432/dbname"
+                        " (default: $CENTRAL_SIM_DB_URL, else var/central.sqlite)")
     p.add_argument("--seed", dest="seed", action="store_true", default=True, help="load seeded citizens (default)")
     p.add_argument("--no-seed", dest="seed", action="store_false")
     tls = p.add_argument_group("mutual TLS")

@@ -36,7 +36,8 @@ def request_hash(method: str, path: str, body: Any) -> str:
 
 
 def _bump(tx: Tx, name: str) -> None:
-    tx.execute("INSERT INTO counters (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1", (name,))
+    tx.execute("INSERT INTO counters (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = counters.n + 1",
+               (name,))
 
 
 def run_once(

@@ -1,4 +1,5 @@
--- Reference central schema. Portable SQL (SQLite and PostgreSQL): TEXT/INTEGER/REAL, ON CONFLICT upserts.
+-- Reference central schema. Portable SQL (SQLite and PostgreSQL): TEXT/INTEGER/BIGINT/DOUBLE PRECISION
+-- (PostgreSQL's REAL is 4-byte: epoch seconds would lose their fraction), ON CONFLICT upserts.
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 CREATE TABLE IF NOT EXISTS persons (
@@ -86,7 +87,7 @@ CREATE TABLE IF NOT EXISTS pin_authorizations (
     authorization_id TEXT PRIMARY KEY,
     card_no TEXT NOT NULL,
     kiosk_id TEXT NOT NULL,
-    face_score REAL NOT NULL,
+    face_score DOUBLE PRECISION NOT NULL,
     face_method TEXT NOT NULL,
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL
@@ -110,9 +111,9 @@ CREATE TABLE IF NOT EXISTS contact_changes (
 CREATE TABLE IF NOT EXISTS kiosks (
     kiosk_id TEXT PRIMARY KEY,
     first_seen TEXT NOT NULL,
-    last_seen REAL NOT NULL,                  -- epoch seconds (server clock) of the last heartbeat
+    last_seen DOUBLE PRECISION NOT NULL,                  -- epoch seconds (server clock) of the last heartbeat
     last_seq INTEGER NOT NULL,
-    interval_s REAL NOT NULL DEFAULT 30,
+    interval_s DOUBLE PRECISION NOT NULL DEFAULT 30,
     state TEXT NOT NULL                       -- the last heartbeat body (JSON)
 );
 
@@ -153,10 +154,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
     request_hash TEXT NOT NULL,
     status INTEGER NOT NULL,
     response TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idempotency_age ON idempotency (created_at);
 
 -- Test instrumentation: how many times each key's effect was applied (must never exceed 1).
-CREATE TABLE IF NOT EXISTS test_effects (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS test_effects (key TEXT PRIMARY KEY, n BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n BIGINT NOT NULL);  -- account numbers pass 2^31

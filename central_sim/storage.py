@@ -1,9 +1,8 @@
 """The storage seam: a database URL → a Database with serialised transactions.
 
-SQLite (default: a file path or ``sqlite:///path``) is implemented. Handlers only use
-``Tx.execute/one/all`` with ``?`` placeholders and portable SQL (see schema.sql), so a PostgreSQL
-backend is one more ``Database`` subclass translating placeholders to ``%s`` over psycopg's
-connection pool; it is not shipped because psycopg is not installed.
+SQLite (a file path or ``sqlite:///path``) and PostgreSQL (``postgresql://user@host:port/db``,
+see pg_storage.py). Handlers only use ``Tx.execute/one/all/scalar/savepoint`` with ``?``
+placeholders and portable SQL (schema.sql), so both backends run the same statements.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ Row = dict[str, Any]
 class Tx:
     """One open transaction (or read snapshot) on a connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn  # sqlite3.Connection, or pg_storage's adapter with the same execute()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._conn.execute(sql, tuple(params)).rowcount
+        return int(self._conn.execute(sql, tuple(params)).rowcount)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         cur = self._conn.execute(sql, tuple(params))
@@ -112,11 +111,11 @@ class SqliteDatabase(Database):
 
 
 def open_database(url: str) -> Database:
-    """``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:`` or a bare file path."""
+    """``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:``, a bare file path or ``postgresql://…``."""
     if url.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError(
-            "PostgreSQL needs a psycopg-backed Database (not installed here); see README 'central at city scale'"
-        )
+        from central_sim.pg_storage import PostgresDatabase  # psycopg is only needed for this backend
+
+        return PostgresDatabase(url)
     if url.startswith("sqlite:///"):
         return SqliteDatabase(url[len("sqlite:///") :])
     if "://" in url:

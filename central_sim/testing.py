@@ -14,6 +14,6 @@ def echo(tx: Tx, ctx: Ctx, body: Any) -> tuple[int, dict[str, Any]]:
     if isinstance(body, dict) and body.get("reject"):
         raise ApiError(422, "rejected", f"拒绝 {body.get('reject')}", [{"code": "test_reason", "message": "测试"}])
     # One row per key; n > 1 would mean the effect was applied twice (what the chaos tests look for).
-    tx.execute("INSERT INTO test_effects (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1",
+    tx.execute("INSERT INTO test_effects (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = test_effects.n + 1",
                (ctx.idempotency_key,))
     return 200, {"echo": body, "applied": True}

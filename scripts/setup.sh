@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libgl1 libegl1 libgles2 libmtdev1                       # Kivy's SDL2/GL on Mesa (offscreen works)
   xvfb chromium                                           # fleet page test in headless Chromium
   systemd                                                 # systemd-analyze verify of the units
+  postgresql                                              # central tests also on a throwaway PostgreSQL cluster
   cage debootstrap systemd-container                      # deploy tests: units' binaries, throwaway root, boot it
   python3-venv python3-dev build-essential
 )

@@ -10,12 +10,26 @@ import pytest
 
 from central_sim.server import ServerHandle, run_in_thread
 from kiosk.central.client import CentralClient
+from tests.central.pg_fixtures import pg_server, pg_url  # noqa: F401  (fixtures)
 from tests.central.tls_fixtures import KIOSK_ID, Pki, make_pki
 
 
 @pytest.fixture
-def central(tmp_path: Path) -> Iterator[ServerHandle]:
-    handle = run_in_thread(str(tmp_path / "central.sqlite"))
+def backend(request: pytest.FixtureRequest) -> str:
+    """"sqlite" unless a test is marked with pg_fixtures.BOTH_BACKENDS."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "central.sqlite")
+
+
+@pytest.fixture
+def central(db_url: str) -> Iterator[ServerHandle]:
+    handle = run_in_thread(db_url)
     yield handle
     handle.stop()
 

@@ -14,6 +14,7 @@ from kiosk.central.client import CentralClient
 from kiosk.central.events import EventUploader
 from kiosk.central.heartbeat import HeartbeatSender
 from kiosk.central.models import Command
+from tests.central.pg_fixtures import BOTH_BACKENDS
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -37,6 +38,7 @@ def _sender(central: ServerHandle, tmp_path: Path, kiosk_id: str, **kw: Any) -> 
     return sender, client
 
 
+@BOTH_BACKENDS
 def test_seq_survives_restart_and_stale_state_is_ignored(central: ServerHandle, tmp_path: Path) -> None:
     s1, c1 = _sender(central, tmp_path, "FZ-A")
     assert s1.send_now() and s1.send_now()
@@ -54,6 +56,7 @@ def test_seq_survives_restart_and_stale_state_is_ignored(central: ServerHandle, 
     c2.close()
 
 
+@BOTH_BACKENDS
 def test_commands_run_only_when_idle_and_report_outcomes(central: ServerHandle, tmp_path: Path,
                                                          admin: httpx.Client) -> None:
     idle = {"now": False}

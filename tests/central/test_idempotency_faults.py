@@ -13,6 +13,7 @@ import pytest
 from central_sim.server import ServerHandle
 from kiosk.central.client import CentralClient
 from kiosk.central.errors import CentralAuthError, CentralRejected, CentralUnavailable
+from tests.central.pg_fixtures import BOTH_BACKENDS
 
 ECHO = "/v1/_test/echo"
 
@@ -26,6 +27,7 @@ def _effects(admin: httpx.Client) -> tuple[dict[str, int], int]:
     return d["effects"], d["replays"]
 
 
+@BOTH_BACKENDS
 def test_replay_returns_the_stored_outcome_and_reuse_is_refused(central: ServerHandle, admin: httpx.Client) -> None:
     key = str(uuid.uuid4())
     first = _echo(central, key, {"n": 1})
@@ -38,6 +40,7 @@ def test_replay_returns_the_stored_outcome_and_reuse_is_refused(central: ServerH
     assert _effects(admin) == ({key: 1}, 1)
 
 
+@BOTH_BACKENDS
 def test_refusals_are_stored_too_and_a_missing_key_is_a_bad_request(central: ServerHandle) -> None:
     key = str(uuid.uuid4())
     r1, r2 = _echo(central, key, {"reject": "x"}), _echo(central, key, {"reject": "x"})
@@ -47,6 +50,7 @@ def test_refusals_are_stored_too_and_a_missing_key_is_a_bad_request(central: Ser
     assert r.status_code == 400 and r.json()["error"]["code"] == "missing_idempotency_key"
 
 
+@BOTH_BACKENDS
 def test_a_failing_handler_leaves_no_effect_and_no_outcome(central: ServerHandle, admin: httpx.Client) -> None:
     from central_sim import routes
 
@@ -68,6 +72,7 @@ def test_a_failing_handler_leaves_no_effect_and_no_outcome(central: ServerHandle
     assert _effects(admin) == ({"k-crash": 1}, 0)
 
 
+@BOTH_BACKENDS
 def test_batch_judges_each_item_and_shares_keys_with_direct_requests(central: ServerHandle,
                                                                      admin: httpx.Client) -> None:
     direct = str(uuid.uuid4())

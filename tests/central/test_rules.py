@@ -16,6 +16,7 @@ from central_sim.server import ServerHandle
 from hal.emulators.vcard import VirtualSsCard
 from kiosk.central.client import CentralClient, FaceMatch
 from kiosk.central.errors import CentralRejected
+from tests.central.pg_fixtures import BOTH_BACKENDS
 
 NOW = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
 GOOD_FACE = FaceMatch(score=0.82, threshold=0.6, liveness_passed=True, method="dlib-resnet")
@@ -69,6 +70,7 @@ def test_lookup_and_photo(client: CentralClient) -> None:
     assert (err.value.status, err.value.code) == (404, "photo_not_found")
 
 
+@BOTH_BACKENDS
 def test_new_card_end_to_end_with_account_production_and_activation(client: CentralClient) -> None:
     p = citizen("adult_never_applied")
     created = client.apply(application("adult_never_applied"), idempotency_key="app-1")
@@ -89,6 +91,7 @@ def test_new_card_end_to_end_with_account_production_and_activation(client: Cent
     assert "already_has_card" in codes(err)
 
 
+@BOTH_BACKENDS
 def test_every_reason_is_told_at_once(client: CentralClient) -> None:
     body = application("expired_id", photo_jpeg_b64=None, delivery="drone", bank_code="")
     body["applicant"]["sex"] = "1"  # the ID number says female
@@ -131,6 +134,7 @@ def test_other_city_card_needs_consent_and_no_pending_transfer(client: CentralCl
                                     consent_stop_other_card={"city": "350300", "card_no": "D30000005"})).card_no
 
 
+@BOTH_BACKENDS
 def test_replacements(client: CentralClient) -> None:
     active, recent = citizen("adult_active_card"), citizen("recent_card_quality")
     with pytest.raises(CentralRejected) as err:  # a lost card must be reported first; quality window is over
@@ -149,6 +153,7 @@ def test_replacements(client: CentralClient) -> None:
     assert active["id_number"]
 
 
+@BOTH_BACKENDS
 def test_loss_report_freezes_at_once_and_cancel_respects_replacements(client: CentralClient) -> None:
     p = citizen("adult_active_card")
     reported_at = "2026-01-05T08:00:00+08:00"
@@ -221,6 +226,7 @@ def test_pin_reset_refused_without_face_match_liveness_or_on_a_frozen_card(clien
     assert err.value.code == "card_holder_mismatch"
 
 
+@BOTH_BACKENDS
 def test_contact_pin_events_and_stock_ledger(client: CentralClient) -> None:
     p = citizen("adult_active_card")
     assert client.change_contact(p["id_number"], mobile="13912345678", postal_code="350002").updated == [
