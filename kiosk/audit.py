@@ -21,6 +21,7 @@ from typing import Any
 
 from kiosk.clock import CHINA_TZ
 from kiosk.domain.masking import scrub
+from kiosk.local_store import derive_key
 
 GENESIS = "0" * 64
 MAX_FIELD = 200
@@ -29,7 +30,7 @@ AUDIT_FILE = "audit.log"
 
 
 def audit_key(queue_key: bytes) -> bytes:
-    return hmac.new(queue_key, b"audit chain v1", hashlib.sha256).digest()
+    return derive_key(queue_key, b"audit chain v1")
 
 
 def _canonical(record: dict[str, Any]) -> bytes:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from kiosk.clock import CHINA_TZ
+from kiosk.local_store import open_durable
 
 
 class Step(StrEnum):
@@ -83,11 +83,7 @@ class IssuanceJournal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        path.chmod(0o600)
+        self._db = open_durable(path, _SCHEMA)
 
     def close(self) -> None:
         with self._lock:

@@ -12,13 +12,13 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.clock import CHINA_TZ
+from kiosk.local_store import derive_key, open_durable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pin_operations (
@@ -43,13 +43,9 @@ class OpenPinOperation:
 
 class PinJournal:
     def __init__(self, path: Path, queue_key: bytes) -> None:
-        self._key = hmac.new(queue_key, b"pin-journal v1", hashlib.sha256).digest()
+        self._key = derive_key(queue_key, b"pin-journal v1")
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        path.chmod(0o600)
+        self._db = open_durable(path, _SCHEMA)
 
     def close(self) -> None:
         with self._lock:

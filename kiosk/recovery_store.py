@@ -12,11 +12,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Collection
 from pathlib import Path
@@ -25,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kiosk.clock import CHINA_TZ
+from kiosk.local_store import derive_key, open_durable
 from kiosk.stock_ledger import CardRecord
 
 _SCHEMA = """
@@ -40,13 +38,9 @@ CREATE TABLE IF NOT EXISTS recovery_actions (
 class RecoveryStore:
     def __init__(self, path: Path, queue_key: bytes) -> None:
         self.path = path
-        self._aead = AESGCM(hmac.new(queue_key, b"recovery-context v1", hashlib.sha256).digest())
+        self._aead = AESGCM(derive_key(queue_key, b"recovery-context v1"))
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        path.chmod(0o600)
+        self._db = open_durable(path, _SCHEMA)
 
     def close(self) -> None:
         with self._lock:

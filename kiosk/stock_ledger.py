@@ -11,11 +11,8 @@ kiosk and date, so each upload replaces that day's).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
-import sqlite3
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from kiosk.domain.masking import mask_account, mask_card_no, mask_id, mask_name
+from kiosk.local_store import derive_key, open_durable
 
 
 class Kind(StrEnum):
@@ -78,13 +76,9 @@ class StockLedger:
 
     def __init__(self, path: Path, queue_key: bytes, kiosk_id: str) -> None:
         self.kiosk_id = kiosk_id
-        self._aead = AESGCM(hmac.new(queue_key, b"stock-ledger v1", hashlib.sha256).digest())
+        self._aead = AESGCM(derive_key(queue_key, b"stock-ledger v1"))
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        path.chmod(0o600)
+        self._db = open_durable(path, _SCHEMA)
 
     def close(self) -> None:
         with self._lock:
