@@ -10,7 +10,8 @@ for later); every 23rd transaction arms a fault in the device it uses. After the
 the queue must drain to the central with nothing set aside.
 
 Memory is VmRSS from /proc/self/status; fds are /proc/self/fd entries; threads are the OS threads
-(/proc/self/status Threads). Growth is end minus the sample after warm-up (the first 10%, at least
+(/proc/self/status Threads) less the in-process reference central's AnyIO worker pool, which grows
+on demand up to its cap and is not the kiosk's. Growth is end minus the sample after warm-up (the first 10%, at least
 10 transactions: imports, dlib-free caches, SQLite page caches, connection pools), with a
 garbage collection before both samples; the growth from the very start is reported beside it.
 
@@ -27,6 +28,7 @@ import logging
 import os
 import random
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -115,8 +117,9 @@ class SoakResult:
 def sample(i: int, t0: float) -> Sample:
     status = Path("/proc/self/status").read_text()
     fields_ = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    central_pool = sum(1 for th in threading.enumerate() if th.name.startswith("AnyIO worker thread"))
     return Sample(i, time.monotonic() - t0, int(fields_["VmRSS"].split()[0]), len(os.listdir("/proc/self/fd")),
-                  int(fields_["Threads"].strip()))
+                  int(fields_["Threads"].strip()) - central_pool)
 
 
 def settled_sample(i: int, t0: float, rt: Runtime) -> Sample:
