@@ -7,7 +7,8 @@ return values; faults raise ``hal.status.DeviceError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -122,3 +123,22 @@ class PinPad(Device, Protocol):
 
 class ReceiptPrinter(Device, Protocol):
     def print_receipt(self, receipt: Receipt) -> None: ...
+
+
+class AudioOutput(Device, Protocol):
+    """Speaker for the voice prompts. Unlike the other devices its calls return at once (the
+    UI thread calls them); playback runs on the driver's own thread."""
+
+    def play(self, clips: Sequence[Path]) -> None:
+        """Stop whatever is playing, then play these audio files one after another."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def playing(self) -> bool: ...
+
+    def set_volume(self, volume: float) -> None:
+        """0.0 (mute) to 1.0 (full)."""
+        ...
+
+    def volume(self) -> float: ...

@@ -1,27 +1,5 @@
-"""String tables: one JSON file per language in assets/strings/."""
+"""The screens' view of the string tables (kept in kiosk.strings, shared with the voice prompts)."""
 
-from __future__ import annotations
+from kiosk.strings import LANGUAGES, STRINGS_DIR, t, table, template
 
-import json
-from functools import cache
-from pathlib import Path
-
-STRINGS_DIR = Path(__file__).resolve().parent.parent / "assets" / "strings"
-LANGUAGES = ("zh", "en")
-
-
-@cache
-def table(lang: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((STRINGS_DIR / f"{lang}.json").read_text(encoding="utf-8"))
-    return data
-
-
-def t(lang: str, key: str, **params: object) -> str:
-    """The string for ``key``; a missing key shows the key itself (and a test fails on it)."""
-    text = table(lang).get(key)
-    if text is None:
-        text = table("zh").get(key, key)
-    try:
-        return text.format(**params)
-    except (KeyError, IndexError):
-        return text
+__all__ = ["LANGUAGES", "STRINGS_DIR", "t", "table", "template"]

@@ -1,0 +1,37 @@
+"""String tables: one JSON file per language in assets/strings/.
+
+The screens show them and the voice prompts are rendered from them, so both read this one
+module and never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+STRINGS_DIR = Path(__file__).resolve().parent.parent / "assets" / "strings"
+LANGUAGES = ("zh", "en")
+
+
+@cache
+def table(lang: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((STRINGS_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def template(lang: str, key: str) -> str:
+    """The unformatted text for ``key``: this language, else Chinese, else the key itself."""
+    text = table(lang).get(key)
+    if text is None:
+        text = table("zh").get(key, key)
+    return text
+
+
+def t(lang: str, key: str, **params: object) -> str:
+    """The string for ``key``; a missing key shows the key itself (and a test fails on it)."""
+    text = template(lang, key)
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError):
+        return text
