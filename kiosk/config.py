@@ -73,6 +73,7 @@ _DEVICE_DRIVERS: dict[str, tuple[str, ...]] = {
     "camera": ("sim", "opencv", "file", "none"),
     "pin_pad": ("sim", "zt588", "onscreen", "none"),
     "receipt_printer": ("sim", "escpos-serial", "escpos-usb", "none"),
+    "audio": ("sim", "sdl", "none"),
 }
 
 
@@ -85,6 +86,7 @@ class DevicesSection:
     camera: DeviceSection = field(default_factory=DeviceSection)
     pin_pad: DeviceSection = field(default_factory=DeviceSection)
     receipt_printer: DeviceSection = field(default_factory=DeviceSection)
+    audio: DeviceSection = field(default_factory=DeviceSection)  # speaker for the voice prompts
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,13 @@ class UiSection:
 
 
 @dataclass(frozen=True)
+class VoiceSection:
+    enabled: bool = True  # spoken guidance on every screen
+    volume: float = 0.8  # 0.0 (mute) to 1.0; the technician's volume setting rewrites it
+    elderly_timeout_factor: float = 2.0  # elderly mode multiplies the idle timeouts by this (>= 1)
+
+
+@dataclass(frozen=True)
 class Config:
     kiosk: KioskSection = field(default_factory=KioskSection)
     central: CentralSection = field(default_factory=CentralSection)
@@ -150,6 +159,7 @@ class Config:
     offline: OfflineSection = field(default_factory=OfflineSection)
     photo: PhotoSection = field(default_factory=PhotoSection)
     ui: UiSection = field(default_factory=UiSection)
+    voice: VoiceSection = field(default_factory=VoiceSection)
     source: str = ""  # the file it came from ("" = defaults)
 
     def run_path(self, name: str) -> Path:
@@ -223,6 +233,10 @@ def _check(cfg: Config) -> None:
         raise ConfigError("photo.jpeg_max_kb", "must be larger than photo.jpeg_min_kb (and both positive)")
     if cfg.photo.face_failures_per_day < 1:
         raise ConfigError("photo.face_failures_per_day", "must be at least 1")
+    if not 0.0 <= cfg.voice.volume <= 1.0:
+        raise ConfigError("voice.volume", f"must be between 0.0 and 1.0, got {cfg.voice.volume!r}")
+    if cfg.voice.elderly_timeout_factor < 1.0:
+        raise ConfigError("voice.elderly_timeout_factor", "must be at least 1.0")
     if cfg.timeouts.idle_warning_s >= cfg.timeouts.idle_s:
         raise ConfigError("timeouts.idle_warning_s", "must be shorter than timeouts.idle_s")
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from hal.interfaces import Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
+from hal.interfaces import AudioOutput, Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
+from hal.sim.audio import SimAudio
 from hal.sim.camera import SimCamera
 from hal.sim.card_reader import SimCardReader
 from hal.sim.id_reader import SimIdCardReader
@@ -21,6 +22,7 @@ from kiosk.config import Config, DeviceSection
 from kiosk.domain.services import Device as ServiceDevice
 
 log = logging.getLogger("kiosk.devices")
+_SERVICE_DEVICES = frozenset(d.value for d in ServiceDevice)
 
 
 @dataclass
@@ -32,6 +34,7 @@ class DeviceSet:
     camera: Camera | None = None
     pin_pad: PinPad | None = None
     receipt_printer: ReceiptPrinter | None = None
+    audio: AudioOutput | None = None  # voice prompts; no service needs it (a mute kiosk still serves)
 
     def items(self) -> Iterator[tuple[str, Any]]:
         for f in fields(self):
@@ -51,7 +54,8 @@ class DeviceSet:
 
     def usable(self, statuses: dict[str, DeviceStatus] | None = None) -> set[ServiceDevice]:
         statuses = statuses or self.statuses()
-        return {ServiceDevice(name) for name, st in statuses.items() if st.usable}
+        # Only devices a service can need count; the speaker is not one (see _SERVICE_DEVICES).
+        return {ServiceDevice(name) for name, st in statuses.items() if st.usable and name in _SERVICE_DEVICES}
 
     def open_all(self) -> None:
         for name, dev in self.items():
@@ -114,6 +118,10 @@ def _real(kind: str, section: DeviceSection, data_dir: Path) -> Any:
         from hal.pinpad.onscreen import OnScreenPinPad
 
         return OnScreenPinPad(name="pin_pad")
+    if kind == "audio" and drv == "sdl":
+        from hal.audio.sdl_audio import SdlAudio
+
+        return SdlAudio(name="audio")
     raise DeviceError("driver_unavailable", f"{kind}: driver {drv!r} is not available in this build")
 
 
@@ -134,10 +142,13 @@ def build_devices(cfg: Config) -> DeviceSet:
         "camera": lambda: SimCamera(width=d.camera.width, height=d.camera.height),
         "pin_pad": lambda: SimPinPad(),
         "receipt_printer": lambda: SimReceiptPrinter(),
+        "audio": lambda: SimAudio(),
     }
     for kind, make_sim in sims.items():
         section: DeviceSection = getattr(d, kind)
         if section.driver == "none":
             continue
         setattr(ds, kind, make_sim() if section.driver == "sim" else _real(kind, section, data_dir))
+    if ds.audio is not None:
+        ds.audio.set_volume(cfg.voice.volume)
     return ds
