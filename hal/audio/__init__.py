@@ -1,0 +1,1 @@
+"""Speaker drivers for the voice prompts (the simulator is hal/sim/audio.py)."""
