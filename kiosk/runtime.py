@@ -260,7 +260,8 @@ class Runtime:
 
     # ---- flows -------------------------------------------------------------------------------
     def start_service(self, service: ServiceId, emit: Callable[[View], None],
-                      on_end: Callable[[FlowResult], None] | None = None) -> FlowChannel:
+                      on_end: Callable[[FlowResult], None] | None = None, *, elderly: bool = False) -> FlowChannel:
+        """Run ``service`` on the worker; ``elderly``: the citizen chose elderly mode (longer idle waits)."""
         if self.in_transaction:
             raise RuntimeError("a transaction is already running")
         if self.maintenance.session is not None:
@@ -268,7 +269,7 @@ class Runtime:
         flow = self.flows[service]()
         channel = FlowChannel(emit)
         ctx = FlowContext(channel=channel, session=Session(), clock=self.clock, devices=self.devices,
-                          central=self.central, services=Services(self), config=self.cfg)
+                          central=self.central, services=Services(self), config=self.cfg, elderly=elderly)
 
         def run() -> FlowResult:
             result = run_flow(flow, ctx)

@@ -21,7 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk.domain.services import ServiceId
-from kiosk.flows.base import FlowChannel, FlowResult, UserInput, View
+from kiosk.flows.base import FlowChannel, FlowResult, UserInput, View, elderly_timeout_factor
 from kiosk.runtime import Runtime
 from screens.camera import FrameSource, FrameTap
 from screens.flow_screen import FlowScreen
@@ -29,11 +29,12 @@ from screens.header import LANG_BUTTON_WIDTH
 from screens.home import AttractScreen, OutOfServiceScreen
 from screens.i18n import t
 from screens.maintenance import CORNER, CornerTaps, MaintenanceLogin
-from screens.widgets import PAPER, BigButton, paint, target_px
+from screens.widgets import PAPER, BigButton, colour, paint, target_px, use_theme
 
 log = logging.getLogger("screens.app")
 
 KEY_ESCAPE = 27
+ELDERLY_ATTRACT_IDLE_S = 60.0
 KEY_F4 = 285
 
 
@@ -54,6 +55,7 @@ class KioskRoot(FloatLayout):
         if getattr(touch, "is_mouse_scrolling", False):
             return True  # a wheel is not a tap
         self.active = touch
+        self.app.last_touch = time.monotonic()
         if self.app.corner_tap(touch.x, touch.y):
             return True
         return bool(super().on_touch_down(touch))
@@ -75,6 +77,12 @@ class KioskApp(App):
         super().__init__(**kw)
         self.runtime = runtime
         self.lang = runtime.cfg.kiosk.language
+        # Elderly mode (适老化): chosen on the attract screen for one session; off again when the
+        # session ends, and when the attract screen sits untouched this long (a walk-away).
+        self.elderly = False
+        self.elderly_idle_s = ELDERLY_ATTRACT_IDLE_S
+        self.last_touch = time.monotonic()
+        self.theme_switch_s = 0.0  # how long the last switch of the look took (main thread)
         self.widgets: dict[str, Widget] = {}
         self.channel: FlowChannel | None = None
         self.screens_seen: list[str] = []
@@ -104,11 +112,11 @@ class KioskApp(App):
 
     # ---- building -----------------------------------------------------------------------------
     def build(self) -> Widget:
-        Window.clearcolor = PAPER
+        Window.clearcolor = colour(PAPER)
         Window.bind(on_keyboard=self._on_key, on_key_down=self._on_key_down, on_request_close=self._on_close)
         Window.show_cursor = bool(self.runtime.cfg.ui.show_cursor)
         self.root_layout = KioskRoot(self)
-        paint(self.root_layout, PAPER)  # one background for every screen (and for screenshots)
+        self.background = paint(self.root_layout, PAPER)  # one background for every screen (and screenshots)
         self.sm = ScreenManager(transition=NoTransition())
         self.attract = AttractScreen(self)
         self.flow = FlowScreen(self)
@@ -125,6 +133,7 @@ class KioskApp(App):
         self.root_layout.add_widget(self.lang_button)
         self.runtime.listeners.append(lambda: Clock.schedule_once(lambda _dt: self.refresh_home(), 0))
         Clock.schedule_interval(self._frame, 0)
+        Clock.schedule_interval(self._elderly_watch, 1.0)
         self.go_home()
         Clock.schedule_once(lambda _dt: self._prewarm(), 0.5)  # after the first frames are up
         return self.root_layout
@@ -206,6 +215,7 @@ class KioskApp(App):
         return True
 
     def open_maintenance_login(self) -> None:
+        self.set_elderly(False)  # the technician's screens have the normal look
         self.login = MaintenanceLogin(self)
         self.root_layout.add_widget(self.login)
 
@@ -272,6 +282,7 @@ class KioskApp(App):
                 service,
                 emit=lambda v: Clock.schedule_once(lambda _dt: self._on_view(v), 0),
                 on_end=lambda r: Clock.schedule_once(lambda _dt: self._on_end(r), 0),
+                elderly=self.elderly,
             )
         except RuntimeError:
             log.warning("service start refused: busy")
@@ -301,6 +312,50 @@ class KioskApp(App):
         self.lang = self.runtime.cfg.kiosk.language  # the next citizen starts in Chinese
         self.lang_button.set(self.t("app.language_toggle"))
         self.go_home()
+        self.set_elderly(False)  # the next citizen starts in the normal look
+
+    # ---- elderly mode ---------------------------------------------------------------------------
+    def timeout_factor(self) -> float:
+        """The session's idle-time factor (the flow applies the same one to its timeouts)."""
+        return elderly_timeout_factor(self.runtime.cfg) if self.elderly else 1.0
+
+    def toggle_elderly(self) -> None:
+        self.set_elderly(not self.elderly)
+
+    def set_elderly(self, on: bool) -> None:
+        """Switch the look: the citizen screens are rebuilt under the other theme (tens of ms)."""
+        if on == self.elderly:
+            return
+        started = time.perf_counter()
+        self.elderly = on
+        self.last_touch = time.monotonic()
+        use_theme(on)
+        Window.clearcolor = colour(PAPER)
+        self.background.rgba = colour(PAPER)
+        old = (self.attract, self.flow, self.oos)
+        self.attract, self.flow, self.oos = AttractScreen(self), FlowScreen(self), OutOfServiceScreen(self)
+        current = self.sm.current
+        for screen in old:
+            if isinstance(screen, FlowScreen):
+                screen.dispose()
+            self.sm.remove_widget(screen)
+        for screen in (self.attract, self.flow, self.oos):
+            self.sm.add_widget(screen)
+        for w in self.root_layout.children:  # the buttons floating above every screen
+            if isinstance(w, BigButton):
+                w.retheme()
+                if w.size_hint == [None, None]:
+                    w.size = (w.width * target_px() / w.height, target_px())
+        self.refresh_home()
+        if self.channel is not None and current == "flow":
+            self.sm.current = "flow"
+        self.theme_switch_s = time.perf_counter() - started
+        log.info("elderly mode %s in %.0f ms", "on" if on else "off", self.theme_switch_s * 1000)
+
+    def _elderly_watch(self, _dt: float) -> None:
+        idle = time.monotonic() - self.last_touch
+        if self.elderly and self.channel is None and idle > self.elderly_idle_s:
+            self.set_elderly(False)
 
     # ---- test and screenshot helpers -----------------------------------------------------------
     def tap(self, kiosk_id: str) -> None:

@@ -27,6 +27,7 @@ from screens.widgets import (
     BigButton,
     Text,
     body_px,
+    colour,
     gap_px,
     paint,
     target_px,
@@ -39,12 +40,12 @@ if TYPE_CHECKING:
 
 def message_colour(end: End | None) -> tuple[float, float, float, float]:
     if end is None:
-        return INK
+        return colour(INK)
     if end is End.DONE:
-        return OK_GREEN
+        return colour(OK_GREEN)
     if end in (End.REFUSED, End.FAULT, End.CARD_REMOVED):
-        return ACCENT
-    return MUTED
+        return colour(ACCENT)
+    return colour(MUTED)
 
 
 class Modal(FloatLayout):
@@ -109,7 +110,13 @@ class FlowScreen(KioskScreen):
         self.prompt: Widget | None = None
         self.view: View | None = None
         self.deadline: float | None = None
-        Clock.schedule_interval(self._tick, 0.25)
+        self._tick_ev = Clock.schedule_interval(self._tick, 0.25)
+
+    def dispose(self) -> None:
+        """The screen is replaced (elderly mode switched): stop its timers."""
+        self._tick_ev.cancel()
+        if self.panel is not None:
+            self.panel.stop()
 
     # ---- rendering ---------------------------------------------------------------------------
     def render(self, view: View) -> None:
@@ -227,7 +234,7 @@ class FlowScreen(KioskScreen):
             self.countdown.set("")
             return
         self.countdown.set(self.app.t("idle.countdown", seconds=left))
-        warn = self.app.runtime.cfg.timeouts.idle_warning_s
+        warn = self.app.runtime.cfg.timeouts.idle_warning_s * self.app.timeout_factor()
         # Only views that wait for a tap can be extended ("more_time" restarts the flow's timer).
         asks = self.view.end is None and any(a != "cancel" for a in self.view.actions)
         if asks and left <= warn and self.prompt is None:

@@ -11,7 +11,19 @@ from kivy.uix.widget import Widget
 
 from kiosk.domain.services import Availability, ServiceId
 from screens.header import LANG_BUTTON_WIDTH, KioskScreen
-from screens.widgets import ACCENT, BRAND, INK, MIN_BODY_PX, MUTED, BigButton, Text, gap_px, markup, target_px
+from screens.widgets import (
+    ACCENT,
+    BRAND,
+    INK,
+    MIN_BODY_PX,
+    MUTED,
+    BigButton,
+    Text,
+    gap_px,
+    markup,
+    target_px,
+    theme,
+)
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -24,24 +36,64 @@ SERVICE_ORDER = (
 USABLE = (Availability.AVAILABLE, Availability.AVAILABLE_OFFLINE)
 
 
+ELDERLY_PAGE = 4  # services per attract page in elderly mode (2 x 2 big buttons)
+ELDERLY_GLYPH = {True: "✓", False: "○"}  # both in the UI font: the switch shows its state
+
+
 class AttractScreen(KioskScreen):
+    """Every service; the elderly-mode switch. In elderly mode the services are paged, 4 at a
+    time, with big 上一页/下一页 buttons (no scrolling: taps only)."""
+
     def __init__(self, app: KioskApp) -> None:
         super().__init__(app, name="attract")
         pad = gap_px()
+        self.elderly = theme().elderly
+        self.page = 0
         self.box = BoxLayout(orientation="vertical", padding=pad, spacing=pad)
         top = BoxLayout(size_hint_y=None, height=target_px() * 1.2)
         top.add_widget(Widget(size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH))
-        self.title = Text(scale=1.6, bold=True, color=BRAND)
+        self.title = Text(scale=1.6 if not self.elderly else 1.25, bold=True, color=BRAND)
         self.title.kiosk_id = "attract.title"
         top.add_widget(self.title)
         top.add_widget(Widget(size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH))
         self.subtitle = Text(size_hint_y=None, height=target_px() * 0.7)
-        self.grid = GridLayout(cols=3, spacing=pad)
+        self.subtitle.kiosk_id = "attract.subtitle"
+        self.grid = GridLayout(cols=2 if self.elderly else 3, spacing=pad)
         self.footer = Text(scale=0.9, color=MUTED, size_hint_y=None, height=target_px() * 0.6)
-        for w in (top, self.subtitle, self.grid, self.footer):
+        self.elderly_button = BigButton("", "button.elderly", primary=self.elderly, raw=True, scale=1.0)
+        self.elderly_button.bind(on_release=lambda _b: app.toggle_elderly())
+        bottom = BoxLayout(size_hint_y=None, height=target_px(), spacing=pad)
+        self.nav: dict[str, BigButton] = {}
+        if self.elderly:
+            self.page_label = Text(size_hint_x=0.14, bold=True, color=BRAND)
+            self.page_label.kiosk_id = "attract.page"
+            app.register(self.page_label)
+            for kid, delta in (("attract.prev", -1), ("attract.next", 1)):
+                b = BigButton("", kid, size_hint_x=0.25)
+                b.bind(on_release=lambda _b, d=delta: self.turn(d))
+                self.nav[kid] = b
+                app.register(b)
+            self.elderly_button.size_hint_x = 0.36
+            for w in (self.nav["attract.prev"], self.page_label, self.nav["attract.next"], self.elderly_button):
+                bottom.add_widget(w)
+            rows: tuple[Widget, ...] = (top, self.subtitle, self.grid, bottom, self.footer)
+        else:
+            self.footer.size_hint_y = 1
+            self.elderly_button.size_hint_x = None
+            self.elderly_button.width = target_px() * 3.0
+            bottom.add_widget(self.footer)
+            bottom.add_widget(self.elderly_button)
+            rows = (top, self.subtitle, self.grid, bottom)
+        for w in rows:
             self.box.add_widget(w)
         self.add_widget(self.box)
         app.register(self.title)
+        app.register(self.subtitle)
+        app.register(self.elderly_button)
+
+    def turn(self, delta: int) -> None:
+        self.page += delta
+        self.refresh()
 
     def refresh(self) -> None:
         t = self.app.t
@@ -49,9 +101,21 @@ class AttractScreen(KioskScreen):
         self.subtitle.set(t("app.subtitle"))
         cfg = self.app.runtime.cfg
         self.footer.set(t("app.footer", outlet=cfg.kiosk.outlet_name, hotline=cfg.kiosk.hotline))
+        glyph = ELDERLY_GLYPH[self.elderly]
+        self.elderly_button.text = f"{glyph} [b]{markup(t('elderly.button'))}[/b]"
         self.grid.clear_widgets()
         avail = self.app.runtime.availability()
-        for sid in SERVICE_ORDER:
+        shown: tuple[ServiceId, ...] = SERVICE_ORDER
+        if self.elderly:
+            pages = (len(SERVICE_ORDER) + ELDERLY_PAGE - 1) // ELDERLY_PAGE
+            self.page = max(0, min(self.page, pages - 1))
+            shown = SERVICE_ORDER[self.page * ELDERLY_PAGE:(self.page + 1) * ELDERLY_PAGE]
+            self.page_label.set(t("elderly.page", page=self.page + 1, pages=pages))
+            self.nav["attract.prev"].set(f"◀ {t('elderly.prev_page')}")
+            self.nav["attract.next"].set(f"{t('elderly.next_page')} ▶")
+            self.nav["attract.prev"].disabled = self.page == 0
+            self.nav["attract.next"].disabled = self.page >= pages - 1
+        for sid in shown:
             state, missing = avail[sid]
             usable = state in USABLE
             label = t(f"service.{sid.value}")
@@ -61,12 +125,14 @@ class AttractScreen(KioskScreen):
                          devices="、".join(t(f"device.{d}") for d in sorted(missing)))
             text = f"[b]{markup(label)}[/b]"
             if note:
-                text += f"\n[size={int(MIN_BODY_PX)}]{markup(note)}[/size]"
+                text += f"\n[size={int(MIN_BODY_PX * theme().text_scale)}]{markup(note)}[/size]"
             btn = BigButton(text, f"service.{sid.value}", primary=usable, raw=True, scale=1.1)
             btn.disabled = not usable
             btn.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
             self.app.register(btn)
             self.grid.add_widget(btn)
+        for _ in range(len(shown), ELDERLY_PAGE if self.elderly else 0):
+            self.grid.add_widget(Widget())  # the last page keeps the buttons' size
 
 
 class OutOfServiceScreen(KioskScreen):

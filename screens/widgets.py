@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kivy.core.window import Window
@@ -19,19 +20,83 @@ MUTED = (0.30, 0.32, 0.36, 1)  # still 9:1 on PAPER; grey-on-grey is unreadable 
 SOFT = (0.86, 0.88, 0.9, 1)
 WHITE = (1, 1, 1, 1)
 OK_GREEN = (0.05, 0.45, 0.2, 1)
+DISABLED_TEXT = (0.32, 0.34, 0.37, 1)
 
 MIN_BODY_PX = 32.0
 MIN_TARGET_PX = 80.0
 
+RGBA = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Sizes and colours the widgets read when they are built.
+
+    Screens name the normal palette's constants (INK, BRAND …); a widget built under another
+    theme draws that theme's colour for the same role (:meth:`colour`). Switching the theme
+    therefore means rebuilding the screens (screens.app does it between sessions).
+    """
+
+    name: str
+    text_scale: float  # body text and button labels
+    target_scale: float  # touch target height
+    palette: dict[RGBA, RGBA]  # normal colour → this theme's colour for the same role
+    disabled_bg: RGBA | None  # a disabled button's background (None: keep its own)
+
+    def colour(self, rgba: Any) -> RGBA:
+        key = _rgba(rgba)
+        return self.palette.get(key, key)
+
+    @property
+    def elderly(self) -> bool:
+        return self.name == "elderly"
+
+
+def _rgba(c: Any) -> RGBA:
+    return (float(c[0]), float(c[1]), float(c[2]), float(c[3]))
+
+
+NORMAL = Theme("normal", 1.0, 1.0, {}, None)
+# 适老化: 1.5x type, larger targets, and every text at least 7:1 on its background (WCAG AAA);
+# white paper and near-black ink, darker brand/accent/green, disabled buttons light grey.
+ELDERLY = Theme("elderly", 1.5, 1.3, {
+    _rgba(INK): (0.0, 0.0, 0.0, 1.0),
+    _rgba(PAPER): (1.0, 1.0, 1.0, 1.0),
+    _rgba(BRAND): (0.0, 0.2, 0.45, 1.0),
+    _rgba(ACCENT): (0.55, 0.0, 0.0, 1.0),
+    _rgba(MUTED): (0.15, 0.15, 0.17, 1.0),
+    _rgba(SOFT): (0.82, 0.86, 0.92, 1.0),
+    _rgba(OK_GREEN): (0.0, 0.3, 0.1, 1.0),
+    _rgba(DISABLED_TEXT): (0.2, 0.2, 0.22, 1.0),
+}, disabled_bg=(0.88, 0.88, 0.88, 1.0))
+
+_theme = NORMAL
+
+
+def theme() -> Theme:
+    return _theme
+
+
+def use_theme(elderly: bool) -> Theme:
+    """Set the theme widgets built from now on read (main thread only)."""
+    global _theme
+    _theme = ELDERLY if elderly else NORMAL
+    return _theme
+
+
+def colour(rgba: Any) -> RGBA:
+    """The current theme's colour for the role ``rgba`` plays in the normal palette."""
+    return _theme.colour(rgba)
+
 
 def body_px() -> float:
-    """Body text size: at least 32 px at 1280x800 and 1920x1080."""
-    return max(MIN_BODY_PX, Window.height / 30.0)
+    """Body text size: at least 32 px at 1280x800 and 1920x1080 (x1.5 in elderly mode)."""
+    return max(MIN_BODY_PX, Window.height / 30.0) * _theme.text_scale
 
 
 def target_px() -> float:
     """Touch target height: at least 80 px."""
-    return max(88.0, Window.height / 11.0)
+    return max(88.0, Window.height / 11.0) * _theme.target_scale
 
 
 def gap_px() -> float:
@@ -55,7 +120,7 @@ class Text(Label):
     """A label that wraps and draws rare name characters with a fallback font."""
 
     def __init__(self, text: str = "", scale: float = 1.0, **kw: Any) -> None:
-        kw.setdefault("color", INK)
+        kw["color"] = colour(kw.get("color", INK))
         kw.setdefault("halign", "center")
         kw.setdefault("valign", "middle")
         # Smaller than body text only for decorations, never below the 32 px floor.
@@ -79,16 +144,12 @@ class BigButton(Button):
     def __init__(self, text: str, kiosk_id: str, primary: bool = False, scale: float = 1.0,
                  danger: bool = False, raw: bool = False, **kw: Any) -> None:
         """``raw``: ``text`` is already markup (built with :func:`markup`)."""
-        bg = ACCENT if danger else BRAND if primary else SOFT
+        self.roles = (primary, danger, scale)
         super().__init__(
             markup=True,
             text=text if raw else with_fallback_markup(text),
-            font_size=max(MIN_BODY_PX, body_px() * scale),
             background_normal="",
             background_down="",
-            background_color=bg,
-            color=WHITE if (primary or danger) else INK,
-            disabled_color=(0.32, 0.34, 0.37, 1),  # still readable: the reason must be legible
             background_disabled_normal="",
             halign="center",
             valign="middle",
@@ -96,6 +157,22 @@ class BigButton(Button):
         )
         self.kiosk_id = kiosk_id
         self.bind(size=lambda *_: setattr(self, "text_size", (self.width - 16, None)))
+        self.bind(disabled=lambda *_: self._show_disabled())
+        self.retheme()
+
+    def retheme(self) -> None:
+        """Take the current theme's type size and colours (built under another theme)."""
+        primary, danger, scale = self.roles
+        self.font_size = max(MIN_BODY_PX, body_px() * scale)
+        self.enabled_bg = colour(ACCENT if danger else BRAND if primary else SOFT)
+        self.color = colour(WHITE if (primary or danger) else INK)
+        self.disabled_color = colour(DISABLED_TEXT)  # still readable: the reason must be legible
+        self._show_disabled()
+
+    def _show_disabled(self) -> None:
+        # Elderly theme: dark text on light grey, not on the button's own (dark) colour.
+        off = _theme.disabled_bg if self.disabled else None
+        self.background_color = off or self.enabled_bg
 
     def texture_update(self, *args: Any) -> None:
         fresh_texture_update(self, Button.texture_update, *args)
@@ -112,7 +189,7 @@ def markup(text: str) -> str:
 def paint(widget: Any, rgba: tuple[float, float, float, float], radius: float = 0) -> Any:
     """A background rectangle that follows the widget; returns its Color to recolour it."""
     with widget.canvas.before:
-        color = Color(*rgba)
+        color = Color(*colour(rgba))
         rect: Any = RoundedRectangle(radius=[radius]) if radius else Rectangle()
     widget.bind(pos=lambda w, v: setattr(rect, "pos", v), size=lambda w, v: setattr(rect, "size", v))
     return color

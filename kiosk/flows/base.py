@@ -135,8 +135,18 @@ class FlowChannel:
             self._inputs.get_nowait()
 
 
+def elderly_timeout_factor(config: Any) -> float:
+    """How much longer a citizen in elderly mode gets on every idle wait ([voice] section)."""
+    factor = getattr(getattr(config, "voice", None), "elderly_timeout_factor", 2.0)
+    return max(1.0, float(factor))
+
+
 class FlowContext:
-    """Everything a flow may touch. Built by the runtime for each session."""
+    """Everything a flow may touch. Built by the runtime for each session.
+
+    ``elderly``: the citizen chose elderly mode; every idle wait (a screen waiting for a tap,
+    for a card to be placed, inserted or taken) lasts ``elderly_timeout_factor`` times longer.
+    """
 
     def __init__(
         self,
@@ -148,7 +158,9 @@ class FlowContext:
         central: Any,
         services: Any,
         config: Any,
+        elderly: bool = False,
     ) -> None:
+        self.elderly = elderly
         self.channel = channel
         self.session = session
         self.clock = clock
@@ -195,9 +207,13 @@ class FlowContext:
         if user_input is not None and user_input.action == "cancel":
             raise Cancelled("cancel")
 
+    def idle_timeout(self, seconds: float) -> float:
+        """An idle wait's length for this citizen (longer in elderly mode)."""
+        return seconds * elderly_timeout_factor(self.config) if self.elderly else seconds
+
     def ask(self, view: View) -> UserInput:
         """Show a view and wait for one of its actions; 'more_time' restarts the timer."""
-        timeout = view.timeout_s if view.timeout_s is not None else self.config.timeouts.idle_s
+        timeout = self.idle_timeout(view.timeout_s if view.timeout_s is not None else self.config.timeouts.idle_s)
         view = _with_timeout(view, timeout)
         self.channel.show(view)
         deadline = self.clock.monotonic() + timeout
@@ -217,7 +233,11 @@ class FlowContext:
                 return got
 
     def wait_for(self, view: View, attempt: Callable[[float], T | None], timeout_s: float) -> T:
-        """Show a view and poll a device in short slices until it yields, staying cancellable."""
+        """Show a view and poll a device in short slices until it yields, staying cancellable.
+
+        ``timeout_s`` is how long the citizen has to act (place, insert, take a card): an idle
+        wait, stretched in elderly mode like :meth:`ask`'s."""
+        timeout_s = self.idle_timeout(timeout_s)
         self.channel.show(_with_timeout(view, timeout_s))
         deadline = self.clock.monotonic() + timeout_s
         while True:

@@ -90,7 +90,7 @@ class IssuanceFlow(Flow):
         camera: Any = ctx.devices.camera
         session = PhotoSession(ctx.config.photo.settings())
         while True:
-            deadline = ctx.clock.monotonic() + ctx.config.timeouts.idle_s
+            deadline = ctx.clock.monotonic() + ctx.idle_timeout(ctx.config.timeouts.idle_s)
             while session.photo is None:
                 ctx.check()
                 if ctx.clock.monotonic() > deadline:

@@ -21,7 +21,7 @@ def enter_pin(ctx: FlowContext, flow: Flow, screen: str, step: int, message: str
     "0" weaker on-screen/simulator mode), plus ``params``. Actions: cancel.
     """
     pad: Any = ctx.devices.pin_pad
-    timeout = ctx.config.timeouts.pin_entry_s
+    timeout = ctx.idle_timeout(ctx.config.timeouts.pin_entry_s)  # longer in elderly mode
     base = {**(params or {}), "length": str(PIN_LENGTH), "secure": "1" if pad.secure else "0"}
 
     def show(digits: int, hint: tuple[str, ...]) -> None:

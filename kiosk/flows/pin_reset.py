@@ -97,7 +97,7 @@ class PinResetFlow(Flow):
         reasons: tuple[str, ...] = ()
         while True:
             challenge = LivenessChallenge("blink", max_frames=LIVENESS_MAX_FRAMES)
-            deadline = ctx.clock.monotonic() + ctx.config.timeouts.idle_s
+            deadline = ctx.clock.monotonic() + ctx.idle_timeout(ctx.config.timeouts.idle_s)
             state = None
             while challenge.status == "pending":
                 ctx.check()

@@ -59,6 +59,9 @@ class UiHarness:
         self.app._run_prepare()
         self._loop = EventLoop
         self.size_violations: list[str] = []
+        self.clip_violations: list[str] = []
+        self.clip_checks = 0  # how many labels the clipping check compared
+        self.check_clipping_on_views = False  # wait_view also checks that no text is clipped
         self.pump(0.2)
 
     # ---- the event loop ------------------------------------------------------------------------
@@ -110,6 +113,8 @@ class UiHarness:
         self.pump_until(lambda: self.screen == "flow" and self.view_name == screen, timeout, f"view {screen}")
         self.pump(0.03)  # let the layout settle before sizes are checked or widgets tapped
         self.check_sizes()
+        if self.check_clipping_on_views:
+            self.check_clipping()
         return self.view
 
     def wait_home(self, timeout: float = 10.0) -> None:
@@ -170,6 +175,59 @@ class UiHarness:
         for child in Window.children:
             walk(child)
         self.size_violations.extend(found)
+        if measuring:
+            self.app.resume_measuring()
+        return found
+
+    def check_clipping(self, where: str = "", tolerance: float = 2.0) -> list[str]:
+        """No text is clipped: each visible label's rendered texture fits its box, and the box lies
+        inside its parent's and the window (an overfull layout pushes boxes out or over others).
+
+        Wrapped text (``text_size`` width set) must fit in height; unwrapped text in both.
+        """
+        from kivy.core.window import Window
+        from kivy.uix.label import Label
+        from kivy.uix.layout import Layout
+
+        measuring = self.app.measuring
+        self.app.pause_measuring()
+        self.pump(0.03)  # textures of text changed by the last tap are rendered on the next frame
+        found: list[str] = []
+        at = where or f"{self.view_name or self.screen}"
+
+        def box(w: Any) -> tuple[float, float, float, float]:
+            x, y = w.to_window(*w.pos)
+            return x, y, x + w.width, y + w.height
+
+        def inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+            return (inner[0] >= outer[0] - tolerance and inner[1] >= outer[1] - tolerance
+                    and inner[2] <= outer[2] + tolerance and inner[3] <= outer[3] + tolerance)
+
+        window = (0.0, 0.0, float(Window.width), float(Window.height))
+
+        def walk(w: Any) -> None:
+            if w.opacity <= 0:
+                return
+            if isinstance(w, Label) and w.text.strip():
+                name = getattr(w, "kiosk_id", "") or f"{type(w).__name__}:{w.text[:24]!r}"
+                self.clip_checks += 1
+                tw, th = w.texture_size
+                if w.width <= 1 or w.height <= 1:
+                    found.append(f"{at}:{name} text in a {w.width:.0f}x{w.height:.0f} box")
+                elif tw > w.width + tolerance or th > w.height + tolerance:
+                    found.append(f"{at}:{name} text {tw:.0f}x{th:.0f} in box {w.width:.0f}x{w.height:.0f}")
+                elif not inside(box(w), window):
+                    found.append(f"{at}:{name} box {tuple(round(v) for v in box(w))} outside the window")
+                elif isinstance(w.parent, Layout) and not inside(box(w), box(w.parent)):
+                    found.append(f"{at}:{name} box outside its layout")
+            if w.width <= 1 or w.height <= 1:
+                return  # a collapsed container (e.g. the hidden progress row)
+            for c in w.children:
+                walk(c)
+
+        for child in Window.children:
+            walk(child)
+        self.clip_violations.extend(found)
         if measuring:
             self.app.resume_measuring()
         return found

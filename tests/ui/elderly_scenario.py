@@ -1,0 +1,282 @@
+"""Elderly mode through the real app, offscreen, in one language (a subprocess per language):
+
+    python -m tests.ui.elderly_scenario WORKDIR --lang zh|en [--size 1280x800]
+
+One tap on the attract screen turns it on; it holds for every view of the session and is off
+again when the session ends and when the attract screen sits idle. At every screen visited
+(attract pages, loss report, PIN change, contact change with its editors, a full issuance with
+the camera, out of service) each label's rendered text is compared with its box
+(UiHarness.check_clipping). Prints one JSON line prefixed like run_scenario's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from kiosk.domain.services import ServiceId
+from tests.ui.run_scenario import REPORT_PREFIX
+
+COUNTER = "请到鼓楼区五四路 1 号网点柜台办理 / Please visit the Wusi Road 1 counter"
+
+
+class Walk:
+    def __init__(self, workdir: Path, lang: str, width: int, height: int) -> None:
+        from tests.ui.scenarios import Setup
+
+        self.s = Setup(workdir, width, height, [])
+        self.h = self.s.h
+        self.lang = lang
+        self.out: dict[str, Any] = {"sessions": []}
+        self.views: dict[str, list[float]] = {}  # service/screen → message font sizes while shown
+        self.views_normal: list[str] = []  # views shown while the app was not in elderly mode
+        from kivy.clock import Clock
+
+        self.normal_body = self.font("service.apply")
+        Clock.schedule_interval(self._watch, 0)
+
+    # ---- helpers -------------------------------------------------------------------------------
+    def font(self, kid: str) -> float:
+        return float(self.h.app.widgets[kid].font_size)
+
+    def _watch(self, _dt: float) -> None:
+        app = self.h.app
+        v = app.flow.view
+        if app.sm.current != "flow" or v is None or app.channel is None:
+            return
+        key = f"{v.service.value}/{v.screen}"
+        if not app.elderly:
+            self.views_normal.append(key)
+        self.views.setdefault(key, []).append(float(app.flow.message.font_size))
+
+    def clip(self, where: str) -> None:
+        self.h.check_clipping(f"{self.lang}:{where}")
+
+    def view(self, screen: str, timeout: float = 15.0) -> None:
+        self.h.wait_view(screen, timeout)
+        self.clip(screen)
+
+    def begin(self, service: ServiceId) -> None:
+        """The citizen picks the language, taps 长辈模式, finds the service on its page."""
+        h = self.h
+        h.wait_home()
+        assert not h.app.elderly, "elderly mode left on for the next citizen"
+        if h.app.lang != self.lang:
+            h.tap("button.language")
+        h.tap("button.elderly")
+        assert h.app.elderly
+        kid = f"service.{service.value}"
+        for _ in range(4):
+            w = h.app.widgets.get(kid)
+            if w is not None and w.get_root_window() is not None:
+                break
+            h.tap("attract.next")
+        self.clip(f"attract-page-{h.app.attract.page + 1}")
+        h.new_transaction()
+        h.tap(kid)
+
+    def end(self) -> None:
+        """返回首页 on the end view; the next citizen gets the normal look."""
+        h = self.h
+        h.pump_until(lambda: h.view is not None and h.view.end is not None, 20, "end view")
+        h.pump(0.05)
+        self.clip(f"end-{h.view.service.value}")
+        elderly_at_end, service, end = h.app.elderly, h.view.service.value, h.view.end.value
+        h.tap("button.home")
+        h.wait_home()
+        h.pump(0.05)
+        self.out["sessions"].append({"service": service, "end": end,
+                                     "elderly_at_end": elderly_at_end, "elderly_after": h.app.elderly,
+                                     "attract_font_after": self.font("service.apply")})
+        self.s.devices.id_reader.remove()
+        self.s.devices.card_reader.remove()
+
+    def keypad_field(self, field: str, digits: str) -> None:
+        h = self.h
+        h.tap(f"form.edit.{field}")
+        h.type_digits(digits)
+        self.clip(f"keypad-{field}")
+        h.tap("form.save")
+        h.pump_until(lambda: bool(h.view.params.get(field)), 5, f"{field} set")
+        self.clip(f"form-after-{field}")
+
+    def address(self, house: str) -> None:
+        h = self.h
+        h.tap("form.edit.address")
+        self.clip("address-city")
+        h.tap("address.option.350100")
+        self.clip("address-district")
+        if "address.next" in h.app.widgets and not h.app.widgets["address.next"].disabled:
+            h.tap("address.next")
+            self.clip("address-district-page-2")
+            h.tap("address.prev")
+        h.tap("address.option.350102")
+        h.type_digits(house)
+        h.tap("key.token.号")
+        self.clip("address-detail")
+        h.tap("address.done")
+        h.pump_until(lambda: h.view.params.get("district") == "350102", 5, "address set")
+        self.clip("form-after-address")
+
+    # ---- the walk ------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        h = self.h
+        h.check_clipping_on_views = True
+        h.wait_home()
+        out = self.out
+        out["normal_attract_font"] = self.normal_body
+        if h.app.lang != self.lang:
+            h.tap("button.language")
+        self.clip("attract-normal")
+        # The attract pages, turned forward and back.
+        h.tap("button.elderly")
+        out["switch_ms"] = round(h.app.theme_switch_s * 1000, 1)
+        out["elderly_attract_font"] = self.font("service.apply")
+        pages = []
+        for _ in range(3):
+            pages.append(sorted(k.removeprefix("service.") for k, w in h.app.widgets.items()
+                                if k.startswith("service.") and w.get_root_window() is not None))
+            self.clip(f"attract-page-{h.app.attract.page + 1}")
+            if h.app.widgets["attract.next"].disabled:
+                break
+            h.tap("attract.next")
+        out["pages"] = pages
+        h.tap("attract.prev")
+        # The attract screen left alone: the walk-away's choice is wiped.
+        h.app.elderly_idle_s = 1.0
+        h.pump_until(lambda: not h.app.elderly, 5, "elderly mode wiped on an idle attract screen")
+        out["idle_wiped"] = True
+        out["font_after_idle"] = self.font("service.apply")
+        h.app.elderly_idle_s = 600.0
+        self.loss_report()
+        self.pin_change()
+        self.contact_change()
+        self.issuance()
+        self.out_of_service()
+        out["views"] = {k: [min(v), max(v)] for k, v in self.views.items()}
+        out["views_normal"] = sorted(set(self.views_normal))
+        out["clip_checks"] = h.clip_checks
+        out["clip_violations"] = sorted(set(h.clip_violations))
+        out["size_violations"] = sorted(set(h.size_violations))
+        return out
+
+    def loss_report(self) -> None:
+        h, s = self.h, self.s
+        self.begin(ServiceId.LOSS_REPORT)
+        s.place_id("adult_active_card")
+        self.view("confirm_card")
+        self.out["countdown_elderly"] = h.app.flow.seconds_left()
+        self.out["countdown_text"] = h.text_of("flow.countdown")
+        # 25 s left: inside the elderly warning (2 x 15 s), outside the normal one.
+        h.app.flow.deadline = time.monotonic() + 25
+        h.pump_until(lambda: h.app.flow.prompt is not None, 3, "more-time prompt at 25 s")
+        self.clip("more_time_prompt")
+        h.tap("button.more_time")
+        h.pump(0.3)
+        self.out["countdown_after_more_time"] = h.app.flow.seconds_left()
+        h.tap("button.confirm")
+        self.view("done")
+        self.end()
+
+    def pin_change(self) -> None:
+        s = self.s
+        self.begin(ServiceId.PIN_CHANGE)
+        s.insert_card("adult_active_card")
+        s.pin("old_pin", "888888")
+        self.clip("old_pin")
+        s.pin("new_pin", "135790")
+        s.pin("new_pin_again", "135790")
+        self.view("done")
+        self.end()
+
+    def contact_change(self) -> None:
+        h, s = self.h, self.s
+        self.begin(ServiceId.CONTACT_CHANGE)
+        s.place_id("other_city_resident")
+        self.view("contact_form")
+        self.keypad_field("mobile", "13700000128")
+        self.address("12")
+        self.keypad_field("postal_code", "350001")
+        h.tap("button.confirm")
+        self.view("done")
+        self.end()
+
+    def issuance(self) -> None:
+        from tests.ui.scenarios import face_frame
+
+        h, s = self.h, self.s
+        h.pump_until(h.app.prewarmed.is_set, 30, "face models loaded")
+        s.devices.camera.present(None)
+        self.begin(ServiceId.APPLY)
+        s.place_id("adult_never_applied")
+        self.view("photo_choice")
+        h.tap("button.take_new")
+        self.view("photo", timeout=20)
+        h.pump_until(lambda: h.view.params.get("hint") == "no_face", 10, "no-face instruction")
+        self.clip("photo-no-face")
+        s.devices.camera.present(face_frame())
+        self.view("photo_confirm", timeout=60)
+        h.tap("button.confirm")
+        self.view("details")
+        self.keypad_field("mobile", "13800000001")
+        self.address("1")
+        self.keypad_field("postal_code", "350001")
+        h.tap("button.confirm")
+        self.view("take_card", timeout=30)
+        s.devices.issuer.take_card()
+        self.view("pin_offer")
+        h.tap("button.skip")
+        self.view("done", timeout=20)
+        self.end()
+
+    def out_of_service(self) -> None:
+        from kiosk.runtime import Mode
+
+        h = self.h
+        h.wait_home()
+        h.tap("button.elderly")
+        h.runtime.set_mode(Mode.OUT_OF_SERVICE, COUNTER)
+        h.pump_until(lambda: h.screen == "out_of_service", 5, "out of service")
+        self.clip("out_of_service")
+        self.out["oos_elderly"] = h.app.elderly
+        h.runtime.set_mode(Mode.IN_SERVICE)
+        h.pump_until(lambda: h.screen == "attract", 5, "back in service")
+        h.tap("button.elderly")
+        self.out["switched_off_by_tap"] = not h.app.elderly
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workdir")
+    ap.add_argument("--lang", default="zh")
+    ap.add_argument("--size", default="1280x800")
+    args = ap.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    report: dict[str, Any] = {"ok": False}
+    started = time.monotonic()
+    walk: Walk | None = None
+    try:
+        walk = Walk(Path(args.workdir), args.lang, width, height)
+        report.update(walk.run())
+        report["ok"] = True
+    except BaseException as exc:  # the report must say what failed
+        report["error"] = f"{type(exc).__name__}: {exc}"
+        report["traceback"] = traceback.format_exc()[-4000:]
+        if walk is not None:
+            report["clip_violations"] = sorted(set(walk.h.clip_violations))
+    finally:
+        if walk is not None:
+            walk.s.close()
+    report["seconds"] = round(time.monotonic() - started, 2)
+    sys.stdout.write(REPORT_PREFIX + json.dumps(report, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
