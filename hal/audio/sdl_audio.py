@@ -189,6 +189,9 @@ class SdlAudio:
                 self._finished(gen)
                 return
             self._apply_volume()
+            with self._lock:
+                if self._last_error == "clip_unreadable":
+                    self._last_error = None  # that was the previous sequence's clip
             self._current = _Sequence(gen, paths)
             self._advance()
         elif kind == "stop":

@@ -58,7 +58,7 @@ class SimAudio(SimDevice):
                 self._last_error = exc.code
                 return
             self.log.append(("play", *(clip_stem(c) for c in clips)))
-            self._count("clips_played")
+            self._counters["clips_played"] = self._counters.get("clips_played", 0) + len(clips)
             seconds = sum(self._seconds(c) for c in clips)
             self._until = self._clock() + seconds if clips else 0.0
 

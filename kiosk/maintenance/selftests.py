@@ -11,12 +11,14 @@ import html
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hal.audio.chime import CHIME_S, ensure_chime
 from hal.status import DeviceError, DeviceStatus
 from hal.types import CardFace, Receipt, ReceiptLine
 from kiosk.clock import CHINA_TZ
@@ -25,6 +27,7 @@ from kiosk.domain.masking import scrub
 from kiosk.stock_ledger import CardRecord, Kind, StockLedger
 
 SELFTEST_FILE = "selftests.json"
+CHIME_FILE = "audio-selftest.wav"
 KEY_TEST_KEYS = 3  # the technician presses a few keys, then Enter
 
 
@@ -43,6 +46,7 @@ TESTS: dict[str, str] = {
     "camera": "拍照 capture a photo",
     "pin_pad": "密码键盘按键测试 PIN pad key test",
     "receipt_printer": "打印凭条 print a receipt",
+    "audio": "播放测试音 play a test chime",
 }
 
 
@@ -59,6 +63,7 @@ class SelfTests:
         self.timeout_s = timeout_s
         self._lock = threading.Lock()
         self.results: dict[str, TestResult] = self._load()
+        self.chime = path.parent / CHIME_FILE  # the speaker test's sound, generated when first needed
 
     def _load(self) -> dict[str, TestResult]:
         try:
@@ -161,6 +166,28 @@ class SelfTests:
         dev.print_receipt(Receipt("自检 SELF-TEST", (ReceiptLine("凭条打印测试 receipt printer test", center=True),
                                                      ReceiptLine(_now())), f"TEST-{uuid.uuid4().hex[:6]}"))
         return "test receipt printed"
+
+
+    def _test_audio(self) -> str:
+        dev = self.devices.audio
+        assert dev is not None
+        st = dev.status()
+        if not st.usable:
+            dev.open()  # reconnect: a speaker plugged in since the start is found here
+        before = dev.status().counters.get("clips_played", 0)
+        dev.play([ensure_chime(self.chime)])
+        deadline = time.monotonic() + CHIME_S + self.timeout_s
+        while dev.playing() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if dev.playing():
+            dev.stop()
+            raise _Failed("the chime did not finish")
+        st = dev.status()
+        if not st.usable:
+            raise _Failed(st.last_error or st.state.value)
+        if st.counters.get("clips_played", 0) <= before or st.last_error == "clip_unreadable":
+            raise _Failed(st.last_error or "nothing played")
+        return f"test chime played at volume {round(dev.volume() * 100)}%"
 
 
 class _Failed(Exception):

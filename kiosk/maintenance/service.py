@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosk.maintenance")
 T = TypeVar("T")
-SIM_DEVICES = ("id_reader", "card_reader", "encoder", "issuer", "camera", "pin_pad", "receipt_printer")
+SIM_DEVICES = ("id_reader", "card_reader", "encoder", "issuer", "camera", "pin_pad", "receipt_printer", "audio")
+VOLUME_KEY = "voice.volume"
 
 
 class NotIdle(Exception):
@@ -230,6 +231,24 @@ class MaintenanceService:
             raise
         self.rt.cfg = new
         self._record(session.tech_id, "config.edit", "ok", f"{key}: {old} -> {value}")
+        return old, value
+
+    def set_volume(self, level: float) -> tuple[Any, Any]:
+        """The speaker's volume: an audited configuration change (who may: CONFIG_EDIT), kept in the
+        file so it survives a restart, and applied to the speaker at once; a chime lets the
+        technician hear the new level."""
+        level = round(min(1.0, max(0.0, level)), 2)
+        old, value = self.edit_config(VOLUME_KEY, str(level))
+        audio = self.rt.devices.audio
+        if audio is not None:
+            audio.set_volume(float(value))
+        narrator = getattr(self.rt, "narrator", None)  # it may keep its own copy of the level
+        if narrator is not None and callable(getattr(narrator, "set_volume", None)):
+            narrator.set_volume(float(value))
+        if audio is not None and audio.status().usable:
+            from hal.audio.chime import ensure_chime
+
+            audio.play([ensure_chime(self.selftests.chime)])
         return old, value
 
     def save_readiness(self, out_dir: Path) -> str:

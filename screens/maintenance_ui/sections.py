@@ -17,6 +17,7 @@ from kiosk.maintenance.queue_tools import QueueTools
 from kiosk.maintenance.roles import Perm
 from kiosk.maintenance.selftests import TESTS
 from kiosk.maintenance.service import MaintenanceService
+from kiosk.strings import t
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,18 @@ TITLES = {"devices": "设备 Devices", "consumables": "耗材 Supplies", "ledger
           "queue": "队列 Queue", "logs": "日志 Logs", "config": "配置 Config", "service": "服务 Service",
           "simulator": "模拟器 Simulator"}
 OOS_MESSAGES = ("设备维护中 under maintenance", "补充耗材中 refilling supplies", "系统升级 system upgrade")
+VOLUME_STEP = 0.1
 EDITABLE = ("timeouts.idle_s", "timeouts.id_card_read_s", "timeouts.card_insert_s", "timeouts.pin_entry_s",
             "central.heartbeat_interval_s", "offline.batch_threshold")
+
+
+def _both(key: str, **params: Any) -> str:
+    """The technician screens are bilingual: Chinese, then English."""
+    return f"{t('zh', key, **params)} {t('en', key, **params)}"
+
+
+def _pct(level: Any) -> int:
+    return round(float(level) * 100)
 
 
 def _today() -> dt.date:
@@ -61,7 +72,18 @@ def _devices(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
     actions.append(Action("打印就绪报告 print report", "maint.print_readiness", svc.print_readiness))
     actions.append(Action("保存报告 save HTML/text", "maint.save_readiness", lambda: svc.save_readiness(
         Path(svc.rt.cfg.kiosk.data_dir) / "exports")))
-    return Section(report.lines(), actions)
+    lines = report.lines()
+    if svc.rt.devices.audio is not None:
+        def volume(step: float) -> Callable[[], str]:
+            def run() -> str:
+                old, new = svc.set_volume(svc.rt.cfg.voice.volume + step)
+                return _both("maint.volume.saved", old=_pct(old), new=_pct(new))
+            return run
+
+        lines.insert(3, _both("maint.volume.level", percent=_pct(svc.rt.cfg.voice.volume)))
+        actions += [Action(_both("maint.volume.down"), "maint.volume.down", volume(-VOLUME_STEP)),
+                    Action(_both("maint.volume.up"), "maint.volume.up", volume(VOLUME_STEP))]
+    return Section(lines, actions)
 
 
 def _consumables(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
@@ -212,6 +234,8 @@ SIM_ACTIONS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("卡机上电 plug issuer", "issuer", "plug", {}),
     ("读卡器故障 reader fault", "card_reader", "fail", {"code": "reader_error"}),
     ("清除故障 clear faults", "issuer", "clear", {}),
+    (_both("maint.sim.speaker_off"), "audio", "unplug", {}),
+    (_both("maint.sim.speaker_on"), "audio", "plug", {}),
 )
 
 
