@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck bench soak screenshots clean deb
+.PHONY: setup run test lint typecheck bench soak screenshots prompts clean deb
 
 $(STAMP): requirements.lock pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -27,6 +27,10 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(PY) -m bench.soak
+
+# Voice prompts: re-render the missing or stale clips from the string tables, delete orphans.
+prompts: $(STAMP)
+	$(PY) -m kiosk.voice.build
 
 screenshots: $(STAMP)
 	$(PY) -m screens.screenshots docs/screens

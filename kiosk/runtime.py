@@ -48,6 +48,7 @@ from kiosk.sync import (
     prune_ledger,
     queue_json,
 )
+from kiosk.voice.narrator import Narrator
 from offline_queue.events import QueueEvent
 from offline_queue.link import LinkMonitor
 from offline_queue.store import Outbox
@@ -156,6 +157,7 @@ class Runtime:
         self.recovery_store = RecoveryStore(cfg.data_path("recovery.sqlite"), self.queue_key)
         self.recovery: RecoveryReport | None = None
         self.devices = devices or build_devices(cfg)
+        self.narrator = _make_narrator(cfg, self.devices)
         self.central = central if central is not None else _make_central(cfg, self.link, self.outbox)
         self.ui_state = UiStateFile(cfg.run_path("ui-state.json"))
         self.spool = CommandSpool(cfg.run_path(""))
@@ -412,6 +414,13 @@ class Runtime:
                         self._publish_state()
             except Exception:
                 log.exception("monitor tick failed")
+
+
+def _make_narrator(cfg: Config, devices: DeviceSet) -> Narrator:
+    """Spoken guidance through the speaker, if there is one (a kiosk without sound still serves)."""
+    voice = getattr(cfg, "voice", None)
+    return Narrator(getattr(devices, "audio", None), enabled=bool(getattr(voice, "enabled", True)),
+                    volume=float(getattr(voice, "volume", 0.8)))
 
 
 def _make_central(cfg: Config, link: LinkMonitor, outbox: Outbox) -> Any:

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   systemd                                                 # systemd-analyze verify of the units
   postgresql                                              # central tests also on a throwaway PostgreSQL cluster
   cage debootstrap systemd-container                      # deploy tests: units' binaries, throwaway root, boot it
+  espeak-ng                                               # voice prompts: make prompts (Mandarin + English)
   python3-venv python3-dev build-essential
 )
 missing=()

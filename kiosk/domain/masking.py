@@ -50,3 +50,20 @@ def scrub(text: str) -> str:
     """Last line of defence for free text: mask anything shaped like an ID or mobile number."""
     text = _ID_RE.sub(lambda m: mask_id(m.group(0)), text)
     return _MOBILE_RE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+_TITLES = {"1": "mr", "2": "ms", "男": "mr", "女": "ms", "m": "mr", "f": "ms"}
+
+
+def spoken_name(name: str, sex: str = "") -> tuple[str, str]:
+    """How a name may be spoken aloud: its first character and 先生/女士, never more.
+
+    Returns ``(first character, "mr" | "ms")``; ``("", "")`` means the neutral 您 (sex unknown,
+    or no name). ``sex`` is the ID card's code (1 male, 2 female) or 男/女. The voice catalogue
+    (kiosk/voice/catalogue.py) further falls back to 您 when the character has no clip.
+    """
+    first = name.strip()[:1]
+    title = _TITLES.get(sex.strip().lower(), "")
+    if not first or first == "*" or not title:
+        return ("", "")
+    return (first, title)
