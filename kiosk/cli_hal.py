@@ -29,6 +29,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     cr.add_argument("--reader", default=None)
     cr.add_argument("--json", action="store_true")
     cr.set_defaults(func=_probe_card)
+    au = psub.add_parser("audio", help="play a test chime (or a clip) through the sound card")
+    au.add_argument("--driver", default="sdl", choices=["sdl"])
+    au.add_argument("--clip", default=None, help="an OGG/WAV file instead of the test chime")
+    au.add_argument("--volume", type=float, default=0.8)
+    au.add_argument("--json", action="store_true")
+    au.set_defaults(func=_probe_audio)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -64,3 +70,12 @@ def _probe_card(args: argparse.Namespace) -> int:
         print("探测不可用 probe unavailable: card-reader driver not installed", file=sys.stderr)
         return 3
     return int(probe(args.driver, args.reader, args.json))
+
+
+def _probe_audio(args: argparse.Namespace) -> int:
+    try:
+        from hal.audio.probe import probe
+    except ImportError:
+        print("探测不可用 probe unavailable: audio driver not installed", file=sys.stderr)
+        return 3
+    return int(probe(args.driver, args.clip, args.volume, args.json))
