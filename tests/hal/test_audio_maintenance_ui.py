@@ -1,5 +1,7 @@
-"""The speaker's volume buttons and self-test through the touchscreen, at 1280×800. The scenario runs
-in its own process (one Kivy window): ``python -m tests.hal.test_audio_maintenance_ui <out_dir>``."""
+"""The speaker's volume buttons and self-test through the touchscreen, at 1280×800, with the real SDL
+driver sharing Kivy's SDL in the kiosk's process (SDL's disk audio driver records what the sound card
+got). The scenario runs in its own process (one Kivy window):
+``python -m tests.hal.test_audio_maintenance_ui <out_dir>``."""
 
 from __future__ import annotations
 
@@ -9,23 +11,38 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
+
+from hal.audio.chime import CHIME_S
 from tests.ui.test_loss_report_ui import run_scenario
 
 ADMIN = ("2001", "13572468")
 
 
-def test_volume_and_speaker_test_through_the_touchscreen(tmp_path: Path) -> None:
+def test_volume_and_speaker_test_through_the_touchscreen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    speaker = tmp_path / "speaker.raw"
+    monkeypatch.setenv("SDL_AUDIODRIVER", "disk")
+    monkeypatch.setenv("SDL_DISKAUDIOFILE", str(speaker))
     r = run_scenario("tests.hal.test_audio_maintenance_ui", str(tmp_path))
     assert "扬声器音量 50%" in str(r["text_before"]) and "Speaker volume 50%" in str(r["text_before"])
     assert "PASS test chime played at volume 50%" in str(r["test_audio"])
     assert "50% → 60%" in str(r["up"]) and "60% → 50%" in str(r["down"]) and "50% → 40%" in str(r["down2"])
     assert r["file_volume"] == r["device_volume"] == 0.4  # saved and applied
     assert "扬声器音量 40%" in str(r["text_after"])
-    assert r["unplug"] == "unplugged" and "FAIL unplugged" in str(r["test_unplugged"])
+    assert "not a simulator" in str(r["sim_refused"])  # a real speaker cannot be "unplugged" by software
     assert r["audit"] == ["voice.volume: 0.5 -> 0.6", "voice.volume: 0.6 -> 0.5", "voice.volume: 0.5 -> 0.4"]
     assert r["size_violations"] == [] and r["clip_violations"] == []
     assert r["targets_checked"] == 3
     assert (tmp_path / "maintenance-audio.png").stat().st_size > 5000
+    # What the sound card got: the self-test chime at 50 %, then a chime at each new level.
+    pcm = np.fromfile(speaker, dtype="<i2").reshape(-1, 2)[:, 0] / 32768.0
+    loud = np.flatnonzero(np.abs(pcm) > 0.01)
+    breaks = np.flatnonzero(np.diff(loud) > 0.1 * 48000)
+    runs = list(zip(np.concatenate(([loud[0]], loud[breaks + 1])), np.concatenate((loud[breaks], [loud[-1]])),
+                    strict=True))
+    assert [round(float(np.max(np.abs(pcm[a:b + 1]))), 2) for a, b in runs] == [0.2, 0.24, 0.2, 0.16]
+    assert all(abs((b + 1 - a) / 48000 - CHIME_S) < 0.03 for a, b in runs)
 
 
 def main(out_dir: str) -> int:
@@ -51,6 +68,9 @@ read_timeout_s = 3.0
 width = 1280
 height = 800
 
+[devices.audio]
+driver = "sdl"
+
 [voice]
 volume = 0.5
 """, encoding="utf-8")
@@ -59,7 +79,6 @@ volume = 0.5
     svc.store.n = 2**10
     svc.store.add(ADMIN[0], Role.BANK_ADMIN, ADMIN[1])
     audio: Any = ui.runtime.devices.audio
-    audio.clip_seconds = 0.2
     screen: Any = ui.app.maintenance_screen
     report: dict[str, Any] = {}
 
@@ -67,6 +86,8 @@ volume = 0.5
         before = len(screen.results)
         ui.tap(kiosk_id)
         ui.pump_until(lambda: len(screen.results) > before, timeout, f"result of {kiosk_id}")
+        ui.pump_until(lambda: not audio.playing(), 5, "the chime's end")
+        ui.pump(0.2)  # a pause between the chimes, so each one is heard on its own
         return str(screen.results[-1])
 
     try:
@@ -98,9 +119,7 @@ volume = 0.5
                                         if ui.app.widgets[k].get_root_window() is not None)
         ui.shot(Path(out_dir) / "maintenance-audio.png")
         ui.tap("maint.section.simulator")
-        report["unplug"] = act("maint.sim.audio.unplug").split(": ", 1)[-1]
-        ui.tap("maint.section.devices")
-        report["test_unplugged"] = act("maint.test.audio")
+        report["sim_refused"] = act("maint.sim.audio.unplug")
         report["audit"] = [r.get("detail", "") for r in svc.audit.records() if r["action"] == "config.edit"]
         ui.tap("maint.logout")
         ui.pump_until(lambda: ui.screen == "attract", what="attract after logout")
