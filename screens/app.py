@@ -248,9 +248,11 @@ class KioskApp(App):
         if self.sm.current != name or not self.screens_seen:
             self.screens_seen.append(name)
         self.sm.current = name
+        self._register_repeat()
 
     def go_home(self) -> None:
         self.channel = None
+        self.runtime.narrator.stop()  # the session's last words end with it
         self.refresh_home()
 
     def refresh_home(self) -> None:
@@ -264,7 +266,10 @@ class KioskApp(App):
         if reason:
             self.oos.reason_key = f"oos.reason.{reason}"
             self.oos.refresh()
+            shown = self.sm.current == "out_of_service"
             self._show("out_of_service")
+            if not shown:
+                self.speak_home()  # out of service says so when it comes up
         else:
             self.attract.refresh()
             self._show("attract")
@@ -275,6 +280,37 @@ class KioskApp(App):
         self.attract.refresh()
         self.oos.refresh()
         self.flow.refresh(rebuild=False)
+        self._register_repeat()
+        self.repeat_voice(relang=True)  # said again in the language just chosen
+
+    # ---- voice ---------------------------------------------------------------------------------
+    def speak_home(self) -> None:
+        """The attract or out-of-service screen's words (on demand: a lobby is not talked at)."""
+        narrator = self.runtime.narrator
+        if self.sm.current == "out_of_service":
+            narrator.screen(("oos.title", "oos.message", self.oos.reason_key, "oos.hotline"), self.lang,
+                            {"hotline": self.runtime.cfg.kiosk.hotline})
+        elif self.elderly:
+            narrator.screen(("elderly.on", "app.subtitle"), self.lang)
+        else:
+            narrator.screen(("app.title", "app.subtitle"), self.lang)
+
+    def repeat_voice(self, relang: bool = False) -> None:
+        """The 重听 button: a flow screen's last prompt again; the attract screen's words."""
+        view = self.flow.view
+        if self.sm.current == "flow" and view is not None:
+            if relang:
+                self.runtime.narrator.view(view, self.lang)
+            else:
+                self.runtime.narrator.repeat()
+        elif self.sm.current in ("attract", "out_of_service"):
+            self.speak_home()
+
+    def _register_repeat(self) -> None:
+        """Every citizen screen has a 重听 button; ``button.repeat`` names the one on show."""
+        button = getattr(self.sm.current_screen, "repeat_button", None)
+        if button is not None:
+            self.register(button)
 
     def start_service(self, service: ServiceId) -> None:
         try:
@@ -350,6 +386,8 @@ class KioskApp(App):
         if self.channel is not None and current == "flow":
             self.sm.current = "flow"
         self.theme_switch_s = time.perf_counter() - started
+        if on and self.channel is None:
+            self.speak_home()  # elderly mode announces itself (and is spoken from now on)
         log.info("elderly mode %s in %.0f ms", "on" if on else "off", self.theme_switch_s * 1000)
 
     def _elderly_watch(self, _dt: float) -> None:

@@ -36,6 +36,8 @@ from screens.widgets import (
 if TYPE_CHECKING:
     from screens.app import KioskApp
 
+SPOKEN_COUNTDOWN_S = (10, 5)  # elderly mode: seconds left that are said aloud
+
 
 
 def message_colour(end: End | None) -> tuple[float, float, float, float]:
@@ -108,6 +110,8 @@ class FlowScreen(KioskScreen):
             app.register(w)
         self.panel: Panel | None = None
         self.prompt: Widget | None = None
+        self.counted: set[int] = set()  # countdown marks already spoken while the prompt is up
+        self.repeat_button: BigButton | None = None
         self.view: View | None = None
         self.deadline: float | None = None
         self._tick_ev = Clock.schedule_interval(self._tick, 0.25)
@@ -121,6 +125,7 @@ class FlowScreen(KioskScreen):
     # ---- rendering ---------------------------------------------------------------------------
     def render(self, view: View) -> None:
         previous, self.view = self.view, view
+        self.app.runtime.narrator.view(view, self.app.lang)  # silent when a live update says the same
         self.deadline = time.monotonic() + view.timeout_s if view.timeout_s and not view.busy else None
         same = (previous is not None and previous.screen == view.screen and previous.service == view.service
                 and previous.actions == view.actions and previous.end == view.end)
@@ -185,6 +190,7 @@ class FlowScreen(KioskScreen):
 
     def _footer(self, view: View) -> None:
         self.buttons.clear_widgets()
+        self.repeat_button = self._button("repeat", "voice.repeat", local=self.app.repeat_voice)
         if view.end is not None:
             self._button("home", "button.home", primary=True)
             return
@@ -210,12 +216,13 @@ class FlowScreen(KioskScreen):
             b.disabled = "back" not in self.view.actions
 
     def _button(self, action: str, key: str, primary: bool = False, enabled: bool = True, danger: bool = False,
-                local: Any = None) -> None:
+                local: Any = None) -> BigButton:
         b = BigButton(self.app.t(key), f"button.{action}", primary=primary, danger=danger)
         b.disabled = not enabled
         b.bind(on_release=lambda _b: local() if local else self.app.send(UserInput(action)))
         self.app.register(b)
         self.buttons.add_widget(b)
+        return b
 
     def on_editor_opened(self) -> None:
         b = self.app.widgets.get("button.back")
@@ -239,6 +246,15 @@ class FlowScreen(KioskScreen):
         asks = self.view.end is None and any(a != "cancel" for a in self.view.actions)
         if asks and left <= warn and self.prompt is None:
             self._show_prompt()
+        if self.prompt is not None and getattr(self.app, "elderly", False):
+            self._speak_countdown(left)
+
+    def _speak_countdown(self, left: int) -> None:
+        """Elderly mode: the time left is said aloud while "need more time?" is up (at 10 s, 5 s)."""
+        due = [mark for mark in SPOKEN_COUNTDOWN_S if left <= mark and mark not in self.counted]
+        if due and left > 0:
+            self.counted.update(due)
+            self.app.runtime.narrator.countdown(left, self.app.lang)
 
     def _show_prompt(self) -> None:
         box = BoxLayout(orientation="vertical", size_hint=(0.62, 0.46), pos_hint={"center_x": 0.5, "center_y": 0.5},
@@ -267,6 +283,7 @@ class FlowScreen(KioskScreen):
         self.app.send(UserInput("more_time"))
 
     def _hide_prompt(self) -> None:
+        self.counted.clear()
         if self.prompt is not None:
             self.layer.remove_widget(self.prompt)
             self.prompt = None

@@ -51,7 +51,11 @@ class AttractScreen(KioskScreen):
         self.page = 0
         self.box = BoxLayout(orientation="vertical", padding=pad, spacing=pad)
         top = BoxLayout(size_hint_y=None, height=target_px() * 1.2)
-        top.add_widget(Widget(size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH))
+        # 重听 at the top left, opposite the language button (its top-left corner is the hidden
+        # maintenance corner, which keeps its taps).
+        self.repeat_button = BigButton("", "button.repeat", size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH)
+        self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())
+        top.add_widget(self.repeat_button)
         self.title = Text(scale=1.6 if not self.elderly else 1.25, bold=True, color=BRAND)
         self.title.kiosk_id = "attract.title"
         top.add_widget(self.title)
@@ -99,6 +103,7 @@ class AttractScreen(KioskScreen):
         t = self.app.t
         self.title.set(t("app.title"))
         self.subtitle.set(t("app.subtitle"))
+        self.repeat_button.set(t("voice.repeat"))
         cfg = self.app.runtime.cfg
         self.footer.set(t("app.footer", outlet=cfg.kiosk.outlet_name, hotline=cfg.kiosk.hotline))
         glyph = ELDERLY_GLYPH[self.elderly]
@@ -149,6 +154,10 @@ class OutOfServiceScreen(KioskScreen):
             w.kiosk_id = kid
             app.register(w)
             box.add_widget(w)
+        self.repeat_button = BigButton("", "button.repeat", size_hint=(None, None),
+                                       size=(target_px() * LANG_BUTTON_WIDTH, target_px()), pos_hint={"center_x": 0.5})
+        self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())
+        box.add_widget(self.repeat_button)
         self.add_widget(box)
         self.reason_key = "oos.reason.devices"
 
@@ -160,3 +169,4 @@ class OutOfServiceScreen(KioskScreen):
         self.reason.set(t(self.reason_key))
         self.counter.set(rt.mode_message or cfg.kiosk.counter_message)
         self.hotline.set(t("oos.hotline", hotline=cfg.kiosk.hotline))
+        self.repeat_button.set(t("voice.repeat"))

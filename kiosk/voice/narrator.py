@@ -74,14 +74,15 @@ class Narrator:
         "more time") says nothing; a changed camera instruction waits ``hint_gap_s``."""
         with self._lock:
             screen = (view.service, view.screen, lang)
-            stems = tuple(view_stems(view, lang, title=view.service != self._service and view.end is None))
+            said = tuple(view_stems(view, lang))
             if screen == self._screen:
-                if stems == self._said:
+                if said == self._said:
                     return
                 if "hint" in view.params and self._clock() - self._started < self.hint_gap_s:
                     return
-            self._screen, self._said, self._service = screen, stems, view.service
-            self._speak(stems)
+            title = say(lang, view.title) if view.service != self._service and view.end is None else []
+            self._screen, self._said, self._service = screen, said, view.service
+            self._speak([*title, *said])
 
     def screen(self, keys: Sequence[str], lang: str, params: Mapping[str, Any] | None = None) -> None:
         """Speak these string keys (attract, out of service); ``params`` as the screen formats them."""
@@ -102,7 +103,7 @@ class Narrator:
     def countdown(self, seconds: int, lang: str) -> None:
         """The idle countdown, spoken (elderly mode); repeat() still says the screen's prompt."""
         with self._lock:
-            files = self.library.files(say(lang, "idle.countdown", {"seconds": seconds}))
+            files = self.library.files(say(lang, "voice.countdown", {"seconds": seconds}))
             if files:
                 self._play(files)
 
