@@ -5,7 +5,9 @@ command and return at once, because the Kivy main thread calls them. A sequence 
 back on one mixer channel (the next clip is decoded while the current one plays). Faults are a
 status, never an exception on the caller's thread; ``open()`` raises a typed DeviceError and
 reconnects after a fault, and a ``play`` on a failed device retries the open at most every
-``retry_s`` (a USB speaker plugged in later is picked up without a restart).
+``retry_s`` (a USB speaker plugged in later is picked up without a restart). A sound card that
+stops taking samples (unplugged mid-prompt) leaves SDL_mixer "playing" forever: a clip that runs
+``stall_grace_s`` past its length marks the device HARDWARE_ERROR and closes it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class _Sequence:
     paths: list[Path]
     chunks: list[int | None] = field(default_factory=list)  # decoded clips (Mix_Chunk*), by index
     index: int = -1  # the clip now playing
+    ends_by: float = 0.0  # monotonic time the clip must have ended by (else the card stalled)
 
 
 class _Reply:
@@ -44,13 +47,15 @@ class _Reply:
 
 class SdlAudio:
     def __init__(self, name: str = "audio", *, frequency: int = 48000, channels: int = 2,
-                 buffer_samples: int = 1024, open_timeout_s: float = 5.0, retry_s: float = 10.0) -> None:
+                 buffer_samples: int = 1024, open_timeout_s: float = 5.0, retry_s: float = 10.0,
+                 stall_grace_s: float = 2.0) -> None:
         self.name = name
         self.frequency = frequency
         self.channels = channels
         self.buffer_samples = buffer_samples
         self.open_timeout_s = open_timeout_s
         self.retry_s = retry_s
+        self.stall_grace_s = stall_grace_s
         self._lock = threading.Lock()
         self._commands: queue.Queue[tuple[object, ...]] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -267,7 +272,9 @@ class SdlAudio:
         seq = self._current
         assert seq is not None and self._lib is not None
         if seq.index >= 0 and self._lib.mix.Mix_Playing(CHANNEL):
-            if len(seq.chunks) < len(seq.paths):  # decode one ahead while this one plays
+            if time.monotonic() > seq.ends_by:
+                self._stalled()
+            elif len(seq.chunks) < len(seq.paths):  # decode one ahead while this one plays
                 seq.chunks.append(self._load(seq.paths[len(seq.chunks)]))
             return
         while True:
@@ -285,11 +292,24 @@ class SdlAudio:
                 log.warning("playback failed", extra={"device": self.name, "error": self._lib.error()})
                 self._halt()
                 return
+            seq.ends_by = time.monotonic() + self._seconds(chunk) + self.stall_grace_s
             with self._lock:
                 self._counters["clips_played"] = self._counters.get("clips_played", 0) + 1
                 if self._state is DeviceState.HARDWARE_ERROR:
                     self._state, self._last_error = DeviceState.ONLINE, None
             return
+
+    def _seconds(self, chunk: int) -> float:
+        """A decoded clip's length: its byte count at the card's rate (16-bit samples)."""
+        freq, _fmt, channels = self.spec or (self.frequency, 0, self.channels)
+        alen = ctypes.cast(chunk, ctypes.POINTER(sdl_lib.MixChunk)).contents.alen
+        return float(alen) / (2 * channels * max(freq, 1))
+
+    def _stalled(self) -> None:
+        self._set_state(DeviceState.HARDWARE_ERROR, "playback_stalled")
+        log.warning("sound card stopped taking samples", extra={"device": self.name})
+        self._halt()
+        self._shutdown()  # the next play (or open) reconnects
 
     def _halt(self) -> None:
         """Cut the sound at once and free the decoded clips."""

@@ -23,6 +23,13 @@ class LibraryMissing(OSError):
     pass
 
 
+class MixChunk(ctypes.Structure):
+    """SDL_mixer's Mix_Chunk: the decoded clip in the card's format."""
+
+    _fields_ = [("allocated", ctypes.c_int), ("abuf", ctypes.c_void_p), ("alen", ctypes.c_uint32),
+                ("volume", ctypes.c_uint8)]
+
+
 def _kivy_libs() -> Path | None:
     try:
         spec = importlib.util.find_spec("kivy")  # locate only: importing Kivy would start its logger/config
@@ -89,7 +96,10 @@ def load() -> SdlMixer:
         (mix, "Mix_Volume"): ([i, i], i),
     }
     for (lib, fn), (args, res) in sigs.items():
-        func = getattr(lib, fn)
+        try:
+            func = getattr(lib, fn)
+        except AttributeError:  # too old a library
+            raise LibraryMissing(f"{fn} missing") from None
         func.argtypes = args
         func.restype = res
     _loaded = SdlMixer(sdl, mix)

@@ -191,3 +191,25 @@ def test_no_audio_device_is_a_typed_status_and_open_reconnects(
         assert len(segments(finish(dev, out))) == 1
     finally:
         dev.close()
+
+
+def test_a_card_that_stops_taking_samples_is_a_hardware_error_and_the_next_play_reconnects(
+        disk: Path, tmp_path: Path) -> None:
+    from hal.audio import sdl_lib
+
+    dev = SdlAudio(name="audio", stall_grace_s=0.3, retry_s=0.0)
+    try:
+        dev.open()
+        dev.play([tone(tmp_path / "a.wav", 440, 0.3)])
+        until(lambda: dev.status().counters.get("clips_played") == 1)
+        sdl_lib.load().mix.Mix_PauseAudio(1)  # the card stops pulling samples, as when it is unplugged
+        until(lambda: not dev.playing(), timeout=3.0)
+        st = dev.status()
+        assert st.state is DeviceState.HARDWARE_ERROR and st.last_error == "playback_stalled" and not st.usable
+        until(lambda: dev.spec is None)  # closed, to be reopened
+        dev.play([tmp_path / "a.wav"])
+        until(lambda: dev.status().state is DeviceState.ONLINE)
+        until(lambda: not dev.playing())
+        assert dev.status().counters["clips_played"] == 2
+    finally:
+        dev.close()
