@@ -174,6 +174,8 @@ class SdlAudio:
         finally:
             self._halt()
             self._shutdown()
+            with self._lock:
+                self._active = None
 
     def _handle(self, command: tuple[object, ...]) -> None:
         kind = command[0]
@@ -188,6 +190,10 @@ class SdlAudio:
             gen, paths = command[1], command[2]
             assert isinstance(gen, int) and isinstance(paths, list)
             self._halt()
+            with self._lock:
+                stale = gen != self._gen  # a newer play or a stop is already queued: skip this one
+            if stale:
+                return
             if not self._opened and time.monotonic() - self._last_attempt >= self.retry_s:
                 self._startup()
             if not self._opened:
