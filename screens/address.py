@@ -14,9 +14,10 @@ from kivy.uix.gridlayout import GridLayout
 
 from kiosk.domain import regions
 from screens.keypad import NumericKeypad
-from screens.widgets import BRAND, BigButton, Text, gap_px, target_px
+from screens.widgets import BRAND, BigButton, Text, gap_px, target_px, theme
 
 PAGE = 6  # 3 columns x 2 rows of big buttons
+ELDERLY_PAGE = 4  # elderly mode: 2 columns x 2 rows, larger type
 DETAIL_TOKENS = ("路", "街", "号", "栋", "单元", "室", "-")
 DETAIL_MAX = 20
 
@@ -36,15 +37,20 @@ class AddressPicker(BoxLayout):
         self.city = ""
         self.district = ""
         self.page = 0
-        self.path = Text("", color=BRAND, size_hint_y=None, height=target_px() * 0.8)
+        self.elderly = theme().elderly
+        self.per_page = ELDERLY_PAGE if self.elderly else PAGE
+        self.path = Text("", color=BRAND, size_hint_y=None, height=target_px() * (0.68 if self.elderly else 0.8))
         self.path.kiosk_id = "address.path"
-        self.add_widget(self.path)
+        # Elderly mode: the detail level shows the composed text beside the path, not under it.
+        self.head = BoxLayout(spacing=gap_px() / 2, size_hint_y=None, height=self.path.height)
+        self.head.add_widget(self.path)
+        self.add_widget(self.head)
         self.area = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
         self.add_widget(self.area)
         self.option_buttons: list[BigButton] = []
-        self.grid = GridLayout(cols=3, spacing=gap_px() / 2, size_hint_y=None,
+        self.grid = GridLayout(cols=self.per_page // 2, spacing=gap_px() / 2, size_hint_y=None,
                                height=2 * target_px() + gap_px() / 2)
-        for i in range(PAGE):  # built once; a level or page change only relabels them
+        for i in range(self.per_page):  # built once; a level or page change only relabels them
             b = BigButton("", f"address.slot.{i}", primary=True, size_hint_y=None, height=target_px())
             b.bind(on_release=lambda btn: self._pick(btn.code) if btn.code else None)
             b.code = ""
@@ -107,13 +113,16 @@ class AddressPicker(BoxLayout):
             names.append(regions.DISTRICTS[self.district][1])
         self.path.set("".join(names) or self.label("address.choose_province"))
         self.area.clear_widgets()
+        if self.detail is not None and self.elderly and self.keypad.display.parent is self.head:
+            self.head.remove_widget(self.keypad.display)
         if self.district:
             self._render_detail()
             return
         options = self._options()
-        pages = max(1, (len(options) + PAGE - 1) // PAGE)
+        per = self.per_page
+        pages = max(1, (len(options) + per - 1) // per)
         self.page = min(self.page, pages - 1)
-        shown = options[self.page * PAGE:(self.page + 1) * PAGE]
+        shown = options[self.page * per:(self.page + 1) * per]
         for i, b in enumerate(self.option_buttons):
             code, name = shown[i] if i < len(shown) else ("", "")
             b.code = code
@@ -135,7 +144,9 @@ class AddressPicker(BoxLayout):
         self._render()
 
     def _render_detail(self) -> None:
-        if self.detail is None:
+        if self.detail is None and self.elderly:
+            self._build_detail_elderly()
+        elif self.detail is None:
             self.detail = BoxLayout(spacing=gap_px() / 2)
             self.keypad = NumericKeypad(self.register, DETAIL_MAX, tokens=DETAIL_TOKENS, label=self.label,
                                         cols=7, size_hint_x=0.66, own_display=False)
@@ -158,4 +169,28 @@ class AddressPicker(BoxLayout):
             self.keypad.reregister(self.register)
         for w in (self.detail_up, self.detail_ok):
             self.register(w)
+        assert self.detail is not None
+        if self.elderly:
+            self.head.add_widget(self.keypad.display)
         self.area.add_widget(self.detail)
+
+    def _build_detail_elderly(self) -> None:
+        """The detail keypad full width (digits on one row, tokens on the next) under a row with
+        the composed text, 上一级 and 完成: the larger keys and text fit without the side column
+        (the detail hint is left out: the keys themselves show what can be typed)."""
+        pad = gap_px() / 2
+        self.detail = BoxLayout(orientation="vertical", spacing=pad)
+        # 7 wide keys a row (tokens like 单元 and "Delete" fit), rows of the normal target height.
+        self.keypad = NumericKeypad(self.register, DETAIL_MAX, tokens=DETAIL_TOKENS, label=self.label,
+                                    cols=7, own_display=False, key_height=max(88.0, target_px() * 0.83))
+        top = BoxLayout(spacing=pad, size_hint_y=None, height=target_px())
+        self.keypad.display.size_hint = (0.5, 1)  # beside the path (see _render_detail)
+        up = BigButton(self.label("address.up"), "address.up")
+        up.bind(on_release=lambda _b: self._up())
+        ok = BigButton(self.label("address.done"), "address.done", primary=True)
+        ok.bind(on_release=lambda _b: self.on_done(f"{self.district}|{self.keypad.value}"))
+        self.detail_up, self.detail_ok = up, ok
+        top.add_widget(up)
+        top.add_widget(ok)
+        self.detail.add_widget(top)
+        self.detail.add_widget(self.keypad)

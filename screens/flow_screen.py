@@ -31,6 +31,8 @@ from screens.widgets import (
     gap_px,
     paint,
     target_px,
+    text_px,
+    theme,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +86,12 @@ class FlowScreen(KioskScreen):
         self.left = BoxLayout(orientation="vertical", spacing=pad / 2)
         self.message = Text(scale=1.15, bold=False, size_hint_y=None)
         self.message.kiosk_id = "flow.message"
-        self.message.bind(texture_size=lambda w, ts: setattr(w, "height", max(ts[1], target_px())))
+        # Elderly mode: the message takes only its lines' height; the body needs every pixel.
+        self.elderly = theme().elderly
+        self.message_min = 0.0 if self.elderly else target_px()
+        self.message_hidden = False  # elderly mode: a field editor has the body to itself
+        self.message.bind(texture_size=lambda w, ts: setattr(
+            w, "height", 0 if self.message_hidden else max(ts[1], self.message_min)))
         self.reasons = Text(color=ACCENT, size_hint_y=None, halign="left")
         self.reasons.kiosk_id = "flow.reasons"
         self.reasons.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1]))
@@ -149,13 +156,13 @@ class FlowScreen(KioskScreen):
         if not bullets:
             self.reasons.height = 0
         pct = view.params.get("percent")
-        if pct is not None and view.end is None:
+        if pct is not None and view.end is None and not self.message_hidden:
             self.progress.opacity = 1
-            self.progress.height = body_px() * 1.3
+            self.progress.height = text_px(0.9) * 1.5 if self.elderly else body_px() * 1.3
             self.progress_bar.value = float(pct or 0)
             minutes = int(float(view.params.get("limit_s", "1200") or 1200) // 60)
-            self.progress_text.set(self.app.t("progress.remaining", limit=minutes,
-                                              remaining=view.params.get("remaining_min", "")))
+            key = "elderly.progress" if self.elderly else "progress.remaining"
+            self.progress_text.set(self.app.t(key, limit=minutes, remaining=view.params.get("remaining_min", "")))
         else:
             self.progress.opacity = 0
             self.progress.height = 0
@@ -186,7 +193,9 @@ class FlowScreen(KioskScreen):
             self.picture.set_kind(kind)
         self._footer(view)
         if isinstance(self.panel, FormPanel) and self.panel.editing:
-            self.on_editor_opened()  # 返回 closes the editor that was open before the language switch
+            self.on_editor_opened()
+        else:
+            self.on_editor_closed()  # 返回 closes the editor that was open before the language switch
 
     def _footer(self, view: View) -> None:
         self.buttons.clear_widgets()
@@ -228,6 +237,19 @@ class FlowScreen(KioskScreen):
         b = self.app.widgets.get("button.back")
         if b is not None:
             b.disabled = False  # 返回 closes the editor
+        if self.elderly:  # the editor's own prompt says what to do; its keys need the room
+            self._hide_message(True)
+
+    def on_editor_closed(self) -> None:
+        if self.elderly:
+            self._hide_message(False)
+
+    def _hide_message(self, hidden: bool) -> None:
+        self.message_hidden = hidden
+        self.message.opacity = 0 if hidden else 1
+        self.message.height = 0 if hidden else max(self.message.texture_size[1], self.message_min)
+        if self.view is not None:
+            self._texts(self.view)  # the time-limit row too
 
     # ---- idle countdown ----------------------------------------------------------------------
     def seconds_left(self) -> int | None:
@@ -240,7 +262,7 @@ class FlowScreen(KioskScreen):
         if left is None or self.view is None or self.manager is None or self.manager.current != "flow":
             self.countdown.set("")
             return
-        self.countdown.set(self.app.t("idle.countdown", seconds=left))
+        self.countdown.set(self.app.t("elderly.countdown" if self.elderly else "idle.countdown", seconds=left))
         warn = self.app.runtime.cfg.timeouts.idle_warning_s * self.app.timeout_factor()
         # Only views that wait for a tap can be extended ("more_time" restarts the flow's timer).
         asks = self.view.end is None and any(a != "cancel" for a in self.view.actions)

@@ -9,7 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from screens.widgets import BRAND, Text, target_px
+from screens.widgets import BRAND, Text, shrink_to_fit, target_px, text_px, theme
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -30,6 +30,8 @@ class Header(BoxLayout):
     def __init__(self, app: KioskApp, **kw: Any) -> None:
         super().__init__(size_hint_y=None, height=target_px(), spacing=target_px() * 0.2, **kw)
         self.title = Text(scale=1.3, bold=True, color=BRAND, halign="left")
+        if theme().elderly:  # a long English service name: smaller, still 1.5x body text, one line
+            shrink_to_fit(self.title, text_px(1.0))
         self.step = Text(scale=1.0, bold=True, color=BRAND, halign="right", size_hint_x=0.6)
         self.title.kiosk_id, self.step.kiosk_id = "header.title", "header.step"
         app.register(self.title)

@@ -19,9 +19,12 @@ from screens.widgets import (
     MUTED,
     BigButton,
     Text,
+    fit_height,
     gap_px,
     markup,
+    shrink_to_fit,
     target_px,
+    text_px,
     theme,
 )
 
@@ -64,16 +67,19 @@ class AttractScreen(KioskScreen):
         self.subtitle.kiosk_id = "attract.subtitle"
         self.grid = GridLayout(cols=2 if self.elderly else 3, spacing=pad)
         self.footer = Text(scale=0.9, color=MUTED, size_hint_y=None, height=target_px() * 0.6)
+        if self.elderly:  # a long title steps down to one line; a long footer wraps and its row grows
+            fit_height(self.footer, target_px() * 0.6)
+            shrink_to_fit(self.title, text_px(1.0))
         self.elderly_button = BigButton("", "button.elderly", primary=self.elderly, raw=True, scale=1.0)
         self.elderly_button.bind(on_release=lambda _b: app.toggle_elderly())
         bottom = BoxLayout(size_hint_y=None, height=target_px(), spacing=pad)
         self.nav: dict[str, BigButton] = {}
         if self.elderly:
-            self.page_label = Text(size_hint_x=0.14, bold=True, color=BRAND)
+            self.page_label = Text(size_hint_x=0.16, bold=True, color=BRAND)
             self.page_label.kiosk_id = "attract.page"
             app.register(self.page_label)
             for kid, delta in (("attract.prev", -1), ("attract.next", 1)):
-                b = BigButton("", kid, size_hint_x=0.25)
+                b = BigButton("", kid, size_hint_x=0.24)
                 b.bind(on_release=lambda _b, d=delta: self.turn(d))
                 self.nav[kid] = b
                 app.register(b)
@@ -131,7 +137,9 @@ class AttractScreen(KioskScreen):
             text = f"[b]{markup(label)}[/b]"
             if note:
                 text += f"\n[size={int(MIN_BODY_PX * theme().text_scale)}]{markup(note)}[/size]"
-            btn = BigButton(text, f"service.{sid.value}", primary=usable, raw=True, scale=1.1)
+            # Elderly: 1.5x body text (not 1.5x the normal 1.1), so a name may wrap once.
+            btn = BigButton(text, f"service.{sid.value}", primary=usable, raw=True,
+                            scale=1.0 if self.elderly else 1.1)
             btn.disabled = not usable
             btn.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
             self.app.register(btn)
@@ -143,21 +151,27 @@ class AttractScreen(KioskScreen):
 class OutOfServiceScreen(KioskScreen):
     def __init__(self, app: KioskApp) -> None:
         super().__init__(app, name="out_of_service")
-        box = BoxLayout(orientation="vertical", padding=target_px(), spacing=gap_px())
+        elderly = theme().elderly
+        # Elderly mode: less margin, each line as tall as its wrapped text, the rest spread out.
+        box = BoxLayout(orientation="vertical", padding=gap_px() * 2 if elderly else target_px(), spacing=gap_px())
         self.title = Text(scale=1.8, bold=True, color=ACCENT)
         self.message = Text(scale=1.1)
         self.reason = Text(color=INK)
         self.counter = Text(color=BRAND)
         self.hotline = Text(scale=1.5, bold=True, color=BRAND)
+        if elderly:
+            box.add_widget(Widget())
         for kid, w in (("oos.title", self.title), ("oos.message", self.message), ("oos.reason", self.reason),
                        ("oos.counter", self.counter), ("oos.hotline", self.hotline)):
             w.kiosk_id = kid
             app.register(w)
-            box.add_widget(w)
+            box.add_widget(fit_height(w) if elderly else w)
         self.repeat_button = BigButton("", "button.repeat", size_hint=(None, None),
                                        size=(target_px() * LANG_BUTTON_WIDTH, target_px()), pos_hint={"center_x": 0.5})
         self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())
         box.add_widget(self.repeat_button)
+        if elderly:
+            box.add_widget(Widget())
         self.add_widget(box)
         self.reason_key = "oos.reason.devices"
 

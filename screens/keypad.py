@@ -8,7 +8,7 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from screens.widgets import BRAND, WHITE, BigButton, Text, gap_px, paint, target_px
+from screens.widgets import BRAND, WHITE, BigButton, Text, gap_px, paint, target_px, theme
 
 
 def group_digits(value: str, groups: Sequence[int]) -> str:
@@ -34,8 +34,9 @@ class NumericKeypad(BoxLayout):
     def __init__(self, register: Callable[[Any], None], max_len: int, *, groups: Sequence[int] = (),
                  tokens: Sequence[str] = (), mask: bool = False, label: Callable[[str], str] = str,
                  on_change: Callable[[str], None] | None = None, cols: int = 3, own_display: bool = True,
-                 **kw: Any) -> None:
-        """``own_display`` False: the caller places ``self.display`` (e.g. beside the keys)."""
+                 key_height: float = 0.0, **kw: Any) -> None:
+        """``own_display`` False: the caller places ``self.display`` (e.g. beside the keys);
+        ``key_height``: the keys' height (default: the theme's touch target)."""
         kw.setdefault("orientation", "vertical")
         kw.setdefault("spacing", gap_px() / 2)
         super().__init__(**kw)
@@ -45,7 +46,9 @@ class NumericKeypad(BoxLayout):
         self.mask = mask
         self.on_change = on_change
         self.keys: list[BigButton] = []
-        self.display = Text("", scale=1.4, bold=True, color=BRAND, size_hint_y=None, height=target_px())
+        # Elderly mode: already 1.5x body text; larger would wrap a 20-character address detail.
+        self.display = Text("", scale=1.0 if theme().elderly else 1.4, bold=True, color=BRAND, size_hint_y=None,
+                            height=target_px())
         self.display.kiosk_id = "keypad.display"
         register(self.display)
         paint(self.display, WHITE, radius=8)
@@ -56,13 +59,14 @@ class NumericKeypad(BoxLayout):
         else:
             keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"]
         rows = (len(keys) + cols - 1) // cols
+        key_h = key_height or target_px()
         grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
-                          height=rows * target_px() + (rows - 1) * gap_px() / 2)
+                          height=rows * key_h + (rows - 1) * gap_px() / 2)
         for key in keys:
             text = {"clear": label("keypad.clear"), "back": label("keypad.back")}.get(key, key)
             kid = f"key.{key}" if key in ("clear", "back") or key.isdigit() else f"key.token.{key}"
             b = BigButton(text, kid, primary=key.isdigit(), scale=1.3 if key.isdigit() else 1.0,
-                          size_hint_y=None, height=target_px())
+                          size_hint_y=None, height=key_h)
             b.bind(on_release=lambda _b, k=key: self.press(k))
             register(b)
             self.keys.append(b)

@@ -18,7 +18,7 @@ from kiosk.flows.base import UserInput, View
 from screens.address import AddressPicker
 from screens.camera import CameraPreview
 from screens.keypad import NumericKeypad
-from screens.widgets import BRAND, MUTED, BigButton, Text, body_px, gap_px, markup, target_px
+from screens.widgets import BRAND, MUTED, BigButton, Text, body_px, fit_height, gap_px, markup, target_px, theme
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -33,6 +33,7 @@ CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
     "insurance": ("employee", "resident"),
     "occupation": ("职工", "农民", "学生", "离退休人员", "其他"),
 }
+ELDERLY_ROWS = 2  # elderly mode: rows of a paged list or form per page
 FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupation")
 FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → its param name
 
@@ -41,6 +42,50 @@ CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
 ID_SCREENS = frozenset({"read_id", "read_guardian_id"})
 # Actions the footer shows; every other action of a view gets a big button in the body.
 FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
+
+
+class Pager(BoxLayout):
+    """Elderly mode: a few rows at a time, with big 上一页/下一页 buttons beside them (taps only,
+    no scrolling). ``rows`` are built once; turning a page only re-adds them."""
+
+    def __init__(self, app: KioskApp, rows: list[Widget], per_page: int, row_height: float, kid: str,
+                 **kw: Any) -> None:
+        pad = gap_px() / 2
+        height = per_page * row_height + (per_page - 1) * pad
+        super().__init__(spacing=gap_px(), size_hint_y=None, height=height, **kw)
+        self.rows, self.per_page, self.page = rows, per_page, 0
+        self.pages = max(1, (len(rows) + per_page - 1) // per_page)
+        self.column = BoxLayout(orientation="vertical", spacing=pad)
+        self.add_widget(self.column)
+        self.nav: dict[str, BigButton] = {}
+        if self.pages > 1:
+            side = BoxLayout(orientation="vertical", spacing=pad, size_hint_x=0.28)
+            for name, key, delta in (("prev", "elderly.prev_page", -1), ("next", "elderly.next_page", 1)):
+                b = BigButton(("▲ " if delta < 0 else "▼ ") + app.t(key), f"{kid}.{name}")
+                b.bind(on_release=lambda _b, d=delta: self.turn(d))
+                app.register(b)
+                self.nav[name] = b
+                side.add_widget(b)
+            self.add_widget(side)
+        for r in rows:
+            r.size_hint_y = None
+            r.height = row_height
+        self.show()
+
+    def turn(self, delta: int) -> None:
+        self.page = max(0, min(self.pages - 1, self.page + delta))
+        self.show()
+
+    def page_of(self, row: Widget) -> int:
+        return self.rows.index(row) // self.per_page
+
+    def show(self) -> None:
+        self.column.clear_widgets()
+        for r in self.rows[self.page * self.per_page:(self.page + 1) * self.per_page]:
+            self.column.add_widget(r)  # fixed heights, stacked from the top: a short last page is fine
+        if self.nav:
+            self.nav["prev"].disabled = self.page == 0
+            self.nav["next"].disabled = self.page >= self.pages - 1
 
 
 def picture_for(view: View) -> str | None:
@@ -115,11 +160,12 @@ class Panel(BoxLayout):
             return
         cols = 1 if len(actions) == 1 else 2
         rows = (len(actions) + cols - 1) // cols
+        h = target_px() * (1.35 if theme().elderly else 1.2)  # elderly: room for a label on two lines
         grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
-                          height=rows * target_px() * 1.2 + (rows - 1) * gap_px() / 2)
+                          height=rows * h + (rows - 1) * gap_px() / 2)
         for a in actions:
             grid.add_widget(self.button(self.t(f"button.{a}"), f"button.{a}", partial(self.send, a),
-                                        primary=True, height=target_px() * 1.2))
+                                        primary=True, height=h))
         self.add_widget(grid)
 
 
@@ -137,29 +183,40 @@ class TimelinePanel(Panel):
 
     def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
+        rows: list[Widget] = []
         for item in filter(None, view.params.get("steps", "").split(";")):
             status, _, at = item.partition("@")
             row = Text(self.t("timeline.row", status=self.t(f"app_status.{status}"), at=at[:16].replace("T", " ")),
                        halign="left", size_hint_y=None, height=body_px() * 1.6)
-            self.add_widget(row)
+            rows.append(row)
+        if theme().elderly:
+            self.add_widget(Pager(app, rows, 3, body_px() * 1.6, "timeline"))
+        else:
+            for row in rows:
+                self.add_widget(row)
         self.add_widget(Widget())
 
 
 class ChoicePanel(Panel):
     def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
-        cols = 1 if len(view.choices) <= 2 else 2
-        rows = (len(view.choices) + cols - 1) // cols
-        grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
-                          height=rows * target_px() + (rows - 1) * gap_px() / 2)
         statuses = dict(item.partition("=")[::2] for item in view.params.get("statuses", "").split(";") if item)
+        buttons: list[Widget] = []
         for value, label in view.choices:
             text = self.t(label)
             if value in statuses:
                 text += f" · {self.t('app_status.' + statuses[value])}"
-            grid.add_widget(self.button(text, f"choice.{value}", partial(self.send, "choose", value),
-                                        primary=True))
-        self.add_widget(grid)
+            buttons.append(self.button(text, f"choice.{value}", partial(self.send, "choose", value), primary=True))
+        if theme().elderly:  # one choice per row, two rows a page: a long label may wrap once
+            self.add_widget(Pager(app, buttons, ELDERLY_ROWS, target_px() * 1.35, "choice"))
+        else:
+            cols = 1 if len(view.choices) <= 2 else 2
+            rows = (len(view.choices) + cols - 1) // cols
+            grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
+                              height=rows * target_px() + (rows - 1) * gap_px() / 2)
+            for b in buttons:
+                grid.add_widget(b)
+            self.add_widget(grid)
         self.add_actions(extra_actions(view))
         self.add_widget(Widget())
 
@@ -170,7 +227,8 @@ class ListPanel(Panel):
     def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         for _value, label in view.choices:
-            self.add_widget(Text(self.t(label), bold=True, color=BRAND, size_hint_y=None, height=target_px()))
+            line = Text(self.t(label), bold=True, color=BRAND, size_hint_y=None, height=target_px())
+            self.add_widget(fit_height(line, target_px()) if theme().elderly else line)
         self.add_widget(Widget())
 
 
@@ -179,7 +237,7 @@ class PinPanel(Panel):
 
     def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
-        self.dots = Text(self._dots(view), scale=1.8, bold=True, color=BRAND, size_hint_y=None, height=target_px())
+        self.dots = fit_height(Text(self._dots(view), scale=1.8, bold=True, color=BRAND), target_px())
         self.dots.kiosk_id = "pin.dots"
         app.register(self.dots)
         self.add_widget(self.dots)
@@ -195,7 +253,8 @@ class PinPanel(Panel):
                                             primary=key.isdigit()))
             self.add_widget(grid)
         else:
-            self.add_widget(Text(self.t("pin.use_pad"), color=MUTED))
+            hint = Text(self.t("pin.use_pad"), color=MUTED)
+            self.add_widget(fit_height(hint) if theme().elderly else hint)
         self.add_widget(Widget())
 
     @staticmethod
@@ -223,14 +282,19 @@ class FormPanel(Panel):
         self.editing: str | None = None
         self.editors: dict[str, tuple[Widget, list[Widget], Callable[[], None]]] = {}
         rows = (len(self.fields) + 1) // 2
-        h = target_px() * 1.25
-        self.grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None,
-                               height=rows * h + (rows - 1) * gap_px() / 2)
+        elderly = theme().elderly
+        h = target_px() * (1.4 if elderly else 1.25)  # a field's name and its value: two lines
         self.field_buttons: dict[str, BigButton] = {}
         for f in self.fields:
-            b = self.button("", f"form.edit.{f}", partial(self.edit, f), height=h, raw=True)
-            self.field_buttons[f] = b
-            self.grid.add_widget(b)
+            self.field_buttons[f] = self.button("", f"form.edit.{f}", partial(self.edit, f), height=h, raw=True)
+        self.grid: Widget
+        if elderly:  # one field per row, two a page
+            self.grid = Pager(app, list(self.field_buttons.values()), ELDERLY_ROWS, h, "form")
+        else:
+            self.grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None,
+                                   height=rows * h + (rows - 1) * gap_px() / 2)
+            for b in self.field_buttons.values():
+                self.grid.add_widget(b)
         self.filler = Widget()
         self.keypad_field = ""
         self.show_form()
@@ -267,6 +331,7 @@ class FormPanel(Panel):
 
     def show_form(self) -> None:
         self.editing = None
+        self.app.flow.on_editor_closed()
         self.clear_widgets()
         for f, b in self.field_buttons.items():
             b.text = f"{markup(self.t(f'form.{f}'))}\n[b]{markup(self.value_of(f))}[/b]"
@@ -299,7 +364,12 @@ class FormPanel(Panel):
         box = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
         prompt = Text(self.t(f"form.enter.{field}"), color=BRAND, bold=True, size_hint_y=None,
                       height=body_px() * 1.6)
-        if field != "keypad":  # the keypad editor shows its prompt beside the keys
+        elderly = theme().elderly
+        if elderly:
+            fit_height(prompt, body_px() * 1.6)
+        # The keypad editor shows its prompt beside the keys; in elderly mode the address picker's
+        # own path line says where the citizen is (its larger keys need the prompt's room).
+        if field != "keypad" and not (elderly and field == "address"):
             box.add_widget(prompt)
 
         def button(text: str, kid: str, on: Callable[[], None], primary: bool = False) -> BigButton:
@@ -316,7 +386,8 @@ class FormPanel(Panel):
             side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.45)
             side.add_widget(prompt)
             side.add_widget(pad.display)
-            side.add_widget(Widget())
+            if not elderly:  # elderly: a prompt on two lines needs the filler's spacing
+                side.add_widget(Widget())
             side.add_widget(button(self.t("form.close"), "form.close", self.show_form))
             side.add_widget(button(self.t("form.save"), "form.save",
                                    lambda: self.send(f"set_{self.keypad_field}", pad.value), primary=True))
@@ -336,12 +407,16 @@ class FormPanel(Panel):
             reset = picker.reset
         else:
             options = CHOICE_FIELDS.get(field, ())
-            grid = GridLayout(cols=2, spacing=gap_px() / 2, size_hint_y=None,
-                              height=((len(options) + 1) // 2) * (target_px() + gap_px() / 2))
+            # Elderly mode: all options on one screen still, three a row, or two taller ones.
+            cols = (2 if len(options) <= 2 else 3) if elderly else 2
+            option_h = target_px() * (1.35 if elderly and cols == 2 else 1)
+            grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
+                              height=((len(options) + cols - 1) // cols) * (option_h + gap_px() / 2))
             for opt in options:
                 label = self.t(f"insurance.{opt}") if field == "insurance" else self.t(f"occupation.{opt}")
-                grid.add_widget(button(label, f"form.option.{opt}", partial(self.send, f"set_{field}", opt),
-                                       primary=True))
+                b = button(label, f"form.option.{opt}", partial(self.send, f"set_{field}", opt), primary=True)
+                b.height = option_h
+                grid.add_widget(b)
             box.add_widget(grid)
             box.add_widget(button(self.t("form.close"), "form.close", self.show_form))
             box.add_widget(Widget())

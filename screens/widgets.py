@@ -59,7 +59,7 @@ def _rgba(c: Any) -> RGBA:
 NORMAL = Theme("normal", 1.0, 1.0, {}, None)
 # 适老化: 1.5x type, larger targets, and every text at least 7:1 on its background (WCAG AAA);
 # white paper and near-black ink, darker brand/accent/green, disabled buttons light grey.
-ELDERLY = Theme("elderly", 1.5, 1.3, {
+ELDERLY = Theme("elderly", 1.5, 1.2, {
     _rgba(INK): (0.0, 0.0, 0.0, 1.0),
     _rgba(PAPER): (1.0, 1.0, 1.0, 1.0),
     _rgba(BRAND): (0.0, 0.2, 0.45, 1.0),
@@ -103,6 +103,36 @@ def gap_px() -> float:
     return max(12.0, Window.height * 0.022)
 
 
+def text_px(scale: float = 1.0) -> float:
+    """A text's size: its normal size (never below 32 px) times the theme's text scale, so that
+    every text in elderly mode is 1.5x what it is in the normal look."""
+    return max(MIN_BODY_PX, max(MIN_BODY_PX, Window.height / 30.0) * scale) * _theme.text_scale
+
+
+def shrink_to_fit(label: Any, floor: float) -> Any:
+    """A title too long for its one line steps down in size (never below ``floor``) instead of
+    wrapping out of its box; a new text starts again from the label's own size."""
+    size = label.font_size
+
+    def reset(*_: Any) -> None:
+        label.font_size = size
+
+    def check(*_: Any) -> None:
+        if label.texture_size[1] > label.height + 1 and label.font_size > floor:
+            label.font_size = max(floor, label.font_size - 3)
+
+    label.bind(text=reset, size=reset, texture_size=check)  # a new box: try the full size again
+    return label
+
+
+def fit_height(label: Any, minimum: float = 0.0) -> Any:
+    """The label's height follows its wrapped text (never below ``minimum``): no clipped lines."""
+    label.size_hint_y = None
+    label.bind(texture_size=lambda w, ts: setattr(w, "height", max(minimum, ts[1])))
+    label.height = max(minimum, label.texture_size[1])
+    return label
+
+
 def fresh_texture_update(label: Any, update: Any, *args: Any) -> None:
     """Render changed text into a new texture instead of overwriting the one on screen.
 
@@ -124,7 +154,7 @@ class Text(Label):
         kw.setdefault("halign", "center")
         kw.setdefault("valign", "middle")
         # Smaller than body text only for decorations, never below the 32 px floor.
-        super().__init__(markup=True, font_size=max(MIN_BODY_PX, body_px() * scale), **kw)
+        super().__init__(markup=True, font_size=text_px(scale), **kw)
         self.bind(size=self._wrap)
         self.set(text)
 
@@ -163,7 +193,7 @@ class BigButton(Button):
     def retheme(self) -> None:
         """Take the current theme's type size and colours (built under another theme)."""
         primary, danger, scale = self.roles
-        self.font_size = max(MIN_BODY_PX, body_px() * scale)
+        self.font_size = text_px(scale)
         self.enabled_bg = colour(ACCENT if danger else BRAND if primary else SOFT)
         self.color = colour(WHITE if (primary or danger) else INK)
         self.disabled_color = colour(DISABLED_TEXT)  # still readable: the reason must be legible

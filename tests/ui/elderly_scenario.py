@@ -32,6 +32,7 @@ class Walk:
         self.s = Setup(workdir, width, height, [])
         self.h = self.s.h
         self.lang = lang
+        self.shots: Path | None = None
         self.out: dict[str, Any] = {"sessions": []}
         self.views: dict[str, list[float]] = {}  # service/screen → message font sizes while shown
         self.views_normal: list[str] = []  # views shown while the app was not in elderly mode
@@ -56,6 +57,8 @@ class Walk:
 
     def clip(self, where: str) -> None:
         self.h.check_clipping(f"{self.lang}:{where}")
+        if self.shots is not None:  # for a person looking into a failure
+            self.h.shot(self.shots / f"{self.lang}-{where}.png")
 
     def view(self, screen: str, timeout: float = 15.0) -> None:
         self.h.wait_view(screen, timeout)
@@ -96,8 +99,24 @@ class Walk:
         self.s.devices.id_reader.remove()
         self.s.devices.card_reader.remove()
 
+    def reveal(self, kid: str, nav: str) -> None:
+        """Turn the pages of a paged list (elderly mode) until ``kid`` is on screen."""
+        h = self.h
+        for _ in range(2):
+            for _ in range(6):
+                w = h.app.widgets.get(kid)
+                if w is not None and w.get_root_window() is not None:
+                    return
+                step = h.app.widgets.get(nav)
+                if step is None or step.disabled or step.get_root_window() is None:
+                    break
+                h.tap(nav)
+            nav = nav.replace(".next", ".prev")
+
     def keypad_field(self, field: str, digits: str) -> None:
         h = self.h
+        self.reveal(f"form.edit.{field}", "form.next")
+        self.clip(f"form-page-{field}")
         h.tap(f"form.edit.{field}")
         h.type_digits(digits)
         self.clip(f"keypad-{field}")
@@ -107,6 +126,7 @@ class Walk:
 
     def address(self, house: str) -> None:
         h = self.h
+        self.reveal("form.edit.address", "form.next")
         h.tap("form.edit.address")
         self.clip("address-city")
         h.tap("address.option.350100")
@@ -239,6 +259,8 @@ class Walk:
 
         h = self.h
         h.wait_home()
+        if h.app.lang != self.lang:
+            h.tap("button.language")
         h.tap("button.elderly")
         h.runtime.set_mode(Mode.OUT_OF_SERVICE, COUNTER)
         h.pump_until(lambda: h.screen == "out_of_service", 5, "out of service")
@@ -255,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("workdir")
     ap.add_argument("--lang", default="zh")
     ap.add_argument("--size", default="1280x800")
+    ap.add_argument("--shots", default="", help="save a screenshot at every check into this folder")
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     report: dict[str, Any] = {"ok": False}
@@ -262,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     walk: Walk | None = None
     try:
         walk = Walk(Path(args.workdir), args.lang, width, height)
+        walk.shots = Path(args.shots) if args.shots else None
         report.update(walk.run())
         report["ok"] = True
     except BaseException as exc:  # the report must say what failed

@@ -205,7 +205,7 @@ class UiHarness:
 
         window = (0.0, 0.0, float(Window.width), float(Window.height))
 
-        def walk(w: Any) -> None:
+        def walk(w: Any, layouts: tuple[tuple[float, float, float, float], ...]) -> None:
             if w.opacity <= 0:
                 return
             if isinstance(w, Label) and w.text.strip():
@@ -218,15 +218,18 @@ class UiHarness:
                     found.append(f"{at}:{name} text {tw:.0f}x{th:.0f} in box {w.width:.0f}x{w.height:.0f}")
                 elif not inside(box(w), window):
                     found.append(f"{at}:{name} box {tuple(round(v) for v in box(w))} outside the window")
-                elif isinstance(w.parent, Layout) and not inside(box(w), box(w.parent)):
-                    found.append(f"{at}:{name} box outside its layout")
+                elif any(not inside(box(w), outer) for outer in layouts):
+                    outer = next(o for o in layouts if not inside(box(w), o))
+                    found.append(f"{at}:{name} box {tuple(round(v) for v in box(w))} outside a layout it is in "
+                                 f"{tuple(round(v) for v in outer)} (an overfull screen)")
             if w.width <= 1 or w.height <= 1:
                 return  # a collapsed container (e.g. the hidden progress row)
+            inner = (*layouts, box(w)) if isinstance(w, Layout) else layouts
             for c in w.children:
-                walk(c)
+                walk(c, inner)
 
         for child in Window.children:
-            walk(child)
+            walk(child, ())
         self.clip_violations.extend(found)
         if measuring:
             self.app.resume_measuring()
