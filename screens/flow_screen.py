@@ -299,6 +299,7 @@ class FlowScreen(KioskScreen):
         modal.add_widget(box)
         self.prompt = modal
         self.layer.add_widget(modal)
+        self.app.runtime.narrator.notice(("idle.more_time_prompt",), self.app.lang)
 
     def _more_time(self) -> None:
         self._hide_prompt()

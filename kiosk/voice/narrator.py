@@ -102,8 +102,13 @@ class Narrator:
 
     def countdown(self, seconds: int, lang: str) -> None:
         """The idle countdown, spoken (elderly mode); repeat() still says the screen's prompt."""
+        self.notice(("voice.countdown",), lang, {"seconds": seconds})
+
+    def notice(self, keys: Sequence[str], lang: str, params: Mapping[str, Any] | None = None) -> None:
+        """Something said over the screen ("need more time?"): repeat() and the screen's
+        live updates stay as they were."""
         with self._lock:
-            files = self.library.files(say(lang, "voice.countdown", {"seconds": seconds}))
+            files = self.library.files(keys_stems(keys, lang, params))
             if files:
                 self._play(files)
 

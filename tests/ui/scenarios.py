@@ -295,6 +295,7 @@ def photo(s: Setup) -> dict[str, Any]:
     h.wait_home()
     h.pump_until(h.app.prewarmed.is_set, 30, "face models loaded")
     h.app.start_measuring()
+    voice_mark = len(s.devices.audio.log)
     s.start(ServiceId.APPLY)
     s.place_id("adult_never_applied")
     h.wait_view("photo_choice")
@@ -328,6 +329,7 @@ def photo(s: Setup) -> dict[str, Any]:
                stalls=h.app.stalls[:10], hints=sorted(hints - {""}),
                no_face_text=no_face_text, guide_good_without_face=guide_good_without_face,
                choice_picture=picture,
+               voice=[stem for e in s.devices.audio.log[voice_mark:] if e[0] == "play" for stem in e[1:]],
                applications=s.one("SELECT COUNT(*) FROM applications WHERE id_number = ?",
                                   person("adult_never_applied")["id_number"]))
     return out
@@ -343,6 +345,7 @@ def issuance(s: Setup) -> dict[str, Any]:
     h.pump_until(h.app.prewarmed.is_set, 30, "face models loaded")
     h.pump(0.3)
     h.app.start_measuring()
+    voice_mark = len(s.devices.audio.log)  # the prompts spoken (simulated speaker's log)
     s.start(ServiceId.APPLY)
     s.place_id("adult_never_applied")
     h.wait_view("photo_choice")
@@ -366,6 +369,7 @@ def issuance(s: Setup) -> dict[str, Any]:
     h.wait_view("done", timeout=20)
     h.app.pause_measuring()
     out = s.finish()
+    out["voice"] = [list(e) for e in s.devices.audio.log[voice_mark:]]
     h.runtime.forwarder.flush(timeout=15)
     out.update(
         max_frame_gap_s=h.app.max_frame_gap_s, max_frame_cpu_s=h.app.max_frame_cpu_s,

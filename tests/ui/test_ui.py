@@ -242,3 +242,18 @@ def test_every_string_the_flows_use_is_in_both_tables() -> None:
     assert sorted(k for k in used if k not in zh) == []
     assert sorted(k for k in used if k not in en) == []
     assert set(zh) == set(en)
+
+
+# ---- voice guidance (issue 10): the simulated speaker's log across the Chinese issuance -----------------
+def test_full_issuance_in_chinese_speaks_every_step_in_order(issuance: dict[str, Any]) -> None:
+    log = ok(issuance, "issuance")["voice"]
+    said = [stem for entry in log if entry[0] == "play" for stem in entry[1:]]
+    assert in_order(said, ["zh.service.apply", "zh.prompt.place_id_card", "zh.prompt.photo_choice",
+                           "zh.prompt.details", "zh.prompt.submitting", "zh.prompt.producing_chip",
+                           "zh.prompt.take_card", "zh.prompt.pin_offer", "zh.prompt.insert_new_card",
+                           "zh.prompt.old_pin", "zh.prompt.new_pin", "zh.prompt.new_pin_again",
+                           "zh.prompt.issued"]), said
+    assert all(s.startswith("zh.") for s in said) and log[-1] == ["stop"]
+    # The camera step of the same 申领 (photo scenario, same kiosk): "face the camera" is spoken.
+    assert in_order(ok(issuance, "photo")["voice"], ["zh.service.apply", "zh.prompt.place_id_card",
+                                                      "zh.prompt.photo_choice", "zh.photo.no_face"])

@@ -62,7 +62,8 @@ def test_repeat_replays_the_prompt_and_a_language_switch_speaks_it_in_the_other_
 
 def test_elderly_mode_speaks_the_countdown_while_more_time_is_asked(voice: dict[str, Any]) -> None:
     said = plays(voice["scenarios"]["controls"]["countdown"])
-    assert said == [["zh.num.6", "zh.voice.countdown.1"], ["zh.num.5", "zh.voice.countdown.1"]]
+    assert said == [["zh.idle.more_time_prompt"], ["zh.num.6", "zh.voice.countdown.1"],
+                    ["zh.num.5", "zh.voice.countdown.1"]]
     assert voice["scenarios"]["controls"]["elderly_after"] is False
 
 

@@ -91,6 +91,9 @@ def test_repeat_stop_countdown_and_home_screens() -> None:
                                 "en.digit.3", "en.digit.3")
     n.repeat()
     assert plays(audio)[-1] == plays(audio)[-2]
+    n.notice(("idle.more_time_prompt",), "zh")
+    n.repeat()
+    assert plays(audio)[-2:] == [("zh.idle.more_time_prompt",), plays(audio)[-3]]
     n.set_volume(0.3)
     assert audio.volume() == n.volume() == 0.3
 
