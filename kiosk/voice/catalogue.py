@@ -25,7 +25,7 @@ from typing import Any
 from kiosk.domain.masking import spoken_name
 from kiosk.strings import LANGUAGES, table
 from kiosk.voice.numbers import MAX_NUMBER, digit_word, number_words
-from kiosk.voice.surnames import SURNAMES
+from kiosk.voice.surnames import SOUNDS_LIKE, SURNAMES
 
 # ---- which strings are spoken --------------------------------------------------------------------
 # Screen titles (the service), every instruction and message, refusal reasons, end texts,
@@ -134,7 +134,7 @@ def catalogue() -> dict[str, Clip]:
             clips[f"{lang}.digit.{d}"] = Clip(f"{lang}.digit.{d}", lang, digit_word(lang, d))
         for char, pinyin in SURNAMES.items():
             stem = _surname_stem(lang, char)
-            clips[stem] = Clip(stem, lang, char if lang == "zh" else pinyin)
+            clips[stem] = Clip(stem, lang, SOUNDS_LIKE.get(char, char) if lang == "zh" else pinyin)
     return clips
 
 

@@ -32,7 +32,7 @@ _TABLE = """
 相xiang 初chu 门men 云yun 容rong 敬jing 来lai 扈hu 晁chao 芮rui 都du 普pu 阙que 浦pu 戈ge 伏fu
 鹿lu 薄bo 邸di 雍yong 辜gu 羊yang 阿a 乌wu 母mu 裘qiu 亓qi 修xiu 邰tai 赫he 杭hang 况kuang
 那na 宿su 鲜xian 印yin 逯lu 隆long 茹ru 诸zhu 战zhan 慕mu 危wei 玉yu 银yin 亢kang 嵇ji 公gong
-哈ha 湛zhan 宾bin 戴dai 尉yu 欧阳ouyang
+哈ha 湛zhan 宾bin 戴dai 尉wei 欧阳ouyang
 """
 
 
@@ -46,5 +46,10 @@ def _parse(text: str) -> dict[str, str]:
     return out
 
 
+# Surnames read differently from the character's everyday reading: the Mandarin voice is
+# given a character that sounds like the surname (单 is Shàn as a surname, not dān).
+SOUNDS_LIKE = {"单": "善", "解": "谢", "查": "渣", "仇": "求", "朴": "瓢", "盖": "葛", "区": "欧", "乐": "月",
+               "覃": "秦", "缪": "妙", "曾": "增", "翟": "宅", "冼": "显", "宿": "素", "阚": "看", "薄": "博",
+               "尉": "卫"}
 MAX_SURNAMES = 300
 SURNAMES: dict[str, str] = dict(list(_parse(_TABLE).items())[:MAX_SURNAMES])  # the table is in frequency order
