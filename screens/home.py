@@ -53,7 +53,8 @@ class AttractScreen(KioskScreen):
         self.elderly = theme().elderly
         self.page = 0
         self.box = BoxLayout(orientation="vertical", padding=pad, spacing=pad)
-        top = BoxLayout(size_hint_y=None, height=target_px() * 1.2)
+        # Elderly: the title row is one target high (the title steps down to fit), the grid gets the rest.
+        top = BoxLayout(size_hint_y=None, height=target_px() * (1.0 if self.elderly else 1.2))
         # 重听 at the top left, opposite the language button (its top-left corner is the hidden
         # maintenance corner, which keeps its taps).
         self.repeat_button = BigButton("", "button.repeat", size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH)
@@ -137,9 +138,7 @@ class AttractScreen(KioskScreen):
             text = f"[b]{markup(label)}[/b]"
             if note:
                 text += f"\n[size={int(MIN_BODY_PX * theme().text_scale)}]{markup(note)}[/size]"
-            # Elderly: 1.5x body text (not 1.5x the normal 1.1), so a name may wrap once.
-            btn = BigButton(text, f"service.{sid.value}", primary=usable, raw=True,
-                            scale=1.0 if self.elderly else 1.1)
+            btn = BigButton(text, f"service.{sid.value}", primary=usable, raw=True, scale=1.1)
             btn.disabled = not usable
             btn.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
             self.app.register(btn)
@@ -152,15 +151,14 @@ class OutOfServiceScreen(KioskScreen):
     def __init__(self, app: KioskApp) -> None:
         super().__init__(app, name="out_of_service")
         elderly = theme().elderly
-        # Elderly mode: less margin, each line as tall as its wrapped text, the rest spread out.
-        box = BoxLayout(orientation="vertical", padding=gap_px() * 2 if elderly else target_px(), spacing=gap_px())
-        self.title = Text(scale=1.8, bold=True, color=ACCENT)
+        # Elderly mode: less margin, each line as tall as its wrapped text (stacked from the top),
+        # a smaller title: the message and the counter's address wrap at 1.5x in English.
+        box = BoxLayout(orientation="vertical", padding=gap_px() if elderly else target_px(), spacing=gap_px())
+        self.title = Text(scale=1.3 if elderly else 1.8, bold=True, color=ACCENT)
         self.message = Text(scale=1.1)
         self.reason = Text(color=INK)
         self.counter = Text(color=BRAND)
         self.hotline = Text(scale=1.5, bold=True, color=BRAND)
-        if elderly:
-            box.add_widget(Widget())
         for kid, w in (("oos.title", self.title), ("oos.message", self.message), ("oos.reason", self.reason),
                        ("oos.counter", self.counter), ("oos.hotline", self.hotline)):
             w.kiosk_id = kid
@@ -170,8 +168,6 @@ class OutOfServiceScreen(KioskScreen):
                                        size=(target_px() * LANG_BUTTON_WIDTH, target_px()), pos_hint={"center_x": 0.5})
         self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())
         box.add_widget(self.repeat_button)
-        if elderly:
-            box.add_widget(Widget())
         self.add_widget(box)
         self.reason_key = "oos.reason.devices"
 

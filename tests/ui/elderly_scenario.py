@@ -57,6 +57,8 @@ class Walk:
 
     def clip(self, where: str) -> None:
         self.h.check_clipping(f"{self.lang}:{where}")
+        if self.h.app.elderly:
+            self.h.check_contrast(f"{self.lang}:{where}", 7.0)
         if self.shots is not None:  # for a person looking into a failure
             self.h.shot(self.shots / f"{self.lang}-{where}.png")
 
@@ -178,12 +180,41 @@ class Walk:
         self.contact_change()
         self.issuance()
         self.out_of_service()
+        out["checker_catches"] = self.checkers_catch()
         out["views"] = {k: [min(v), max(v)] for k, v in self.views.items()}
         out["views_normal"] = sorted(set(self.views_normal))
         out["clip_checks"] = h.clip_checks
         out["clip_violations"] = sorted(set(h.clip_violations))
+        out["contrast_checks"] = h.contrast_checks
+        out["contrast_violations"] = sorted(set(h.contrast_violations))
         out["size_violations"] = sorted(set(h.size_violations))
         return out
+
+    def checkers_catch(self) -> dict[str, bool]:
+        """The checks can fail: a long text in a small box, a second line in a one-line box, a
+        box pushed out of an overfull layout and grey text on grey are each reported."""
+        from kivy.uix.boxlayout import BoxLayout
+
+        from screens.widgets import Text
+
+        h = self.h
+        box = BoxLayout(orientation="vertical", size_hint=(None, None), size=(300, 120), pos=(20, 20))
+        cases = {"wraps": Text("一二三四五六七八九十一二三四五六七八九十", size_hint_y=None, height=60),
+                 "pushed": Text("x", size_hint_y=None, height=200),
+                 "grey": Text("grey", size_hint_y=None, height=80, color=(0.6, 0.6, 0.6, 1))}
+        for name, w in cases.items():
+            w.kiosk_id = f"selftest.{name}"
+            box.add_widget(w)
+        clipped, low = list(h.clip_violations), list(h.contrast_violations)
+        h.app.root_layout.add_widget(box)
+        h.pump(0.1)
+        found = h.check_clipping("self-test") + h.check_contrast("self-test", 7.0)
+        h.app.root_layout.remove_widget(box)
+        h.clip_violations[:], h.contrast_violations[:] = clipped, low  # the real screens' findings only
+        h.pump(0.05)
+        return {"wraps_out": any("selftest.wraps text" in v for v in found),
+                "pushed_out": any("selftest.pushed box" in v and "outside" in v for v in found),
+                "grey_on_white": any("selftest.grey" in v and ":1" in v for v in found)}
 
     def loss_report(self) -> None:
         h, s = self.h, self.s

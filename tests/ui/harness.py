@@ -61,6 +61,8 @@ class UiHarness:
         self.size_violations: list[str] = []
         self.clip_violations: list[str] = []
         self.clip_checks = 0  # how many labels the clipping check compared
+        self.contrast_violations: list[str] = []
+        self.contrast_checks = 0
         self.check_clipping_on_views = False  # wait_view also checks that no text is clipped
         self.pump(0.2)
 
@@ -235,6 +237,34 @@ class UiHarness:
             self.app.resume_measuring()
         return found
 
+    def check_contrast(self, where: str, minimum: float) -> list[str]:
+        """Each visible text against what it is drawn on: a button's own background (its disabled
+        colours when disabled), otherwise the page (the window's clear colour)."""
+        from kivy.core.window import Window
+        from kivy.uix.button import Button
+        from kivy.uix.label import Label
+
+        found: list[str] = []
+
+        def walk(w: Any) -> None:
+            if w.opacity <= 0 or w.width <= 1 or w.height <= 1:
+                return
+            if isinstance(w, Label) and w.text.strip():
+                fg = w.disabled_color if w.disabled else w.color
+                bg = w.background_color if isinstance(w, Button) else Window.clearcolor
+                ratio = contrast_ratio(fg, bg)
+                self.contrast_checks += 1
+                if ratio < minimum:
+                    name = getattr(w, "kiosk_id", "") or f"{type(w).__name__}:{w.text[:24]!r}"
+                    found.append(f"{where}:{name} {ratio:.1f}:1")
+            for c in w.children:
+                walk(c)
+
+        for child in Window.children:
+            walk(child)
+        self.contrast_violations.extend(found)
+        return found
+
     def close(self) -> None:
         from kiosk.flows.base import UserInput
 
@@ -245,3 +275,16 @@ class UiHarness:
             self.runtime.wait_idle(5)
         self.app.stop()
         self.runtime.stop()
+
+
+def contrast_ratio(a: Any, b: Any) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours (0..1 channels; alpha ignored)."""
+
+    def luminance(c: Any) -> float:
+        def lin(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else float(((v + 0.055) / 1.055) ** 2.4)
+
+        return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
