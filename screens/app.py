@@ -357,6 +357,8 @@ class KioskApp(App):
 
     def toggle_elderly(self) -> None:
         self.set_elderly(not self.elderly)
+        if not self.elderly and self.channel is None:
+            self.runtime.narrator.screen(("elderly.off",), self.lang)  # the citizen's own tap: say so
 
     def set_elderly(self, on: bool) -> None:
         """Switch the look: the citizen screens are rebuilt under the other theme (tens of ms)."""

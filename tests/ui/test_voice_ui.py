@@ -55,7 +55,8 @@ def test_out_of_service_speaks_once_when_it_comes_up_and_again_on_repeat(voice: 
 def test_repeat_replays_the_prompt_and_a_language_switch_speaks_it_in_the_other_language(
         voice: dict[str, Any]) -> None:
     r = voice["scenarios"]["controls"]
-    assert plays(r["elderly_on"]) == [["zh.elderly.on", "zh.app.subtitle"]]
+    assert plays(r["elderly_on"]) == [["zh.elderly.on", "zh.app.subtitle"], ["zh.elderly.off"],
+                                      ["zh.elderly.on", "zh.app.subtitle"]]
     first = ["zh.service.loss_report", "zh.prompt.place_id_card"]
     assert plays(r["read_id"]) == [first, first, ["en.prompt.place_id_card"], ["zh.prompt.place_id_card"]]
 

@@ -56,6 +56,8 @@ def controls(s: Setup) -> dict[str, Any]:
     h.wait_home()
     mark = len(audio.log)
     h.tap("button.elderly")
+    h.tap("button.elderly")
+    h.tap("button.elderly")
     out: dict[str, Any] = {"elderly_on": log_since(s, mark)}
     mark = len(audio.log)
     s.start(ServiceId.LOSS_REPORT)
