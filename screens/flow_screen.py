@@ -173,6 +173,12 @@ class FlowScreen(KioskScreen):
             return
         self._texts(view)
         self.message.color = message_colour(view.end)
+        if self.prompt is not None and not rebuild:  # a language switch: the open prompt's texts too
+            for kid, key in (("prompt.question", "idle.more_time_prompt"), ("button.more_time", "button.more_time"),
+                             ("prompt.cancel", "button.cancel")):
+                w = self.app.widgets.get(kid)
+                if w is not None:
+                    w.set(self.app.t(key))
         editing = self.panel.editing if isinstance(self.panel, FormPanel) and not rebuild else None
         if self.panel is not None:
             self.panel.stop()

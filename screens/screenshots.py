@@ -1,6 +1,8 @@
-"""`make screenshots`: every screen, in Chinese and English, at 1920x1080 and 1280x800.
+"""`make screenshots`: every screen, in Chinese and English, at 1920x1080 and 1280x800, and
+the main screens in elderly mode (适老化) at 1280x800.
 
     python -m screens.screenshots docs/screens
+    python -m screens.screenshots docs/screens --elderly-only   # only the elderly pass
 
 One process per resolution (Kivy opens one window per process). Each process runs the real
 app on simulators against the reference central (started as its own process through its
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 SIZES = ("1920x1080", "1280x800")
+ELDERLY_SIZE = "1280x800"  # the smaller screen: where the larger type is hardest to fit
 LANGS = ("zh", "en")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,14 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("out", nargs="?", default="docs/screens")
     ap.add_argument("--size", help="one resolution, in this process (used by the parent run)")
+    ap.add_argument("--elderly", action="store_true", help="with --size: the elderly-mode pass")
+    ap.add_argument("--elderly-only", action="store_true", help="only the elderly-mode screenshots")
     args = ap.parse_args(argv)
     if args.size:
-        return shoot_all(Path(args.out), args.size)
+        return shoot_all(Path(args.out), args.size, elderly=args.elderly)
     failed = 0
-    for size in SIZES:
+    runs = [] if args.elderly_only else [[size] for size in SIZES]
+    for extra in [*runs, [ELDERLY_SIZE, "--elderly"]]:
         env = {**os.environ}
         env.pop("DISPLAY", None)
-        proc = subprocess.run([sys.executable, "-m", "screens.screenshots", args.out, "--size", size],
+        proc = subprocess.run([sys.executable, "-m", "screens.screenshots", args.out, "--size", *extra],
                               cwd=ROOT, env=env, timeout=600)
         failed += proc.returncode != 0
     pngs = sorted(Path(args.out).glob("*/*.png"))
@@ -105,6 +111,7 @@ class Shooter:
         self.app._run_prepare()
         self.loop = EventLoop
         self.out, self.size = out, size
+        self.prefix = ""  # "elderly-" for the elderly pass's folders
         self.pump(0.5)
 
     # ---- driving -----------------------------------------------------------------------------
@@ -150,7 +157,7 @@ class Shooter:
                 if redo is not None:
                     redo()
             self.pump(0.2)
-            path = self.out / f"{lang}-{self.size}" / f"{name}.png"
+            path = self.out / f"{self.prefix}{lang}-{self.size}" / f"{name}.png"
             save_screenshot(str(path))
             _shrink(path)
         if self.app.lang != "zh":
@@ -193,12 +200,16 @@ def _shrink(path: Path) -> None:
     small.save(path, optimize=True)
 
 
-def shoot_all(out: Path, size: str) -> int:
+def shoot_all(out: Path, size: str, elderly: bool = False) -> int:
     work = Path(tempfile.mkdtemp(prefix="screenshots-"))
     central = Central(work / "central.sqlite")
     s = Shooter(out, size, work, central.url)
     try:
-        walk(s)
+        if elderly:
+            s.prefix = "elderly-"
+            walk_elderly(s)
+        else:
+            walk(s)
     finally:
         s.close()
         central.stop()
@@ -381,6 +392,165 @@ def walk(s: Shooter) -> None:
     s.pump(0.2)
     s.shot("maintenance_login")
     s.app.close_maintenance_login()
+
+
+def walk_elderly(s: Shooter) -> None:
+    """The main screens in elderly mode: the citizen taps 长辈模式 on the attract screen at the
+    start of each session (it ends with the session), then finds the service on its page."""
+    import cv2
+
+    from kiosk.demo import chip_of, citizen, id_card_for
+    from kiosk.runtime import Mode
+
+    def person(key: str) -> dict[str, Any]:
+        p = citizen(key)
+        return {**p, "id_valid_until": None} if p.get("id_valid_until") == "长期" else p
+
+    def start(service: str) -> None:
+        s.home()
+        s.tap("button.elderly")
+        kid = f"service.{service}"
+        for _ in range(3):
+            w = s.app.widgets.get(kid)
+            if w is not None and w.get_root_window() is not None:
+                break
+            s.tap("attract.next")
+        s.tap(kid)
+
+    def reveal(kid: str) -> None:  # a paged form: turn to the field's page
+        for _ in range(3):
+            w = s.app.widgets.get(kid)
+            if w is not None and w.get_root_window() is not None:
+                return
+            s.tap("form.next")
+
+    s.home()
+    s.tap("button.elderly")
+    s.shot("attract")
+    s.tap("attract.next")
+    s.shot("attract_page_2")
+    s.tap("button.elderly")  # a second tap: back to the normal look
+    # 挂失 Loss report
+    start("loss_report")
+    s.view("read_id")
+    s.shot("read_id_card")
+    s.dev.id_reader.place(id_card_for(person("adult_active_card")))
+    s.view("confirm_card")
+    s.shot("loss_report_confirm")
+    s.app.flow.deadline = time.monotonic() + 20  # inside the elderly "need more time?" warning
+    s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
+    s.pump(0.3)
+    s.shot("idle_more_time")
+    s.tap("button.more_time")
+    s.tap("button.confirm")
+    s.view("done")
+    s.shot("loss_report_done")
+    s.end_home()
+    # 修改密码 PIN change
+    start("pin_change")
+    s.view("insert_card")
+    s.shot("insert_card")
+    s.dev.card_reader.insert(chip_of(person("adult_active_card")))
+    s.view("old_pin")
+    for d in "888":
+        s.dev.pin_pad.press(d)
+    s.until(lambda: bool(s.view_now() and s.view_now().params.get("digits") == "3"), "digits")
+    s.pump(0.2)
+    s.shot("pin_entry")
+    s.tap("button.cancel")
+    s.end_home()
+    # 修改联系信息 Contact change: the paged form, the keypad, the address picker
+    start("contact_change")
+    s.view("read_id")
+    s.dev.id_reader.place(id_card_for(person("other_city_resident")))
+    s.view("contact_form")
+    s.shot("details_form")
+
+    def type_mobile() -> None:
+        for d in "13800000":
+            s.tap(f"key.{d}")
+
+    def city() -> None:
+        s.tap("address.option.350100")
+
+    def detail() -> None:
+        city()
+        s.tap("address.option.350102")
+        for k in ("key.1", "key.2", "key.token.号"):
+            s.tap(k)
+
+    s.tap("form.edit.mobile")
+    type_mobile()
+    s.shot("keypad_mobile", redo=type_mobile)
+    s.tap("form.close")
+    reveal("form.edit.address")
+    s.tap("form.edit.address")
+    s.shot("address_city")
+    city()
+    s.shot("address_district", redo=city)
+    s.tap("address.up")
+    detail()
+    s.shot("address_detail", redo=detail)
+    s.tap("button.cancel")
+    s.end_home()
+    # 申领 Apply: the camera, the details, the card taken, done
+    faces = [ROOT / "tests" / "data" / "faces" / "obama_portrait.jpg",
+             Path("/work/shared/data/faces/obama_portrait.jpg")]
+    img = next((cv2.imread(str(p)) for p in faces if p.exists()), None)
+    s.until(s.app.prewarmed.is_set, "face models", 60)
+    start("apply")
+    s.view("read_id")
+    s.dev.id_reader.place(id_card_for(person("adult_never_applied")))
+    s.view("photo_choice")
+    s.shot("photo_choice")
+    s.tap("button.take_new")
+    s.view("photo")
+    s.until(lambda: s.app.widgets["camera.preview"].frames_shown > 0, "preview")
+    s.pump(0.3)
+    s.shot("camera_no_face")
+    if img is not None:
+        w = img.shape[1]
+        s.dev.camera.present(cv2.resize(img[: int(w * 0.75)], (640, 480)))
+    s.view("photo_confirm")
+    s.pump(0.3)
+    s.shot("camera_captured")
+    s.tap("button.confirm")
+    s.view("details")
+    for field, digits in (("mobile", "13800000001"), ("postal_code", "350001")):
+        reveal(f"form.edit.{field}")
+        s.tap(f"form.edit.{field}")
+        for d in digits:
+            s.tap(f"key.{d}")
+        s.tap("form.save")
+        s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
+    reveal("form.edit.address")
+    s.tap("form.edit.address")
+    s.tap("address.option.350100")
+    s.tap("address.option.350102")
+    for k in ("key.1", "key.token.号"):
+        s.tap(k)
+    s.tap("address.done")
+    s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
+    s.pump(0.2)
+    s.shot("details_filled")
+    s.tap("button.confirm")
+    s.view("take_card")
+    s.shot("take_card")
+    s.dev.issuer.take_card()
+    s.view("pin_offer")
+    s.shot("pin_offer")
+    s.tap("button.skip")
+    s.view("done")
+    s.shot("issued")
+    s.end_home()
+    # Out of service, in the elderly look
+    s.tap("button.elderly")
+    s.rt.set_mode(Mode.OUT_OF_SERVICE, "请到鼓楼区五四路 1 号网点柜台办理 / Please visit the Wusi Road 1 counter")
+    s.until(lambda: s.app.sm.current == "out_of_service", "out of service")
+    s.pump(0.2)
+    s.shot("out_of_service")
+    s.rt.set_mode(Mode.IN_SERVICE)
+    s.home()
 
 
 if __name__ == "__main__":
