@@ -132,7 +132,9 @@ class AttractScreen(KioskScreen):
             usable = state in USABLE
             label = t(f"service.{sid.value}")
             note = t(f"availability.{state.value}")
-            if state is Availability.DEVICE_DOWN and missing:
+            if self.elderly and note:  # one short line under the name: the long reason would not fit
+                note = t(f"elderly.availability.{state.value}")
+            elif state is Availability.DEVICE_DOWN and missing:
                 note = t("availability.device_down_named",
                          devices="、".join(t(f"device.{d}") for d in sorted(missing)))
             text = f"[b]{markup(label)}[/b]"

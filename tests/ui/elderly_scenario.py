@@ -88,11 +88,16 @@ class Walk:
     def end(self) -> None:
         """返回首页 on the end view; the next citizen gets the normal look."""
         h = self.h
-        h.pump_until(lambda: h.view is not None and h.view.end is not None, 20, "end view")
-        h.pump(0.05)
-        self.clip(f"end-{h.view.service.value}")
-        elderly_at_end, service, end = h.app.elderly, h.view.service.value, h.view.end.value
-        h.tap("button.home")
+        h.pump_until(lambda: h.app.channel is None or (h.view is not None and h.view.end is not None), 20,
+                     "end view")
+        if h.app.channel is not None:  # the end view waits for 返回首页
+            h.pump(0.05)
+            self.clip(f"end-{h.view.service.value}")
+            elderly_at_end, service, end = h.app.elderly, h.view.service.value, h.view.end.value
+            h.tap("button.home")
+        else:  # the citizen already chose 返回首页 (e.g. from the timeline): the session is over
+            last = h.app.views_seen[-1]
+            elderly_at_end, service, end = self.elderly_when(last), last.service.value, h.app.ends_seen[-1].end.value
         h.wait_home()
         h.pump(0.05)
         self.out["sessions"].append({"service": service, "end": end,
@@ -100,6 +105,12 @@ class Walk:
                                      "attract_font_after": self.font("service.apply")})
         self.s.devices.id_reader.remove()
         self.s.devices.card_reader.remove()
+
+    def elderly_when(self, view: Any) -> bool:
+        """Whether the views of ``view``'s session were rendered in the elderly look (the frame
+        watcher saw them so; a last view replaced within one frame is never drawn)."""
+        seen = [k for k in self.views if k.startswith(f"{view.service.value}/")]
+        return bool(seen) and not any(k in self.views_normal for k in seen)
 
     def reveal(self, kid: str, nav: str) -> None:
         """Turn the pages of a paged list (elderly mode) until ``kid`` is on screen."""
@@ -179,6 +190,9 @@ class Walk:
         self.pin_change()
         self.contact_change()
         self.issuance()
+        self.progress_query()
+        self.refused()
+        self.device_down()
         self.out_of_service()
         out["checker_catches"] = self.checkers_catch()
         out["views"] = {k: [min(v), max(v)] for k, v in self.views.items()}
@@ -284,6 +298,43 @@ class Walk:
         h.tap("button.skip")
         self.view("done", timeout=20)
         self.end()
+
+    def progress_query(self) -> None:
+        """A paged choice list (the applications) and a paged timeline."""
+        h, s = self.h, self.s
+        self.begin(ServiceId.PROGRESS_QUERY)
+        s.place_id("replacement_in_progress")
+        self.view("applications")
+        self.reveal("choice.APP-SEED-0007", "choice.next")
+        h.tap("choice.APP-SEED-0007")
+        self.view("timeline")
+        nxt = h.app.widgets.get("timeline.next")
+        if nxt is not None and nxt.get_root_window() is not None and not nxt.disabled:
+            h.tap("timeline.next")
+            self.clip("timeline-page-2")
+        h.tap("button.home")
+        self.end()
+
+    def refused(self) -> None:
+        """Every reason of a refusal at once, at 1.5x."""
+        self.begin(ServiceId.APPLY)
+        self.s.place_id("not_insured")
+        self.end()
+
+    def device_down(self) -> None:
+        """The attract pages with a service's reason note under its name."""
+        h = self.h
+        issuer = self.s.devices.issuer
+        issuer.steer("unplug")
+        h.pump_until(lambda: h.app.widgets["service.apply"].disabled, 5, "apply disabled")
+        if h.app.lang != self.lang:
+            h.tap("button.language")
+        h.tap("button.elderly")
+        self.clip("attract-device-down")
+        self.out["device_down_note"] = h.text_of("service.apply")
+        h.tap("button.elderly")
+        issuer.steer("plug")
+        h.pump_until(lambda: not h.app.widgets["service.apply"].disabled, 5, "apply enabled")
 
     def out_of_service(self) -> None:
         from kiosk.runtime import Mode

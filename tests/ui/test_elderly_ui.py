@@ -76,12 +76,14 @@ def test_elderly_mode_holds_for_every_view_of_the_session_and_resets_at_its_end(
     r = ok(walks, lang)
     assert r["views_normal"] == []  # not one view of an elderly session in the normal look
     services = {k.split("/")[0] for k in r["views"]}
-    assert services == {"loss_report", "pin_change", "contact_change", "apply"}
+    assert services == {"loss_report", "pin_change", "contact_change", "apply", "progress_query"}
     for view, (smallest, _largest) in r["views"].items():
         assert smallest >= 1.5 * NORMAL_MESSAGE_PX - 0.01, view
-    assert [s["service"] for s in r["sessions"]] == ["loss_report", "pin_change", "contact_change", "apply"]
+    assert [s["service"] for s in r["sessions"]] == ["loss_report", "pin_change", "contact_change", "apply",
+                                                     "progress_query", "apply"]
+    assert [s["end"] for s in r["sessions"]] == ["done"] * 5 + ["refused"]
     for s in r["sessions"]:
-        assert s["end"] == "done" and s["elderly_at_end"] and not s["elderly_after"], s
+        assert s["elderly_at_end"] and not s["elderly_after"], s
         assert s["attract_font_after"] == r["normal_attract_font"], s  # the next citizen: normal look
     assert r["elderly_attract_font"] >= 1.5 * r["normal_attract_font"] - 0.01
 
