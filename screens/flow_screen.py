@@ -26,7 +26,6 @@ from screens.widgets import (
     WHITE,
     BigButton,
     Text,
-    body_px,
     colour,
     gap_px,
     paint,
@@ -158,7 +157,7 @@ class FlowScreen(KioskScreen):
         pct = view.params.get("percent")
         if pct is not None and view.end is None and not self.message_hidden:
             self.progress.opacity = 1
-            self.progress.height = text_px(0.9) * 1.5 if self.elderly else body_px() * 1.3
+            self.progress.height = text_px(0.9) * 1.5  # one line of its text (a line is ~1.46x the size)
             self.progress_bar.value = float(pct or 0)
             minutes = int(float(view.params.get("limit_s", "1200") or 1200) // 60)
             key = "elderly.progress" if self.elderly else "progress.remaining"

@@ -31,9 +31,10 @@ def walks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DISPLAY", None)
     procs = {}
-    for lang in LANGS:
+    for lang in (*LANGS, "normal"):
         work = tmp_path_factory.mktemp(f"elderly-{lang}")
-        procs[lang] = subprocess.Popen([sys.executable, "-m", "tests.ui.elderly_scenario", str(work), "--lang", lang],
+        extra = ["--normal"] if lang == "normal" else ["--lang", lang]
+        procs[lang] = subprocess.Popen([sys.executable, "-m", "tests.ui.elderly_scenario", str(work), *extra],
                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     reports: dict[str, dict[str, Any]] = {}
     for lang, proc in procs.items():
@@ -55,6 +56,12 @@ def test_no_text_is_clipped_on_any_screen_of_the_main_flows_at_1280x800(walks: d
     r = ok(walks, lang)
     assert r["checker_catches"] == {"wraps_out": True, "pushed_out": True, "grey_on_white": True}
     assert r["clip_checks"] > 500
+    assert r["clip_violations"] == []
+
+
+def test_the_normal_look_clips_no_text_either_at_1280x800(walks: dict[str, Any]) -> None:
+    r = ok(walks, "normal")
+    assert r["clip_checks"] > 200
     assert r["clip_violations"] == []
 
 
