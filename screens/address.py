@@ -14,7 +14,7 @@ from kivy.uix.gridlayout import GridLayout
 
 from kiosk.domain import regions
 from screens.keypad import NumericKeypad
-from screens.widgets import BRAND, BigButton, Text, gap_px, target_px, theme
+from screens.widgets import BRAND, BigButton, Text, gap_px, target_px, text_px, theme
 
 PAGE = 6  # 3 columns x 2 rows of big buttons
 ELDERLY_PAGE = 4  # elderly mode: 2 columns x 2 rows, larger type
@@ -180,10 +180,12 @@ class AddressPicker(BoxLayout):
         (the detail hint is left out: the keys themselves show what can be typed)."""
         pad = gap_px() / 2
         self.detail = BoxLayout(orientation="vertical", spacing=pad)
-        # 7 wide keys a row (tokens like 单元 and "Delete" fit), rows of the normal target height.
+        # 7 wide keys a row (tokens like 单元 and "Delete" fit), rows as low as the digits' line allows
+        # (a text line is ~1.46x its size): the three rows must fit under the path at 1280x800.
+        key_h = max(88.0, target_px() * 0.83, text_px(1.3) * 1.46)
         self.keypad = NumericKeypad(self.register, DETAIL_MAX, tokens=DETAIL_TOKENS, label=self.label,
-                                    cols=7, own_display=False, key_height=max(88.0, target_px() * 0.83))
-        top = BoxLayout(spacing=pad, size_hint_y=None, height=target_px())
+                                    cols=7, own_display=False, key_height=key_h)
+        top = BoxLayout(spacing=pad, size_hint_y=None, height=target_px() * 0.9)  # still above the normal 88 px
         self.keypad.display.size_hint = (0.5, 1)  # beside the path (see _render_detail)
         up = BigButton(self.label("address.up"), "address.up")
         up.bind(on_release=lambda _b: self._up())
