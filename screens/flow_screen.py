@@ -15,7 +15,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.flows.base import End, UserInput, View
 from screens.header import Header, KioskScreen
-from screens.panels import FormPanel, Panel, panel_for, picture_for
+from screens.panels import FormPanel, Panel, PinPanel, panel_for, picture_for
 from screens.pictures import ActionPicture
 from screens.widgets import (
     ACCENT,
@@ -190,6 +190,8 @@ class FlowScreen(KioskScreen):
         else:
             self.slot.add_widget(Widget())
         kind = picture_for(view)
+        if self.elderly and isinstance(self.panel, PinPanel) and self.panel.onscreen:
+            kind = None  # the keys are on the screen: a hardware pad's picture would mislead
         if kind and self.picture.parent is None:
             self.body.add_widget(self.picture)
         elif not kind and self.picture.parent is not None:

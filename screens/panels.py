@@ -18,7 +18,19 @@ from kiosk.flows.base import UserInput, View
 from screens.address import AddressPicker
 from screens.camera import CameraPreview
 from screens.keypad import NumericKeypad
-from screens.widgets import BRAND, MUTED, BigButton, Text, body_px, fit_height, gap_px, markup, target_px, theme
+from screens.widgets import (
+    BRAND,
+    MIN_TARGET_PX,
+    MUTED,
+    BigButton,
+    Text,
+    body_px,
+    fit_height,
+    gap_px,
+    markup,
+    target_px,
+    theme,
+)
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -237,13 +249,19 @@ class PinPanel(Panel):
 
     def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
-        self.dots = fit_height(Text(self._dots(view), scale=1.8, bold=True, color=BRAND), target_px())
+        pad: Any = app.runtime.devices.pin_pad
+        press: Any = getattr(pad, "press", None)
+        self.onscreen = app.runtime.cfg.devices.pin_pad.driver == "onscreen" and press is not None
+        elderly = theme().elderly
+        self.dots = fit_height(Text(self._dots(view), scale=1.0 if elderly and self.onscreen else 1.8, bold=True,
+                                    color=BRAND), target_px())
         self.dots.kiosk_id = "pin.dots"
         app.register(self.dots)
+        if self.onscreen and elderly:
+            self._elderly_keys(press)
+            return
         self.add_widget(self.dots)
-        pad: Any = app.runtime.devices.pin_pad
-        press = getattr(pad, "press", None)
-        if app.runtime.cfg.devices.pin_pad.driver == "onscreen" and press is not None:
+        if self.onscreen:
             grid = GridLayout(cols=3, spacing=gap_px() / 2, size_hint_y=None,
                               height=4 * target_px() + 3 * gap_px() / 2)
             # Keys go straight to the on-screen pad driver; the digits never pass through a View.
@@ -256,6 +274,25 @@ class PinPanel(Panel):
             hint = Text(self.t("pin.use_pad"), color=MUTED)
             self.add_widget(fit_height(hint) if theme().elderly else hint)
         self.add_widget(Widget())
+
+    def _elderly_keys(self, press: Callable[[str], None]) -> None:
+        """Elderly mode, on-screen pad: 4 wide keys a row, 3 rows of the 80 px minimum height (a
+        two-line message and a reason line above still fit at 1280x800), the digit count beside
+        them; the screen shows no picture of a hardware pad."""
+        key_h = MIN_TARGET_PX
+        grid = GridLayout(cols=4, spacing=gap_px() / 4, size_hint_x=0.72, size_hint_y=None,
+                          height=3 * key_h + gap_px() / 2)
+        for key in [*"1234567890", "backspace", "enter"]:
+            label = {"backspace": self.t("keypad.back"), "enter": self.t("button.confirm")}.get(key, key)
+            grid.add_widget(self.button(label, f"pin.key.{key}", partial(press, key), primary=key.isdigit(),
+                                        height=key_h))
+        row = BoxLayout(spacing=gap_px(), size_hint_y=None, height=grid.height)
+        row.add_widget(grid)
+        side = BoxLayout(orientation="vertical", size_hint_x=0.28)
+        side.add_widget(self.dots)
+        side.add_widget(Widget())
+        row.add_widget(side)
+        self.add_widget(row)  # no filler below: its spacing is needed when a reason line shows
 
     @staticmethod
     def _dots(view: View) -> str:

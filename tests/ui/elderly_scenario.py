@@ -188,6 +188,7 @@ class Walk:
         h.app.elderly_idle_s = 600.0
         self.loss_report()
         self.pin_change()
+        self.pin_on_screen()
         self.contact_change()
         self.issuance()
         self.progress_query()
@@ -258,6 +259,37 @@ class Walk:
         s.pin("new_pin_again", "135790")
         self.view("done")
         self.end()
+
+    def pin_on_screen(self) -> None:
+        """The weaker on-screen PIN pad (config devices.pin_pad.driver = "onscreen"): its keys
+        in the elderly layout, a too-short PIN's reason line above them, then 取消."""
+        import dataclasses
+
+        h, s = self.h, self.s
+        cfg = h.runtime.cfg
+        h.runtime.cfg = dataclasses.replace(cfg, devices=dataclasses.replace(
+            cfg.devices, pin_pad=dataclasses.replace(cfg.devices.pin_pad, driver="onscreen")))
+        try:
+            self.begin(ServiceId.PIN_CHANGE)
+            s.insert_card("adult_active_card")
+            self.view("old_pin")
+            for _ in range(6):
+                h.tap("pin.key.8")
+            h.pump_until(lambda: h.view.params.get("digits") == "6", 5, "six digits")
+            self.out["onscreen_dots"] = h.text_of("pin.dots")
+            self.out["onscreen_picture"] = h.app.flow.picture.parent is not None
+            self.clip("old_pin-onscreen")
+            h.tap("pin.key.enter")
+            self.view("new_pin")
+            for d in "135":
+                h.tap(f"pin.key.{d}")
+            h.tap("pin.key.enter")
+            h.pump_until(lambda: bool(h.view.reasons), 5, "too-short reason")
+            self.clip("new_pin-onscreen-reason")
+            h.tap("button.cancel")
+            self.end()
+        finally:
+            h.runtime.cfg = cfg
 
     def contact_change(self) -> None:
         h, s = self.h, self.s

@@ -59,6 +59,13 @@ def test_no_text_is_clipped_on_any_screen_of_the_main_flows_at_1280x800(walks: d
     assert r["clip_violations"] == []
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_on_screen_pin_pad_in_elderly_mode_counts_digits_without_a_hardware_pad_picture(
+        walks: dict[str, Any], lang: str) -> None:
+    r = ok(walks, lang)
+    assert r["onscreen_dots"].count("●") == 6 and not r["onscreen_picture"]
+
+
 def test_the_normal_look_clips_no_text_either_at_1280x800(walks: dict[str, Any]) -> None:
     r = ok(walks, "normal")
     assert r["clip_checks"] > 200
@@ -86,9 +93,9 @@ def test_elderly_mode_holds_for_every_view_of_the_session_and_resets_at_its_end(
     assert services == {"loss_report", "pin_change", "contact_change", "apply", "progress_query"}
     for view, (smallest, _largest) in r["views"].items():
         assert smallest >= 1.5 * NORMAL_MESSAGE_PX - 0.01, view
-    assert [s["service"] for s in r["sessions"]] == ["loss_report", "pin_change", "contact_change", "apply",
-                                                     "progress_query", "apply"]
-    assert [s["end"] for s in r["sessions"]] == ["done"] * 5 + ["refused"]
+    assert [s["service"] for s in r["sessions"]] == ["loss_report", "pin_change", "pin_change", "contact_change",
+                                                     "apply", "progress_query", "apply"]
+    assert [s["end"] for s in r["sessions"]] == ["done", "done", "cancelled", "done", "done", "done", "refused"]
     for s in r["sessions"]:
         assert s["elderly_at_end"] and not s["elderly_after"], s
         assert s["attract_font_after"] == r["normal_attract_font"], s  # the next citizen: normal look
