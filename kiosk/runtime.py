@@ -322,6 +322,9 @@ class Runtime:
             return "no configuration file; nothing to reload"
         new = load_config(self.cfg.source)  # a bad file raises: reported as a failed command
         self.cfg = new
+        # Voice settings apply at once: a technician's volume edit is in the file, not lost.
+        self.narrator.enabled = new.voice.enabled
+        self.narrator.set_volume(new.voice.volume)
         return "configuration reloaded (device and central changes take effect at the next restart)"
 
     def _remote_restart(self, _cmd: Any) -> str:
@@ -418,9 +421,7 @@ class Runtime:
 
 def _make_narrator(cfg: Config, devices: DeviceSet) -> Narrator:
     """Spoken guidance through the speaker, if there is one (a kiosk without sound still serves)."""
-    voice = getattr(cfg, "voice", None)
-    return Narrator(getattr(devices, "audio", None), enabled=bool(getattr(voice, "enabled", True)),
-                    volume=float(getattr(voice, "volume", 0.8)))
+    return Narrator(devices.audio, enabled=cfg.voice.enabled, volume=cfg.voice.volume)
 
 
 def _make_central(cfg: Config, link: LinkMonitor, outbox: Outbox) -> Any:

@@ -23,7 +23,8 @@ class ActivateFlow(Flow):
         card = insert_sscard(ctx, self.view("insert_card", 2, "prompt.insert_card", actions=("cancel",)))
         holder_matches(card, idc.id_number)
         ctx.ask(self.view("confirm", 3, "prompt.confirm_activate",
-                          params={"name": mask_name(idc.name), "card_no": mask_card_no(card.card_no)},
+                          params={"name": mask_name(idc.name), "sex": idc.sex_code,
+                                  "card_no": mask_card_no(card.card_no)},
                           actions=("confirm", "cancel")))
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
         try:

@@ -31,7 +31,8 @@ class LossCancelFlow(Flow):
         if problems:
             raise Refused("not_eligible", problems)
         ctx.ask(self.view("confirm", 3, "prompt.confirm_loss_cancel",
-                          params={"name": mask_name(idc.name), "card_no": mask_card_no(card.card_no)},
+                          params={"name": mask_name(idc.name), "sex": idc.sex_code,
+                                  "card_no": mask_card_no(card.card_no)},
                           actions=("confirm", "cancel")))
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
         result = central(ctx, lambda: ctx.central.cancel_loss(card.card_no, idc.id_number))

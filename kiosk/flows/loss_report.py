@@ -27,7 +27,7 @@ class LossReportFlow(Flow):
             if not cards:
                 raise Refused("no_reportable_card")
             choices = tuple((c.card_no, f"{c.city} {mask_card_no(c.card_no)}") for c in cards)
-            params = {"name": mask_name(card.name), "id": mask_id(card.id_number)}
+            params = {"name": mask_name(card.name), "sex": card.sex_code, "id": mask_id(card.id_number)}
             if len(cards) == 1:
                 answer = self.view("confirm_card", 2, "prompt.confirm_loss", params=params,
                                    choices=choices, actions=("confirm", "cancel"))
@@ -43,7 +43,7 @@ class LossReportFlow(Flow):
         else:
             # Offline the card list is unknown: the central finds the card by ID number.
             ctx.ask(self.view("confirm_offline", 2, "prompt.confirm_loss_offline",
-                              params={"name": mask_name(card.name), "id": mask_id(card.id_number),
+                              params={"name": mask_name(card.name), "sex": card.sex_code, "id": mask_id(card.id_number),
                                       "hotline": ctx.config.kiosk.hotline},
                               actions=("confirm", "cancel")))
 

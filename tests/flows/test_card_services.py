@@ -229,3 +229,17 @@ def test_progress_query_none_and_offline(runtime: Runtime, central: ServerHandle
     d2 = Driver(runtime, ServiceId.PROGRESS_QUERY)
     view, result = d2.end()
     assert_ended(view, result, End.FAULT)
+
+
+def test_activate_confirm_is_spoken_as_surname_and_title_only(runtime: Runtime) -> None:
+    """The view carries the ID card's sex so the voice can say 陈先生; nothing more of the name."""
+    from kiosk.voice.catalogue import view_stems
+
+    d = start_with_cards(runtime, ServiceId.ACTIVATE, "recent_card_quality")
+    view = d.wait("confirm")
+    assert view.params["sex"] == "1"
+    zh, en = view_stems(view, "zh"), view_stems(view, "en")
+    assert f"zh.surname.u{ord('陈'):04x}" in zh and "en.surname.chen" in en
+    assert not any(f"u{ord(c):04x}" in s for s in zh for c in "晓东")
+    d.send("cancel")
+    d.end()

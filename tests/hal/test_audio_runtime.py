@@ -69,3 +69,21 @@ def test_a_kiosk_without_a_speaker_serves_the_same(tmp_path: Path, central: Serv
         assert runtime.out_of_service_reason() is None
     finally:
         runtime.stop()
+
+
+def test_a_remote_reload_applies_the_voice_settings_at_once(tmp_path: Path, central: ServerHandle) -> None:
+    """A volume changed in the file (by a technician or the city) is heard after reload_config."""
+    conf = tmp_path / "kiosk.toml"
+    conf.write_text("[voice]\nvolume = 0.3\n", encoding="utf-8")
+    cfg = dataclasses.replace(kiosk_config(tmp_path, central.url), source=str(conf))
+    runtime = Runtime(cfg)
+    runtime.start()
+    try:
+        audio = runtime.devices.audio
+        assert isinstance(audio, SimAudio)
+        conf.write_text("[voice]\nvolume = 0.55\nenabled = false\n", encoding="utf-8")
+        runtime._remote_reload_config(None)
+        assert audio.volume() == pytest.approx(0.55) and runtime.narrator.volume() == pytest.approx(0.55)
+        assert runtime.narrator.enabled is False
+    finally:
+        runtime.stop()
