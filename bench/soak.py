@@ -9,7 +9,9 @@ goes down for 6 transactions (the central resets every request; offline applicat
 for later); every 23rd transaction arms a fault in the device it uses. After the last transaction
 the queue must drain to the central with nothing set aside.
 
-Memory is VmRSS from /proc/self/status; fds are /proc/self/fd entries; threads are the OS threads
+Memory is VmRSS from /proc/self/status; fds are /proc/self/fd entries less the TCP sockets between
+the kiosk and the in-process central (both ends of a keep-alive connection: the client's pool is
+bounded and a pair open at one sample and closed at the other is not a leak); threads are the OS threads
 (/proc/self/status Threads) less the in-process reference central's AnyIO worker pool, which grows
 on demand up to its cap and is not the kiosk's. Growth is end minus the sample after warm-up (the first 10%, at least
 10 transactions: imports, dlib-free caches, SQLite page caches, connection pools), with a
@@ -114,22 +116,49 @@ class SoakResult:
         return self.end.threads - self.warm.threads
 
 
-def sample(i: int, t0: float) -> Sample:
+def _central_sockets(port: int) -> set[str]:
+    """Socket inodes of TCP connections from or to ``port`` (/proc/self/net/tcp{,6})."""
+    inodes: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        path = Path("/proc/self/net") / table
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            cols = line.split()
+            local, remote = (int(c.rsplit(":", 1)[1], 16) for c in cols[1:3])
+            if port in (local, remote):
+                inodes.add(cols[9])
+    return inodes
+
+
+def _open_fds(central_port: int) -> int:
+    skip = {f"socket:[{inode}]" for inode in _central_sockets(central_port)} if central_port else set()
+    n = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # the directory's own fd, closed by now
+        n += target not in skip
+    return n
+
+
+def sample(i: int, t0: float, central_port: int = 0) -> Sample:
     status = Path("/proc/self/status").read_text()
     fields_ = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     central_pool = sum(1 for th in threading.enumerate() if th.name.startswith("AnyIO worker thread"))
-    return Sample(i, time.monotonic() - t0, int(fields_["VmRSS"].split()[0]), len(os.listdir("/proc/self/fd")),
+    return Sample(i, time.monotonic() - t0, int(fields_["VmRSS"].split()[0]), _open_fds(central_port),
                   int(fields_["Threads"].strip()) - central_pool)
 
 
-def settled_sample(i: int, t0: float, rt: Runtime) -> Sample:
+def settled_sample(i: int, t0: float, rt: Runtime, central_port: int) -> Sample:
     """A sample at a quiet moment: the queue flushed, garbage collected, the least of a few fd/thread
     readings (a heartbeat or probe in flight holds a socket for a moment)."""
     rt.forwarder.flush(timeout=10)
     gc.collect()
     seen = []
     for _ in range(5):
-        seen.append(sample(i, t0))
+        seen.append(sample(i, t0, central_port))
         time.sleep(0.02)
     return Sample(i, seen[-1].t, seen[-1].rss_kb, min(x.fds for x in seen), min(x.threads for x in seen))
 
@@ -162,6 +191,7 @@ class Soak:
     def __init__(self, work: Path, seed: int) -> None:
         self.rng = random.Random(seed)
         self.central = run_in_thread(str(work / "central.sqlite"), port=0)
+        self.port = int(self.central.url.rsplit(":", 1)[1].split("/")[0])
         cfg = flow_config(work, self.central.url, offline={"accept_applications_for_later": True})
         self.rt = Runtime(cfg, clock=FixedDateClock(TODAY))
         self.rt.start()
@@ -330,7 +360,7 @@ def soak(n: int, *, seed: int = 9, work: Path | None = None, progress: bool = Fa
         work = Path(tmp.name)
     t0 = time.monotonic()
     res = SoakResult(n, 0.0)
-    res.samples.append(sample(0, t0))
+    res.samples.append(sample(0, t0))  # before the central starts
     s = Soak(work, seed)
     warmup = max(10, n // 10)
     outage_left = 0
@@ -362,10 +392,10 @@ def soak(n: int, *, seed: int = 9, work: Path | None = None, progress: bool = Fa
                 if not outage_left:
                     s.link_up()
             if i == warmup:
-                res.warm = settled_sample(i, t0, s.rt)
+                res.warm = settled_sample(i, t0, s.rt, s.port)
                 res.samples.append(res.warm)
             elif i % max(1, n // 100) == 0:
-                res.samples.append(sample(i, t0))
+                res.samples.append(sample(i, t0, s.port))
             if progress and i % 100 == 0:
                 print(f"soak: {i}/{n} transactions, rss {res.samples[-1].rss_kb / 1024:.1f} MB", flush=True)
         s.link_up()
@@ -375,7 +405,7 @@ def soak(n: int, *, seed: int = 9, work: Path | None = None, progress: bool = Fa
         res.drained = s.rt.forwarder.flush(timeout=max(1.0, deadline - time.monotonic()))
         res.queue = queue_json(s.rt.outbox)
         res.central_counts = _central_counts(s)
-        res.end = settled_sample(n, t0, s.rt)
+        res.end = settled_sample(n, t0, s.rt, s.port)
         res.samples.append(res.end)
     finally:
         s.close()

@@ -207,350 +207,292 @@ def shoot_all(out: Path, size: str, elderly: bool = False) -> int:
     try:
         if elderly:
             s.prefix = "elderly-"
-            walk_elderly(s)
-        else:
-            walk(s)
+        Tour(s, elderly).run()
     finally:
         s.close()
         central.stop()
     return 0
 
 
-def walk(s: Shooter) -> None:
-    """Every screen a citizen can meet, with made-up seeded citizens."""
-    import cv2
+class Tour:
+    """Every screen a citizen can meet, with made-up seeded citizens. In elderly mode only the
+    main screens: the citizen taps 长辈模式 on the attract screen at the start of each session
+    (it ends with the session), then finds the service on its page."""
 
-    from kiosk.demo import chip_of, citizen, id_card_for
-    from kiosk.runtime import Mode
+    def __init__(self, s: Shooter, elderly: bool) -> None:
+        self.s, self.elderly = s, elderly
 
+    @staticmethod
     def person(key: str) -> dict[str, Any]:
+        from kiosk.demo import citizen
+
         p = citizen(key)
         return {**p, "id_valid_until": None} if p.get("id_valid_until") == "长期" else p
 
-    s.home()
-    s.shot("attract")
-    # 挂失 Loss report: ID card, masked confirmation, done
-    s.tap("service.loss_report")
-    s.view("read_id")
-    s.shot("read_id_card")
-    s.dev.id_reader.place(id_card_for(person("adult_active_card")))
-    s.view("confirm_card")
-    s.shot("loss_report_confirm")
-    s.tap("button.confirm")
-    s.view("done")
-    s.shot("loss_report_done")
-    s.end_home()
-    # 修改密码 PIN change: insert the card, the digit count of the PIN pad
-    s.tap("service.pin_change")
-    s.view("insert_card")
-    s.shot("insert_card")
-    s.dev.card_reader.insert(chip_of(person("adult_active_card")))
-    s.view("old_pin")
-    for d in "888":
-        s.dev.pin_pad.press(d)
-    s.until(lambda: bool(s.view_now() and s.view_now().params.get("digits") == "3"), "digits")
-    s.pump(0.2)
-    s.shot("pin_entry")
-    s.tap("button.cancel")
-    s.end_home()
-    # 修改联系信息 Contact change: the form, the keypad, the address picker and its detail keypad
-    s.tap("service.contact_change")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("other_city_resident")))
-    s.view("contact_form")
-    s.shot("details_form")
+    def place_id(self, key: str) -> None:
+        from kiosk.demo import id_card_for
 
-    def type_mobile() -> None:
-        for d in "13800000":
-            s.tap(f"key.{d}")
+        self.s.dev.id_reader.place(id_card_for(self.person(key)))
 
-    def city() -> None:
-        s.tap("address.option.350100")
+    def insert_card(self, key: str) -> None:
+        from kiosk.demo import chip_of
 
-    def detail() -> None:
-        city()
-        s.tap("address.option.350102")
-        for k in ("key.1", "key.2", "key.token.号"):
-            s.tap(k)
+        self.s.dev.card_reader.insert(chip_of(self.person(key)))
 
-    s.tap("form.edit.mobile")
-    type_mobile()
-    s.shot("keypad_mobile", redo=type_mobile)
-    s.tap("form.close")
-    s.tap("form.edit.address")
-    s.shot("address_city")
-    city()
-    s.shot("address_district", redo=city)
-    s.tap("address.up")
-    detail()
-    s.shot("address_detail", redo=detail)
-    s.tap("button.cancel")
-    s.end_home()
-    # 进度查询 Progress: the applications and a timeline
-    s.tap("service.progress_query")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("replacement_in_progress")))
-    s.view("applications")
-    s.shot("progress_applications")
-    s.tap("choice.APP-SEED-0007")
-    s.view("timeline")
-    s.shot("progress_timeline")
-    s.tap("button.home")
-    s.end_home()
-    # 申领 Apply: refusal with every reason at once
-    s.tap("service.apply")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("not_insured")))
-    s.until(lambda: s.app.flow.view is not None and s.app.flow.view.end is not None, "refusal")
-    s.pump(0.2)
-    s.shot("refused_with_reasons")
-    s.end_home()
-    # 申领 Apply: the camera, details, production, take the card, PIN offer, done
-    faces = [ROOT / "tests" / "data" / "faces" / "obama_portrait.jpg",
-             Path("/work/shared/data/faces/obama_portrait.jpg")]
-    img = next((cv2.imread(str(p)) for p in faces if p.exists()), None)
-    s.until(s.app.prewarmed.is_set, "face models", 60)
-    s.tap("service.apply")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("adult_never_applied")))
-    s.view("photo_choice")
-    s.shot("photo_choice")
-    s.tap("button.take_new")
-    s.view("photo")
-    s.until(lambda: s.app.widgets["camera.preview"].frames_shown > 0, "preview")
-    s.pump(0.3)
-    s.shot("camera_no_face")
-    if img is not None:
-        w = img.shape[1]
-        s.dev.camera.present(cv2.resize(img[: int(w * 0.75)], (640, 480)))
-    s.view("photo_confirm")
-    s.pump(0.3)
-    s.shot("camera_captured")
-    s.tap("button.confirm")
-    s.view("details")
-    for field, digits in (("mobile", "13800000001"), ("postal_code", "350001")):
-        s.tap(f"form.edit.{field}")
-        for d in digits:
-            s.tap(f"key.{d}")
-        s.tap("form.save")
-        s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
-    s.tap("form.edit.address")
-    s.tap("address.option.350100")
-    s.tap("address.option.350102")
-    for k in ("key.1", "key.token.号"):
-        s.tap(k)
-    s.tap("address.done")
-    s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
-    s.pump(0.2)
-    s.shot("details_filled")
-    s.tap("button.confirm")
-    s.view("take_card")
-    s.shot("take_card")
-    s.dev.issuer.take_card()
-    s.view("pin_offer")
-    s.shot("pin_offer")
-    s.tap("button.skip")
-    s.view("done")
-    s.shot("issued")
-    s.end_home()
-    # Idle: the "need more time?" prompt over a form
-    s.tap("service.contact_change")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("other_city_resident")))
-    s.view("contact_form")
-    s.app.flow.deadline = time.monotonic() + 10
-    s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
-    s.pump(0.3)
-    s.shot("idle_more_time")
-    s.tap("prompt.cancel")
-    s.end_home()
-    # Card removed mid-flow
-    s.tap("service.activate")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("recent_card_quality")))
-    s.view("insert_card")
-    s.dev.card_reader.insert(chip_of(person("recent_card_quality")))
-    s.view("confirm")
-    s.dev.card_reader.remove()
-    s.until(lambda: s.view_now().end is not None, "card removed")
-    s.pump(0.2)
-    s.shot("card_removed")
-    s.end_home()
-    # Degraded: the card printer is down; then out of service; the hidden maintenance login
-    s.dev.issuer.steer("unplug")
-    s.until(lambda: s.app.widgets["service.apply"].disabled, "apply disabled", 10)
-    s.pump(0.2)
-    s.shot("attract_device_down")
-    s.dev.issuer.steer("plug")
-    s.rt.set_mode(Mode.OUT_OF_SERVICE, "请到鼓楼区五四路 1 号网点柜台办理 / Please visit the Wusi Road 1 counter")
-    s.until(lambda: s.app.sm.current == "out_of_service", "out of service")
-    s.pump(0.2)
-    s.shot("out_of_service")
-    s.rt.set_mode(Mode.IN_SERVICE)
-    s.home()
-    s.app.open_maintenance_login()
-    s.pump(0.2)
-    s.shot("maintenance_login")
-    s.app.close_maintenance_login()
+    def shown(self, kid: str) -> bool:
+        w = self.s.app.widgets.get(kid)
+        return w is not None and w.get_root_window() is not None
 
-
-def walk_elderly(s: Shooter) -> None:
-    """The main screens in elderly mode: the citizen taps 长辈模式 on the attract screen at the
-    start of each session (it ends with the session), then finds the service on its page."""
-    import cv2
-
-    from kiosk.demo import chip_of, citizen, id_card_for
-    from kiosk.runtime import Mode
-
-    def person(key: str) -> dict[str, Any]:
-        p = citizen(key)
-        return {**p, "id_valid_until": None} if p.get("id_valid_until") == "长期" else p
-
-    def start(service: str) -> None:
+    def start(self, service: str) -> None:
+        s, kid = self.s, f"service.{service}"
+        if not self.elderly:
+            s.tap(kid)
+            return
         s.home()
         s.tap("button.elderly")
-        kid = f"service.{service}"
         for _ in range(3):
-            w = s.app.widgets.get(kid)
-            if w is not None and w.get_root_window() is not None:
+            if self.shown(kid):
                 break
             s.tap("attract.next")
         s.tap(kid)
 
-    def reveal(kid: str) -> None:  # a paged form: turn to the field's page
+    def reveal(self, kid: str) -> None:
+        """A paged form (elderly look): turn to the field's page."""
         for _ in range(3):
-            w = s.app.widgets.get(kid)
-            if w is not None and w.get_root_window() is not None:
+            if self.shown(kid):
                 return
-            s.tap("form.next")
+            self.s.tap("form.next")
 
-    s.home()
-    s.tap("button.elderly")
-    s.shot("attract")
-    s.tap("attract.next")
-    s.shot("attract_page_2")
-    s.tap("button.elderly")  # a second tap: back to the normal look
-    # 挂失 Loss report
-    start("loss_report")
-    s.view("read_id")
-    s.shot("read_id_card")
-    s.dev.id_reader.place(id_card_for(person("adult_active_card")))
-    s.view("confirm_card")
-    s.shot("loss_report_confirm")
-    s.app.flow.deadline = time.monotonic() + 20  # inside the elderly "need more time?" warning
-    s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
-    s.pump(0.3)
-    s.shot("idle_more_time")
-    s.tap("button.more_time")
-    s.tap("button.confirm")
-    s.view("done")
-    s.shot("loss_report_done")
-    s.end_home()
-    # 修改密码 PIN change
-    start("pin_change")
-    s.view("insert_card")
-    s.shot("insert_card")
-    s.dev.card_reader.insert(chip_of(person("adult_active_card")))
-    s.view("old_pin")
-    for d in "888":
-        s.dev.pin_pad.press(d)
-    s.until(lambda: bool(s.view_now() and s.view_now().params.get("digits") == "3"), "digits")
-    s.pump(0.2)
-    s.shot("pin_entry")
-    s.tap("button.cancel")
-    s.end_home()
-    # 修改联系信息 Contact change: the paged form, the keypad, the address picker
-    start("contact_change")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("other_city_resident")))
-    s.view("contact_form")
-    s.shot("details_form")
+    def run(self) -> None:
+        s = self.s
+        s.home()
+        if self.elderly:
+            s.tap("button.elderly")
+        s.shot("attract")
+        if self.elderly:
+            s.tap("attract.next")
+            s.shot("attract_page_2")
+            s.tap("button.elderly")  # a second tap: back to the normal look
+        self.loss_report()
+        self.pin_change()
+        self.contact_change()
+        if not self.elderly:
+            self.progress_query()
+            self.refusal()
+        self.apply()
+        if not self.elderly:
+            self.idle_prompt()
+            self.card_removed()
+            self.degraded()
+        self.out_of_service()
+        if not self.elderly:
+            s.app.open_maintenance_login()
+            s.pump(0.2)
+            s.shot("maintenance_login")
+            s.app.close_maintenance_login()
 
-    def type_mobile() -> None:
-        for d in "13800000":
-            s.tap(f"key.{d}")
+    def loss_report(self) -> None:
+        """挂失: ID card, masked confirmation (elderly: with the longer "need more time?"), done."""
+        s = self.s
+        self.start("loss_report")
+        s.view("read_id")
+        s.shot("read_id_card")
+        self.place_id("adult_active_card")
+        s.view("confirm_card")
+        s.shot("loss_report_confirm")
+        if self.elderly:
+            s.app.flow.deadline = time.monotonic() + 20  # inside the elderly warning time
+            s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
+            s.pump(0.3)
+            s.shot("idle_more_time")
+            s.tap("button.more_time")
+        s.tap("button.confirm")
+        s.view("done")
+        s.shot("loss_report_done")
+        s.end_home()
 
-    def city() -> None:
-        s.tap("address.option.350100")
+    def pin_change(self) -> None:
+        """修改密码: insert the card, the digit count of the PIN pad."""
+        s = self.s
+        self.start("pin_change")
+        s.view("insert_card")
+        s.shot("insert_card")
+        self.insert_card("adult_active_card")
+        s.view("old_pin")
+        for d in "888":
+            s.dev.pin_pad.press(d)
+        s.until(lambda: bool(s.view_now() and s.view_now().params.get("digits") == "3"), "digits")
+        s.pump(0.2)
+        s.shot("pin_entry")
+        s.tap("button.cancel")
+        s.end_home()
 
-    def detail() -> None:
+    def contact_change(self) -> None:
+        """修改联系信息: the form, the keypad, the address picker and its detail keypad."""
+        s = self.s
+        self.start("contact_change")
+        s.view("read_id")
+        self.place_id("other_city_resident")
+        s.view("contact_form")
+        s.shot("details_form")
+
+        def type_mobile() -> None:
+            for d in "13800000":
+                s.tap(f"key.{d}")
+
+        def city() -> None:
+            s.tap("address.option.350100")
+
+        def detail() -> None:
+            city()
+            s.tap("address.option.350102")
+            for k in ("key.1", "key.2", "key.token.号"):
+                s.tap(k)
+
+        s.tap("form.edit.mobile")
+        type_mobile()
+        s.shot("keypad_mobile", redo=type_mobile)
+        s.tap("form.close")
+        self.reveal("form.edit.address")
+        s.tap("form.edit.address")
+        s.shot("address_city")
         city()
-        s.tap("address.option.350102")
-        for k in ("key.1", "key.2", "key.token.号"):
-            s.tap(k)
+        s.shot("address_district", redo=city)
+        s.tap("address.up")
+        detail()
+        s.shot("address_detail", redo=detail)
+        s.tap("button.cancel")
+        s.end_home()
 
-    s.tap("form.edit.mobile")
-    type_mobile()
-    s.shot("keypad_mobile", redo=type_mobile)
-    s.tap("form.close")
-    reveal("form.edit.address")
-    s.tap("form.edit.address")
-    s.shot("address_city")
-    city()
-    s.shot("address_district", redo=city)
-    s.tap("address.up")
-    detail()
-    s.shot("address_detail", redo=detail)
-    s.tap("button.cancel")
-    s.end_home()
-    # 申领 Apply: the camera, the details, the card taken, done
-    faces = [ROOT / "tests" / "data" / "faces" / "obama_portrait.jpg",
-             Path("/work/shared/data/faces/obama_portrait.jpg")]
-    img = next((cv2.imread(str(p)) for p in faces if p.exists()), None)
-    s.until(s.app.prewarmed.is_set, "face models", 60)
-    start("apply")
-    s.view("read_id")
-    s.dev.id_reader.place(id_card_for(person("adult_never_applied")))
-    s.view("photo_choice")
-    s.shot("photo_choice")
-    s.tap("button.take_new")
-    s.view("photo")
-    s.until(lambda: s.app.widgets["camera.preview"].frames_shown > 0, "preview")
-    s.pump(0.3)
-    s.shot("camera_no_face")
-    if img is not None:
-        w = img.shape[1]
-        s.dev.camera.present(cv2.resize(img[: int(w * 0.75)], (640, 480)))
-    s.view("photo_confirm")
-    s.pump(0.3)
-    s.shot("camera_captured")
-    s.tap("button.confirm")
-    s.view("details")
-    for field, digits in (("mobile", "13800000001"), ("postal_code", "350001")):
-        reveal(f"form.edit.{field}")
-        s.tap(f"form.edit.{field}")
-        for d in digits:
-            s.tap(f"key.{d}")
-        s.tap("form.save")
-        s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
-    reveal("form.edit.address")
-    s.tap("form.edit.address")
-    s.tap("address.option.350100")
-    s.tap("address.option.350102")
-    for k in ("key.1", "key.token.号"):
-        s.tap(k)
-    s.tap("address.done")
-    s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
-    s.pump(0.2)
-    s.shot("details_filled")
-    s.tap("button.confirm")
-    s.view("take_card")
-    s.shot("take_card")
-    s.dev.issuer.take_card()
-    s.view("pin_offer")
-    s.shot("pin_offer")
-    s.tap("button.skip")
-    s.view("done")
-    s.shot("issued")
-    s.end_home()
-    # Out of service, in the elderly look
-    s.tap("button.elderly")
-    s.rt.set_mode(Mode.OUT_OF_SERVICE, "请到鼓楼区五四路 1 号网点柜台办理 / Please visit the Wusi Road 1 counter")
-    s.until(lambda: s.app.sm.current == "out_of_service", "out of service")
-    s.pump(0.2)
-    s.shot("out_of_service")
-    s.rt.set_mode(Mode.IN_SERVICE)
-    s.home()
+    def progress_query(self) -> None:
+        """进度查询: the applications and a timeline."""
+        s = self.s
+        s.tap("service.progress_query")
+        s.view("read_id")
+        self.place_id("replacement_in_progress")
+        s.view("applications")
+        s.shot("progress_applications")
+        s.tap("choice.APP-SEED-0007")
+        s.view("timeline")
+        s.shot("progress_timeline")
+        s.tap("button.home")
+        s.end_home()
+
+    def refusal(self) -> None:
+        """申领 refused: every reason at once."""
+        s = self.s
+        s.tap("service.apply")
+        s.view("read_id")
+        self.place_id("not_insured")
+        s.until(lambda: s.app.flow.view is not None and s.app.flow.view.end is not None, "refusal")
+        s.pump(0.2)
+        s.shot("refused_with_reasons")
+        s.end_home()
+
+    def apply(self) -> None:
+        """申领: the camera, details, production, take the card, PIN offer, done."""
+        import cv2
+
+        s = self.s
+        faces = [ROOT / "tests" / "data" / "faces" / "obama_portrait.jpg",
+                 Path("/work/shared/data/faces/obama_portrait.jpg")]
+        img = next((cv2.imread(str(p)) for p in faces if p.exists()), None)
+        s.until(s.app.prewarmed.is_set, "face models", 60)
+        self.start("apply")
+        s.view("read_id")
+        self.place_id("adult_never_applied")
+        s.view("photo_choice")
+        s.shot("photo_choice")
+        s.tap("button.take_new")
+        s.view("photo")
+        s.until(lambda: s.app.widgets["camera.preview"].frames_shown > 0, "preview")
+        s.pump(0.3)
+        s.shot("camera_no_face")
+        if img is not None:
+            w = img.shape[1]
+            s.dev.camera.present(cv2.resize(img[: int(w * 0.75)], (640, 480)))
+        s.view("photo_confirm")
+        s.pump(0.3)
+        s.shot("camera_captured")
+        s.tap("button.confirm")
+        s.view("details")
+        for field, digits in (("mobile", "13800000001"), ("postal_code", "350001")):
+            self.reveal(f"form.edit.{field}")
+            s.tap(f"form.edit.{field}")
+            for d in digits:
+                s.tap(f"key.{d}")
+            s.tap("form.save")
+            s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
+        self.reveal("form.edit.address")
+        s.tap("form.edit.address")
+        s.tap("address.option.350100")
+        s.tap("address.option.350102")
+        for k in ("key.1", "key.token.号"):
+            s.tap(k)
+        s.tap("address.done")
+        s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
+        s.pump(0.2)
+        s.shot("details_filled")
+        s.tap("button.confirm")
+        s.view("take_card")
+        s.shot("take_card")
+        s.dev.issuer.take_card()
+        s.view("pin_offer")
+        s.shot("pin_offer")
+        s.tap("button.skip")
+        s.view("done")
+        s.shot("issued")
+        s.end_home()
+
+    def idle_prompt(self) -> None:
+        """The "need more time?" prompt over a form."""
+        s = self.s
+        s.tap("service.contact_change")
+        s.view("read_id")
+        self.place_id("other_city_resident")
+        s.view("contact_form")
+        s.app.flow.deadline = time.monotonic() + 10
+        s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
+        s.pump(0.3)
+        s.shot("idle_more_time")
+        s.tap("prompt.cancel")
+        s.end_home()
+
+    def card_removed(self) -> None:
+        s = self.s
+        s.tap("service.activate")
+        s.view("read_id")
+        self.place_id("recent_card_quality")
+        s.view("insert_card")
+        self.insert_card("recent_card_quality")
+        s.view("confirm")
+        s.dev.card_reader.remove()
+        s.until(lambda: s.view_now().end is not None, "card removed")
+        s.pump(0.2)
+        s.shot("card_removed")
+        s.end_home()
+
+    def degraded(self) -> None:
+        """The card printer is down: 申领 and 补换卡 show why."""
+        s = self.s
+        s.dev.issuer.steer("unplug")
+        s.until(lambda: s.app.widgets["service.apply"].disabled, "apply disabled", 10)
+        s.pump(0.2)
+        s.shot("attract_device_down")
+        s.dev.issuer.steer("plug")
+
+    def out_of_service(self) -> None:
+        from kiosk.runtime import Mode
+
+        s = self.s
+        if self.elderly:
+            s.tap("button.elderly")
+        s.rt.set_mode(Mode.OUT_OF_SERVICE, "请到鼓楼区五四路 1 号网点柜台办理 / Please visit the Wusi Road 1 counter")
+        s.until(lambda: s.app.sm.current == "out_of_service", "out of service")
+        s.pump(0.2)
+        s.shot("out_of_service")
+        s.rt.set_mode(Mode.IN_SERVICE)
+        s.home()
 
 
 if __name__ == "__main__":
