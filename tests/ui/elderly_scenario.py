@@ -90,12 +90,23 @@ class Walk:
         h = self.h
         h.pump_until(lambda: h.app.channel is None or (h.view is not None and h.view.end is not None), 20,
                      "end view")
-        if h.app.channel is not None:  # the end view waits for 返回首页
-            h.pump(0.05)
-            self.clip(f"end-{h.view.service.value}")
-            elderly_at_end, service, end = h.app.elderly, h.view.service.value, h.view.end.value
-            h.tap("button.home")
+        h.pump(0.05)
+        v = h.view
+        if h.app.channel is not None and v is not None and v.end is not None:  # the end view waits for 返回首页
+            # Read before anything pumps: a flow that ends by itself (the timeline's 返回首页)
+            # may reach the attract screen during the next frames.
+            elderly_at_end, service, end = h.app.elderly, v.service.value, v.end.value
+            self.clip(f"end-{v.service.value}")
+
+            def home_ready() -> bool:
+                w = h.app.widgets.get("button.home")
+                return w is not None and not w.disabled and w.get_root_window() is not None
+
+            h.pump_until(lambda: h.app.channel is None or home_ready(), 10, "返回首页")
+            if h.app.channel is not None:
+                h.app.tap("button.home")
         else:  # the citizen already chose 返回首页 (e.g. from the timeline): the session is over
+            h.pump_until(lambda: h.app.channel is None, 20, "session end")
             last = h.app.views_seen[-1]
             elderly_at_end, service, end = self.elderly_when(last), last.service.value, h.app.ends_seen[-1].end.value
         h.wait_home()
