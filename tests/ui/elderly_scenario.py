@@ -12,15 +12,12 @@ the camera, out of service) each label's rendered text is compared with its box
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from kiosk.domain.services import ServiceId
-from tests.ui.run_scenario import REPORT_PREFIX
+from tests.ui.run_scenario import emit, record_failure
 
 COUNTER = "请到鼓楼区五四路 1 号网点柜台办理 / Please visit the Wusi Road 1 counter"
 
@@ -433,17 +430,13 @@ def main(argv: list[str] | None = None) -> int:
             report.update(walk.run())
         report["ok"] = True
     except BaseException as exc:  # the report must say what failed
-        report["error"] = f"{type(exc).__name__}: {exc}"
-        report["traceback"] = traceback.format_exc()[-4000:]
+        record_failure(report, exc)
         if walk is not None:
             report["clip_violations"] = sorted(set(walk.h.clip_violations))
     finally:
         if walk is not None:
             walk.s.close()
-    report["seconds"] = round(time.monotonic() - started, 2)
-    sys.stdout.write(REPORT_PREFIX + json.dumps(report, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-    return 0 if report["ok"] else 1
+    return emit(report, started)
 
 
 if __name__ == "__main__":

@@ -54,12 +54,22 @@ def main(argv: list[str] | None = None) -> int:
             setup.close()
         report["ok"] = True
     except BaseException as exc:  # the report must say what failed, whatever it was
-        report["error"] = f"{type(exc).__name__}: {exc}"
-        report["traceback"] = traceback.format_exc()[-4000:]
+        record_failure(report, exc)
+    return emit(report, started)
+
+
+def record_failure(report: dict[str, Any], exc: BaseException) -> None:
+    """What failed, for the test that reads the report (call inside the ``except``)."""
+    report["error"] = f"{type(exc).__name__}: {exc}"
+    report["traceback"] = traceback.format_exc()[-4000:]
+
+
+def emit(report: dict[str, Any], started: float) -> int:
+    """Print the scenario's report as the one prefixed JSON line the tests look for."""
     report["seconds"] = round(time.monotonic() - started, 2)
     sys.stdout.write(REPORT_PREFIX + json.dumps(report, ensure_ascii=False) + "\n")
     sys.stdout.flush()
-    return 0 if report["ok"] else 1
+    return 0 if report.get("ok") else 1
 
 
 if __name__ == "__main__":

@@ -11,15 +11,12 @@ camera) plays the right prompt sequence. Prints one JSON line prefixed like run_
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from kiosk.domain.services import ServiceId
-from tests.ui.run_scenario import REPORT_PREFIX
+from tests.ui.run_scenario import emit, record_failure
 from tests.ui.scenarios import Setup, face_frame, fill_details, person
 
 
@@ -148,16 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         report["size_violations"] = setup.size_violations()
         report["ok"] = True
     except BaseException as exc:  # the report must say what failed
-        report["error"] = f"{type(exc).__name__}: {exc}"
-        report["traceback"] = traceback.format_exc()[-4000:]
+        record_failure(report, exc)
     finally:
         if setup is not None:
             report["audio_log_tail"] = [list(e) for e in setup.devices.audio.log[-12:]]
             setup.close()
-    report["seconds"] = round(time.monotonic() - started, 2)
-    sys.stdout.write(REPORT_PREFIX + json.dumps(report, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-    return 0 if report["ok"] else 1
+    return emit(report, started)
 
 
 if __name__ == "__main__":
