@@ -239,12 +239,8 @@ class MaintenanceService:
         technician hear the new level."""
         level = round(min(1.0, max(0.0, level)), 2)
         old, value = self.edit_config(VOLUME_KEY, str(level))
+        self.rt.narrator.set_volume(float(value))  # the narrator keeps the level and sets the speaker's
         audio = self.rt.devices.audio
-        if audio is not None:
-            audio.set_volume(float(value))
-        narrator = getattr(self.rt, "narrator", None)  # it may keep its own copy of the level
-        if narrator is not None and callable(getattr(narrator, "set_volume", None)):
-            narrator.set_volume(float(value))
         if audio is not None and audio.status().usable:
             from hal.audio.chime import ensure_chime
 

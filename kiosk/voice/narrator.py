@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hal.interfaces import AudioOutput
 from kiosk.voice.catalogue import keys_stems, say, view_stems
 from kiosk.voice.paths import MANIFEST, PROMPTS_DIR
 
@@ -49,7 +50,7 @@ class PromptLibrary:
 
 
 class Narrator:
-    def __init__(self, audio: Any, *, enabled: bool = True, volume: float = 0.8,
+    def __init__(self, audio: AudioOutput | None, *, enabled: bool = True, volume: float = 0.8,
                  library: PromptLibrary | None = None, hint_gap_s: float = HINT_GAP_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.audio = audio  # hal AudioOutput or None (no speaker: silent)
