@@ -36,6 +36,7 @@ class Central:
     def __init__(self, db_url: str, *, seed: bool = True, clock: Clock = system_clock) -> None:
         self.db: Database = open_database(db_url)
         self.clock = clock
+        self.certfiles: dict[str, str] = {}  # role → PEM path, for the expiry metric (set by the server)
         if seed:
             with self.db.transaction() as tx:
                 added = seed_database(tx, clock().date())

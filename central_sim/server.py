@@ -197,6 +197,8 @@ def run_in_thread(
     if ssl_certfile:
         tls_alerts.install()
     central = Central(db_path, seed=seed, clock=clock)
+    if ssl_certfile:
+        central.certfiles["server"] = ssl_certfile
     app = create_app(db_path, faults=faults, clock=clock, central=central)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets that say so; without it
