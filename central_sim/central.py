@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 # Importing the handler modules registers their routes.
@@ -37,6 +38,7 @@ class Central:
         self.db: Database = open_database(db_url)
         self.clock = clock
         self.certfiles: dict[str, str] = {}  # role → PEM path, for the expiry metric (set by the server)
+        self.after_flush: list[Callable[[], object]] = []  # run after each heartbeat flush (the console's sync)
         if seed:
             with self.db.transaction() as tx:
                 added = seed_database(tx, clock().date())
@@ -52,6 +54,8 @@ class Central:
         while not self._stop.wait(HEARTBEAT_FLUSH_S):
             try:
                 self.heartbeats.flush()
+                for hook in list(self.after_flush):
+                    hook()
                 if time.monotonic() - last_purge > PURGE_EVERY_S:
                     last_purge = time.monotonic()
                     purge_expired(self.db)  # idempotency outcomes older than 35 days

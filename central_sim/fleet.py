@@ -16,7 +16,8 @@ from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.storage import Database, Row, Tx
 
 MODES = ("in_service", "out_of_service", "maintenance", "starting")
-COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app")
+COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "run_self_tests",
+            "upload_stock_ledger")  # the last two: console actions (a kiosk without them reports "unknown")
 EVENT_TYPES = ("device_alarm", "device_recovered", "technician_action", "command_result", "transaction_outcome")
 SEVERITIES = ("info", "warning", "critical")
 MAX_EVENTS = 500

@@ -12,7 +12,7 @@ def heartbeat_state(*, mode: str = "in_service", depth: int = 0, oldest_s: float
     state: dict[str, Any] = {
         "app_version": version, "uptime_s": 3600, "mode": mode, "in_transaction": False,
         "devices": {
-            "card_issuer": {"state": issuer, "supplies": {"ribbon": ribbon, "blank_cards": blank_cards},
+            "issuer": {"state": issuer, "supplies": {"ribbon": ribbon, "blank_cards": blank_cards},
                             "counters": {"cards_fed": cards_fed, "cards_rejected": 0},
                             "last_error": None if issuer == "online" else "card_jam"},
             "receipt_printer": {"state": printer, "supplies": {"paper": paper}, "counters": {"receipts_printed": 7},

@@ -168,7 +168,7 @@ def test_live_metrics_carry_what_the_rules_need(central: ServerHandle, clock: Cl
     _populate(central, clock)
     text = httpx.get(central.url + "/metrics", timeout=10).text
     assert 'sscard_kiosk_queue_dead_letters{kiosk="FZ-GL-0001"} 2' in text
-    assert 'sscard_kiosk_supply_level{kiosk="FZ-GL-0001",device="card_issuer",supply="ribbon"} 1' in text
+    assert 'sscard_kiosk_supply_level{kiosk="FZ-GL-0001",device="issuer",supply="ribbon"} 1' in text
     assert 'sscard_kiosk_supply_level{kiosk="FZ-TJ-0002",device="receipt_printer",supply="paper"} 2' in text
     assert 'sscard_kiosk_audit_chain_ok{kiosk="FZ-GL-0001"} 1' in text
     assert 'sscard_kiosk_audit_chain_ok{kiosk="FZ-TJ-0002"} 0' in text
