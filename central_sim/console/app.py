@@ -60,7 +60,7 @@ class Console:
         now = self.fresh()
         with self.central.db.read() as tx:
             total, rows = store.list_kiosks(tx, q, now)
-            return {"now": now, "kpis": store.kpis(tx, now), "facets": store.facets(tx), "total": total,
+            return {"now": now, "kpis": store.kpis(tx, now), "facets": store.facets(tx, q.district), "total": total,
                     "rows": rows}
 
     def kiosk(self, kiosk_id: str) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ VIEWBOX = (0, 0, 780, 600)
 # code: (polygon points, inner box x, y, w, h for sites)
 SHAPES: dict[str, tuple[str, tuple[int, int, int, int]]] = {
     "LY": ("560,20 760,20 760,140 560,140", (575, 50, 170, 80)),
-    "LJ": ("480,150 760,150 760,280 560,280 480,230", (520, 165, 225, 100)),
+    "LJ": ("480,150 760,150 760,280 560,280 480,230", (565, 170, 180, 95)),
     "JA": ("330,60 550,60 550,140 470,230 420,230 330,200", (345, 90, 180, 100)),
     "MQ": ("20,120 180,120 180,300 20,300", (35, 150, 130, 135)),
     "MH": ("190,120 320,120 320,200 340,330 300,420 190,420", (200, 150, 105, 255)),
@@ -31,10 +31,12 @@ def district_of(kiosk_id: str) -> str:
     return m.group(1) if m and m.group(1) in SHAPES else ""
 
 
-def site_point(district: str, index: int, count: int) -> tuple[float, float]:
-    """The ``index``-th of ``count`` sites in a district, on a grid inside its inner box."""
+def site_point(district: str, index: int, count: int) -> tuple[float, float, float]:
+    """Centre and radius of the ``index``-th of ``count`` sites in a district, on a grid inside its inner box
+    (smaller dots where a small district has many sites)."""
     _, (x, y, w, h) = SHAPES[district]
     cols = max(1, round((count * w / max(h, 1)) ** 0.5))
     rows = max(1, -(-count // cols))
     col, row = index % cols, index // cols
-    return x + (col + 0.5) * w / cols, y + (row + 0.5) * h / rows
+    cell = min(w / cols, h / rows)
+    return x + (col + 0.5) * w / cols, y + (row + 0.5) * h / rows, max(1.5, min(5.0, cell / 2.4))

@@ -55,6 +55,9 @@ UI: dict[str, tuple[str, str]] = {
     "ledger_a": ("上传库存台账", "Request ledger upload"), "restart_a": ("重启程序", "Restart app"),
     "flush_queue_a": ("立即发送队列", "Flush queue"), "chain_ok": ("校验通过", "verified"),
     "chain_broken": ("已断裂", "BROKEN"), "consumption": ("消耗速率", "Consumption"),
+    "cards_fed_per_h": ("制卡", "cards"), "receipts_per_h": ("凭条", "receipts"), "link_up": ("在线", "online"),
+    "link_down": ("中断", "down"), "resumed": ("失联 {gap} 后恢复心跳", "heartbeats resumed after {gap}"),
+    "failures": ("连续失败", "failures"), "handle": ("处理", "Handle"), "last_success": ("上次成功", "last success"),
 }
 SEVERITY_COLOURS = {0: "#17693a", 1: "#b07d00", 2: "#d2691e", 3: "#b3261e", SILENT: "#5b2a86"}
 _CSS = """
@@ -183,6 +186,11 @@ def _select(name: str, values: list[str], current: str, lang: str, kind: str | N
     return f'<label>{t(name, lang)}<select name="{name}">{"".join(opts)}</select></label>'
 
 
+def _branch_kept(q: Query) -> str:
+    """No district chosen: no branch list (too long), but a branch set by a link is kept."""
+    return f'<input type="hidden" name="branch" value="{e(q.branch)}">' if q.branch else ""
+
+
 def _filters(q: Query, facets: dict[str, list[str]], lang: str) -> str:
     sorts = {"severity": t("severity", lang), "kiosk": t("kiosk", lang), "last_seen": t("last_seen", lang),
              "queue": t("depth", lang), "version": t("version", lang), "district": t("district", lang)}
@@ -196,7 +204,7 @@ def _filters(q: Query, facets: dict[str, list[str]], lang: str) -> str:
         f'<label>{t("search", lang)}<input type="search" name="q" value="{e(q.q)}" '
         f'placeholder="{t("search_ph", lang)}"></label>'
         f'{_select("district", facets["district"], q.district, lang, "district")}'
-        f'{_select("branch", facets["branch"], q.branch, lang, None)}'
+        f'{_select("branch", facets["branch"], q.branch, lang, None) if q.district else _branch_kept(q)}'
         f'{_select("device_class", facets["device_class"], q.device_class, lang, "device_class")}'
         f'<label>{t("state", lang)}<select name="state">{"".join(states)}</select></label>'
         f'{_select("version", facets["version"], q.version, lang, None)}'
@@ -258,9 +266,10 @@ def _timeline(history: list[dict[str, Any]], lang: str) -> str:
         elif kind == "mode":
             what = f"{t('mode', lang)}: {label('mode', value, lang)}"
         elif kind == "link":
-            what = f"{t('link', lang)}: {value}" + (f" ({h['detail']})" if h["detail"] and value == "offline" else "")
+            what = f"{t('link', lang)}: {t('link_up' if value == 'online' else 'link_down', lang)}" + (
+                f" ({t('failures', lang)} {h['detail']})" if h["detail"] and value == "offline" else "")
         else:
-            what = f"♥ {value} ({age(float(h['detail'] or 0))})"
+            what = f"♥ {t('resumed', lang, gap=age(float(h['detail'] or 0)))}"
         rows.append(f'<tr><td>{when(float(h["at"]))}</td><td>{e(what)}</td></tr>')
     return f'<table id="timeline">{"".join(rows) or "<tr><td>—</td></tr>"}</table>'
 
@@ -276,7 +285,7 @@ def _alarm_forms(a: dict[str, Any], lang: str, csrf: str, can: bool) -> str:
             f'<input type="hidden" name="csrf" value="{e(csrf)}"><input type="hidden" name="op" value="{what}">'
             f'{extra}<input name="note" placeholder="{t("note", lang)}"{" required" if what == "resolve" else ""}>'
             f'<button>{t(what, lang)}</button></form>')
-    return f"<details><summary>{t('actions', lang)}</summary>{''.join(forms)}</details>"
+    return f"<details><summary>{t('handle', lang)}</summary>{''.join(forms)}</details>"
 
 
 def _actions(kiosk_id: str, lang: str, csrf: str, op: Operator) -> str:
@@ -330,7 +339,7 @@ def kiosk_page(d: dict[str, Any], lang: str, op: Operator, csrf: str, flash: str
     msgs = (f'<div class="flash" role="status">{e(flash)}</div>' if flash else "") + (
         f'<div class="error" role="alert">{e(error)}</div>' if error else "")
     cons = d["consumption"]
-    rate = " · ".join(f"{k} {v:.1f}/h" for k, v in cons.items() if v is not None) or "—"
+    rate = " · ".join(f"{t(k, lang)} {v:.1f}/h" for k, v in cons.items() if v is not None) or "—"
     body = (
         f'{msgs}<h2>{e(kid)} {sev_tag(d["severity"], lang)} <small>{e(where)}</small></h2>'
         f'<p>{t("state", lang)}: <b id="kiosk-state">{e(label("kiosk_status", d["state"], lang))}</b> · '
@@ -344,8 +353,9 @@ def kiosk_page(d: dict[str, Any], lang: str, op: Operator, csrf: str, flash: str
         f'<section><h2>{t("queue", lang)} · {t("link", lang)}</h2><p id="queue">{t("depth", lang)} '
         f'{e(q.get("depth", 0))} · {t("oldest", lang)} {age(float(q.get("oldest_age_s") or 0))} · '
         f'{t("dead", lang)} <b>{e(q.get("dead_letters", 0))}</b></p><p>{t("link", lang)}: '
-        f'{"online" if link.get("online", True) else "offline"} · failures {e(link.get("consecutive_failures", 0))}'
-        f' · last success {e(link.get("last_success_at") or "—")}</p></section>'
+        f'{t("link_up" if link.get("online", True) else "link_down", lang)} · {t("failures", lang)} '
+        f'{e(link.get("consecutive_failures", 0))} · {t("last_success", lang)} {e(link.get("last_success_at") or "—")}'
+        '</p></section>'
         f'<section><h2>{t("actions", lang)}</h2>{_actions(kid, lang, csrf, op)}</section></div>'
         f'<section><h2>{t("alarms", lang)}</h2><table id="alarms">'
         f'{alarms or "<tr><td>" + t("no_alarms", lang) + "</td></tr>"}</table></section>'
@@ -359,10 +369,10 @@ def map_page(sites: list[dict[str, Any]], lang: str, op: Operator) -> str:
     x0, y0, w, h = VIEWBOX
     parts = [f'<svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="{x0} {y0} {w} {h}" role="img" '
              f'style="width:100%;max-height:80vh;background:#dbe9f4">']
-    for code, (points, (bx, by, _w, _h)) in SHAPES.items():
-        parts.append(f'<polygon points="{points}" fill="#f7f4ea" stroke="#7a8796" stroke-width="1.5"/>'
-                     f'<text x="{bx}" y="{by - 4}" font-size="13" fill="#333">{e(label("district", code, lang))}'
-                     f"</text>")
+    parts += [f'<polygon points="{points}" fill="#f7f4ea" stroke="#7a8796" stroke-width="1.5"/>'
+              for points, _ in SHAPES.values()]
+    parts += [f'<text x="{bx}" y="{by - 4}" font-size="13" fill="#333">{e(label("district", code, lang))}</text>'
+              for code, (_, (bx, by, _w, _h)) in SHAPES.items()]  # after every shape, so none covers a name
     by_district: dict[str, list[dict[str, Any]]] = {}
     for s in sites:
         by_district.setdefault(str(s["district"]), []).append(s)
@@ -370,10 +380,10 @@ def map_page(sites: list[dict[str, Any]], lang: str, op: Operator) -> str:
         if district not in SHAPES:
             continue
         for i, s in enumerate(rows):
-            x, y = site_point(district, i, len(rows))
+            x, y, r = site_point(district, i, len(rows))
             rank = int(s["worst"])
             name = s["branch"] or label("district", district, lang)
-            parts.append(f'<circle class="site" data-severity="{rank}" cx="{x:.1f}" cy="{y:.1f}" r="5" '
+            parts.append(f'<circle class="site" data-severity="{rank}" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
                          f'fill="{SEVERITY_COLOURS[rank]}" stroke="#fff"><title>{e(name)}: {s["kiosks"]} · '
                          f'{e(SEVERITY_NAMES[rank] if rank != SILENT else "silent")}</title></circle>')
     parts.append("</svg>")

@@ -291,10 +291,15 @@ def list_kiosks(tx: Tx, query: Query, now: float) -> tuple[int, list[Row]]:
     return total, rows
 
 
-def facets(tx: Tx) -> dict[str, list[str]]:
-    """The values the filters offer (distinct, indexed columns)."""
-    return {c: [str(r[c]) for r in tx.all(f"SELECT DISTINCT {c} FROM console_status WHERE {c} <> '' ORDER BY {c}")]
-            for c in ("district", "branch", "device_class", "version")}
+def facets(tx: Tx, district: str = "") -> dict[str, list[str]]:
+    """The values the filters offer (distinct, indexed columns). Branches only within a chosen district: a
+    city has hundreds, and listing them all would weigh more than the page."""
+    out = {c: [str(r[c]) for r in tx.all(f"SELECT DISTINCT {c} FROM console_status WHERE {c} <> '' ORDER BY {c}")]
+           for c in ("district", "device_class", "version")}
+    out["branch"] = [str(r["branch"]) for r in tx.all(
+        "SELECT DISTINCT branch FROM console_status WHERE district = ? AND branch <> '' ORDER BY branch",
+        (district,))] if district else []
+    return out
 
 
 def _day_start(now: float) -> str:

@@ -125,6 +125,8 @@ def test_filters_search_and_paging(central: ServerHandle, clock: Clock, session:
     api = s.get("/console/api/kiosks", params={"district": "GL", "all": "1", "sort": "kiosk"}).json()
     assert api["total"] == 2 and [i["kiosk_id"] for i in api["items"]] == ["FZ-GL-0001", "FZ-GL-0002"]
     assert api["facets"]["district"] == ["CS", "GL", "MW", "TJ"]  # districts from the ids when not registered
+    assert api["facets"]["branch"] == ["鼓楼区社保中心"]  # branches offered within the chosen district only
+    assert "<select name=\"branch\">" not in s.get("/console").text
 
 
 def _csrf(page: str) -> str:
