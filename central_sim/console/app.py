@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from central_sim.central import Central
 
 LANG_COOKIE = "console_lang"
+PRUNE_EVERY_S = 3600.0
 
 
 def load_sites(path: str) -> dict[str, store.Site]:
@@ -40,13 +41,18 @@ class Console:
         self.config = config or ConsoleConfig.load()
         self.sites = load_sites(self.config.sites_file)
         store.create_tables(central.db)
+        self._pruned = 0.0
         central.after_flush.append(self.sync)  # keeps the timeline even while nobody is looking
 
     def now(self) -> dt.datetime:
         return self.central.now()
 
     def sync(self, force: tuple[str, ...] = ()) -> int:
-        return store.sync(self.central.db, self.now().timestamp(), self.sites, force)
+        now = self.now().timestamp()
+        if now - self._pruned > PRUNE_EVERY_S:
+            self._pruned = now
+            store.prune_history(self.central.db, now)
+        return store.sync(self.central.db, now, self.sites, force)
 
     def fresh(self) -> float:
         """Flush buffered heartbeats and sync, so a page shows what the kiosks last said; returns now."""

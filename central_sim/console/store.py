@@ -53,6 +53,7 @@ DDL = (
 )
 
 FORECAST_H = 24.0
+HISTORY_DAYS = 90
 RATE_MIN_WINDOW_S = 900.0  # a consumption rate needs at least 15 minutes of counter history
 RATE_MAX_WINDOW_S = 86400.0
 # Units left when the kiosk reports "low" (kiosk.maintenance.consumables thresholds; the central does not
@@ -182,6 +183,12 @@ def _refresh(tx: Tx, k: Row, old: Row | None, now: float, sites: dict[str, Site]
     updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in cols.split(",")[1:])
     tx.execute(f"INSERT INTO console_status ({cols}) VALUES ({','.join('?' * len(values))})"
                f" ON CONFLICT (kiosk_id) DO UPDATE SET {updates}", values)
+
+
+def prune_history(db: Database, now: float) -> int:
+    """Forget timeline entries older than HISTORY_DAYS (the operator log is kept: it is an audit record)."""
+    with db.transaction() as tx:
+        return tx.execute("DELETE FROM console_history WHERE at < ?", (now - HISTORY_DAYS * 86400,))
 
 
 def sync(db: Database, now: float, sites: dict[str, Site], force: tuple[str, ...] = ()) -> int:

@@ -274,3 +274,19 @@ def test_labels_cover_every_code_the_kiosk_reports() -> None:
     for device, entry in labels["device"].items():
         if f"device.{device}" in zh:
             assert zh[f"device.{device}"] == entry["zh"] and en[f"device.{device}"] == entry["en"], device
+
+
+def test_old_timeline_entries_are_pruned_and_the_operator_log_kept(central: ServerHandle, clock: Clock,
+                                                                   session: Session) -> None:
+    beat(central, "FZ-GL-0001")
+    operator = session("otto")
+    token = operator.get("/console/api/session").json()["csrf"]
+    assert operator.post("/console/api/kiosks/FZ-GL-0001/actions", headers={"X-CSRF-Token": token},
+                         json={"action": "self_tests", "reason": "monthly check", "confirm": True}).status_code == 201
+    assert operator.get("/console/api/kiosks/FZ-GL-0001").json()["history"]
+    clock.advance(days=91)
+    beat(central, "FZ-GL-0001", seq=2, issuer="hardware_error")
+    d = operator.get("/console/api/kiosks/FZ-GL-0001").json()
+    assert sorted((h["kind"], h["value"]) for h in d["history"]) == [("device", "hardware_error"),
+                                                                      ("heartbeat", "resumed")]
+    assert [e["action"] for e in d["audit_log"]] == ["self_tests"]
