@@ -7,8 +7,10 @@ import base64
 import datetime as dt
 import re
 import shutil
+import socket
 import ssl
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,3 +201,67 @@ def test_server_certificate_expiry_is_exposed_over_tls(tmp_path: Path) -> None:
     assert found, text[-500:]
     days_left = (int(found.group(1)) - dt.datetime.now(dt.UTC).timestamp()) / 86400
     assert 1 < days_left < 3700
+
+
+# --- inhibition, in a real Alertmanager ---------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [tool("prometheus-alertmanager"), f"--config.file={ALERTMANAGER}", f"--storage.path={tmp_path / 'am'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "alertmanager.log", "w"))  # noqa: SIM115
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(url + "/-/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and proc.poll() is None, (tmp_path / "alertmanager.log").read_text()
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _alert(name: str, **labels: str) -> dict[str, Any]:
+    return {"labels": {"alertname": name, **labels}, "annotations": {"summary": name}}
+
+
+def test_a_silent_kiosk_holds_back_its_own_alerts_only(alertmanager: str) -> None:
+    alerts = [
+        _alert("KioskSilent", kiosk="FZ-GL-0001", severity="critical", team="field", scope="silent"),
+        _alert("KioskSupplyOut", kiosk="FZ-GL-0001", device="issuer", supply="ribbon", severity="critical",
+               team="field", scope="kiosk"),
+        _alert("KioskDeadLetters", kiosk="FZ-GL-0001", severity="warning", team="operations", scope="kiosk"),
+        _alert("AuditChainBroken", kiosk="FZ-GL-0001", severity="critical", team="security", scope="audit"),
+        _alert("KioskSupplyOut", kiosk="FZ-TJ-0002", device="issuer", supply="ribbon", severity="critical",
+               team="field", scope="kiosk"),
+        _alert("KioskSupplyLow", kiosk="FZ-TJ-0002", device="issuer", supply="ribbon", severity="warning",
+               team="field", scope="kiosk"),
+        _alert("KioskSupplyLow", kiosk="FZ-TJ-0002", device="receipt_printer", supply="paper",
+               severity="warning", team="field", scope="kiosk"),
+    ]
+    assert httpx.post(alertmanager + "/api/v2/alerts", json=alerts, timeout=5).status_code == 200
+    deadline = time.monotonic() + 10
+    while True:
+        got = httpx.get(alertmanager + "/api/v2/alerts", timeout=5).json()
+        held = {(a["labels"]["alertname"], a["labels"]["kiosk"], a["labels"].get("supply", ""))
+                for a in got if a["status"]["inhibitedBy"]}
+        if (len(got) == len(alerts) and len(held) >= 3) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert held == {("KioskSupplyOut", "FZ-GL-0001", "ribbon"), ("KioskDeadLetters", "FZ-GL-0001", ""),
+                    ("KioskSupplyLow", "FZ-TJ-0002", "ribbon")}  # paper low stays: nothing is out there
