@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 # Importing the handler modules registers their routes.
@@ -36,6 +37,8 @@ class Central:
     def __init__(self, db_url: str, *, seed: bool = True, clock: Clock = system_clock) -> None:
         self.db: Database = open_database(db_url)
         self.clock = clock
+        self.certfiles: dict[str, str] = {}  # role → PEM path, for the expiry metric (set by the server)
+        self.after_flush: list[Callable[[], object]] = []  # run after each heartbeat flush (the console's sync)
         if seed:
             with self.db.transaction() as tx:
                 added = seed_database(tx, clock().date())
@@ -51,6 +54,8 @@ class Central:
         while not self._stop.wait(HEARTBEAT_FLUSH_S):
             try:
                 self.heartbeats.flush()
+                for hook in list(self.after_flush):
+                    hook()
                 if time.monotonic() - last_purge > PURGE_EVERY_S:
                     last_purge = time.monotonic()
                     purge_expired(self.db)  # idempotency outcomes older than 35 days

@@ -16,7 +16,8 @@ from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.storage import Database, Row, Tx
 
 MODES = ("in_service", "out_of_service", "maintenance", "starting")
-COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app")
+COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "run_self_tests",
+            "upload_stock_ledger")  # the last two: console actions (a kiosk without them reports "unknown")
 EVENT_TYPES = ("device_alarm", "device_recovered", "technician_action", "command_result", "transaction_outcome")
 SEVERITIES = ("info", "warning", "critical")
 MAX_EVENTS = 500
@@ -105,9 +106,16 @@ class HeartbeatBuffer:
         self.db = db
         self._lock = threading.Lock()
         self._pending: dict[str, Beat] = {}
-        with db.read() as tx:
+        self._with_commands: set[str] = set()
+        self._load_pending_commands()
+
+    def _load_pending_commands(self) -> None:
+        """Kiosks with undelivered commands, from the database: another central instance on the same
+        database may have queued them (re-read at every flush, so they go out within about a second)."""
+        with self.db.read() as tx:
             rows = tx.all("SELECT DISTINCT kiosk_id FROM kiosk_commands WHERE delivered_at IS NULL")
-        self._with_commands = {r["kiosk_id"] for r in rows}
+        with self._lock:
+            self._with_commands |= {str(r["kiosk_id"]) for r in rows}
 
     def command_queued(self, kiosk_id: str) -> None:
         with self._lock:
@@ -136,6 +144,7 @@ class HeartbeatBuffer:
         if beats:
             with self.db.transaction() as tx:
                 store_beats(tx, beats)
+        self._load_pending_commands()
         return len(beats)
 
 

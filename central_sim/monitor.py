@@ -7,6 +7,7 @@ import html
 import time
 from typing import TYPE_CHECKING, Any
 
+from central_sim import fleet_metrics
 from central_sim.fleet import fleet
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ def render_metrics(central: Central) -> str:
     central.heartbeats.flush()
     with central.db.read() as tx:
         kiosks = fleet(tx, time.time())
+        issuance = fleet_metrics.issuance_series(tx, central.now())
     out = [
         "# HELP sscard_kiosk_heartbeat_age_seconds Seconds since the kiosk's last heartbeat.",
         "# TYPE sscard_kiosk_heartbeat_age_seconds gauge",
@@ -151,4 +153,5 @@ def render_metrics(central: Central) -> str:
             "# TYPE sscard_kiosk_active_alarms gauge", *alarm_lines]
     out += ["# HELP sscard_kiosks Kiosks known to the central.", "# TYPE sscard_kiosks gauge",
             f"sscard_kiosks {len(kiosks)}"]
+    out += fleet_metrics.heartbeat_series(kiosks) + issuance + fleet_metrics.certificate_series(central.certfiles)
     return "\n".join(out) + "\n"

@@ -125,6 +125,7 @@ CREATE TABLE IF NOT EXISTS kiosk_commands (
     delivered_at TEXT,
     outcome TEXT
 );
+CREATE INDEX IF NOT EXISTS kiosk_commands_pending ON kiosk_commands (delivered_at, kiosk_id);
 
 CREATE TABLE IF NOT EXISTS kiosk_events (
     event_id TEXT PRIMARY KEY,

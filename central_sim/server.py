@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from central_sim import monitor, tls_alerts
 from central_sim.central import Central
 from central_sim.clock import Clock, rfc3339, system_clock
+from central_sim.console.app import routes as console_routes
 from central_sim.errors import ApiError
 from central_sim.faults import FaultMiddleware, FaultRule, FaultSet
 from central_sim.fleet import queue_command
@@ -149,6 +150,7 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
         Route("/_admin/kiosks/{kiosk_id}/commands", admin_command, methods=["POST"]),
         Route("/monitor", monitor_page, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *console_routes(central),
     ])
     app.state.central = central
     app.state.faults = faults
@@ -197,6 +199,8 @@ def run_in_thread(
     if ssl_certfile:
         tls_alerts.install()
     central = Central(db_path, seed=seed, clock=clock)
+    if ssl_certfile:
+        central.certfiles["server"] = ssl_certfile
     app = create_app(db_path, faults=faults, clock=clock, central=central)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets that say so; without it

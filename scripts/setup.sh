@@ -11,6 +11,7 @@ APT_PACKAGES=(
   xvfb chromium                                           # fleet page test in headless Chromium
   systemd                                                 # systemd-analyze verify of the units
   postgresql                                              # central tests also on a throwaway PostgreSQL cluster
+  prometheus prometheus-alertmanager                      # promtool / amtool: alert rule tests, route checks
   cage debootstrap systemd-container                      # deploy tests: units' binaries, throwaway root, boot it
   espeak-ng                                               # voice prompts: make prompts (Mandarin + English)
   python3-venv python3-dev build-essential
