@@ -44,13 +44,20 @@ Text = Annotated[str, Field(max_length=200)]
 Long = Annotated[str, Field(max_length=1000)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Seconds = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
-Photo = Annotated[str, Field(max_length=700_000)]  # base64 of a JPEG well under 512 KB
+PhotoB64 = Annotated[str, Field(max_length=700_000)]  # base64 of a JPEG well under 512 KB
 Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
 
 
-def _enum(values: tuple[str, ...], description: str = "") -> Any:
-    """A form value the handler checks (so all reasons are told at once); the schema lists the values."""
-    return Field(default=None, max_length=64, json_schema_extra={"enum": list(values)}, description=description)
+# Form values the handlers judge (so every reason is told at once); the schema lists the allowed ones.
+Sex = Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["1", "2", "9"]},
+                           description="GB/T 2261.1: 1 male, 2 female, 9 unstated")]
+Insurance = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(INSURANCE)})]
+Kind = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(KINDS)})]
+ReplacementReason = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(REPLACEMENT_REASONS)},
+                                         description="replacement only")]
+Delivery = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(DELIVERIES)})]
+ProductionOutcome = Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["success", "failed"]})]
+PinEventKind = Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["changed", "reset", "locked"]})]
 
 
 class _In(BaseModel):
@@ -74,7 +81,7 @@ class PersonQuery(_In):
 
 class Applicant(_In):
     name: Text | None = None
-    sex: Short | None = _enum(("1", "2", "9"), "GB/T 2261.1: 1 male, 2 female, 9 unstated")
+    sex: Sex | None = None
     ethnicity: Short | None = None
     birth_date: Short | None = None
     id_type: Short | None = None
@@ -88,7 +95,7 @@ class Applicant(_In):
     household_address: Text | None = None
     residence_address: Text | None = None
     postal_code: Short | None = None
-    medical_insurance: Short | None = _enum(INSURANCE)
+    medical_insurance: Insurance | None = None
 
 
 class Guardian(_In):
@@ -103,14 +110,14 @@ class OtherCardConsent(_In):
 
 
 class ApplicationIn(_In):
-    kind: Short | None = _enum(KINDS)
-    reason: Short | None = _enum(REPLACEMENT_REASONS, "replacement only")
+    kind: Kind | None = None
+    reason: ReplacementReason | None = None
     applicant: Applicant | None = None
     guardian: Guardian | None = None
-    photo_jpeg_b64: Photo | None = None
+    photo_jpeg_b64: PhotoB64 | None = None
     consent_stop_other_card: OtherCardConsent | None = None
     bank_code: Short | None = None
-    delivery: Short | None = _enum(DELIVERIES)
+    delivery: Delivery | None = None
 
 
 class BankAccountIn(_In):
@@ -119,7 +126,7 @@ class BankAccountIn(_In):
 
 
 class ProductionResultIn(_In):
-    result: Short | None = _enum(("success", "failed"))
+    result: ProductionOutcome | None = None
     failure_reason: Text | None = None
     card_no: Short | None = None
     chip_atr: Short | None = None
@@ -160,7 +167,7 @@ class PinResetIn(_In):
 
 class PinEventIn(_In):
     card_no: Short | None = None
-    event: Short | None = _enum(("changed", "reset", "locked"))
+    event: PinEventKind | None = None
     at: Short | None = None
 
 
@@ -295,7 +302,7 @@ class PersonLookup(_Out):
     applications: list[ApplicationRef]
 
 
-class PhotoOnRecord(_Out):
+class Photo(_Out):
     photo_jpeg_b64: str
 
 
@@ -455,7 +462,7 @@ REQUESTS: dict[str, type[_In]] = {
 RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
     "/v1/health": (200, Health),
     "/v1/persons/lookup": (200, PersonLookup),
-    "/v1/persons/photo": (200, PhotoOnRecord),
+    "/v1/persons/photo": (200, Photo),
     "/v1/applications": (201, ApplicationCreated),
     "/v1/applications/{application_id}/bank-account": (200, BankAccount),
     "/v1/applications/{application_id}/production-result": (200, ProductionAck),
