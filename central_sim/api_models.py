@@ -185,7 +185,7 @@ class Device(_In):
     media: Short | None = None
     supplies: dict[Name, Short] = Field(default_factory=dict, max_length=32)
     counters: dict[Name, Count] = Field(default_factory=dict, max_length=32)
-    last_error: Text | None = None
+    last_error: Annotated[str, Field(max_length=2000)] | None = None
     action: Short | None = None
 
 
@@ -210,6 +210,9 @@ class AuditAnchor(_In):
 
 
 class Heartbeat(_In):
+    """Known fields are typed; fields a newer kiosk adds are kept as sent (bounded by the body limit)."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
     kiosk_id: KioskId
     seq: int = Field(ge=0, le=MAX_SEQ, description="increases within one boot_id; persisted across restarts")
     boot_id: Uuid | None = Field(default=None, description="new at every kiosk process start; a new boot_id "
@@ -234,8 +237,8 @@ class Event(_In):
     type: EventType
     severity: Severity
     device: Short | None = None
-    code: Annotated[str, Field(max_length=80)] = ""
-    message: Annotated[str, Field(max_length=500)] = ""
+    code: Annotated[str, Field(max_length=200)] = ""  # stored cut to 80
+    message: Annotated[str, Field(max_length=4000)] = ""  # stored cut to 500
     command_id: Short | None = None
 
 
