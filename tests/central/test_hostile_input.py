@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from central_sim.api_models import Heartbeat
 from central_sim.request_body import MAX_BODY, MAX_DEPTH
+from central_sim.routes import Ctx
 from central_sim.server import ServerHandle
 from tests.central.test_heartbeat_monitor import kiosk_state
 
@@ -183,3 +185,17 @@ def test_a_non_object_body_is_422_not_a_crash(central: ServerHandle) -> None:
     for body in ([1, 2], "text", 7, None):
         r = httpx.post(central.url + "/v1/persons/lookup", json=body, headers={"X-Kiosk-Id": "K1"})
         assert r.status_code == 422 and _envelope(r)["code"] == "invalid_body"
+
+
+def test_a_beat_that_cannot_be_stored_costs_only_its_own_kiosk(central: ServerHandle) -> None:
+    """Defence in depth behind the edge: the flush stores each kiosk in its own savepoint. The odd beat
+    is copied without validation (model_copy), as a future field or a bug could let one through."""
+    hb = central.central.heartbeats
+    now = central.central.now()
+    good = Heartbeat.model_validate(_beat("FZ-GOOD"))
+    evil = good.model_copy(update={"kiosk_id": "FZ-EVIL", "seq": 2**64})
+    hb.handle(Ctx("FZ-EVIL", now, {"kiosk_id": "FZ-EVIL"}), evil)
+    hb.handle(Ctx("FZ-GOOD", now, {"kiosk_id": "FZ-GOOD"}), good)
+    assert hb.flush() == 2
+    assert _stored_kiosks(central) == {"FZ-GOOD"}
+    assert httpx.get(central.url + "/monitor").status_code == 200
