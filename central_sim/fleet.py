@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from central_sim.api_models import COMMANDS, MODES, Heartbeat
+from central_sim.api_models import COMMANDS, KIOSK_ID_PATTERN, MODES, Heartbeat
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.routes import Ctx, bad_request, need_object, route
@@ -23,6 +23,8 @@ log = logging.getLogger("central_sim")
 MAX_EVENTS = 500
 ID_LIKE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")  # events must be masked (contract)
 DEFAULT_INTERVAL_S = 30.0
+MAX_COMMAND_MESSAGE = 200  # shown on the kiosk's out-of-service screen
+KIOSK_ID = re.compile(KIOSK_ID_PATTERN)
 OFFLINE_AFTER_MISSED = 3
 
 
@@ -185,6 +187,11 @@ def queue_command(tx: Tx, kiosk_id: str, command: dict[str, Any], at: str) -> di
         raise ApiError(400, "unknown_command", f"未知命令 {kind}")
     if kind == "set_mode" and command.get("mode") not in MODES:
         raise ApiError(400, "invalid_mode", "set_mode 需要有效的 mode")
+    message = command.get("message")
+    if message is not None and not (isinstance(message, str) and len(message) <= MAX_COMMAND_MESSAGE):
+        raise ApiError(400, "invalid_message", f"message 须为不超过 {MAX_COMMAND_MESSAGE} 字的文本")
+    if not KIOSK_ID.match(kiosk_id):
+        raise ApiError(400, "invalid_kiosk_id", "终端编号格式不正确")
     cmd = {"id": str(uuid.uuid4()), **{k: v for k, v in command.items() if k != "id"}}
     tx.execute("INSERT INTO kiosk_commands (command_id, kiosk_id, command, created_at) VALUES (?,?,?,?)",
                (cmd["id"], kiosk_id, json.dumps(cmd, ensure_ascii=False), at))

@@ -199,3 +199,14 @@ def test_a_beat_that_cannot_be_stored_costs_only_its_own_kiosk(central: ServerHa
     assert hb.flush() == 2
     assert _stored_kiosks(central) == {"FZ-GOOD"}
     assert httpx.get(central.url + "/monitor").status_code == 200
+
+
+def test_admin_commands_are_bounded_too(central: ServerHandle) -> None:
+    url = central.url + "/_admin/kiosks/{}/commands"
+    r = httpx.post(url.format("FZ-1"), json={"type": "set_mode", "mode": "maintenance", "message": "x" * 5000})
+    assert r.status_code == 400 and _envelope(r)["code"] == "invalid_message"
+    r = httpx.post(url.format("FZ 1"), json={"type": "flush_queue"})
+    assert r.status_code == 400 and _envelope(r)["code"] == "invalid_kiosk_id"
+    r = httpx.post(url.format("FZ-1"), content=b"[" * 5000, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and _envelope(r)["code"] == "json_too_deep"
+    assert httpx.post(url.format("FZ-1"), json={"type": "flush_queue"}).status_code == 201
