@@ -28,6 +28,10 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(PY) -m bench.soak
 
+# Contract fuzzing: schemathesis against a live central_sim (the suite runs a bounded pass of the same test).
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider --timeout=3600 tests/central/test_openapi.py -k fuzz
+
 # Voice prompts: re-render the missing or stale clips from the string tables, delete orphans.
 prompts: $(STAMP)
 	$(PY) -m kiosk.voice.build

@@ -276,6 +276,8 @@ def production_result(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[
         text(body, "failure_reason", reasons, "失败原因")
     bad_request(reasons)
     assert produced is not None
+    if body.get("kiosk_id") and body["kiosk_id"] != ctx.kiosk_id:
+        raise ApiError(403, "kiosk_id_mismatch", "回盘中的终端编号与证书/请求头不一致")
     app = _application(tx, ctx)
     if app["card_no"] != card_no:
         raise ApiError(422, "application_mismatch", "卡号与申请不符")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -18,16 +17,17 @@ from central_sim import (  # noqa: F401
     persons,
     testing,
 )
+from central_sim.api_models import MAX_BATCH, REQUESTS, BatchIn, Heartbeat, validate
 from central_sim.clock import Clock, rfc3339, system_clock
 from central_sim.errors import ApiError
 from central_sim.idempotency import Outcome, purge_expired, run_once
+from central_sim.request_body import parse_json
 from central_sim.routes import Ctx, find
 from central_sim.seed import seed_database
 from central_sim.storage import Database, open_database
 
 log = logging.getLogger("central_sim")
 
-MAX_BATCH = 100
 HEARTBEAT_FLUSH_S = 1.0
 PURGE_EVERY_S = 3600.0
 BATCH_PATH = "/v1/batch"
@@ -73,9 +73,9 @@ class Central:
 
     def handle(self, method: str, path: str, kiosk_id: str, idempotency_key: str, raw: bytes) -> Outcome:
         try:
-            body: Any = json.loads(raw) if raw.strip() else None
-        except ValueError:
-            return Outcome(400, ApiError(400, "invalid_json", "请求体不是有效的 JSON").body())
+            body: Any = parse_json(raw)
+        except ApiError as exc:
+            return Outcome(exc.status, exc.body())
         if method == "POST" and path == BATCH_PATH:
             return self.batch(kiosk_id, body)
         return self.dispatch(method, path, kiosk_id, idempotency_key, body)
@@ -84,10 +84,13 @@ class Central:
         try:
             route, params = find(method, path)
             ctx = Ctx(kiosk_id, self.now(), params, idempotency_key)
+            model = REQUESTS.get(route.name)
+            checked = validate(model, body) if model is not None else None
             if route.handler is fleet.heartbeat:
-                return Outcome(*self.heartbeats.handle(ctx, body))
+                assert isinstance(checked, Heartbeat)
+                return Outcome(*self.heartbeats.handle(ctx, checked))
             if route.idempotent:
-                return run_once(self.db, idempotency_key, method, path, body,
+                return run_once(self.db, kiosk_id, idempotency_key, method, path, body,
                                 lambda tx: route.handler(tx, ctx, body))
             with self.db.transaction() as tx:
                 return Outcome(*route.handler(tx, ctx, body))
@@ -98,25 +101,23 @@ class Central:
             return Outcome(500, ApiError(500, "internal_error", "中心内部错误，请稍后重试").body())
 
     def batch(self, kiosk_id: str, body: Any) -> Outcome:
+        """Each item is judged on its own, for the calling kiosk only (paths naming another kiosk are 403)."""
         items = body.get("items") if isinstance(body, dict) else None
-        if not isinstance(items, list) or not items:
-            return Outcome(400, ApiError(400, "invalid_request", "items 必须是非空列表").body())
-        if len(items) > MAX_BATCH:
+        if isinstance(items, list) and len(items) > MAX_BATCH:
             return Outcome(400, ApiError(400, "batch_too_large", f"一次最多 {MAX_BATCH} 条").body())
+        try:
+            checked = validate(BatchIn, body)
+        except ApiError as exc:
+            return Outcome(exc.status, exc.body())
+        assert isinstance(checked, BatchIn)
         results = []
-        for item in items:
-            key = item.get("idempotency_key") if isinstance(item, dict) else None
-            if not isinstance(item, dict) or not isinstance(key, str) or not key:
-                results.append({"idempotency_key": key if isinstance(key, str) else "", "status": 400,
-                                "body": ApiError(400, "invalid_item", "批量项缺少 idempotency_key").body(),
-                                "replayed": False})
-                continue
-            method, path = str(item.get("method", "POST")).upper(), str(item.get("path", ""))
-            if path == BATCH_PATH:
+        for item in checked.items:
+            if item.path == BATCH_PATH:
                 out = Outcome(400, ApiError(400, "nested_batch", "批量请求不能嵌套").body())
             else:
-                out = self.dispatch(method, path, kiosk_id, key, item.get("body"))
-            results.append({"idempotency_key": key, "status": out.status, "body": out.body, "replayed": out.replayed})
+                out = self.dispatch(item.method, item.path, kiosk_id, item.idempotency_key, item.body)
+            results.append({"idempotency_key": item.idempotency_key, "status": out.status, "body": out.body,
+                            "replayed": out.replayed})
         return Outcome(200, {"results": results})
 
     def health(self) -> dict[str, Any]:

@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from central_sim.api_models import COMMANDS, KIOSK_ID_PATTERN, MODES, Heartbeat
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
-from central_sim.routes import Ctx, bad_request, need_object, route, text
+from central_sim.routes import Ctx, bad_request, need_object, route
 from central_sim.storage import Database, Row, Tx
 
-MODES = ("in_service", "out_of_service", "maintenance", "starting")
-COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "run_self_tests",
-            "upload_stock_ledger")  # the last two: console actions (a kiosk without them reports "unknown")
-EVENT_TYPES = ("device_alarm", "device_recovered", "technician_action", "command_result", "transaction_outcome")
-SEVERITIES = ("info", "warning", "critical")
+log = logging.getLogger("central_sim")
+
 MAX_EVENTS = 500
 ID_LIKE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")  # events must be masked (contract)
 DEFAULT_INTERVAL_S = 30.0
+MAX_COMMAND_MESSAGE = 200  # shown on the kiosk's out-of-service screen
+KIOSK_ID = re.compile(KIOSK_ID_PATTERN)
 OFFLINE_AFTER_MISSED = 3
 
 
 def _same_kiosk(ctx: Ctx) -> str:
     kiosk = ctx.params["kiosk_id"]
-    if ctx.kiosk_id and ctx.kiosk_id != kiosk:
+    if ctx.kiosk_id != kiosk:
         raise ApiError(403, "kiosk_id_mismatch", "终端编号与证书/请求头不一致")
     return kiosk
 
@@ -37,46 +39,88 @@ def _same_kiosk(ctx: Ctx) -> str:
 class Beat:
     kiosk_id: str
     seq: int
+    boot_id: str  # "" from a kiosk that does not send one (it keeps the plain seq ordering)
     interval_s: float
-    state: str  # the heartbeat body as JSON
+    state: str  # the validated heartbeat body as JSON
     seen_epoch: float
     first_seen: str
+    boots: list[str] = field(default_factory=list)  # boot ids merged into this beat within one flush, in order
 
 
-def parse_heartbeat(ctx: Ctx, raw: Any) -> Beat:
-    body, reasons = need_object(raw), Reasons()
+def beat_of(ctx: Ctx, hb: Heartbeat) -> Beat:
     kiosk = _same_kiosk(ctx)
-    if body.get("kiosk_id") != kiosk:
-        reasons.add("kiosk_id_mismatch", "心跳中的终端编号与路径不一致")
-    seq = body.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        reasons.add("invalid_seq", "seq 必须是非负整数")
-    mode = text(body, "mode", reasons, "运行模式")
-    if mode and mode not in MODES:
-        reasons.add("invalid_mode", "未知的运行模式")
-    if "devices" in body and not isinstance(body["devices"], dict):
-        reasons.add("invalid_devices", "devices 必须是对象")
-    bad_request(reasons)
-    assert isinstance(seq, int)
-    interval = body.get("heartbeat_interval_s", DEFAULT_INTERVAL_S)
-    interval = float(interval) if isinstance(interval, int | float) and interval > 0 else DEFAULT_INTERVAL_S
-    return Beat(kiosk, seq, interval, json.dumps(body, ensure_ascii=False), ctx.now.timestamp(), rfc3339(ctx.now))
+    if hb.kiosk_id != kiosk:
+        raise ApiError(422, "kiosk_id_mismatch", "心跳中的终端编号与路径不一致",
+                       [{"code": "kiosk_id_mismatch", "message": "心跳中的终端编号与路径不一致"}])
+    boot = hb.boot_id or ""
+    return Beat(kiosk, hb.seq, boot, hb.heartbeat_interval_s, hb.model_dump_json(exclude_none=True),
+                ctx.now.timestamp(), rfc3339(ctx.now), [boot])
 
 
-def store_beats(tx: Tx, beats: list[Beat]) -> None:
-    """Latest state wins by seq (a late or repeated heartbeat only proves the kiosk is alive)."""
+def merge(prev: Beat | None, new: Beat) -> Beat:
+    """The ordering rule in the buffer: within one boot the higher seq wins; another boot_id starts a
+    new ordering (a kiosk restored from an image counts from an old seq), unless that boot was
+    already left behind in this window (a late heartbeat of the previous process)."""
+    if prev is None:
+        return new
+    prev.seen_epoch = max(prev.seen_epoch, new.seen_epoch)
+    if new.boot_id == prev.boot_id:
+        if new.seq > prev.seq:
+            new.boots, new.seen_epoch = prev.boots, prev.seen_epoch
+            return new
+        return prev
+    if new.boot_id in prev.boots:
+        return prev
+    new.boots, new.seen_epoch = [*prev.boots, new.boot_id], prev.seen_epoch
+    return new
+
+
+def _store_beat(tx: Tx, b: Beat) -> None:
+    row = tx.one("SELECT k.last_seq AS last_seq, b.boot_id AS boot_id, b.prev_boot_id AS prev_boot_id,"
+                 " b.restarts AS restarts FROM kiosks k LEFT JOIN kiosk_boots b ON b.kiosk_id = k.kiosk_id"
+                 " WHERE k.kiosk_id = ?", (b.kiosk_id,))
+    if row is None:
+        tx.execute("INSERT INTO kiosks (kiosk_id, first_seen, last_seen, last_seq, interval_s, state)"
+                   " VALUES (?,?,?,?,?,?)", (b.kiosk_id, b.first_seen, b.seen_epoch, b.seq, b.interval_s, b.state))
+        _set_boot(tx, b.kiosk_id, b.boot_id, b.boots[-2] if len(b.boots) > 1 else "", len(b.boots) - 1)
+        return
+    tx.execute("UPDATE kiosks SET last_seen = ? WHERE kiosk_id = ? AND last_seen < ?",
+               (b.seen_epoch, b.kiosk_id, b.seen_epoch))
+    boot, retired, restarts = row["boot_id"] or "", row["prev_boot_id"] or "", int(row["restarts"] or 0)
+    if b.boot_id == boot:
+        if b.seq <= int(row["last_seq"]):
+            return  # a stale duplicate: it only proves the kiosk is alive
+        new_boots = 0
+    elif b.boot_id == retired:
+        return  # a late heartbeat of a process the kiosk has since restarted
+    elif row["boot_id"] is None:
+        new_boots = 0  # known from before boot ids were kept: a new ordering, but no restart to count
+    else:
+        new_boots = len([x for x in b.boots if x not in (boot, retired)]) or 1
+    tx.execute("UPDATE kiosks SET last_seq = ?, interval_s = ?, state = ? WHERE kiosk_id = ?",
+               (b.seq, b.interval_s, b.state, b.kiosk_id))
+    if b.boot_id != boot or row["boot_id"] is None:
+        _set_boot(tx, b.kiosk_id, b.boot_id, boot if new_boots else retired, restarts + new_boots)
+
+
+def _set_boot(tx: Tx, kiosk_id: str, boot_id: str, prev_boot_id: str, restarts: int) -> None:
+    tx.execute("INSERT INTO kiosk_boots (kiosk_id, boot_id, prev_boot_id, restarts) VALUES (?,?,?,?)"
+               " ON CONFLICT (kiosk_id) DO UPDATE SET boot_id = excluded.boot_id,"
+               " prev_boot_id = excluded.prev_boot_id, restarts = excluded.restarts",
+               (kiosk_id, boot_id, prev_boot_id, restarts))
+
+
+def store_beats(tx: Tx, beats: list[Beat]) -> int:
+    """Each kiosk's heartbeat in its own savepoint: one that cannot be stored never costs the others theirs."""
+    stored = 0
     for b in beats:
-        tx.execute(
-            "INSERT INTO kiosks (kiosk_id, first_seen, last_seen, last_seq, interval_s, state) VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT (kiosk_id) DO UPDATE SET"
-            " last_seen = CASE WHEN excluded.last_seen > kiosks.last_seen THEN excluded.last_seen"
-            " ELSE kiosks.last_seen END,"
-            " state = CASE WHEN excluded.last_seq > kiosks.last_seq THEN excluded.state ELSE kiosks.state END,"
-            " interval_s = CASE WHEN excluded.last_seq > kiosks.last_seq THEN excluded.interval_s"
-            " ELSE kiosks.interval_s END,"
-            " last_seq = CASE WHEN excluded.last_seq > kiosks.last_seq THEN excluded.last_seq ELSE kiosks.last_seq END",
-            (b.kiosk_id, b.first_seen, b.seen_epoch, b.seq, b.interval_s, b.state),
-        )
+        try:
+            with tx.savepoint():
+                _store_beat(tx, b)
+            stored += 1
+        except Exception:
+            log.exception("heartbeat not stored", extra={"kiosk_id": b.kiosk_id})
+    return stored
 
 
 def deliver_commands(tx: Tx, kiosk: str, at: str) -> list[dict[str, Any]]:
@@ -89,8 +133,8 @@ def deliver_commands(tx: Tx, kiosk: str, at: str) -> list[dict[str, Any]]:
 
 @route("POST", "/v1/kiosks/{kiosk_id}/heartbeat", idempotent=False)
 def heartbeat(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Unbuffered form (used inside /v1/batch); direct heartbeats go through HeartbeatBuffer."""
-    store_beats(tx, [parse_heartbeat(ctx, raw)])
+    """The route's registration; the dispatcher sends every heartbeat (direct or batched) to HeartbeatBuffer."""
+    store_beats(tx, [beat_of(ctx, Heartbeat.model_validate(raw))])
     return 200, {"server_time": rfc3339(ctx.now), "commands": deliver_commands(tx, ctx.params["kiosk_id"],
                                                                                rfc3339(ctx.now))}
 
@@ -121,14 +165,10 @@ class HeartbeatBuffer:
         with self._lock:
             self._with_commands.add(kiosk_id)
 
-    def handle(self, ctx: Ctx, raw: Any) -> tuple[int, dict[str, Any]]:
-        beat = parse_heartbeat(ctx, raw)
+    def handle(self, ctx: Ctx, hb: Heartbeat) -> tuple[int, dict[str, Any]]:
+        beat = beat_of(ctx, hb)
         with self._lock:
-            prev = self._pending.get(beat.kiosk_id)
-            if prev is None or beat.seq > prev.seq:
-                self._pending[beat.kiosk_id] = beat
-            else:
-                prev.seen_epoch = max(prev.seen_epoch, beat.seen_epoch)
+            self._pending[beat.kiosk_id] = merge(self._pending.get(beat.kiosk_id), beat)
             has_commands = beat.kiosk_id in self._with_commands
             self._with_commands.discard(beat.kiosk_id)
         commands: list[dict[str, Any]] = []
@@ -155,6 +195,11 @@ def queue_command(tx: Tx, kiosk_id: str, command: dict[str, Any], at: str) -> di
         raise ApiError(400, "unknown_command", f"未知命令 {kind}")
     if kind == "set_mode" and command.get("mode") not in MODES:
         raise ApiError(400, "invalid_mode", "set_mode 需要有效的 mode")
+    message = command.get("message")
+    if message is not None and not (isinstance(message, str) and len(message) <= MAX_COMMAND_MESSAGE):
+        raise ApiError(400, "invalid_message", f"message 须为不超过 {MAX_COMMAND_MESSAGE} 字的文本")
+    if not KIOSK_ID.match(kiosk_id):
+        raise ApiError(400, "invalid_kiosk_id", "终端编号格式不正确")
     cmd = {"id": str(uuid.uuid4()), **{k: v for k, v in command.items() if k != "id"}}
     tx.execute("INSERT INTO kiosk_commands (command_id, kiosk_id, command, created_at) VALUES (?,?,?,?)",
                (cmd["id"], kiosk_id, json.dumps(cmd, ensure_ascii=False), at))
@@ -165,20 +210,8 @@ def queue_command(tx: Tx, kiosk_id: str, command: dict[str, Any], at: str) -> di
 def events(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
     kiosk = _same_kiosk(ctx)
-    items = body.get("events")
-    if not isinstance(items, list) or not items or len(items) > MAX_EVENTS:
-        reasons.add("invalid_events", f"events 须为 1 至 {MAX_EVENTS} 条")
-        items = []
+    items: list[dict[str, Any]] = body["events"]  # shape, types, type and severity checked at the edge
     for i, e in enumerate(items):
-        if not isinstance(e, dict):
-            reasons.add(f"event_{i}_invalid", f"第 {i + 1} 条事件不是对象")
-            continue
-        if not isinstance(e.get("event_id"), str) or not e["event_id"]:
-            reasons.add(f"event_{i}_missing_event_id", f"第 {i + 1} 条事件缺少 event_id")
-        if e.get("type") not in EVENT_TYPES:
-            reasons.add(f"event_{i}_invalid_type", f"第 {i + 1} 条事件类型未知")
-        if e.get("severity") not in SEVERITIES:
-            reasons.add(f"event_{i}_invalid_severity", f"第 {i + 1} 条事件级别未知")
         if parse_rfc3339(e.get("at", "")) is None:
             reasons.add(f"event_{i}_invalid_at", f"第 {i + 1} 条事件时间格式不正确")
         if any(ID_LIKE.search(str(e.get(f, ""))) for f in ("code", "message", "device")):
@@ -244,26 +277,57 @@ def stock_ledger(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, 
 
 
 def fleet(tx: Tx, now_epoch: float | None = None) -> list[dict[str, Any]]:
-    """Every kiosk with its last state, heartbeat age, offline flag and active alarms."""
+    """Every kiosk with its last state, heartbeat age, offline flag and active alarms.
+
+    A row that cannot be read (odd data from before validation, a hand-edited database) is shown
+    as such; it never takes the rest of the fleet's view down with it."""
     now_epoch = time.time() if now_epoch is None else now_epoch
     out = []
-    for k in tx.all("SELECT * FROM kiosks ORDER BY kiosk_id"):
-        out.append(_kiosk_view(tx, k, now_epoch))
+    rows = tx.all("SELECT k.*, b.boot_id AS boot_id, b.restarts AS restarts FROM kiosks k"
+                  " LEFT JOIN kiosk_boots b ON b.kiosk_id = k.kiosk_id ORDER BY k.kiosk_id")
+    for k in rows:
+        try:
+            out.append(_kiosk_view(tx, k, now_epoch))
+        except Exception:
+            log.exception("kiosk row unreadable", extra={"kiosk_id": str(k.get("kiosk_id"))[:64]})
+            out.append(_unreadable(k))
     return out
 
 
+def finite_number(value: Any, default: float = 0.0) -> float:
+    """A finite float from stored data, or ``default``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return default
+    try:
+        f = float(value)
+    except (ValueError, OverflowError):
+        return default
+    return f if math.isfinite(f) else default
+
+
+def _unreadable(k: Row) -> dict[str, Any]:
+    return {"kiosk_id": str(k.get("kiosk_id", "?")), "age_s": 0.0, "interval_s": DEFAULT_INTERVAL_S,
+            "offline": True, "seq": 0, "boot_id": "", "restarts": 0, "alarms": [],
+            "state": {"mode": "unreadable"}, "unreadable": True}
+
+
 def _kiosk_view(tx: Tx, k: Row, now_epoch: float) -> dict[str, Any]:
-    state: dict[str, Any] = json.loads(k["state"])
-    age = max(0.0, now_epoch - float(k["last_seen"]))
+    state = json.loads(k["state"])
+    if not isinstance(state, dict):
+        raise ValueError("stored state is not an object")
+    interval = finite_number(k["interval_s"], DEFAULT_INTERVAL_S) or DEFAULT_INTERVAL_S
+    age = max(0.0, now_epoch - finite_number(k["last_seen"]))
     alarms = tx.all(
         "SELECT at, device, severity, code, message FROM kiosk_events WHERE kiosk_id = ? AND type = 'device_alarm'"
         " AND cleared = 0 ORDER BY at DESC LIMIT 20", (k["kiosk_id"],))
     return {
-        "kiosk_id": k["kiosk_id"],
+        "kiosk_id": str(k["kiosk_id"]),
         "age_s": age,
-        "interval_s": float(k["interval_s"]),
-        "offline": age > OFFLINE_AFTER_MISSED * float(k["interval_s"]),
-        "seq": int(k["last_seq"]),
+        "interval_s": interval,
+        "offline": age > OFFLINE_AFTER_MISSED * interval,
+        "seq": int(finite_number(k["last_seq"])),
+        "boot_id": str(k.get("boot_id") or ""),
+        "restarts": int(finite_number(k.get("restarts"))),
         "state": state,
         "alarms": alarms,
     }

@@ -1,5 +1,6 @@
 """Idempotency-Key outcomes: stored in the same transaction as the effect they describe.
 
+Keys are scoped per kiosk (the stored key is ``<kiosk_id>/<key>``; kiosk ids have no ``/``).
 A repeat with the same key and the same request returns the stored outcome (replayed); the
 same key with a different request is 422 idempotency_key_reused. Outcomes are kept 35 days
 (contract: at least 30).
@@ -40,12 +41,19 @@ def _bump(tx: Tx, name: str) -> None:
                (name,))
 
 
+def scoped_key(kiosk_id: str, key: str) -> str:
+    """Keys are per kiosk: one kiosk cannot replay (read) or block another's outcome by guessing its key."""
+    return f"{kiosk_id}/{key}" if kiosk_id else key
+
+
 def run_once(
-    db: Database, key: str, method: str, path: str, body: Any, effect: Callable[[Tx], tuple[int, dict[str, Any]]]
+    db: Database, kiosk_id: str, key: str, method: str, path: str, body: Any,
+    effect: Callable[[Tx], tuple[int, dict[str, Any]]],
 ) -> Outcome:
     if not key or len(key) > MAX_KEY_LEN:
         raise ApiError(400, "missing_idempotency_key", "缺少或无效的幂等键 Idempotency-Key")
     digest = request_hash(method, path, body)
+    key = scoped_key(kiosk_id, key)
     with db.transaction() as tx:
         row = tx.one("SELECT request_hash, status, response FROM idempotency WHERE key = ?", (key,))
         if row is not None:

@@ -4,15 +4,17 @@ GET /metrics (Prometheus text exposition with per-kiosk gauges)."""
 from __future__ import annotations
 
 import html
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
 from central_sim import fleet_metrics
-from central_sim.fleet import fleet
+from central_sim.fleet import finite_number, fleet
 
 if TYPE_CHECKING:
     from central_sim.central import Central
 
+log = logging.getLogger("central_sim")
 REFRESH_S = 10
 # hal.status.DeviceState values (the central does not import hal): 0 fine, 1 needs a person, 2 broken, 3 gone.
 DEVICE_STATE_VALUE = {"online": 0, "busy": 0, "user_error": 1, "hardware_error": 2, "offline": 3, "power_off": 3,
@@ -70,6 +72,37 @@ def _supplies(devices: Any) -> str:
     return "".join(items) or "—"
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _boot(k: dict[str, Any]) -> str:
+    boot = str(k.get("boot_id") or "")
+    if not boot:
+        return ""
+    return f'<br><small title="{_e(boot)}">boot {_e(boot[:8])} · 重启 restarts {int(k.get("restarts") or 0)}</small>'
+
+
+def _row(k: dict[str, Any]) -> str:
+    s = _obj(k["state"])
+    queue, link = _obj(s.get("queue")), _obj(s.get("link"))
+    alarms = "".join(
+        f'<div class="{"bad" if a["severity"] == "critical" else "warn"}">{_e(a["device"] or "-")}: '
+        f'{_e(a["code"])} — {_e(a["message"])}</div>' for a in k["alarms"]) or "—"
+    status = '<span class="tag offline">离线 offline</span>' if k["offline"] else \
+        '<span class="tag online">在线 online</span>'
+    return (
+        f'<tr class="{"offline" if k["offline"] else ""}"><td>{_e(k["kiosk_id"])}<br>{status}</td>'
+        f'<td>{_age(k["age_s"])}<br><small>seq {_e(k["seq"])}</small>{_boot(k)}</td>'
+        f'<td>{_e(s.get("mode", "?"))}{" · 交易中" if s.get("in_transaction") is True else ""}</td>'
+        f'<td>{_devices(s.get("devices"))}</td><td>{_supplies(s.get("devices"))}</td>'
+        f'<td>{_e(queue.get("depth", "?"))}</td><td>{_age(finite_number(queue.get("oldest_age_s")))}</td>'
+        f'<td>{_e(queue.get("dead_letters", 0))}</td>'
+        f'<td>{"up" if link.get("online", True) else "down"} / {_e(link.get("consecutive_failures", 0))}</td>'
+        f"<td>{alarms}</td></tr>"
+    )
+
+
 def render_page(central: Central) -> str:
     central.heartbeats.flush()
     with central.db.read() as tx:
@@ -77,24 +110,12 @@ def render_page(central: Central) -> str:
     offline = sum(1 for k in kiosks if k["offline"])
     rows = []
     for k in kiosks:
-        s = k["state"]
-        queue = s.get("queue") if isinstance(s.get("queue"), dict) else {}
-        link = s.get("link") if isinstance(s.get("link"), dict) else {}
-        alarms = "".join(
-            f'<div class="{"bad" if a["severity"] == "critical" else "warn"}">{_e(a["device"] or "-")}: '
-            f'{_e(a["code"])} — {_e(a["message"])}</div>' for a in k["alarms"]) or "—"
-        status = '<span class="tag offline">离线 offline</span>' if k["offline"] else \
-            '<span class="tag online">在线 online</span>'
-        rows.append(
-            f'<tr class="{"offline" if k["offline"] else ""}"><td>{_e(k["kiosk_id"])}<br>{status}</td>'
-            f'<td>{_age(k["age_s"])}<br><small>seq {k["seq"]}</small></td>'
-            f'<td>{_e(s.get("mode", "?"))}{" · 交易中" if s.get("in_transaction") else ""}</td>'
-            f'<td>{_devices(s.get("devices"))}</td><td>{_supplies(s.get("devices"))}</td>'
-            f'<td>{_e(queue.get("depth", "?"))}</td><td>{_age(float(queue.get("oldest_age_s") or 0))}</td>'
-            f'<td>{_e(queue.get("dead_letters", 0))}</td>'
-            f'<td>{"up" if link.get("online", True) else "down"} / {_e(link.get("consecutive_failures", 0))}</td>'
-            f"<td>{alarms}</td></tr>"
-        )
+        try:
+            rows.append(_row(k))
+        except Exception:  # odd stored data: this kiosk's row says so, the page still renders
+            log.exception("monitor row failed", extra={"kiosk_id": str(k.get("kiosk_id"))[:64]})
+            rows.append(f'<tr class="offline"><td>{_e(k.get("kiosk_id", "?"))}</td>'
+                        '<td colspan="9" class="bad">状态数据无法显示 state unreadable</td></tr>')
     body = "".join(rows) or '<tr><td colspan="10">尚无终端上报心跳 No kiosk has reported yet.</td></tr>'
     return (
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -128,21 +149,24 @@ def render_metrics(central: Central) -> str:
             "# TYPE sscard_kiosk_queue_depth gauge"]
     out += ["# HELP sscard_kiosk_queue_oldest_age_seconds Age of the oldest queued request.",
             "# TYPE sscard_kiosk_queue_oldest_age_seconds gauge"]
-    queue_lines, oldest_lines, mode_lines, dev_lines, alarm_lines = [], [], [], [], []
+    queue_lines, oldest_lines, mode_lines, dev_lines, alarm_lines, boot_lines = [], [], [], [], [], []
     for k in kiosks:
-        kid = _label(k["kiosk_id"])
-        s = k["state"]
-        q = s.get("queue") if isinstance(s.get("queue"), dict) else {}
-        queue_lines.append(f'sscard_kiosk_queue_depth{{kiosk="{kid}"}} {float(q.get("depth") or 0):g}')
-        oldest_lines.append(f'sscard_kiosk_queue_oldest_age_seconds{{kiosk="{kid}"}} '
-                            f'{float(q.get("oldest_age_s") or 0):g}')
-        mode_lines.append(f'sscard_kiosk_mode{{kiosk="{kid}",mode="{_label(str(s.get("mode", "")))}"}} 1')
-        devices = s.get("devices") if isinstance(s.get("devices"), dict) else {}
-        for name, d in sorted(devices.items()):
-            state = str(d.get("state", "")) if isinstance(d, dict) else ""
-            dev_lines.append(f'sscard_kiosk_device_state{{kiosk="{kid}",device="{_label(name)}",'
-                             f'state="{_label(state)}"}} {DEVICE_STATE_VALUE.get(state, 2)}')
-        alarm_lines.append(f'sscard_kiosk_active_alarms{{kiosk="{kid}"}} {len(k["alarms"])}')
+        try:
+            kid = _label(k["kiosk_id"])
+            s = _obj(k["state"])
+            q = _obj(s.get("queue"))
+            queue_lines.append(f'sscard_kiosk_queue_depth{{kiosk="{kid}"}} {finite_number(q.get("depth")):g}')
+            oldest_lines.append(f'sscard_kiosk_queue_oldest_age_seconds{{kiosk="{kid}"}} '
+                                f'{finite_number(q.get("oldest_age_s")):g}')
+            mode_lines.append(f'sscard_kiosk_mode{{kiosk="{kid}",mode="{_label(str(s.get("mode", "")))}"}} 1')
+            for name, d in sorted(_obj(s.get("devices")).items()):
+                state = str(d.get("state", "")) if isinstance(d, dict) else ""
+                dev_lines.append(f'sscard_kiosk_device_state{{kiosk="{kid}",device="{_label(str(name))}",'
+                                 f'state="{_label(state)}"}} {DEVICE_STATE_VALUE.get(state, 2)}')
+            alarm_lines.append(f'sscard_kiosk_active_alarms{{kiosk="{kid}"}} {len(k["alarms"])}')
+            boot_lines.append(f'sscard_kiosk_restarts{{kiosk="{kid}"}} {int(k.get("restarts") or 0)}')
+        except Exception:  # one kiosk's odd data must not cost the fleet its metrics
+            log.exception("metrics for a kiosk failed", extra={"kiosk_id": str(k.get("kiosk_id"))[:64]})
     out += [*queue_lines, *oldest_lines]
     out += ["# HELP sscard_kiosk_mode The kiosk's reported mode (value 1 on the current one).",
             "# TYPE sscard_kiosk_mode gauge", *mode_lines]
@@ -151,6 +175,8 @@ def render_metrics(central: Central) -> str:
             "# TYPE sscard_kiosk_device_state gauge", *dev_lines]
     out += ["# HELP sscard_kiosk_active_alarms Device alarms not yet recovered.",
             "# TYPE sscard_kiosk_active_alarms gauge", *alarm_lines]
+    out += ["# HELP sscard_kiosk_restarts Kiosk process restarts (new boot_id) seen by the central.",
+            "# TYPE sscard_kiosk_restarts gauge", *boot_lines]
     out += ["# HELP sscard_kiosks Kiosks known to the central.", "# TYPE sscard_kiosks gauge",
             f"sscard_kiosks {len(kiosks)}"]
     out += fleet_metrics.heartbeat_series(kiosks) + issuance + fleet_metrics.certificate_series(central.certfiles)

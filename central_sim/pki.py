@@ -24,9 +24,11 @@ class Issued:
     key_file: str
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sscard test"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+def _name(cn: str | None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sscard test")]
+    if cn is not None:
+        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    return x509.Name(attrs)
 
 
 def _write(out: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> Issued:
@@ -55,7 +57,9 @@ def make_ca(out: Path, stem: str, cn: str) -> Issued:
     return _write(out, stem, cert, key)
 
 
-def issue(out: Path, stem: str, ca: Issued, cn: str, *, server: bool, expired: bool = False) -> Issued:
+def issue(out: Path, stem: str, ca: Issued, cn: str | None, *, server: bool, expired: bool = False,
+          dns_names: tuple[str, ...] = ()) -> Issued:
+    """``cn=None`` and ``dns_names`` make the odd client certificates the identity tests need."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     start, end = (now - dt.timedelta(days=10), now - dt.timedelta(days=1)) if expired else \
@@ -71,6 +75,8 @@ def issue(out: Path, stem: str, ca: Issued, cn: str, *, server: bool, expired: b
     if server:
         b = b.add_extension(x509.SubjectAlternativeName([
             x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+    elif dns_names:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]), critical=False)
     return _write(out, stem, b.sign(ca.key, hashes.SHA256()), key)
 
 

@@ -117,6 +117,14 @@ CREATE TABLE IF NOT EXISTS kiosks (
     state TEXT NOT NULL                       -- the last heartbeat body (JSON)
 );
 
+-- The kiosk's current process (boot_id from its heartbeats): a new boot_id restarts the seq ordering.
+CREATE TABLE IF NOT EXISTS kiosk_boots (
+    kiosk_id TEXT PRIMARY KEY,
+    boot_id TEXT NOT NULL,                    -- '' for a kiosk that sends none
+    prev_boot_id TEXT NOT NULL DEFAULT '',    -- the boot it replaced: its late heartbeats are stale
+    restarts INTEGER NOT NULL DEFAULT 0       -- boot changes seen by the central
+);
+
 CREATE TABLE IF NOT EXISTS kiosk_commands (
     command_id TEXT PRIMARY KEY,
     kiosk_id TEXT NOT NULL,

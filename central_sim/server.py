@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -18,10 +18,11 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from central_sim import monitor, tls_alerts
 from central_sim.central import Central
@@ -30,9 +31,12 @@ from central_sim.console.app import routes as console_routes
 from central_sim.errors import ApiError
 from central_sim.faults import FaultMiddleware, FaultRule, FaultSet
 from central_sim.fleet import queue_command
+from central_sim.identity import TlsIdentity, caller, is_loopback
+from central_sim.request_body import check_media_type, limit_for, parse_json, read_limited
 
-CLIENT_CN = "central_sim.client_cn"  # scope key: CN of the verified TLS client certificate
-UNAUTHENTICATED = ("/v1/health", "/v1/_test/", "/v1/batch")  # no X-Kiosk-Id needed (tests, link probes)
+log = logging.getLogger("central_sim")
+
+UNAUTHENTICATED = ("/v1/health", "/v1/_test/")  # no kiosk identity needed (link probes, test instrumentation)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -40,31 +44,28 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     return Response(payload, status_code=status, headers=headers, media_type="application/json; charset=utf-8")
 
 
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _error(exc: ApiError) -> Response:
+    return _json(exc.status, exc.body())
 
 
-class TlsIdentity:
-    """Puts the verified client certificate's CN into the scope (uvicorn does not expose it)."""
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such path, method not allowed — OPTIONS/TRACE too) in the envelope."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = {404: "无此接口", 405: "不支持的请求方法"}.get(exc.status_code, str(exc.detail))
+    return _json(exc.status_code, ApiError(exc.status_code, code, message).body(), dict(exc.headers or {}))
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("scheme") == "https":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-            cert = ssl_object.getpeercert() if ssl_object is not None else None
-            if cert:
-                for rdn in cert.get("subject", ()):
-                    for name, value in rdn:
-                        if name == "commonName":
-                            scope[CLIENT_CN] = value
-        await self.app(scope, receive, send)
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return _json(500, ApiError(500, "internal_error", "中心内部错误，请稍后重试").body())
+
+
+async def _admin_json(request: Request) -> Any:
+    if not is_loopback(request):
+        raise ApiError(403, "admin_loopback_only", "管理接口仅限本机")
+    raw = await read_limited(request, limit_for(request.url.path))
+    return parse_json(raw)
 
 
 def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = None,
@@ -75,13 +76,12 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
 
     async def api(request: Request) -> Response:
         path = request.url.path
-        kiosk_id = request.headers.get("x-kiosk-id", "")
-        cn = request.scope.get(CLIENT_CN)
-        if cn is not None and kiosk_id != cn:
-            return _json(403, ApiError(403, "kiosk_id_mismatch", "X-Kiosk-Id 与客户端证书不一致").body())
-        if not kiosk_id and not path.startswith(UNAUTHENTICATED):
-            return _json(400, ApiError(400, "missing_kiosk_id", "缺少 X-Kiosk-Id 请求头").body())
-        body = await request.body()
+        try:
+            kiosk_id = caller(request, required=not path.startswith(UNAUTHENTICATED))
+            body = await read_limited(request, limit_for(path))
+            check_media_type(request, body)
+        except ApiError as exc:
+            return _error(exc)
         key = request.headers.get("idempotency-key", "")
         out = await run_in_threadpool(central.handle, request.method, path, kiosk_id, key, body)
         headers = {"Idempotent-Replayed": "true"} if out.replayed else {}
@@ -91,33 +91,36 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
         return _json(200, central.health())
 
     async def admin_faults(request: Request) -> Response:
-        if not _is_loopback(request):
-            return _json(403, ApiError(403, "admin_loopback_only", "管理接口仅限本机").body())
-        if request.method == "DELETE":
-            faults.clear()
-        elif request.method == "POST":
-            try:
-                spec = json.loads(await request.body())
-                faults.add(FaultRule.from_dict(spec))
-            except (ValueError, TypeError) as exc:
-                return _json(400, ApiError(400, "invalid_fault", str(exc)).body())
+        try:
+            spec = await _admin_json(request)
+            if request.method == "DELETE":
+                faults.clear()
+            elif request.method == "POST":
+                if not isinstance(spec, dict):
+                    raise ApiError(400, "invalid_fault", "a JSON object is expected")
+                try:
+                    faults.add(FaultRule.from_dict(spec))
+                except (ValueError, TypeError) as exc:
+                    raise ApiError(400, "invalid_fault", str(exc)) from None
+        except ApiError as exc:
+            return _error(exc)
         return _json(200, {"ok": True, "rules": faults.describe()})
 
     async def admin_effects(request: Request) -> Response:
-        if not _is_loopback(request):
-            return _json(403, ApiError(403, "admin_loopback_only", "管理接口仅限本机").body())
+        try:
+            await _admin_json(request)
+        except ApiError as exc:
+            return _error(exc)
         return _json(200, await run_in_threadpool(central.effects))
 
     async def admin_command(request: Request) -> Response:
-        if not _is_loopback(request):
-            return _json(403, ApiError(403, "admin_loopback_only", "管理接口仅限本机").body())
         kiosk_id = request.path_params["kiosk_id"]
         try:
-            spec = json.loads(await request.body())
+            spec = await _admin_json(request)
             if not isinstance(spec, dict):
-                raise ValueError("a JSON object is expected")
-        except ValueError as exc:
-            return _json(400, ApiError(400, "invalid_command", str(exc)).body())
+                raise ApiError(400, "invalid_command", "a JSON object is expected")
+        except ApiError as exc:
+            return _error(exc)
 
         def queue() -> dict[str, Any]:
             with central.db.transaction() as tx:
@@ -151,7 +154,7 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
         Route("/monitor", monitor_page, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *console_routes(central),
-    ])
+    ], exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.central = central
     app.state.faults = faults
     wrapped: ASGIApp = TlsIdentity(FaultMiddleware(app, faults))

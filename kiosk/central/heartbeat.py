@@ -1,7 +1,9 @@
 """The heartbeat: state to the central every interval and at once on change; remote commands back.
 
 Never queued: each send builds the current state, so the latest always replaces an unsent one.
-``seq`` is persisted (atomic file replace) before each send, so it stays monotonic across restarts.
+``seq`` is persisted (atomic file replace) before each send, so it stays monotonic across restarts;
+``boot_id`` is new at every process start, so a kiosk restored from an older disk image (whose seq
+goes backwards) starts a new ordering at the central instead of being ignored.
 Commands run only while the kiosk is idle (``is_idle()``), each through the handler the app
 registered for its type; every outcome is reported as a ``command_result`` event.
 """
@@ -27,6 +29,7 @@ from kiosk.central.models import Command
 
 log = logging.getLogger("kiosk.central.heartbeat")
 CST = dt.timezone(dt.timedelta(hours=8))
+BOOT_ID = str(uuid.uuid4())  # this process's boot (central-api-additions.md "Heartbeat ordering")
 COMMAND_TYPES = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app")
 
 StateProvider = Callable[[], Mapping[str, Any]]  # app_version, uptime_s, mode, in_transaction, devices, link, queue…
@@ -74,8 +77,10 @@ class HeartbeatSender:
         is_idle: Callable[[], bool] = lambda: True,
         events: EventUploader | None = None,
         tick_s: float = 1.0,
+        boot_id: str = BOOT_ID,
     ) -> None:
         self.client = client
+        self.boot_id = boot_id
         self.state = state
         self.seq = SeqStore(seq_path)
         self.interval_s = interval_s
@@ -116,7 +121,7 @@ class HeartbeatSender:
     # ---- one heartbeat -------------------------------------------------------------------------
     def body(self) -> dict[str, Any]:
         state = dict(self.state())
-        state.update(kiosk_id=self.client.kiosk_id, seq=self.seq.next(),
+        state.update(kiosk_id=self.client.kiosk_id, seq=self.seq.next(), boot_id=self.boot_id,
                      sent_at=dt.datetime.now(CST).isoformat(timespec="seconds"), heartbeat_interval_s=self.interval_s)
         return state
 

@@ -18,8 +18,8 @@ from tests.central.pg_fixtures import BOTH_BACKENDS
 ECHO = "/v1/_test/echo"
 
 
-def _echo(h: ServerHandle, key: str, body: dict[str, Any], timeout: float = 5) -> httpx.Response:
-    return httpx.post(h.url + ECHO, json=body, headers={"Idempotency-Key": key}, timeout=timeout)
+def _echo(h: ServerHandle, key: str, body: dict[str, Any], timeout: float = 5, kiosk: str = "K1") -> httpx.Response:
+    return httpx.post(h.url + ECHO, json=body, headers={"Idempotency-Key": key, "X-Kiosk-Id": kiosk}, timeout=timeout)
 
 
 def _effects(admin: httpx.Client) -> tuple[dict[str, int], int]:
@@ -87,7 +87,7 @@ def test_batch_judges_each_item_and_shares_keys_with_direct_requests(central: Se
     assert got == {direct: (200, True), "b1": (200, False), "b2": (422, False), "b3": (404, False)}
     assert _effects(admin)[0] == {direct: 1, "b1": 1}
     too_many = [{"idempotency_key": f"k{i}", "method": "POST", "path": ECHO, "body": {}} for i in range(101)]
-    r = httpx.post(central.url + "/v1/batch", json={"items": too_many}, headers={"Idempotency-Key": "x"})
+    r = httpx.post(central.url + "/v1/batch", json={"items": too_many}, headers={"X-Kiosk-Id": "K1"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "batch_too_large"
 
 

@@ -19,6 +19,8 @@ from tests.queue.recording import Recording
 MakeOutbox = Callable[..., Outbox]
 ECHO = "/v1/_test/echo"
 FAST = ForwarderConfig(batch_threshold=20, backoff_base_s=0.01, backoff_cap_s=0.1, idle_poll_s=0.2, auth_retry_s=None)
+# A direct attempt as the forwarder's kiosk: idempotency keys are scoped per kiosk, bodies are JSON.
+SAME_KIOSK = {"X-Kiosk-Id": "FZ-TEST-0001", "Content-Type": "application/json"}
 
 
 def _fwd(
@@ -67,7 +69,7 @@ def test_replay_counts_as_delivered(make_outbox: MakeOutbox, central: Central, e
     key = str(uuid.uuid4())
     body = b'{"n": 1}'
     # The kiosk's direct attempt reached the central but the answer was lost; it queues with the same key.
-    httpx.post(central.url + ECHO, content=body, headers={"Idempotency-Key": key}).raise_for_status()
+    httpx.post(central.url + ECHO, content=body, headers={"Idempotency-Key": key, **SAME_KIOSK}).raise_for_status()
     ob.enqueue("POST", ECHO, body, service="test", idempotency_key=key)
     fwd, _ = _fwd(ob, central.url, events)
     fwd.start()
@@ -97,7 +99,8 @@ def test_permanent_rejection_becomes_a_dead_letter_with_reason(
 def test_unprocessable_reason_recorded(make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]) -> None:
     ob = make_outbox()
     key = str(uuid.uuid4())
-    httpx.post(central.url + ECHO, content=b'{"n": 1}', headers={"Idempotency-Key": key}).raise_for_status()
+    httpx.post(central.url + ECHO, content=b'{"n": 1}',
+               headers={"Idempotency-Key": key, **SAME_KIOSK}).raise_for_status()
     # Same key, different body: the contract's 422 idempotency_key_reused — permanent.
     bad = ob.enqueue(
         "POST", ECHO, json.dumps({"id_number": "350102199003071234"}).encode(), service="test", idempotency_key=key
