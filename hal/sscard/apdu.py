@@ -324,10 +324,15 @@ _HEX_DIGITS = frozenset("0123456789ABCDEF")
 
 
 def encode_cn(digits: str, length: int) -> bytes:
-    """Left-aligned BCD, padded with F nibbles (hex digits allowed for the card id code)."""
+    """Left-aligned BCD, padded with F nibbles (hex digits allowed for the card id code).
+
+    A value ending in F is refused: the reader could not tell that F from the padding.
+    """
     text = digits.upper()
     if not set(text) <= _HEX_DIGITS or len(text) > 2 * length:
         raise ValueError(f"not cn or too long for {length} bytes")
+    if text.endswith("F"):
+        raise ValueError("a cn value cannot end in F (the padding nibble)")
     return bytes.fromhex(text.ljust(2 * length, "F"))
 
 
@@ -351,6 +356,8 @@ def decode_pin_bcd(value: bytes) -> str | None:
 
 
 def encode_text(text: str, length: int, encoding: Encoding) -> bytes:
+    if text != text.rstrip("\x00 "):  # the decoders strip these as padding: the value would change
+        raise ValueError("a text item cannot end in a space or NUL (read back as padding)")
     if encoding is Encoding.GBK:
         raw = encode_gbk(text)
     else:
@@ -394,6 +401,8 @@ def decode_gbk(value: bytes) -> str:
 
 def split_name(name: str) -> tuple[bytes, bytes]:
     """Name → (tag 09 value, tag 4E value), split on a character boundary, each 0x00-padded."""
+    if name != name.rstrip("\x00 "):  # join_name strips these as padding: the name would change
+        raise ValueError("a name cannot end in a space or NUL (read back as padding)")
     head = b""
     tail = b""
     for ch in name:
@@ -427,7 +436,8 @@ def is_exact_name(name: str) -> bool:
 
 
 def encode_date(value: dt.date) -> bytes:
-    return encode_cn(value.strftime("%Y%m%d"), 4)
+    # not strftime: it does not zero-pad years before 1000 on glibc ("9990101")
+    return encode_cn(f"{value.year:04d}{value.month:02d}{value.day:02d}", 4)
 
 
 def decode_date(value: bytes) -> dt.date | None:
