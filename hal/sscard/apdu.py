@@ -340,17 +340,20 @@ def decode_cn(value: bytes) -> str:
     return value.hex().upper().rstrip("F")
 
 
+MAX_PIN_DIGITS = 12  # what a VERIFY's BCD data can carry (the kiosk's PIN rules are stricter)
+
+
 def pin_bcd(pin: str) -> bytes:
     """PIN as BCD, odd length padded with F: 888888 → 88 88 88."""
-    if not pin.isascii() or not pin.isdigit() or not 1 <= len(pin) <= 12:
-        raise ValueError("a PIN is 1-12 decimal digits")
+    if not pin.isascii() or not pin.isdigit() or not 1 <= len(pin) <= MAX_PIN_DIGITS:
+        raise ValueError(f"a PIN is 1-{MAX_PIN_DIGITS} decimal digits")
     return encode_cn(pin, (len(pin) + 1) // 2)
 
 
 def decode_pin_bcd(value: bytes) -> str | None:
     """Inverse of pin_bcd for the virtual card; None if it is not a well-formed BCD PIN."""
     text = decode_cn(value)
-    if not text or not text.isdigit() or len(value) != (len(text) + 1) // 2:
+    if not 1 <= len(text) <= MAX_PIN_DIGITS or not text.isdigit() or len(value) != (len(text) + 1) // 2:
         return None
     return text
 

@@ -175,3 +175,7 @@ def test_text_item_ending_in_padding_is_refused(text: str) -> None:
 def test_name_ending_in_a_space_is_refused() -> None:
     with pytest.raises(ValueError, match="padding"):
         apdu.split_name("林小明 ")
+
+
+def test_bcd_longer_than_a_pin_is_not_a_pin() -> None:
+    assert apdu.decode_pin_bcd(bytes(7)) is None  # 14 digits: pin_bcd never makes it
