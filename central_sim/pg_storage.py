@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from central_sim.storage import Database, Tx
+from central_sim.storage_base import Database, Tx
 
 # Arbitrary constant naming "the central's single-writer lock" among advisory locks.
 WRITE_LOCK_ID = 0x6B696F736B

@@ -10,21 +10,23 @@ from urllib.parse import urlsplit
 
 from kiosk import watchdog
 from kiosk.config import Config
+from kiosk.dev_central import DevCentralMissing, RunningCentral, serve_in_thread
 from kiosk.runtime import Runtime
 
 log = logging.getLogger("kiosk.app")
 
 
-def start_embedded_central(cfg: Config) -> Any:
-    """The demo's reference central, on loopback only (the kiosk code never imports it)."""
-    from central_sim.server import run_in_thread
-
+def start_embedded_central(cfg: Config) -> RunningCentral:
+    """The demo's reference central, on loopback only, through the development plug-in point."""
     parts = urlsplit(cfg.central.url)
     host = parts.hostname or "127.0.0.1"
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("central.embedded needs a loopback central.url")
     Path(cfg.central.embedded_db).parent.mkdir(parents=True, exist_ok=True)
-    return run_in_thread(cfg.central.embedded_db, host=host, port=parts.port or 8480)
+    try:
+        return serve_in_thread(cfg.central.embedded_db, host=host, port=parts.port or 8480)
+    except DevCentralMissing as exc:  # an appliance install: no reference central to embed
+        raise SystemExit(str(exc)) from exc
 
 
 def save_screenshot(path: str) -> None:

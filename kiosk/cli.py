@@ -20,9 +20,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_central_sim(args: argparse.Namespace) -> int:
-    from central_sim.cli import main as central_main
+    from kiosk.dev_central import DevCentralMissing, run_cli  # an entry point of the development distribution
 
-    return int(central_main(args.rest))
+    try:
+        return run_cli(args.rest)
+    except DevCentralMissing as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """Demo and test scenarios: turn the reference central's seeded citizens into simulated
 ID cards and social security cards. Only simulator mode and tests use this module; it
-reads the seed through ``central_sim.seed`` lazily (the kiosk proper never imports it)."""
+reads the seed through the development plug-in point (kiosk/dev_central.py)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ import cv2
 
 from hal.sim.card_reader import SimChip, chip_for
 from hal.types import IdCardData, SsCardData
+from kiosk import dev_central
 
 
 def citizen(key: str, today: dt.date | None = None) -> dict[str, Any]:
-    from central_sim.seed import citizen as seed_citizen
-
-    data: dict[str, Any] = seed_citizen(key, today)
-    return data
+    return dev_central.seed_citizen(key, today)
 
 
 def _date(text: str | None) -> dt.date | None:

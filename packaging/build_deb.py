@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import zipfile
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -149,7 +150,21 @@ def build_project_wheel(work: Path) -> Path:
     _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
          "--wheel-dir", out, src)
     (whl,) = out.glob("sscard_kiosk-*.whl")
+    check_product_only(whl)
     return whl
+
+
+# The development distribution's packages (central_sim/pyproject.toml): never on an appliance.
+DEV_ONLY = ("central_sim/", "hal/emulators/")
+
+
+def check_product_only(whl: Path) -> None:
+    """Refuse a kiosk wheel that carries the reference central or the device emulators."""
+    with zipfile.ZipFile(whl) as z:
+        names = z.namelist()
+    leaked = [pkg for pkg in DEV_ONLY if any(n.startswith(pkg) for n in names)]
+    if leaked:
+        raise SystemExit(f"build_deb: {whl.name} carries development-only packages: {', '.join(leaked)}")
 
 
 def make_venv(stage: Path, wheels: list[Path], project_whl: Path, wheelhouse: Path) -> None:

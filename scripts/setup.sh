@@ -33,6 +33,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade "pip>=24" "setuptools>=77,<81" wheel
 .venv/bin/python -m pip install -q -r requirements.lock
-.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+# Two distributions, both editable: the kiosk (pyproject.toml) and the development one with the
+# reference central and the device emulators (central_sim/pyproject.toml), which the kiosk only
+# reaches through entry points (kiosk/dev_central.py).
+.venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . -e ./central_sim
 .venv/bin/python -m kiosk.fonts generate
 echo "setup: ready"

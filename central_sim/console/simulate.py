@@ -2,18 +2,16 @@
 sending heartbeats (and transaction events) to a reference central over HTTP, with a realistic mix of
 problems. The central's clock is moved to make some kiosks silent and to give consumption rates.
 
-    python -m central_sim.console.simulate --kiosks 2000 --port 8080 --config console.json
+    python -m central_sim.fleet_demo --kiosks 2000 --port 8080 --config console.json
 
 (then open http://127.0.0.1:8080/console). Deterministic for a given seed.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import random
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,33 +156,3 @@ def write_config(directory: Path, kiosks: list[SimKiosk], users: dict[str, tuple
     path = directory / "console.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
-
-
-def main() -> None:
-    import os
-
-    from central_sim.console.auth import CONFIG_ENV
-    from central_sim.server import run_in_thread
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--kiosks", type=int, default=2000)
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--db", default=":memory:")
-    ap.add_argument("--dir", default="fleet-sim", help="where the console config and site registry are written")
-    args = ap.parse_args()
-    kiosks = plan(args.kiosks)
-    users = {"viewer": ("viewer", "viewer"), "operator": ("operator", "operator"), "admin": ("admin", "admin")}
-    os.environ[CONFIG_ENV] = str(write_config(Path(args.dir), kiosks, users))
-    clock = SimClock()
-    handle = run_in_thread(args.db, port=args.port, clock=clock)
-    populate(handle.url, clock, kiosks)
-    print(f"{args.kiosks} simulated kiosks: {handle.url}/console (users viewer/operator/admin, password = name)")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        handle.stop()
-
-
-if __name__ == "__main__":
-    main()

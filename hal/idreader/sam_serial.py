@@ -24,7 +24,7 @@ from hal.idreader.sam_frames import (
     parse_response,
 )
 from hal.idreader.serial_link import SerialLink
-from hal.idreader.text_block import decode_text_block
+from hal.idreader.text_block import decode_additional_address, decode_text_block
 from hal.idreader.wlt import WltDecoder, decode_photo, load_wlt_decoder
 from hal.status import (
     Action,
@@ -138,12 +138,7 @@ class SamSerialIdReader:
             resp = self._guarded(read)
         if resp is None:
             return None
-        raw = resp.data[:ADDITIONAL_ADDRESS_LEN]
-        try:
-            text = raw.decode("utf-16-le").rstrip(" \x00")
-        except UnicodeDecodeError as exc:
-            raise SamProtocolError("id_text_encoding", "additional address") from exc
-        return text or None
+        return decode_additional_address(resp.data, ADDITIONAL_ADDRESS_LEN)
 
     # -- the read cycle -------------------------------------------------------------------
 

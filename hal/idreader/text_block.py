@@ -103,6 +103,15 @@ def _parse_date(field: str, text: str) -> dt.date:
         raise IdTextError("id_text_bad_date", field, "no such date") from exc
 
 
+def decode_additional_address(data: bytes, max_len: int) -> str | None:
+    """The 追加地址 (data of a 30 03 answer): UCS-2 like the text block, checked like its fields.
+
+    None when the card holds only padding. Raises ``IdTextError`` (odd length, lone surrogate,
+    control or bidi characters), as the address in the text block does.
+    """
+    return _decode_field("additional_address", data[:max_len]) or None
+
+
 def card_type_of(block: bytes) -> str:
     """The card-type letter ("" for a resident ID card)."""
     raw = block[CARD_TYPE_OFFSET : CARD_TYPE_OFFSET + 2]

@@ -324,10 +324,15 @@ _HEX_DIGITS = frozenset("0123456789ABCDEF")
 
 
 def encode_cn(digits: str, length: int) -> bytes:
-    """Left-aligned BCD, padded with F nibbles (hex digits allowed for the card id code)."""
+    """Left-aligned BCD, padded with F nibbles (hex digits allowed for the card id code).
+
+    A value ending in F is refused: the reader could not tell that F from the padding.
+    """
     text = digits.upper()
     if not set(text) <= _HEX_DIGITS or len(text) > 2 * length:
         raise ValueError(f"not cn or too long for {length} bytes")
+    if text.endswith("F"):
+        raise ValueError("a cn value cannot end in F (the padding nibble)")
     return bytes.fromhex(text.ljust(2 * length, "F"))
 
 
@@ -335,22 +340,27 @@ def decode_cn(value: bytes) -> str:
     return value.hex().upper().rstrip("F")
 
 
+MAX_PIN_DIGITS = 12  # what a VERIFY's BCD data can carry (the kiosk's PIN rules are stricter)
+
+
 def pin_bcd(pin: str) -> bytes:
     """PIN as BCD, odd length padded with F: 888888 → 88 88 88."""
-    if not pin.isascii() or not pin.isdigit() or not 1 <= len(pin) <= 12:
-        raise ValueError("a PIN is 1-12 decimal digits")
+    if not pin.isascii() or not pin.isdigit() or not 1 <= len(pin) <= MAX_PIN_DIGITS:
+        raise ValueError(f"a PIN is 1-{MAX_PIN_DIGITS} decimal digits")
     return encode_cn(pin, (len(pin) + 1) // 2)
 
 
 def decode_pin_bcd(value: bytes) -> str | None:
     """Inverse of pin_bcd for the virtual card; None if it is not a well-formed BCD PIN."""
     text = decode_cn(value)
-    if not text or not text.isdigit() or len(value) != (len(text) + 1) // 2:
+    if not 1 <= len(text) <= MAX_PIN_DIGITS or not text.isdigit() or len(value) != (len(text) + 1) // 2:
         return None
     return text
 
 
 def encode_text(text: str, length: int, encoding: Encoding) -> bytes:
+    if text != text.rstrip("\x00 "):  # the decoders strip these as padding: the value would change
+        raise ValueError("a text item cannot end in a space or NUL (read back as padding)")
     if encoding is Encoding.GBK:
         raw = encode_gbk(text)
     else:
@@ -394,6 +404,8 @@ def decode_gbk(value: bytes) -> str:
 
 def split_name(name: str) -> tuple[bytes, bytes]:
     """Name → (tag 09 value, tag 4E value), split on a character boundary, each 0x00-padded."""
+    if name != name.rstrip("\x00 "):  # join_name strips these as padding: the name would change
+        raise ValueError("a name cannot end in a space or NUL (read back as padding)")
     head = b""
     tail = b""
     for ch in name:
@@ -427,7 +439,8 @@ def is_exact_name(name: str) -> bool:
 
 
 def encode_date(value: dt.date) -> bytes:
-    return encode_cn(value.strftime("%Y%m%d"), 4)
+    # not strftime: it does not zero-pad years before 1000 on glibc ("9990101")
+    return encode_cn(f"{value.year:04d}{value.month:02d}{value.day:02d}", 4)
 
 
 def decode_date(value: bytes) -> dt.date | None:

@@ -122,6 +122,18 @@ def test_kiosk_command_runs_inside_the_root(installed: Path) -> None:
     assert "run" in out
 
 
+def test_the_development_side_is_not_installed(installed: Path) -> None:
+    """The appliance carries neither the reference central nor the emulators; the kiosk says so."""
+    python = "/opt/sscard-kiosk/venv/bin/python"
+    for module in ("central_sim", "hal.emulators"):
+        res = chroot(installed, python, "-c", f"import {module}", user=USER)
+        assert res.returncode != 0 and "ModuleNotFoundError" in res.stderr, module
+    res = chroot(installed, "/usr/bin/sscard-kiosk", "central-sim", "--help", user=USER,
+                 env={"KIVY_HOME": "/var/tmp/kivy-home", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1"})
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "参考中心服务未安装" in res.stderr and "the reference central is not installed" in res.stderr
+
+
 def test_native_libraries_resolve_inside_the_root(installed: Path) -> None:
     """The package's Depends are enough for the wheels' native parts, and assets are found."""
     code = (

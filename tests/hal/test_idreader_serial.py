@@ -279,3 +279,14 @@ def test_sam_id_reset_and_additional_address(sam: SamReaderEmulator, reader: Sam
     sam.set_additional_address("福州市仓山区新地址1号")
     assert reader.read_card(1.0) is not None
     assert reader.read_additional_address() == "福州市仓山区新地址1号"
+
+
+def test_additional_address_with_a_bidi_override_is_refused(sam: SamReaderEmulator,
+                                                            reader: SamSerialIdReader) -> None:
+    """The 追加地址 is card text like the address: a crafted card cannot smuggle U+202E in."""
+    sam.insert_card()
+    sam.set_additional_address("福州市\u202e号1址地")
+    assert reader.read_card(1.0) is not None
+    with pytest.raises(IdTextError) as info:
+        reader.read_additional_address()
+    assert info.value.code == "id_text_bad_character"
