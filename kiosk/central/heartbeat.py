@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hal.atomic_file import write_atomic
 from kiosk.central.errors import CentralError
 from kiosk.central.events import EventUploader
 from kiosk.central.models import Command
@@ -53,13 +53,8 @@ class SeqStore:
     def next(self) -> int:
         with self._lock:
             self._value += 1
-            tmp = self.path.with_suffix(".tmp")
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "w", encoding="ascii") as f:
-                f.write(str(self._value))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            write_atomic(self.path, str(self._value))
             return self._value
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from hal.atomic_file import write_atomic
 from hal.status import Supply
 from hal.types import PinBlock
 from kiosk.alarms import EventLog, KioskEvent
@@ -274,15 +275,11 @@ class MaintenanceService:
 
     def save_readiness(self, out_dir: Path) -> str:
         """The readiness report as HTML and text files (0600) for the outlet's records."""
-        import os
-
         report = self.readiness()
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / f"readiness-{report.kiosk_id}-{report.at[:19].replace(':', '')}"
         for suffix, body in ((".html", report.html()), (".txt", report.text())):
-            fd = os.open(stem.with_suffix(suffix), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(body)
+            write_atomic(stem.with_suffix(suffix), body)
         self.act(Perm.VIEW_DEVICES, "save_readiness", lambda: None, stem.name)
         return f"saved {stem.name}.html/.txt"
 
