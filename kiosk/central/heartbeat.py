@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hal.atomic_file import write_atomic
+from hal.pii import scrub_json
 from kiosk.central.errors import CentralError
 from kiosk.central.events import EventUploader
 from kiosk.central.models import Command
@@ -113,7 +114,7 @@ class HeartbeatSender:
         state = dict(self.state())
         state.update(kiosk_id=self.client.kiosk_id, seq=self.seq.next(),
                      sent_at=dt.datetime.now(CST).isoformat(timespec="seconds"), heartbeat_interval_s=self.interval_s)
-        return state
+        return dict(scrub_json(state))  # the one PII rule set, at the sink
 
     def send_now(self) -> bool:
         """Send the current state; queue the commands it brings back. False when the central was not reached."""
