@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from hal.atomic_file import write_atomic
+
 
 @dataclass(frozen=True)
 class Issued:
@@ -33,10 +35,9 @@ def _name(cn: str | None) -> x509.Name:
 
 def _write(out: Path, stem: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> Issued:
     cert_file, key_file = out / f"{stem}.crt", out / f"{stem}.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_file.chmod(0o600)
+    write_atomic(cert_file, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    write_atomic(key_file, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
     return Issued(cert, key, str(cert_file), str(key_file))
 
 

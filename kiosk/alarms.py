@@ -1,6 +1,7 @@
 """Alarms and events for the central (device alarms, command outcomes, transaction outcomes).
 
-Events are masked by construction: callers pass codes and masked text only.
+Events are masked by construction: callers pass codes and masked text only; every text field is
+scrubbed again here (hal/pii.py) before anyone sees the event.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hal.pii import scrub
 from kiosk.clock import CHINA_TZ
-from kiosk.domain.masking import scrub
 
 log = logging.getLogger("kiosk.alarms")
 Severity = Literal["info", "warning", "critical"]
@@ -54,8 +55,8 @@ class EventLog:
         self._observers.append(observer)
 
     def record(self, event: KioskEvent) -> None:
-        event = KioskEvent(event.type, event.code, event.severity, scrub(event.message), event.device,
-                           event.event_id, event.at)
+        event = KioskEvent(event.type, scrub(event.code), event.severity, scrub(event.message),
+                           scrub(event.device) if event.device else event.device, event.event_id, event.at)
         with self._lock:
             self.recent.append(event)
             key = f"{event.device or '-'}:{event.code}"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from hal.atomic_file import write_atomic
 from kiosk import watchdog
 from kiosk.config import Config
 from kiosk.dev_central import DevCentralMissing, RunningCentral, serve_in_thread
@@ -41,7 +41,8 @@ def save_screenshot(path: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp.png")
     Window.children[0].export_to_png(str(tmp))
-    shutil.move(tmp, target)
+    write_atomic(target, tmp.read_bytes(), mode=0o644)
+    tmp.unlink()
 
 
 def run_app(cfg: Config, *, screenshot: str | None = None, exit_after: float | None = None) -> int:

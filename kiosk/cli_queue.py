@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from offline_queue import (
     BodyCipher,
     Bounds,
@@ -124,7 +125,7 @@ def _run(cmd: str, args: argparse.Namespace, ob: Outbox) -> int:
     elif cmd == "export-dead":
         text = json.dumps(ob.export_dead(), ensure_ascii=False, indent=2)
         if args.output:
-            Path(args.output).write_text(text + "\n", encoding="utf-8")
+            write_atomic(args.output, text + "\n")
         else:
             print(text)
     elif cmd == "flush":

@@ -7,10 +7,13 @@ extension B-G names) are drawn with HanaMin A/B via markup runs.
 
 from __future__ import annotations
 
+import io
 import sys
 from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
+
+from hal.atomic_file import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "assets" / "fonts" / "generated"
@@ -31,9 +34,9 @@ def generate() -> Path:
         GENERATED.mkdir(parents=True, exist_ok=True)
         collection = TTCollection(str(NOTO_TTC))
         font = collection.fonts[NOTO_SC_INDEX]
-        tmp = PRIMARY.with_suffix(".tmp")
-        font.save(str(tmp))
-        tmp.replace(PRIMARY)
+        buf = io.BytesIO()
+        font.save(buf)
+        write_atomic(PRIMARY, buf.getvalue(), mode=0o644)
     for path in (PRIMARY, *FALLBACKS):  # warm the cmap caches at setup, not at the first frame
         if path.exists():
             _cmap(str(path))
@@ -65,9 +68,7 @@ def _cmap(path: str) -> bytes:
             bits[cp >> 3] |= 1 << (cp & 7)
     with suppress(OSError):
         CMAP_CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_bytes(bits)
-        tmp.replace(cache)
+        write_atomic(cache, bytes(bits), mode=0o644)
     return bytes(bits)
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import threading
 from pathlib import Path
+
+from hal.atomic_file import write_atomic
 
 
 class LocalBlocks:
@@ -28,10 +29,7 @@ class LocalBlocks:
     def block(self, identifier: str) -> None:
         with self._lock:
             self._hashes.add(self._h(identifier))
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(sorted(self._hashes)), encoding="utf-8")
-            os.chmod(tmp, 0o600)
-            tmp.replace(self.path)
+            write_atomic(self.path, json.dumps(sorted(self._hashes)))
 
     def is_blocked(self, *identifiers: str) -> bool:
         with self._lock:

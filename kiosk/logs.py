@@ -1,7 +1,7 @@
 """Structured logging to stderr (journald picks it up under systemd), masked at the sink.
 
-Callers must not pass personal data in the first place; ``scrub`` here is the last line of
-defence for anything shaped like an ID number or a mobile number.
+Callers must not pass personal data in the first place; the message, every extra field (nested
+ones too) and the traceback go through the one PII rule set (hal/pii.py) as the last line of defence.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.domain.masking import scrub
+from hal.pii import scrub, scrub_json
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = scrub(str(value)) if isinstance(value, str) else value
+                entry[key] = scrub_json(value)
         if record.exc_info:
             entry["exc"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

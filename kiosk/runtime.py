@@ -11,56 +11,43 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from hal.status import DeviceError, DeviceStatus
 from hal.types import Receipt
-from kiosk import __version__
 from kiosk.alarms import EventLog, KioskEvent, Severity
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.delivery import DeliveryService
 from kiosk.devices import DeviceSet, build_devices
 from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY, Availability, ServiceId, availability
-from kiosk.domain.text import safe_display_text
 from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInput, View, run_flow
 from kiosk.flows.face_limits import FaceFailures
 from kiosk.issuance_journal import IssuanceJournal
+from kiosk.link_heartbeat import LinkProbe, StatePublisher, events_via_queue, start_heartbeat, state_fields
 from kiosk.local_blocks import LocalBlocks
 from kiosk.logs import LOG_FILE, add_log_file
 from kiosk.maintenance.service import MaintenanceService
+from kiosk.mode import Mode, ModeMachine
 from kiosk.pin_journal import PinJournal
 from kiosk.queue_setup import open_queue
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.recovery_store import RecoveryStore
+from kiosk.remote_commands import RemoteCommands, Restarter
 from kiosk.secrets_check import enforce_secrets, no_core_dumps
 from kiosk.session import Session
 from kiosk.stock_ledger import CardRecord, StockLedger
-from kiosk.sync import (
-    CommandSpool,
-    UiStateFile,
-    disk_free,
-    link_json,
-    make_heartbeat,
-    prune_ledger,
-    queue_json,
-)
+from kiosk.supervision import DeviceSupervisor
+from kiosk.sync import CommandSpool, UiStateFile, prune_ledger
 from kiosk.voice.narrator import Narrator
 from offline_queue.events import QueueEvent
+from offline_queue.forwarder import Forwarder
 from offline_queue.link import LinkMonitor
 from offline_queue.store import Outbox
 
 log = logging.getLogger("kiosk.runtime")
 
-
-class Mode(StrEnum):
-    STARTING = "starting"
-    IN_SERVICE = "in_service"
-    OUT_OF_SERVICE = "out_of_service"
-    MAINTENANCE = "maintenance"
+__all__ = ["Mode", "Runtime", "Services"]  # Mode lives in kiosk/mode.py; re-exported for the UI and tests
 
 
 def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
@@ -134,20 +121,26 @@ class Services:
 
 
 class Runtime:
+    """Builds the kiosk from its configuration and wires the parts together; the UI talks only to this.
+
+    The parts, one responsibility each: the mode (kiosk/mode.py), device supervision
+    (kiosk/supervision.py), the link and the heartbeat (kiosk/link_heartbeat.py), remote
+    commands and restart (kiosk/remote_commands.py), the technician's session
+    (kiosk/maintenance/service.py). The citizen flows run one at a time on a worker thread.
+    """
+
     def __init__(self, cfg: Config, *, clock: Clock | None = None, devices: DeviceSet | None = None,
                  central: Any = None) -> None:
         self.cfg = cfg
         self.clock = clock or SystemClock()
         self.events = EventLog()
-        self.mode = Mode.STARTING
-        self.mode_message = ""
+        self.modes = ModeMachine(on_change=self._changed)
         self.started = time.monotonic()
         self.link = LinkMonitor(cfg.offline.link_down_after_failures)
         enforce_secrets(cfg, before_queue=True)  # a clear refusal before the queue opens its key
         self.outbox, self.forwarder, self.transport, self.queue_key = open_queue(cfg, self.link, self._queue_event)
         self.in_process_sync = cfg.central.sync == "in_process"
-        self.delivery = DeliveryService(self.outbox, self.forwarder, self.link,
-                                        wait_s=cfg.central.read_timeout_s)
+        self.delivery, self.central = _connect_central(cfg, self.link, self.outbox, self.forwarder, central)
         self.blocks = LocalBlocks(cfg.data_path("blocked_cards.json"), self.queue_key)
         self.journal = IssuanceJournal(cfg.data_path("issuance_journal.sqlite"))
         self.stock_ledger = StockLedger(cfg.data_path("stock_ledger.sqlite"), self.queue_key, cfg.kiosk.id)
@@ -157,26 +150,28 @@ class Runtime:
         self.recovery_store = RecoveryStore(cfg.data_path("recovery.sqlite"), self.queue_key)
         self.recovery: RecoveryReport | None = None
         self.devices = devices or build_devices(cfg)
+        self.supervisor = DeviceSupervisor(self.devices, self.events)
         self.narrator = _make_narrator(cfg, self.devices)
-        self.central = central if central is not None else _make_central(cfg, self.link, self.outbox)
-        self.ui_state = UiStateFile(cfg.run_path("ui-state.json"))
+        self.link_probe = LinkProbe(self.central, self.link)
         self.spool = CommandSpool(cfg.run_path(""))
+        self.restarter = Restarter()
+        self.commands = RemoteCommands(modes=self.modes, reload_config=self.reload_config, restarter=self.restarter)
         self.heartbeat: Any = None
         if self.in_process_sync and central is None:
-            self.heartbeat = make_heartbeat(cfg, self.central, self.heartbeat_state, self.is_idle, self.outbox)
-            self.heartbeat.register("set_mode", self._remote_set_mode)
-            self.heartbeat.register("reload_config", self._remote_reload_config)
-            self.heartbeat.register("restart_app", self._remote_restart)
-            self.events.subscribe(self.heartbeat.events.observe)
+            self.heartbeat = start_heartbeat(cfg, self.central, self.heartbeat_state, self.is_idle, self.outbox,
+                                             self.events)
+            self.commands.attach(self.heartbeat)
+        else:  # no heartbeat in this process to carry the events
+            events_via_queue(self.central, self.events)
+        self.ui_state = UiStateFile(cfg.run_path("ui-state.json"))
+        self.publisher = StatePublisher(self.heartbeat, None if self.in_process_sync else self.ui_state,
+                                        self.heartbeat_state)
         self.flows = _flow_registry()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-worker")
         self._active: tuple[FlowChannel, Future[FlowResult]] | None = None
-        self._statuses: dict[str, DeviceStatus] = {}
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
         self.listeners: list[Callable[[], None]] = []  # told when device/link/mode state changes
-        self.restart_handlers: list[Callable[[], None]] = []  # the app stops itself; systemd restarts it
-        self.restart_requested = False
         self._ledger_pruned = 0.0
         self.maintenance = MaintenanceService(self)  # technician login, audit log, self-tests
 
@@ -189,13 +184,13 @@ class Runtime:
         if self.in_process_sync:
             self.forwarder.start()
         self._recover()  # before any citizen service opens
-        self._poll_devices()
+        self.supervisor.poll()
         self._monitor = threading.Thread(target=self._monitor_loop, name="kiosk-monitor", daemon=True)
         self._monitor.start()
-        self.mode = Mode.IN_SERVICE
+        self.modes.started()
         if self.heartbeat is not None:
             self.heartbeat.start()
-        self._publish_state()
+        self.publisher.publish()
 
     def stop(self) -> None:
         self._stop.set()
@@ -226,14 +221,22 @@ class Runtime:
 
     # ---- state the UI shows --------------------------------------------------------------------
     @property
+    def mode(self) -> Mode:
+        return self.modes.mode
+
+    @property
+    def mode_message(self) -> str:
+        return self.modes.message
+
+    @property
     def in_transaction(self) -> bool:
         return self._active is not None and not self._active[1].done()
 
     def statuses(self) -> dict[str, DeviceStatus]:
-        return dict(self._statuses)
+        return self.supervisor.statuses()
 
     def availability(self) -> dict[ServiceId, tuple[Availability, frozenset[Any]]]:
-        usable = self.devices.usable(self._statuses or None)
+        usable = self.devices.usable(self.supervisor.statuses() or None)
         return {
             s: availability(s, link_online=self.link.online, usable_devices=usable, built=set(self.flows),
                             accept_offline_applications=self.cfg.offline.accept_applications_for_later)
@@ -257,8 +260,39 @@ class Runtime:
         return self.maintenance.enter_requested(technician, password)
 
     def set_mode(self, mode: Mode, message: str = "") -> None:
-        self.mode, self.mode_message = mode, message
-        self._changed()
+        self.modes.set(mode, message)
+
+    def may_enter_maintenance(self) -> bool:
+        return self.modes.may_enter_maintenance()
+
+    # ---- restart and configuration (remote commands and the technician) -----------------------
+    @property
+    def restart_handlers(self) -> list[Callable[[], None]]:
+        """How the app stops for a restart (kiosk/app_main.py adds one); systemd starts it again."""
+        return self.restarter.handlers
+
+    @property
+    def restart_requested(self) -> bool:
+        return self.restarter.requested
+
+    def request_restart(self) -> None:
+        self.restarter.request()
+
+    def reload_config(self) -> str:
+        """Read the configuration file again (remote reload_config)."""
+        from kiosk.config import load_config
+
+        if not self.cfg.source:
+            return "no configuration file; nothing to reload"
+        new = load_config(self.cfg.source)  # a bad file raises: reported as a failed command
+        self.cfg = new
+        # Voice settings apply at once: a technician's volume edit is in the file, not lost.
+        self.narrator.enabled = new.voice.enabled
+        self.narrator.set_volume(new.voice.volume)
+        return "configuration reloaded (device and central changes take effect at the next restart)"
+
+    def submit_stock_ledger(self, day: dt.date) -> None:
+        Services(self).submit_stock_ledger(day)
 
     # ---- flows -------------------------------------------------------------------------------
     def start_service(self, service: ServiceId, emit: Callable[[View], None],
@@ -289,76 +323,23 @@ class Runtime:
             return None
         return self._active[1].result(timeout)
 
-    # ---- background -------------------------------------------------------------------------
-    # ---- heartbeat state and remote commands ---------------------------------------------------
+    # ---- heartbeat state -----------------------------------------------------------------------
     def is_idle(self) -> bool:
         return not self.in_transaction and self.maintenance.session is None  # remote commands wait for both
 
     def heartbeat_state(self) -> dict[str, Any]:
         """The heartbeat body's state fields (central-api.md); no personal data."""
-        return {
-            "app_version": __version__,
-            "uptime_s": int(time.monotonic() - self.started),
-            "mode": self.mode.value,
-            "in_transaction": self.in_transaction,
-            "devices": {k: _device_json(v, self.maintenance.consumables.overlay, k)
-                        for k, v in self._statuses.items()},
-            "link": link_json(self.link),
-            "queue": queue_json(self.outbox),
-            "disk_free_bytes": disk_free(Path(self.cfg.kiosk.data_dir)),
-        }
+        return state_fields(started=self.started, mode=self.mode.value, in_transaction=self.in_transaction,
+                            statuses=self.supervisor.statuses(), supplies=self.maintenance.consumables.overlay,
+                            link=self.link, outbox=self.outbox, data_dir=self.cfg.kiosk.data_dir)
 
-    def _remote_set_mode(self, cmd: Any) -> str:
-        mode = Mode(cmd.mode) if cmd.mode else Mode.IN_SERVICE
-        if mode is Mode.STARTING:
-            raise ValueError("cannot set mode starting")
-        self.set_mode(mode, safe_display_text(cmd.message or ""))
-        return f"mode={mode.value}"
-
-    def _remote_reload_config(self, _cmd: Any) -> str:
-        from kiosk.config import load_config
-
-        if not self.cfg.source:
-            return "no configuration file; nothing to reload"
-        new = load_config(self.cfg.source)  # a bad file raises: reported as a failed command
-        self.cfg = new
-        # Voice settings apply at once: a technician's volume edit is in the file, not lost.
-        self.narrator.enabled = new.voice.enabled
-        self.narrator.set_volume(new.voice.volume)
-        return "configuration reloaded (device and central changes take effect at the next restart)"
-
-    def _remote_restart(self, _cmd: Any) -> str:
-        self.restart_requested = True
-        for cb in list(self.restart_handlers):
-            cb()
-        return "restart scheduled"
-
-    def _run_ui_commands(self) -> None:
-        """External sync: carry out the UI's share of remote commands, only when idle."""
-        if not self.is_idle():
-            return
-        handlers = {"set_mode": self._remote_set_mode, "reload_config": self._remote_reload_config,
-                    "restart_app": self._remote_restart}
-        for raw in self.spool.take():
-            cid = str(raw.get("id", ""))
-            try:
-                cmd = _Cmd(raw.get("mode"), raw.get("message"))
-                message = handlers[str(raw.get("type"))](cmd)
-                self.spool.report(cid, True, message)
-            except Exception as exc:
-                self.spool.report(cid, False, type(exc).__name__)
-
-    def _publish_state(self) -> None:
-        if self.heartbeat is not None:
-            self.heartbeat.state_changed()
-        if not self.in_process_sync:
-            try:
-                self.ui_state.write(self.heartbeat_state())
-            except OSError:
-                log.warning("cannot write the UI state file")
+    # ---- background -------------------------------------------------------------------------
+    def poll_devices(self) -> None:
+        if self.supervisor.poll():
+            self._changed()
 
     def _changed(self) -> None:
-        self._publish_state()
+        self.publisher.publish()
         for cb in list(self.listeners):
             try:
                 cb()
@@ -369,52 +350,22 @@ class Runtime:
         if ev.severity != "info":
             self.events.alarm(ev.code, ev.message, device="offline_queue", severity=ev.severity)
 
-    def _poll_devices(self) -> None:
-        new = self.devices.statuses()
-        changed = False
-        for name, st in new.items():
-            old = self._statuses.get(name)
-            if old is None or (old.state, old.last_error, dict(old.supplies)) != (
-                    st.state, st.last_error, dict(st.supplies)):
-                changed = True
-                log.info("device status", extra={"device": name, "state": st.state.value})
-                if old is not None and old.usable and not st.usable:
-                    self.events.alarm(st.last_error or st.state.value, "device not usable", device=name)
-                elif old is not None and not old.usable and st.usable:
-                    self.events.recovered(name)
-        self._statuses = new
-        if changed:
-            self._changed()
-
-    def _probe_link(self) -> None:
-        health = getattr(self.central, "health", None)
-        if health is None:
-            return
-        was = self.link.online
-        try:
-            health()
-            self.link.report_success()
-        except Exception:
-            self.link.report_failure()
-        if was != self.link.online:
-            log.info("link changed", extra={"online": self.link.online})
-            self._changed()
-
     def _monitor_loop(self) -> None:
         ticks = 0
         while not self._stop.wait(1.0):
             ticks += 1
             try:
-                self._poll_devices()
+                self.poll_devices()
                 self.maintenance.tick()  # a technician session ends after 5 idle minutes, screen or not
                 if self.in_process_sync:
                     self._ledger_pruned = prune_ledger(self.outbox, self._ledger_pruned)
-                if ticks % 5 == 0 or not self.link.online:
-                    self._probe_link()
+                if (ticks % 5 == 0 or not self.link.online) and self.link_probe.probe():
+                    self._changed()
                 if not self.in_process_sync:
-                    self._run_ui_commands()
+                    if self.is_idle():  # the UI's share of remote commands, only when idle
+                        self.commands.run_spool(self.spool)
                     if ticks % 2 == 0:
-                        self._publish_state()
+                        self.publisher.publish()
             except Exception:
                 log.exception("monitor tick failed")
 
@@ -424,22 +375,13 @@ def _make_narrator(cfg: Config, devices: DeviceSet) -> Narrator:
     return Narrator(devices.audio, enabled=cfg.voice.enabled, volume=cfg.voice.volume)
 
 
-def _make_central(cfg: Config, link: LinkMonitor, outbox: Outbox) -> Any:
-    from kiosk.central.client import CentralClient
+def _connect_central(cfg: Config, link: LinkMonitor, outbox: Outbox, forwarder: Forwarder,
+                     central: Any = None) -> tuple[DeliveryService, Any]:
+    """How flows reach the central: the delivery service (queue + forwarder) and the client
+    (``central``: a test's own client instead of the configured one)."""
+    delivery = DeliveryService(outbox, forwarder, link, wait_s=cfg.central.read_timeout_s)
+    if central is None:
+        from kiosk.central.client import CentralClient
 
-    return CentralClient.from_config(cfg, link=link, outbox=outbox)
-
-
-@dataclass(frozen=True)
-class _Cmd:
-    mode: str | None
-    message: str | None
-
-
-def _device_json(st: DeviceStatus, supplies: Callable[[dict[str, str], str], dict[str, str]] | None = None,
-                 name: str = "") -> dict[str, Any]:
-    d = st.to_json()
-    sup: Any = d["supplies"]
-    if supplies is not None:  # the kiosk's own consumable counts and thresholds (maintenance)
-        sup = supplies(sup, name)
-    return {"state": d["state"], "supplies": sup, "counters": d["counters"], "last_error": d["last_error"]}
+        central = CentralClient.from_config(cfg, link=link, outbox=outbox)
+    return delivery, central

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
 import signal
 import threading
@@ -24,6 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from kiosk import __version__
 from kiosk.config import Config
 from offline_queue.link import LinkMonitor
@@ -78,10 +78,7 @@ class UiStateFile:
 
     def write(self, state: Mapping[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({**state, "written_at": time.time()}), encoding="utf-8")
-        os.chmod(tmp, 0o600)
-        tmp.replace(self.path)
+        write_atomic(self.path, json.dumps({**state, "written_at": time.time()}))
 
     def read(self) -> dict[str, Any] | None:
         """The UI's last state, or None when it is missing or stale (UI down or restarting)."""
@@ -104,9 +101,7 @@ class CommandSpool:
     def post(self, command: Mapping[str, Any]) -> None:
         self.commands.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:6]}.json"
-        tmp = self.commands / f".{name}"
-        tmp.write_text(json.dumps(dict(command)), encoding="utf-8")
-        tmp.replace(self.commands / name)
+        write_atomic(self.commands / name, json.dumps(dict(command)))
 
     def take(self) -> list[dict[str, Any]]:
         if not self.commands.is_dir():
@@ -122,9 +117,7 @@ class CommandSpool:
 
     def report(self, command_id: str, ok: bool, message: str) -> None:
         self.results.mkdir(parents=True, exist_ok=True)
-        tmp = self.results / f".{command_id}.json"
-        tmp.write_text(json.dumps({"id": command_id, "ok": ok, "message": message}), encoding="utf-8")
-        tmp.replace(self.results / f"{command_id}.json")
+        write_atomic(self.results / f"{command_id}.json", json.dumps({"id": command_id, "ok": ok, "message": message}))
 
     def outcomes(self) -> list[dict[str, Any]]:
         if not self.results.is_dir():

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hal.atomic_file import write_atomic
 from offline_queue.errors import KeyFileError
 
 KEY_LEN = 32
@@ -101,21 +102,10 @@ def create_key_file(path: str | os.PathLike[str]) -> bytes:
     """Create a new random key file with mode 0600 (never overwrites an existing file)."""
     p = Path(path)
     key = os.urandom(KEY_LEN)
-    try:
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:  # whole or absent, even after a power cut mid-write; never over an existing name
+        write_atomic(p.absolute(), key.hex() + "\n", exclusive=True)
     except FileExistsError:
         raise KeyFileError(str(p), "already exists; refusing to overwrite a key") from None
     except OSError as exc:
         raise KeyFileError(str(p), f"cannot create: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o600)  # umask may have narrowed it further; make it exactly 0600
-        os.write(fd, key.hex().encode("ascii") + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    dfd = os.open(p.parent if str(p.parent) else ".", os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
     return key

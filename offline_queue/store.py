@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from hal import pii
 from offline_queue.crypto import BodyCipher, BodyUnreadable
 from offline_queue.errors import ItemNotFound, QueueFull, QueueWriteError
 from offline_queue.events import EventSink, QueueEvent, emit
@@ -130,13 +131,11 @@ def iso(ts: float) -> str:
 
 
 _ERROR_CODE = re.compile(r"HTTP \d{3} ([a-z0-9_]+):")
-_DIGITS = re.compile(r"[0-9]{6,}[0-9Xx]?")
 
 
 def scrub(text: str, limit: int = 300) -> str:
-    """Masks long digit runs (ID numbers, phones, card numbers) in texts we store or show."""
-    masked = _DIGITS.sub(lambda m: m.group(0)[:2] + "*" * (len(m.group(0)) - 4) + m.group(0)[-2:], text)
-    return masked[:limit]
+    """Masks personal data (hal/pii.py, the kiosk's one rule set) in texts we store or show."""
+    return pii.scrub(text)[:limit]
 
 
 _ACTIVE = "('pending','in_flight','flagged_old')"

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-import os
+import io
 import wave
 from pathlib import Path
 
 import numpy as np
+
+from hal.atomic_file import write_atomic
 
 RATE = 48000
 NOTES_HZ = (660.0, 880.0)
@@ -27,11 +29,11 @@ def ensure_chime(path: Path) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with wave.open(str(tmp), "wb") as out:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(RATE)
         out.writeframes(chime_pcm())
-    os.replace(tmp, path)
+    write_atomic(path, buf.getvalue(), mode=0o644)
     return path

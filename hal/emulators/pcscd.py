@@ -21,6 +21,7 @@ from typing import IO
 
 from smartcard import scard
 
+from hal.atomic_file import write_atomic
 from hal.emulators.vpcd import READER_0, READER_1
 
 LOCK_PATH = Path("/tmp/sscard-kiosk-pcscd.lock")
@@ -79,7 +80,7 @@ class PcscdProcess:
             raise PcscdError(f"vsmartcard-vpcd is not installed ({VPCD_DRIVER} missing)")
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(["pcscd", "-f", "-e"], stdout=self._log, stderr=subprocess.STDOUT)
-        PID_PATH.write_text(f"{self.proc.pid}\n")
+        write_atomic(PID_PATH, f"{self.proc.pid}\n", mode=0o644)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -102,7 +103,7 @@ class PcscdProcess:
                 proc.kill()
                 proc.wait(5)
         with contextlib.suppress(OSError):
-            PID_PATH.write_text("")
+            write_atomic(PID_PATH, "", mode=0o644)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -129,7 +130,7 @@ def stop_stale_pcscd() -> None:
                     break
                 time.sleep(0.05)
     with contextlib.suppress(OSError):
-        PID_PATH.write_text("")
+        write_atomic(PID_PATH, "", mode=0o644)
 
 
 def other_pcscd_running() -> bool:

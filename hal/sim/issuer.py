@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections import deque
 from enum import StrEnum
 from pathlib import Path
 
+from hal.atomic_file import write_atomic
 from hal.sim.base import SimDevice
 from hal.sim.card_reader import SimCardReader, blank_chip
 from hal.status import Action, DeviceError, Media, Supply
@@ -92,20 +92,7 @@ class SimCardIssuer(SimDevice):
                 log.warning("sim issuer state not saved", extra={"error": type(exc).__name__})
 
     def _write_state(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        data = json.dumps(self.state(), sort_keys=True).encode("utf-8")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)  # a reader (or a kill) sees the old or the new file, never half
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_atomic(path, json.dumps(self.state(), sort_keys=True))  # a reader or a kill sees old or new
 
     def _moved_only(self) -> None:
         """After a (persisted) state change: the mechanism takes a while to finish moving."""

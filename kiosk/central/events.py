@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hal.pii import scrub_json
+
 log = logging.getLogger("kiosk.central.events")
 MAX_BATCH = 100
 MAX_BUFFER = 2000  # beyond this the oldest events are dropped (counted), never the process memory
@@ -44,7 +46,7 @@ class EventUploader:
             if len(self._buffer) >= MAX_BUFFER:
                 self._buffer.popleft()
                 self.dropped += 1
-            self._buffer.append(dict(event))
+            self._buffer.append(scrub_json(dict(event)))  # the one PII rule set, at the sink
 
     def observe(self, event: Any) -> None:
         """For EventLog.subscribe: accepts an object with ``to_json()``."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 import time
 import uuid
@@ -23,6 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hal.atomic_file import write_atomic
+from hal.pii import scrub_json
 from kiosk.central.errors import CentralError
 from kiosk.central.events import EventUploader
 from kiosk.central.models import Command
@@ -56,13 +57,8 @@ class SeqStore:
     def next(self) -> int:
         with self._lock:
             self._value += 1
-            tmp = self.path.with_suffix(".tmp")
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "w", encoding="ascii") as f:
-                f.write(str(self._value))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            write_atomic(self.path, str(self._value))
             return self._value
 
 
@@ -123,7 +119,7 @@ class HeartbeatSender:
         state = dict(self.state())
         state.update(kiosk_id=self.client.kiosk_id, seq=self.seq.next(), boot_id=self.boot_id,
                      sent_at=dt.datetime.now(CST).isoformat(timespec="seconds"), heartbeat_interval_s=self.interval_s)
-        return state
+        return dict(scrub_json(state))  # the one PII rule set, at the sink
 
     def send_now(self) -> bool:
         """Send the current state; queue the commands it brings back. False when the central was not reached."""

@@ -9,9 +9,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import threading
 from pathlib import Path
+
+from hal.atomic_file import write_atomic
 
 MAX_FACE_FAILURES_PER_DAY = 3
 
@@ -41,8 +42,5 @@ class FaceFailures:
         with self._lock:
             key = self._key(card_no, day)
             self._counts[key] = self._counts.get(key, 0) + 1
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self._counts), encoding="utf-8")
-            os.chmod(tmp, 0o600)
-            tmp.replace(self.path)
+            write_atomic(self.path, json.dumps(self._counts))
             return max(0, self.limit - self._counts[key])

@@ -24,6 +24,7 @@ from typing import Any
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from hal.atomic_file import write_atomic
 from hal.interfaces import CardReader
 from hal.types import CardPersonalisation, PinBlock, PinOutcome, SsCardData
 from kiosk.maintenance.roles import Role
@@ -156,16 +157,8 @@ class TechnicianStore:
 
     def _save(self, techs: dict[str, Technician]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            body = {"version": 1, "technicians": {k: t.to_json() for k, t in sorted(techs.items())}}
-            os.write(fd, json.dumps(body, indent=1).encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+        body = {"version": 1, "technicians": {k: t.to_json() for k, t in sorted(techs.items())}}
+        write_atomic(self.path, json.dumps(body, indent=1))
 
     def get(self, tech_id: str) -> Technician | None:
         return self.load().get(tech_id)

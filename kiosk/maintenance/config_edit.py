@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import tomllib
 import typing
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from kiosk.config import Config, ConfigError, load_config
 
 
@@ -102,14 +102,6 @@ def edit(cfg: Config, key: str, text: str) -> tuple[Config, Any, Any]:
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
-    tmp = path.with_name(path.name + ".edit")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(dump_toml(table))
-    try:
-        load_config(tmp)  # the whole new file must be valid before it replaces the old one
-    except ConfigError:
-        tmp.unlink()
-        raise
-    os.replace(tmp, path)
+    # the whole new file must load before it replaces the old one
+    write_atomic(path, dump_toml(table), mode=0o640, check=load_config)
     return load_config(path), old, value

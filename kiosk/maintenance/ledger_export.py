@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from pathlib import Path
 
+from hal.atomic_file import write_atomic
 from kiosk.stock_ledger import Kind, LedgerRow, StockLedger
 
 HEADER = ("日期 date", "类别 kind", "制卡时间 produced at", "计划移交时间 planned handover", "申请号 application",
@@ -43,9 +43,7 @@ def _row(r: LedgerRow) -> tuple[str, ...]:
 
 def _write_private(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    write_atomic(path, data)
     return path
 
 

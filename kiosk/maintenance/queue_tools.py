@@ -4,11 +4,11 @@ retry, export and a forced flush. Bodies are never shown; summaries are masked b
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from kiosk.domain.masking import scrub
 from offline_queue.forwarder import Forwarder
 from offline_queue.store import Outbox, State, iso
@@ -47,9 +47,7 @@ class QueueTools:
     def export_dead(self, path: Path) -> int:
         dead = self.outbox.export_dead()
         text = scrub(json.dumps(dead, ensure_ascii=False, indent=2))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        write_atomic(path, text + "\n")
         return len(dead)
 
     def flush(self, timeout_s: float = 10.0) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 import threading
 import time
 import uuid
@@ -18,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from hal.audio.chime import CHIME_S, ensure_chime
 from hal.status import DeviceError, DeviceStatus
 from hal.types import CardFace, Receipt, ReceiptLine
@@ -73,11 +73,7 @@ class SelfTests:
             return {}
 
     def _save(self) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({k: asdict(v) for k, v in self.results.items()}, fh, ensure_ascii=False)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({k: asdict(v) for k, v in self.results.items()}, ensure_ascii=False))
 
     def run(self, name: str) -> TestResult:
         if name not in TESTS:

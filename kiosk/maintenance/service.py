@@ -2,9 +2,12 @@
 and the kiosk's mode while a technician works.
 
 A session starts only when the kiosk is idle (no citizen transaction); while it is active the
-runtime's mode is MAINTENANCE, so the citizen screen shows out-of-service, no service starts
+kiosk's mode is MAINTENANCE, so the citizen screen shows out-of-service, no service starts
 and the heartbeat announces it. The session ends on logout or after five idle minutes, and
 the kiosk returns to the mode it had (or to the out-of-service the technician set).
+
+The service is given a ``MaintenanceHost`` (the composition root, kiosk/runtime.py, is one); it
+never imports the runtime, so the two do not depend on each other.
 """
 
 from __future__ import annotations
@@ -15,25 +18,64 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from hal.atomic_file import write_atomic
 from hal.status import Supply
 from hal.types import PinBlock
-from kiosk.alarms import KioskEvent
+from kiosk.alarms import EventLog, KioskEvent
 from kiosk.audit import AUDIT_FILE, AuditLog, audit_key
 from kiosk.clock import CHINA_TZ
+from kiosk.config import Config
+from kiosk.devices import DeviceSet
 from kiosk.maintenance.auth import TECHNICIAN_FILE, Authenticator, AuthError, TechnicianStore, TechSession
 from kiosk.maintenance.consumables import CONSUMABLES_FILE, Consumables
 from kiosk.maintenance.roles import Perm, require
 from kiosk.maintenance.selftests import SELFTEST_FILE, Readiness, SelfTests, TestResult
-
-if TYPE_CHECKING:
-    from kiosk.runtime import Runtime
+from kiosk.mode import Mode
+from kiosk.stock_ledger import StockLedger
+from kiosk.voice.narrator import Narrator
+from offline_queue.forwarder import Forwarder
+from offline_queue.link import LinkMonitor
+from offline_queue.store import Outbox
 
 log = logging.getLogger("kiosk.maintenance")
 T = TypeVar("T")
 SIM_DEVICES = ("id_reader", "card_reader", "encoder", "issuer", "camera", "pin_pad", "receipt_printer", "audio")
 VOLUME_KEY = "voice.volume"
+
+
+class MaintenanceHost(Protocol):
+    """What the maintenance service (and its screens) use of the kiosk it runs in."""
+
+    cfg: Config  # replaced by an audited configuration edit
+
+    @property
+    def devices(self) -> DeviceSet: ...
+    @property
+    def events(self) -> EventLog: ...
+    @property
+    def queue_key(self) -> bytes: ...
+    @property
+    def stock_ledger(self) -> StockLedger: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def forwarder(self) -> Forwarder: ...
+    @property
+    def link(self) -> LinkMonitor: ...
+    @property
+    def narrator(self) -> Narrator: ...
+    @property
+    def mode(self) -> Mode: ...
+    @property
+    def mode_message(self) -> str: ...
+    @property
+    def in_transaction(self) -> bool: ...
+    def may_enter_maintenance(self) -> bool: ...
+    def set_mode(self, mode: Mode, message: str = "") -> None: ...
+    def request_restart(self) -> None: ...
+    def submit_stock_ledger(self, day: dt.date) -> None: ...
 
 
 class NotIdle(Exception):
@@ -45,7 +87,7 @@ class NoSession(Exception):
 
 
 class MaintenanceService:
-    def __init__(self, rt: Runtime, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, rt: MaintenanceHost, *, clock: Callable[[], float] = time.monotonic,
                  store: TechnicianStore | None = None) -> None:
         self.rt = rt
         self.store = store or TechnicianStore(rt.cfg.data_path(TECHNICIAN_FILE))
@@ -55,24 +97,14 @@ class MaintenanceService:
         self.consumables = Consumables(rt.cfg.data_path(CONSUMABLES_FILE), rt.devices, rt.stock_ledger)
         self.session: TechSession | None = None
         self._lock = threading.RLock()
-        self._return_to: tuple[Any, str] | None = None
+        self._return_to: tuple[Mode, str] | None = None
         self.listeners: list[Callable[[], None]] = []  # the maintenance screens (session ended, …)
-        # With `kiosk sync` as its own process (central.sync = external) no heartbeat runs here to
-        # carry events: events then go into the shared queue themselves (its forwarder batches).
-        self._uploader: Any = None
-        if rt.heartbeat is None and callable(getattr(rt.central, "enqueue", None)):
-            from kiosk.central.events import EventUploader
-
-            self._uploader = EventUploader.via_queue(rt.central)
         rt.events.subscribe(self._on_event)
 
     # ---- audit --------------------------------------------------------------------------------
     def _on_event(self, event: KioskEvent) -> None:
         if event.type == "transaction_outcome":  # every citizen transaction outcome, masked (a code)
             self.audit.append("transaction", "citizen", event.code, event.message)
-        if self._uploader is not None:  # every event kind, device alarms included
-            self._uploader.observe(event)
-            self._uploader.flush()
 
     def _record(self, actor: str, action: str, outcome: str, detail: str = "") -> None:
         self.audit.append("technician", actor, action, outcome, detail)
@@ -81,9 +113,7 @@ class MaintenanceService:
 
     # ---- login / logout -----------------------------------------------------------------------
     def _check_idle(self) -> None:
-        from kiosk.runtime import Mode
-
-        if self.rt.in_transaction or self.rt.mode not in (Mode.IN_SERVICE, Mode.OUT_OF_SERVICE):
+        if self.rt.in_transaction or not self.rt.may_enter_maintenance():
             raise NotIdle("终端忙 the kiosk is busy: maintenance starts only when idle")
 
     def login_password(self, tech_id: str, password: str) -> TechSession:
@@ -125,16 +155,12 @@ class MaintenanceService:
             return False
 
     def _begin(self, session: TechSession) -> None:
-        from kiosk.runtime import Mode
-
         self._return_to = (self.rt.mode, self.rt.mode_message)
         self.session = session
         self._record(session.tech_id, "login", "ok", f"{session.method} role={session.role.value}")
         self.rt.set_mode(Mode.MAINTENANCE, "maintenance")
 
     def logout(self, reason: str = "logout") -> None:
-        from kiosk.runtime import Mode
-
         with self._lock:
             if self.session is None:
                 return
@@ -249,41 +275,28 @@ class MaintenanceService:
 
     def save_readiness(self, out_dir: Path) -> str:
         """The readiness report as HTML and text files (0600) for the outlet's records."""
-        import os
-
         report = self.readiness()
         out_dir.mkdir(parents=True, exist_ok=True)
         stem = out_dir / f"readiness-{report.kiosk_id}-{report.at[:19].replace(':', '')}"
         for suffix, body in ((".html", report.html()), (".txt", report.text())):
-            fd = os.open(stem.with_suffix(suffix), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(body)
+            write_atomic(stem.with_suffix(suffix), body)
         self.act(Perm.VIEW_DEVICES, "save_readiness", lambda: None, stem.name)
         return f"saved {stem.name}.html/.txt"
 
     def out_of_service(self, message: str) -> None:
         """Leave the kiosk out of service (with a message for citizens) when the session ends."""
-        from kiosk.runtime import Mode
-
         clean = "".join(c for c in message if c.isprintable())[:120]
         self.act(Perm.OUT_OF_SERVICE, "out_of_service", lambda: None, clean)
         self._return_to = (Mode.OUT_OF_SERVICE, clean)
 
     def back_in_service(self) -> None:
-        from kiosk.runtime import Mode
-
         self.act(Perm.OUT_OF_SERVICE, "in_service", lambda: None)
         self._return_to = (Mode.IN_SERVICE, "")
 
     def restart_app(self) -> None:
-        def restart() -> None:
-            self.rt.restart_requested = True
-            for cb in list(self.rt.restart_handlers):
-                cb()
-
         self.act(Perm.RESTART, "restart_app", lambda: None)
         self.logout("restart")
-        restart()
+        self.rt.request_restart()
 
     def supply_levels(self) -> dict[str, Supply]:
         return self.consumables.levels()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from kiosk.voice.catalogue import Clip, catalogue
 from kiosk.voice.paths import MANIFEST, PROMPTS_DIR
 from kiosk.voice.synth import VOICES, VoiceSettings, synthesize
@@ -85,9 +86,7 @@ def build(out: Path = PROMPTS_DIR, clips: dict[str, Clip] | None = None, workers
     entries = dict(todo.entries)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for clip, data in pool.map(render, todo.stale):
-            tmp = out / f".{clip.stem}.ogg.tmp"
-            tmp.write_bytes(data)
-            tmp.replace(out / f"{clip.stem}.ogg")
+            write_atomic(out / f"{clip.stem}.ogg", data, mode=0o644)
             entries[clip.stem] = _entry(clip, data)
     for orphan in todo.orphans:
         orphan.unlink()
@@ -96,7 +95,7 @@ def build(out: Path = PROMPTS_DIR, clips: dict[str, Clip] | None = None, workers
     text = json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     path = out / MANIFEST
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text, mode=0o644)
     return todo
 
 

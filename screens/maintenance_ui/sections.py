@@ -128,9 +128,7 @@ def _ledger(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
         return "exported: " + ", ".join(p.name for p in paths)
 
     def upload() -> str:
-        from kiosk.runtime import Services
-
-        svc.act(Perm.LEDGER_EXPORT, "ledger.upload", lambda: Services(svc.rt).submit_stock_ledger(day), str(day))
+        svc.act(Perm.LEDGER_EXPORT, "ledger.upload", lambda: svc.rt.submit_stock_ledger(day), str(day))
         return "queued for the central"
 
     return Section(lines, [Action("导出 export CSV/XLSX", "maint.ledger_export", export),

@@ -82,7 +82,7 @@ def test_a_remote_reload_applies_the_voice_settings_at_once(tmp_path: Path, cent
         audio = runtime.devices.audio
         assert isinstance(audio, SimAudio)
         conf.write_text("[voice]\nvolume = 0.55\nenabled = false\n", encoding="utf-8")
-        runtime._remote_reload_config(None)
+        runtime.commands.run("reload_config")
         assert audio.volume() == pytest.approx(0.55) and runtime.narrator.volume() == pytest.approx(0.55)
         assert runtime.narrator.enabled is False
     finally:

@@ -78,7 +78,7 @@ def test_consumables_are_recorded_and_their_levels_feed_the_heartbeat(runtime: R
     assert svc.consumables.levels()["blank_cards"].value == "ok"
     svc.run_selftest("issuer")  # one blank used
     assert svc.consumables.blank_cards_left() == 20
-    runtime._poll_devices()
+    runtime.poll_devices()
     assert runtime.heartbeat_state()["devices"]["issuer"]["supplies"]["blank_cards"] == "low"
     with pytest.raises(ValueError):
         svc.consumables.refill_hopper(0, STAFF[0])
