@@ -21,6 +21,7 @@ import httpx
 
 from central_sim.clock import CST, rfc3339
 from central_sim.console.auth import hash_password
+from hal.atomic_file import write_atomic
 
 # Share of kiosks per district (the urban districts have most sites).
 DISTRICT_WEIGHTS = {"GL": 14, "TJ": 10, "CS": 12, "JA": 11, "MW": 5, "CL": 8, "MH": 9, "LJ": 5, "LY": 3,
@@ -149,10 +150,10 @@ def populate(url: str, clock: SimClock, kiosks: list[SimKiosk], seed: int = 7) -
 def write_config(directory: Path, kiosks: list[SimKiosk], users: dict[str, tuple[str, str]]) -> Path:
     """A console config with ``users`` (name → (role, password)) and the simulated site registry."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "sites.json").write_text(json.dumps(sites(kiosks), ensure_ascii=False), encoding="utf-8")
+    write_atomic(directory / "sites.json", json.dumps(sites(kiosks), ensure_ascii=False).encode("utf-8"))
     config = {"secret": uuid.uuid4().hex * 2, "sites": "sites.json",
               "users": [{"name": n, "role": r, "password": hash_password(p, iterations=1000)}
                         for n, (r, p) in users.items()]}
     path = directory / "console.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
+    write_atomic(path, json.dumps(config).encode("utf-8"), mode=0o600)  # holds the session secret
     return path
