@@ -20,6 +20,11 @@ v3  Enqueue touches only the table's B-tree (each index leaf an insert touches i
     - no scheduling index: prev_id links an item to the previous one of its ordering key, so
       "is it first of its key" is one primary-key probe;
     - body is the last column, so scans that skip it never read its overflow pages.
+v4  error_code, reasons: the central's refusal of a dead letter, in columns (the forwarder's
+    dead-letter path writes them). Appended after body: only dead-letter views read them.
+v5  The body's AEAD associated data also binds the request's method and path (AD version 2,
+    crypto.py). Rather than a column written on every enqueue, queue_meta records the first
+    item id sealed that way: rows below it (written before v5) open with AD version 1.
 """
 
 from __future__ import annotations
@@ -97,6 +102,14 @@ STEPS: dict[int, list[str]] = {
         "ALTER TABLE items_v3 RENAME TO items",
         "CREATE UNIQUE INDEX items_given_key ON items(idempotency_key) WHERE key_given = 1",
         "CREATE INDEX items_ledger ON items(acked_at) WHERE state = 'acked'",
+    ],
+    4: [
+        "ALTER TABLE items ADD COLUMN error_code TEXT",
+        "ALTER TABLE items ADD COLUMN reasons TEXT",
+    ],
+    5: [
+        "CREATE TABLE queue_meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO queue_meta(name, value) SELECT 'ad_v2_from_id', COALESCE(MAX(id), 0) + 1 FROM items",
     ],
 }
 

@@ -25,9 +25,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from offline_queue.crypto import BodyCipher, BodyUnreadable
+from offline_queue.crypto import AD_V1, AD_V2, BodyCipher, BodyUnreadable
 from offline_queue.errors import ItemNotFound, QueueFull, QueueWriteError
 from offline_queue.events import EventSink, QueueEvent, emit
+from offline_queue.integrity import inspect_wal, quick_check
 from offline_queue.migrations import migrate
 
 
@@ -45,6 +46,12 @@ class Bounds:
     max_items: int = 10_000
     max_bytes: int = 512 * 1024 * 1024
     max_age_s: float = 14 * 86400.0
+    # No retry is ever scheduled further ahead (backoff cap, Retry-After): a later one found at
+    # start was set by a clock that has since gone back, and is made due.
+    max_retry_delay_s: float = 3600.0
+
+
+CLOCK_JUMP_S = 5.0  # wall clock vs monotonic drift taken as a jump (NTP slews far slower)
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,7 @@ class Outbox:
         *,
         on_event: EventSink | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         busy_timeout_s: float = 5.0,
     ) -> None:
         self.path = Path(db_path)
@@ -224,10 +232,12 @@ class Outbox:
         self._cipher = cipher
         self._on_event = on_event
         self._clock = clock
+        self._monotonic = monotonic
         self._lock = threading.RLock()
         self._rlock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
         new_file = not self.path.exists()
+        wal = inspect_wal(self.path)  # before SQLite reads the log and drops a damaged tail unseen
         try:
             self._conn = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
@@ -237,6 +247,7 @@ class Outbox:
             self._conn.execute("PRAGMA secure_delete=ON")  # acked bodies are overwritten, not just unlinked
             self._conn.execute("PRAGMA foreign_keys=ON")
             migrate(self._conn)
+            meta = self._conn.execute("SELECT value FROM queue_meta WHERE name = 'ad_v2_from_id'").fetchone()
             # Reads (the forwarder's dispatch scan, status, lists) use their own connection and lock,
             # so an enqueue never queues behind them; WAL lets them run beside the writer.
             self._rconn = sqlite3.connect(
@@ -257,7 +268,15 @@ class Outbox:
         # Cursors kept for the enqueue path (Connection.execute makes a new cursor every call).
         self._version_cur = self._conn.cursor()
         self._insert_cur = self._conn.cursor()
-        self._refresh_if_changed()
+        # Rows below this id were sealed before schema v5 (AD version 1). A meta row that is missing
+        # or damaged makes every row need version 2: old rows then fail closed, never the reverse.
+        self._ad_v2_from = meta[0] if meta is not None and isinstance(meta[0], int) else 1
+        self._clock_anchor = (self._clock(), self._monotonic())
+        try:
+            self._startup_check(wal.ignored_bytes)
+            self._refresh_if_changed()
+        except sqlite3.Error as exc:
+            raise QueueWriteError("open", str(exc)) from None
 
     # ---- housekeeping -------------------------------------------------------------------------
     def _fsync_dir(self) -> None:
@@ -266,6 +285,69 @@ class Outbox:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def _startup_check(self, wal_ignored_bytes: int) -> None:
+        """Report a damaged WAL tail and a failing quick_check; every waiting body must authenticate:
+        a row that does not (tampered, or damaged where the check cannot see) becomes a dead letter
+        with an alarm, and the rest is delivered as usual. Re-base retry times set by a clock that
+        has since gone back."""
+        problems: list[str] = []
+        if wal_ignored_bytes:
+            problems.append(f"write-ahead log tail damaged or cut ({wal_ignored_bytes} bytes ignored): "
+                            "the last requests accepted before it may be lost")
+        problems += [f"quick_check: {p}" for p in quick_check(self._conn)[:3]]
+        failed: list[tuple[int, str]] = []
+        try:
+            rows = self._conn.execute(
+                "SELECT id, idempotency_key, method, path, body, key_id FROM items"
+                f" WHERE state IN {_ACTIVE}"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:  # a damaged page under the table: read what the index allows
+            problems.append(f"items unreadable: {exc}")
+            rows = []
+        for item_id, key, method, path, blob, key_id in rows:
+            try:
+                self._open(item_id, key, method, path, blob, key_id)
+            except BodyUnreadable as exc:
+                if exc.tampered:
+                    failed.append((item_id, exc.reason))
+        if failed:
+            with self._lock:
+                self._batch_update(
+                    "UPDATE items SET state='dead', status=NULL, error_code='integrity_failed', last_error=?"
+                    f" WHERE id=? AND state IN {_ACTIVE}",
+                    [(f"integrity: {reason}", i) for i, reason in failed],
+                    "integrity",
+                )
+            problems.append(f"{len(failed)} queued item(s) failed authentication and became dead letters")
+        now = self._clock()
+        with self._lock:
+            self._exec("UPDATE items SET next_attempt_at=? WHERE state='pending' AND next_attempt_at > ?",
+                       (now, now + self.bounds.max_retry_delay_s))
+        for i, reason in failed:
+            emit(self._on_event, QueueEvent("dead_letter", "critical", f"queue item {i} dead letter: {reason}", i))
+        if problems:
+            emit(self._on_event, QueueEvent("integrity_failed", "critical", "; ".join(problems)[:500]))
+
+    def _open(self, item_id: int, key: str, method: str, path: str, blob: Any, key_id: Any) -> bytes:
+        version = AD_V1 if item_id < self._ad_v2_from else AD_V2
+        return self._cipher.decrypt(item_id, key, blob or b"", key_id, method, path, version)
+
+    def _follow_clock(self) -> None:
+        """A wall-clock jump back (an operator, a first NTP sync, an RTC reset) must not strand
+        retries: pending retry times move back by the jump, so each still waits its backoff in real
+        time. A jump forward only makes retries due early, which the idempotency keys make harmless
+        (and another process seeing the same jump must not push them out twice)."""
+        wall, mono = self._clock(), self._monotonic()
+        wall0, mono0 = self._clock_anchor
+        jump = wall - (wall0 + (mono - mono0))
+        if abs(jump) < CLOCK_JUMP_S:
+            return
+        self._clock_anchor = (wall, mono)
+        if jump < 0:
+            with self._lock:
+                self._exec("UPDATE items SET next_attempt_at = next_attempt_at + ? WHERE state='pending'", (jump,))
+        emit(self._on_event, QueueEvent("clock_jump", "info", f"wall clock moved {jump:+.0f} s; retry times follow"))
 
     def _refresh_if_changed(self) -> None:
         """Re-read counters when another connection (e.g. the CLI) committed since we last looked."""
@@ -364,7 +446,7 @@ class Outbox:
                 key = idempotency_key or _make_key(self._key_prefix, item_id)
                 if item_id > _ID_MASK and not idempotency_key:  # past 10^12 items: a plain indexed UUID
                     key, given = str(uuid.uuid4()), 1
-                blob = self._cipher.encrypt(item_id, key, body)
+                blob = self._cipher.encrypt(item_id, key, body, method, path)
                 now = self._clock()
                 try:
                     self._insert_cur.execute(
@@ -426,7 +508,7 @@ class Outbox:
             ):
                 return None
             key = _make_key(self._key_prefix, item_id)
-            blob = self._cipher.encrypt(item_id, key, body)
+            blob = self._cipher.encrypt(item_id, key, body, method, path)
             now = self._clock()
             prev = self._last_of_tag.get(tag) if tag is not None else None
             try:
@@ -578,6 +660,7 @@ class Outbox:
             return int(self._exec("UPDATE items SET state='pending' WHERE state='in_flight'", ()).rowcount)
 
     def due_count(self) -> int:
+        self._follow_clock()
         with self._rlock:
             (n,) = self._rconn.execute(
                 "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?",
@@ -592,6 +675,7 @@ class Outbox:
         return int(n)
 
     def next_due_at(self) -> float | None:
+        self._follow_clock()
         with self._rlock:
             (t,) = self._rconn.execute(
                 f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state='pending' AND {_HEAD}"
@@ -607,12 +691,15 @@ class Outbox:
     def claim_due(self, limit: int) -> list[DueItem]:
         """Claim up to ``limit`` due items (one per ordering key), decrypt them, mark them in flight.
 
-        An item whose body does not open (wrong key, tampered row) is set aside and reported.
+        An item sealed under another key is set aside; one whose body does not authenticate under
+        ours (tampered: another body, path, method, id or key) becomes a dead letter. Both are reported.
         """
+        self._follow_clock()
         now = self._clock()
         claimed: list[DueItem] = []
         opened: list[DueItem] = []
         aside: list[tuple[int, str]] = []
+        bad: list[tuple[int, str]] = []
         with self._rlock:
             rows = self._rconn.execute(
                 "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
@@ -623,9 +710,9 @@ class Outbox:
         # Decrypt outside the lock: an enqueue from the UI thread need not wait for it.
         for item_id, key, method, path, service, attempts, blob, key_id in rows:
             try:
-                body = self._cipher.decrypt(item_id, key, blob or b"", key_id)
+                body = self._open(item_id, key, method, path, blob, key_id)
             except BodyUnreadable as exc:
-                aside.append((item_id, exc.reason))
+                (bad if exc.tampered else aside).append((item_id, exc.reason))
                 continue
             opened.append(DueItem(item_id, key, method, path, service, attempts + 1, body))
         with self._lock:
@@ -643,6 +730,11 @@ class Outbox:
                     "UPDATE items SET state='set_aside', last_error=? WHERE id=? AND state='pending'",
                     [(f"set aside: {reason}", i) for i, reason in aside],
                 )
+                self._conn.executemany(
+                    "UPDATE items SET state='dead', error_code='integrity_failed', last_error=?"
+                    " WHERE id=? AND state='pending'",
+                    [(f"integrity: {reason}", i) for i, reason in bad],
+                )
                 self._conn.execute("COMMIT")
                 self._conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.Error as exc:
@@ -652,6 +744,8 @@ class Outbox:
                 claimed = opened
         for i, reason in aside:
             emit(self._on_event, QueueEvent("set_aside", "critical", f"queue item {i} set aside: {reason}", i))
+        for i, reason in bad:
+            emit(self._on_event, QueueEvent("dead_letter", "critical", f"queue item {i} dead letter: {reason}", i))
         return claimed
 
     def mark_acked(self, acks: Sequence[tuple[int, int]]) -> None:
