@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from offline_queue.errors import SchemaTooNew
+from offline_queue.errors import QueueWriteError, SchemaTooNew
 
 _ACTIVE = "('pending','in_flight','flagged_old')"
 
@@ -125,6 +125,8 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
     found = schema_version(conn)
     if found > CURRENT_VERSION:
         raise SchemaTooNew(found, CURRENT_VERSION)
+    if found < 0:  # only a damaged header says so
+        raise QueueWriteError("open", f"schema version {found} is not one this software wrote (damaged file)")
     for version in range(found + 1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -193,6 +193,11 @@ _INFO_COLS = (
 )
 
 
+def _lenient_text(raw: bytes) -> str:
+    """A damaged text field must not stop the queue: it reads (and then fails authentication)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
 def _info(row: Sequence[Any]) -> ItemInfo:
     return ItemInfo(
         id=row[0],
@@ -242,6 +247,7 @@ class Outbox:
             self._conn = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
             )
+            self._conn.text_factory = _lenient_text
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA secure_delete=ON")  # acked bodies are overwritten, not just unlinked
@@ -253,6 +259,7 @@ class Outbox:
             self._rconn = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
             )
+            self._rconn.text_factory = _lenient_text
             self._rconn.execute("PRAGMA query_only=ON")
         except sqlite3.Error as exc:
             raise QueueWriteError("open", str(exc)) from None
@@ -383,8 +390,12 @@ class Outbox:
             self._conn.close()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._rlock:
-            return self._rconn.execute(sql, params).fetchall()
+        """Every read: a damaged file (a page, the schema) answers with QueueWriteError, never sqlite3's own."""
+        try:
+            with self._rlock:
+                return self._rconn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise QueueWriteError("read", str(exc)) from None
 
     def __enter__(self) -> Outbox:
         return self
@@ -580,8 +591,11 @@ class Outbox:
 
     def find(self, idempotency_key: str) -> ItemInfo | None:
         """The item holding this key: a primary-key probe for keys the queue made, else the key index."""
-        with self._rlock:
-            row = self._find_row(self._rconn, _INFO_COLS, idempotency_key)
+        try:
+            with self._rlock:
+                row = self._find_row(self._rconn, _INFO_COLS, idempotency_key)
+        except sqlite3.Error as exc:
+            raise QueueWriteError("read", str(exc)) from None
         return _info(row) if row is not None else None
 
     @staticmethod
@@ -622,12 +636,11 @@ class Outbox:
         return [i.to_json() for i in self.list_items([State.DEAD], limit=1_000_000)]
 
     def ledger(self, limit: int = 200) -> list[LedgerEntry]:
-        with self._rlock:
-            rows = self._rconn.execute(
-                "SELECT idempotency_key, service, path, acked_at, status, summary FROM items"
-                " WHERE state='acked' ORDER BY acked_at DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
+        rows = self._read(
+            "SELECT idempotency_key, service, path, acked_at, status, summary FROM items"
+            " WHERE state='acked' ORDER BY acked_at DESC LIMIT ?",
+            (limit,),
+        )
         return [LedgerEntry(*r) for r in rows]
 
     def prune_ledger(self, older_than_s: float) -> int:
@@ -661,25 +674,19 @@ class Outbox:
 
     def due_count(self) -> int:
         self._follow_clock()
-        with self._rlock:
-            (n,) = self._rconn.execute(
-                "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?",
-                (self._clock(),),
-            ).fetchone()
+        [(n,)] = self._read(
+            "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?", (self._clock(),)
+        )
         return int(n)
 
     def undelivered(self) -> int:
         """Items the forwarder still has to deliver on its own (pending or in flight)."""
-        with self._rlock:
-            (n,) = self._rconn.execute("SELECT COUNT(*) FROM items WHERE state IN ('pending','in_flight')").fetchone()
+        [(n,)] = self._read("SELECT COUNT(*) FROM items WHERE state IN ('pending','in_flight')")
         return int(n)
 
     def next_due_at(self) -> float | None:
         self._follow_clock()
-        with self._rlock:
-            (t,) = self._rconn.execute(
-                f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state='pending' AND {_HEAD}"
-            ).fetchone()
+        [(t,)] = self._read(f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state='pending' AND {_HEAD}")
         return float(t) if t is not None else None
 
     def make_all_due(self) -> None:
@@ -700,13 +707,12 @@ class Outbox:
         opened: list[DueItem] = []
         aside: list[tuple[int, str]] = []
         bad: list[tuple[int, str]] = []
-        with self._rlock:
-            rows = self._rconn.execute(
-                "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
-                f" WHERE i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
-                " ORDER BY priority, id LIMIT ?",
-                (now, limit),
-            ).fetchall()
+        rows = self._read(
+            "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
+            f" WHERE i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
+            " ORDER BY priority, id LIMIT ?",
+            (now, limit),
+        )
         # Decrypt outside the lock: an enqueue from the UI thread need not wait for it.
         for item_id, key, method, path, service, attempts, blob, key_id in rows:
             try:
