@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from central_sim import audit_anchor
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.routes import Ctx, bad_request, need_object, route, text
@@ -55,6 +56,8 @@ def parse_heartbeat(ctx: Ctx, raw: Any) -> Beat:
         reasons.add("invalid_mode", "未知的运行模式")
     if "devices" in body and not isinstance(body["devices"], dict):
         reasons.add("invalid_devices", "devices 必须是对象")
+    if body.get("audit") is not None and audit_anchor.parse_anchor(body["audit"]) is None:
+        reasons.add("invalid_audit", "audit 须为 {seq: 非负整数, head: 64 位小写十六进制}")
     bad_request(reasons)
     assert isinstance(seq, int)
     interval = body.get("heartbeat_interval_s", DEFAULT_INTERVAL_S)
@@ -76,6 +79,9 @@ def store_beats(tx: Tx, beats: list[Beat]) -> None:
             " last_seq = CASE WHEN excluded.last_seq > kiosks.last_seq THEN excluded.last_seq ELSE kiosks.last_seq END",
             (b.kiosk_id, b.first_seen, b.seen_epoch, b.seq, b.interval_s, b.state),
         )
+        anchor = audit_anchor.parse_anchor(json.loads(b.state).get("audit"))
+        if anchor is not None:
+            audit_anchor.record_heartbeat(tx, b.kiosk_id, b.seq, anchor, b.interval_s, b.seen_epoch, b.first_seen)
 
 
 def deliver_commands(tx: Tx, kiosk: str, at: str) -> list[dict[str, Any]]:
@@ -188,6 +194,9 @@ def events(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             (e["event_id"], kiosk, e["at"], e["type"], device, e["severity"], str(e.get("code", ""))[:80],
              str(e.get("message", ""))[:500], now),
         )
+        anchor = audit_anchor.parse_anchor(e.get("audit"))
+        if anchor is not None:  # technician actions carry the audit head they produced
+            audit_anchor.record_event(tx, kiosk, anchor, ctx.now.timestamp(), now)
         if e["type"] == "device_recovered" and device:
             tx.execute("UPDATE kiosk_events SET cleared = 1 WHERE kiosk_id = ? AND device = ?"
                        " AND type = 'device_alarm'", (kiosk, device))
@@ -257,4 +266,5 @@ def _kiosk_view(tx: Tx, k: Row, now_epoch: float) -> dict[str, Any]:
         "seq": int(k["last_seq"]),
         "state": state,
         "alarms": alarms,
+        "audit": audit_anchor.view(tx, k["kiosk_id"]),
     }

@@ -32,12 +32,15 @@ class KioskEvent:
     device: str | None = None
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     at: str = field(default_factory=lambda: dt.datetime.now(CHINA_TZ).isoformat(timespec="seconds"))
+    audit: dict[str, object] | None = None  # a technician action's audit head {seq, head}: the central anchors it
 
     def to_json(self) -> dict[str, object]:
         d: dict[str, object] = {"event_id": self.event_id, "at": self.at, "type": self.type,
                                 "severity": self.severity, "code": self.code, "message": self.message}
         if self.device:
             d["device"] = self.device
+        if self.audit is not None:
+            d["audit"] = self.audit
         return d
 
 

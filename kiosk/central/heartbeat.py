@@ -31,6 +31,7 @@ COMMAND_TYPES = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config
 
 StateProvider = Callable[[], Mapping[str, Any]]  # app_version, uptime_s, mode, in_transaction, devices, link, queue…
 CommandHandler = Callable[[Command], str]  # returns a short masked outcome message; raises on failure
+AuditHead = Callable[[], Mapping[str, Any]]  # the audit log's {"seq", "head"} (kiosk/audit.py)
 
 
 class SeqStore:
@@ -88,6 +89,7 @@ class HeartbeatSender:
         self._changed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.audit_head: AuditHead | None = None  # when set, every heartbeat carries `audit: {seq, head}`
         self.last_sent_at: float | None = None
         self.last_error: str | None = None
         self.sent = 0
@@ -118,6 +120,8 @@ class HeartbeatSender:
         state = dict(self.state())
         state.update(kiosk_id=self.client.kiosk_id, seq=self.seq.next(),
                      sent_at=dt.datetime.now(CST).isoformat(timespec="seconds"), heartbeat_interval_s=self.interval_s)
+        if self.audit_head is not None:
+            state["audit"] = dict(self.audit_head())
         return state
 
     def send_now(self) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from hal.status import Supply
 from hal.types import PinBlock
 from kiosk.alarms import KioskEvent
-from kiosk.audit import AUDIT_FILE, AuditLog, audit_key
+from kiosk.audit import AUDIT_FILE, AUDIT_KEY_FILE, open_audit_log
 from kiosk.clock import CHINA_TZ
 from kiosk.maintenance.auth import TECHNICIAN_FILE, Authenticator, AuthError, TechnicianStore, TechSession
 from kiosk.maintenance.consumables import CONSUMABLES_FILE, Consumables
@@ -50,7 +50,7 @@ class MaintenanceService:
         self.rt = rt
         self.store = store or TechnicianStore(rt.cfg.data_path(TECHNICIAN_FILE))
         self.auth = Authenticator(self.store, clock=clock)
-        self.audit = AuditLog(rt.cfg.data_path(AUDIT_FILE), audit_key(rt.queue_key))
+        self.audit = open_audit_log(rt.cfg.data_path(AUDIT_FILE), rt.cfg.data_path(AUDIT_KEY_FILE), rt.queue_key)
         self.selftests = SelfTests(rt.devices, rt.cfg.data_path(SELFTEST_FILE), rt.stock_ledger)
         self.consumables = Consumables(rt.cfg.data_path(CONSUMABLES_FILE), rt.devices, rt.stock_ledger)
         self.session: TechSession | None = None
@@ -75,9 +75,10 @@ class MaintenanceService:
             self._uploader.flush()
 
     def _record(self, actor: str, action: str, outcome: str, detail: str = "") -> None:
-        self.audit.append("technician", actor, action, outcome, detail)
+        record = self.audit.append("technician", actor, action, outcome, detail)
         self.rt.events.record(KioskEvent("technician_action", action, "info",
-                                         f"{actor}: {outcome} {detail}".strip()[:200]))
+                                         f"{actor}: {outcome} {detail}".strip()[:200],
+                                         audit={"seq": record["seq"], "head": record["hash"]}))
 
     # ---- login / logout -----------------------------------------------------------------------
     def _check_idle(self) -> None:
