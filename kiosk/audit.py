@@ -214,7 +214,7 @@ def read_tail(path: Path) -> tuple[int, str]:
             continue  # a torn or damaged last line: `verify` reports it
         if isinstance(rec, dict) and isinstance(rec.get("seq"), int) and not isinstance(rec["seq"], bool):
             head = rec.get("hash")
-            if rec["seq"] >= 0 and isinstance(head, str) and len(head) == 64 and set(head) <= _HEX64:
+            if 0 <= rec["seq"] < 2**63 and isinstance(head, str) and len(head) == 64 and set(head) <= _HEX64:
                 return rec["seq"], head
     return 0, GENESIS
 
