@@ -189,3 +189,25 @@ def test_a_clock_set_back_across_a_restart_does_not_strand_a_retry(make_outbox: 
     clocks.mono = 5.0
     again = make_outbox(clock=lambda: clocks.wall, monotonic=lambda: clocks.mono)
     assert [i.id for i in again.claim_due(1)] == [item]
+
+
+def test_a_damaged_index_page_is_raised_as_an_alarm_and_the_items_are_still_delivered(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
+    ob = make_outbox()
+    items = [ob.enqueue("POST", ECHO, _body(i), service="s") for i in range(3)]
+    ob.close()
+    raw = sqlite3.connect(ob.path, isolation_level=None)
+    page = raw.execute("PRAGMA page_size").fetchone()[0]
+    root = raw.execute("SELECT rootpage FROM sqlite_master WHERE name = 'items_given_key'").fetchone()[0]
+    raw.close()
+    with open(ob.path, "r+b") as fh:  # a bad sector in the caller-key index
+        fh.seek((root - 1) * page)
+        fh.write(b"\xa5" * 64)
+    again = make_outbox()
+    alarms = [e for e in events if e.code == "integrity_failed"]
+    assert len(alarms) == 1 and "quick_check" in alarms[0].message and alarms[0].severity == "critical"
+    _deliver(again, central, events)  # the table itself is sound: everything goes out and is acked
+    effects, _ = central.effects()
+    assert {i.idempotency_key: effects.get(i.idempotency_key) for i in items} == {i.idempotency_key: 1 for i in items}
+    assert sorted(e.idempotency_key for e in again.ledger()) == sorted(i.idempotency_key for i in items)
