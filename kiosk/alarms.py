@@ -58,7 +58,7 @@ class EventLog:
 
     def record(self, event: KioskEvent) -> None:
         event = KioskEvent(event.type, event.code, event.severity, scrub(event.message), event.device,
-                           event.event_id, event.at)
+                           event.event_id, event.at, event.audit)
         with self._lock:
             self.recent.append(event)
             key = f"{event.device or '-'}:{event.code}"

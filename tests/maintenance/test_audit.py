@@ -20,8 +20,10 @@ from kiosk.central.client import CentralClient
 from kiosk.central.events import EventUploader
 from kiosk.cli import main
 from kiosk.config import load_config
+from kiosk.runtime import Runtime
 from kiosk.sync import make_heartbeat
 from offline_queue import BodyCipher, Outbox, create_key_file, load_key_file
+from tests.maintenance.conftest import STAFF, central_rows, eventually
 
 KIOSK = "FZ-TEST-0042"
 
@@ -266,6 +268,24 @@ def test_technician_events_anchor_heads_and_a_late_event_is_no_rewind(
     rc, out = _verify(tmp_path, capsys, "--config", str(tmp_path / "kiosk.toml"))
     assert rc == 0 and "agreeing with the 3 heads" in out
     assert "审计链异常" not in _monitor(central)
+
+
+def test_a_technician_action_carries_its_audit_head_through_the_event_stream(
+    runtime: Runtime, central: ServerHandle
+) -> None:
+    seen: list[KioskEvent] = []
+    runtime.events.subscribe(seen.append)
+    svc = runtime.maintenance
+    svc.login_password(*STAFF)
+    svc.logout()
+    records = {r["seq"]: r["hash"] for r in svc.audit.records()}
+    actions = [e for e in seen if e.type == "technician_action"]
+    assert len(actions) == 2 and all(e.audit is not None and records[e.audit["seq"]] == e.audit["head"]
+                                     for e in actions)
+    last = max(records)
+    anchored = eventually(lambda: central_rows(central, "SELECT head FROM audit_anchors WHERE kiosk_id = ? AND seq = ?",
+                                               runtime.cfg.kiosk.id, last) or None, timeout=15)
+    assert anchored == [{"head": records[last]}]
 
 
 @pytest.mark.parametrize("audit", [{"seq": -1, "head": "a" * 64}, {"seq": 1, "head": "A" * 64},
