@@ -3,8 +3,8 @@
 One JSON record per line. Each record holds ``prev`` (the previous record's hash) and ``hash``,
 an HMAC-SHA256 over the record's canonical JSON, keyed by the audit key: its own file
 (``audit.key``, 0600, like every secret), never derived from the queue key. Records written
-before that key existed (no ``"k"``) verify with the old queue-derived key, and only before the
-first record of the new one.
+before that key existed (no ``"k"``) verify with the old queue-derived key, and only when the
+record right after them, of the new key, seals them (``legacy_until``: their last seq).
 
 The key is on the kiosk's disk, so whoever holds the disk can rebuild a consistent chain. What
 they cannot rebuild is the central's copy of the head: the head (seq, hash) goes out with every
@@ -142,27 +142,8 @@ class AuditLog:
 
     def tail_is_legacy(self) -> bool:
         """The last record was written with the retired (queue-derived) key."""
-        if self._seq == 0:
-            return False
-        for _, rec in self._records_from_tail():
-            return "k" not in rec
-        return False
-
-    def _records_from_tail(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        try:
-            with self.path.open("rb") as fh:
-                size = fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, size - 4 * MAX_RECORD))
-                lines = fh.read().splitlines()
-        except FileNotFoundError:
-            return
-        for n, raw in enumerate(reversed(lines)):
-            try:
-                rec = json.loads(raw.decode("utf-8"))
-            except (ValueError, RecursionError):
-                continue
-            if isinstance(rec, dict) and rec.get("seq") == self._seq:
-                yield n, rec
+        rec = _tail_record(self.path)
+        return rec is not None and "k" not in rec
 
     def append(self, kind: str, actor: str, action: str, outcome: str, detail: str = "", *,
                legacy_until: int | None = None) -> dict[str, Any]:
@@ -198,25 +179,34 @@ class AuditLog:
 _HEX64 = frozenset("0123456789abcdef")
 
 
-def read_tail(path: Path) -> tuple[int, str]:
-    """The last record's seq and hash, read from the end of the file (a year of records is big)."""
+def _tail_record(path: Path) -> dict[str, Any] | None:
+    """The last readable record (seq in 0…2⁶³, a 64-hex hash), read from the end of the file (a year
+    of records is big); a torn or damaged last line is skipped here (`verify` reports it)."""
     try:
         with path.open("rb") as fh:
             size = fh.seek(0, os.SEEK_END)
             fh.seek(max(0, size - 4 * MAX_RECORD))
             lines = fh.read().splitlines()
     except FileNotFoundError:
-        return 0, GENESIS
+        return None
     for raw in reversed(lines):
         try:
             rec = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):
-            continue  # a torn or damaged last line: `verify` reports it
-        if isinstance(rec, dict) and isinstance(rec.get("seq"), int) and not isinstance(rec["seq"], bool):
-            head = rec.get("hash")
-            if 0 <= rec["seq"] < 2**63 and isinstance(head, str) and len(head) == 64 and set(head) <= _HEX64:
-                return rec["seq"], head
-    return 0, GENESIS
+            continue
+        if not isinstance(rec, dict):
+            continue
+        seq, head = rec.get("seq"), rec.get("hash")
+        if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**63 and isinstance(head, str) \
+                and len(head) == 64 and set(head) <= _HEX64:
+            return rec
+    return None
+
+
+def read_tail(path: Path) -> tuple[int, str]:
+    """The last record's seq and hash (0 and GENESIS for an empty or unreadable log)."""
+    rec = _tail_record(path)
+    return (rec["seq"], rec["hash"]) if rec is not None else (0, GENESIS)
 
 
 def read_head(path: Path) -> dict[str, Any]:
@@ -262,7 +252,7 @@ def verify_file(path: Path, key: bytes, *, legacy_key: bytes | None = None,
                 use, legacy_last = (legacy_key if legacy_key is not None else key), rec.get("seq", 0)
             else:
                 return VerifyResult(False, count, n, "signed with a retired or unknown key")
-            if not hmac.compare_digest(str(rec.get("hash", "")), _digest(use, rec)):
+            if not _same(rec.get("hash"), _digest(use, rec)):
                 return VerifyResult(False, count, n, "hash mismatch (the record was edited)")
             prev, seq, count = rec["hash"], rec["seq"], count + 1
             if seq in wanted:
@@ -270,6 +260,13 @@ def verify_file(path: Path, key: bytes, *, legacy_key: bytes | None = None,
     if legacy_last and not new_key_seen:
         return VerifyResult(False, count, None, "records of the retired key are not sealed by the audit key")
     return _against(wanted, found, seq, count, anchors)
+
+
+def _same(stored: object, expected: str) -> bool:
+    """Constant-time; a damaged stored value (not text, not ASCII) simply does not match."""
+    if not isinstance(stored, str):
+        return False
+    return hmac.compare_digest(stored.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 
 def _against(wanted: dict[int, str], found: dict[int, str], last: int, count: int,
@@ -280,7 +277,7 @@ def _against(wanted: dict[int, str], found: dict[int, str], last: int, count: in
         if s > last:
             return VerifyResult(False, count, None, f"truncated: the central anchored record {s}, "
                                                     f"the log ends at record {last}")
-        if not hmac.compare_digest(found.get(s, ""), wanted[s]):
+        if not _same(found.get(s), wanted[s]):
             return VerifyResult(False, count, None, f"forked: record {s} differs from the head the central "
                                                     "anchored (the chain was rebuilt)")
     return VerifyResult(True, count, anchors=len(wanted))

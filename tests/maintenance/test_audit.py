@@ -176,6 +176,16 @@ def test_show_never_crashes_on_a_damaged_line(kiosk_dir: Path, tmp_path: Path, c
     assert _verify(tmp_path, capsys)[0] == 1  # verify names it
 
 
+def test_a_damaged_byte_in_a_hash_is_a_broken_record_not_a_crash(kiosk_dir: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    raw = bytearray((kiosk_dir / "audit.log").read_bytes())
+    at = raw.index(b'"hash":"') + len(b'"hash":"')
+    raw[at] = 0xFF  # not UTF-8: read as U+FFFD, not ASCII
+    (kiosk_dir / "audit.log").write_bytes(bytes(raw))
+    rc, out = _verify(tmp_path, capsys)
+    assert rc == 1 and "line 1" in out
+
+
 # ---- anchored at the central -------------------------------------------------------------------
 
 
