@@ -14,6 +14,7 @@ the kiosk its anchors, so ``kiosk audit verify`` can find a rewritten record any
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -60,13 +61,23 @@ def _anchor(tx: Tx, kiosk: str, seq: int, head: str, now_epoch: float, source: s
         _flag(tx, kiosk, f"forked: record {seq} came back with another hash (the chain was rewritten)", at)
 
 
+def record_beat(tx: Tx, kiosk: str, hb_seq: int, state_json: str, interval_s: float, now_epoch: float,
+                at: str) -> None:
+    """Call for each heartbeat the central takes as the kiosk's latest state (the heartbeat ordering
+    is the caller's: a stale or late one must not come here)."""
+    try:
+        anchor = parse_anchor(json.loads(state_json).get("audit"))
+    except (ValueError, AttributeError):
+        return
+    if anchor is not None:
+        record_heartbeat(tx, kiosk, hb_seq, anchor, interval_s, now_epoch, at)
+
+
 def record_heartbeat(tx: Tx, kiosk: str, hb_seq: int, anchor: tuple[int, str], interval_s: float,
                      now_epoch: float, at: str) -> None:
-    """A heartbeat's head (heartbeats in their own seq order: a stale one changes nothing)."""
+    """A heartbeat's head, compared with the previous heartbeat's and with what was anchored."""
     seq, head = anchor
     state = tx.one("SELECT hb_seq, seq FROM audit_state WHERE kiosk_id = ?", (kiosk,))
-    if state is not None and hb_seq <= int(state["hb_seq"]):
-        return
     if state is not None and int(state["hb_seq"]) >= 0 and seq < int(state["seq"]):
         _flag(tx, kiosk, f"rewound: the head went back from record {state['seq']} to {seq} "
                          "(records deleted, the tail cut or the log replaced)", at)

@@ -68,6 +68,7 @@ def parse_heartbeat(ctx: Ctx, raw: Any) -> Beat:
 def store_beats(tx: Tx, beats: list[Beat]) -> None:
     """Latest state wins by seq (a late or repeated heartbeat only proves the kiosk is alive)."""
     for b in beats:
+        known = tx.one("SELECT last_seq FROM kiosks WHERE kiosk_id = ?", (b.kiosk_id,))
         tx.execute(
             "INSERT INTO kiosks (kiosk_id, first_seen, last_seen, last_seq, interval_s, state) VALUES (?,?,?,?,?,?)"
             " ON CONFLICT (kiosk_id) DO UPDATE SET"
@@ -79,9 +80,8 @@ def store_beats(tx: Tx, beats: list[Beat]) -> None:
             " last_seq = CASE WHEN excluded.last_seq > kiosks.last_seq THEN excluded.last_seq ELSE kiosks.last_seq END",
             (b.kiosk_id, b.first_seen, b.seen_epoch, b.seq, b.interval_s, b.state),
         )
-        anchor = audit_anchor.parse_anchor(json.loads(b.state).get("audit"))
-        if anchor is not None:
-            audit_anchor.record_heartbeat(tx, b.kiosk_id, b.seq, anchor, b.interval_s, b.seen_epoch, b.first_seen)
+        if known is None or b.seq > int(known["last_seq"]):  # the kiosk's latest state
+            audit_anchor.record_beat(tx, b.kiosk_id, b.seq, b.state, b.interval_s, b.seen_epoch, b.first_seen)
 
 
 def deliver_commands(tx: Tx, kiosk: str, at: str) -> list[dict[str, Any]]:

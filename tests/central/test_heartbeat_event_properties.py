@@ -173,3 +173,29 @@ def test_the_central_takes_or_refuses_any_audit_object(central: Central, audit: 
     assert out.status == (200 if audit is None or parse_anchor(audit) is not None else 400)
     central.heartbeats.flush()  # the anchor is stored with the buffered heartbeat
     assert central.dispatch("GET", f"/v1/kiosks/{KIOSK}/audit-head", KIOSK, "", None).status == 200
+
+
+# A hash is hex: it may hold digit runs that look like an ID, a mobile or an account number. The
+# kiosk's PII scrubbing must never touch it — a masked head is refused by the central (the kiosk
+# would look offline) or anchors a hash that is not in the log.
+LOOKS_PERSONAL = ["350102199003071234", "13812345678", "6222021234567890123", "110101800101001"]
+hex_head = st.builds(lambda left, run, right: (left + run + right)[:64].ljust(64, "a"),
+                     st.text(alphabet="abcdef0123456789", max_size=40), st.sampled_from(LOOKS_PERSONAL),
+                     st.text(alphabet="abcdef", min_size=1, max_size=64))
+
+
+@PROPS
+@given(head=hex_head, seq=st.integers(0, 2**63 - 1))
+def test_an_audit_head_that_looks_like_a_number_leaves_the_kiosk_unchanged(
+    client: CentralClient, head: str, seq: int
+) -> None:
+    assert parse_anchor({"seq": seq, "head": head}) is not None
+    with tempfile.TemporaryDirectory() as d:
+        hb = HeartbeatSender(client, lambda: {"mode": "in_service"}, Path(d) / "hb.seq")
+        hb.audit_head = lambda: {"seq": seq, "head": head}
+        assert hb.body()["audit"] == {"seq": seq, "head": head}
+    sent: list[dict[str, Any]] = []
+    up = EventUploader(lambda batch, _key: sent.extend(batch))
+    up.observe(KioskEvent("technician_action", "login", "info", "T1: ok", audit={"seq": seq, "head": head}))
+    up.flush()
+    assert sent[0]["audit"] == {"seq": seq, "head": head}
