@@ -94,7 +94,7 @@ def quick_check(conn: sqlite3.Connection) -> list[str]:
     """Problems ``PRAGMA quick_check`` finds (empty when the file is sound)."""
     try:
         rows = conn.execute("PRAGMA quick_check(20)").fetchall()
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # the latter: damaged schema text in a message
         return [str(exc)]
     problems = [str(r[0]) for r in rows]
     return [] if problems == ["ok"] else problems

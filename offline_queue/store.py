@@ -51,6 +51,9 @@ class Bounds:
     max_retry_delay_s: float = 3600.0
 
 
+# What SQLite may raise on a damaged file: its own errors, and a UnicodeDecodeError when its
+# message quotes damaged schema text that is not UTF-8.
+DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 CLOCK_JUMP_S = 5.0  # wall clock vs monotonic drift taken as a jump (NTP slews far slower)
 
 
@@ -261,7 +264,7 @@ class Outbox:
             )
             self._rconn.text_factory = _lenient_text
             self._rconn.execute("PRAGMA query_only=ON")
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise QueueWriteError("open", str(exc)) from None
         if new_file:
             self._fsync_dir()  # the new db and WAL file names must survive a power cut too
@@ -282,7 +285,7 @@ class Outbox:
         try:
             self._startup_check(wal.ignored_bytes)
             self._refresh_if_changed()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise QueueWriteError("open", str(exc)) from None
 
     # ---- housekeeping -------------------------------------------------------------------------
@@ -308,7 +311,7 @@ class Outbox:
             try:  # index contents out of step with the table are rebuilt; a damaged page is not (reported)
                 self._conn.execute("REINDEX")
                 after = quick_check(self._conn)
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 after = [str(exc)]
             problems.append(f"still damaged after rebuilding the indexes: {after[0]}" if after
                             else "indexes rebuilt from the table: the file checks clean again")
@@ -318,7 +321,7 @@ class Outbox:
                 "SELECT id, idempotency_key, method, path, body, key_id FROM items"
                 f" WHERE state IN {_ACTIVE}"
             ).fetchall()
-        except sqlite3.DatabaseError as exc:  # a damaged page under the table: read what the index allows
+        except DB_ERRORS as exc:  # a damaged page under the table: read what the index allows
             problems.append(f"items unreadable: {exc}")
             rows = []
         for item_id, key, method, path, blob, key_id in rows:
@@ -403,7 +406,7 @@ class Outbox:
         try:
             with self._rlock:
                 return self._rconn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise QueueWriteError("read", str(exc)) from None
 
     def __enter__(self) -> Outbox:
@@ -449,14 +452,14 @@ class Outbox:
                     row = self._find_row(self._conn, "id", idempotency_key)
                     if row is not None:
                         return Enqueued(int(row[0]), idempotency_key)
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._write_failed("enqueue", exc) from None
             size_guess = len(body) + 28
             for _ in range(3):
                 if self._count + 1 > self.bounds.max_items or self._bytes + size_guess > self.bounds.max_bytes:
                     try:
                         self._refresh_if_changed()
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         raise self._write_failed("enqueue", exc) from None
                     if self._count + 1 > self.bounds.max_items:
                         raise self._full("max_items", self._count, self.bounds.max_items)
@@ -494,10 +497,10 @@ class Outbox:
                             return Enqueued(int(row[0]), key)
                         self._data_version = -1  # id taken by another writer: re-read and try again
                         self._refresh_if_changed()
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         raise self._write_failed("enqueue", exc) from None
                     continue
-                except sqlite3.Error as exc:
+                except DB_ERRORS as exc:
                     raise self._write_failed("enqueue", exc) from None
                 self._next_id = item_id + 1
                 if tag is not None:
@@ -536,7 +539,7 @@ class Outbox:
                     self._insert_sql,
                     (item_id, key, method, path, service, priority, tag, now, blob, len(blob), summary, 0, prev),
                 )  # fmt: skip
-            except sqlite3.Error:
+            except DB_ERRORS:
                 return None  # nothing stored; the careful path re-reads, retries or reports
             self._next_id = item_id + 1
             if tag is not None:
@@ -552,7 +555,7 @@ class Outbox:
         emit(self._on_event, QueueEvent("queue_full", "critical", str(err)))
         return err
 
-    def _write_failed(self, operation: str, exc: sqlite3.Error) -> QueueWriteError:
+    def _write_failed(self, operation: str, exc: Exception) -> QueueWriteError:
         err = QueueWriteError(operation, str(exc))
         emit(self._on_event, QueueEvent("write_failed", "critical", str(err)))
         with contextlib.suppress(sqlite3.Error):
@@ -603,7 +606,7 @@ class Outbox:
         try:
             with self._rlock:
                 row = self._find_row(self._rconn, _INFO_COLS, idempotency_key)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise QueueWriteError("read", str(exc)) from None
         return _info(row) if row is not None else None
 
@@ -752,7 +755,7 @@ class Outbox:
                 )
                 self._conn.execute("COMMIT")
                 self._conn.execute("PRAGMA synchronous=FULL")
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 # The in-flight mark is bookkeeping only (one forwarder sends at a time, keys make a
                 # resend safe): on a full disk still hand the items out, so delivery can go on.
                 self._write_failed("claim", exc)
@@ -819,7 +822,7 @@ class Outbox:
     def _exec(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
             return self._conn.execute(sql, params)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise self._write_failed("update", exc) from None
 
     def _batch_update(self, sql: str, rows: list[tuple[Any, ...]], operation: str) -> None:
@@ -834,7 +837,7 @@ class Outbox:
             self._conn.executemany(sql, rows)
             self._conn.execute("COMMIT")
             self._conn.execute("PRAGMA synchronous=FULL")
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise self._write_failed(operation, exc) from None
 
     def _notify(self) -> None:
