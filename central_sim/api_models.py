@@ -406,6 +406,21 @@ class HeartbeatReply(_Out):
     commands: list[Command]
 
 
+class AnchoredHead(_Out):
+    seq: int = Field(ge=0)
+    head: str
+
+
+class AuditHead(_Out):
+    """What the central anchored of a kiosk's audit chain (central_sim/audit_anchor.py), newest first."""
+
+    seq: int | None
+    head: str | None
+    problem: str
+    problem_at: str
+    anchors: list[AnchoredHead]
+
+
 class EventsAccepted(_Out):
     accepted: int = Field(ge=0)
 
@@ -479,6 +494,7 @@ RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
     "/v1/applications/status": (200, ApplicationStatusList),
     "/v1/kiosks/{kiosk_id}/heartbeat": (200, HeartbeatReply),
     "/v1/kiosks/{kiosk_id}/events": (200, EventsAccepted),
+    "/v1/kiosks/{kiosk_id}/audit-head": (200, AuditHead),
     "/v1/kiosks/{kiosk_id}/stock-ledger": (200, LedgerRecorded),
     "/v1/batch": (200, BatchReply),
 }

@@ -12,6 +12,7 @@ from typing import Any
 # Importing the handler modules registers their routes.
 from central_sim import (  # noqa: F401
     applications,
+    audit_anchor,
     cards,
     fleet,
     persons,

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from central_sim import audit_anchor
 from central_sim.api_models import COMMANDS, KIOSK_ID_PATTERN, MODES, Heartbeat
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
@@ -83,6 +84,7 @@ def _store_beat(tx: Tx, b: Beat) -> None:
         tx.execute("INSERT INTO kiosks (kiosk_id, first_seen, last_seen, last_seq, interval_s, state)"
                    " VALUES (?,?,?,?,?,?)", (b.kiosk_id, b.first_seen, b.seen_epoch, b.seq, b.interval_s, b.state))
         _set_boot(tx, b.kiosk_id, b.boot_id, b.boots[-2] if len(b.boots) > 1 else "", len(b.boots) - 1)
+        audit_anchor.record_beat(tx, b.kiosk_id, b.seq, b.state, b.interval_s, b.seen_epoch, b.first_seen)
         return
     tx.execute("UPDATE kiosks SET last_seen = ? WHERE kiosk_id = ? AND last_seen < ?",
                (b.seen_epoch, b.kiosk_id, b.seen_epoch))
@@ -99,6 +101,7 @@ def _store_beat(tx: Tx, b: Beat) -> None:
         new_boots = len([x for x in b.boots if x not in (boot, retired)]) or 1
     tx.execute("UPDATE kiosks SET last_seq = ?, interval_s = ?, state = ? WHERE kiosk_id = ?",
                (b.seq, b.interval_s, b.state, b.kiosk_id))
+    audit_anchor.record_beat(tx, b.kiosk_id, b.seq, b.state, b.interval_s, b.seen_epoch, b.first_seen)
     if b.boot_id != boot or row["boot_id"] is None:
         _set_boot(tx, b.kiosk_id, b.boot_id, boot if new_boots else retired, restarts + new_boots)
 
@@ -230,6 +233,9 @@ def events(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             (e["event_id"], kiosk, e["at"], e["type"], device, e["severity"], str(e.get("code", ""))[:80],
              str(e.get("message", ""))[:500], now),
         )
+        anchor = audit_anchor.parse_anchor(e.get("audit"))
+        if anchor is not None:  # technician actions carry the audit head they produced
+            audit_anchor.record_event(tx, kiosk, anchor, ctx.now.timestamp(), now)
         if e["type"] == "device_recovered" and device:
             tx.execute("UPDATE kiosk_events SET cleared = 1 WHERE kiosk_id = ? AND device = ?"
                        " AND type = 'device_alarm'", (kiosk, device))
@@ -330,4 +336,5 @@ def _kiosk_view(tx: Tx, k: Row, now_epoch: float) -> dict[str, Any]:
         "restarts": int(finite_number(k.get("restarts"))),
         "state": state,
         "alarms": alarms,
+        "audit": audit_anchor.view(tx, k["kiosk_id"]),
     }

@@ -45,15 +45,15 @@ def heartbeat_series(kiosks: list[dict[str, Any]]) -> list[str]:
             for name, level in sorted(_obj(_obj(d).get("supplies")).items()):
                 supply.append(f'sscard_kiosk_supply_level{{kiosk="{kid}",device="{label(device)}",'
                               f'supply="{label(name)}"}} {SUPPLY_VALUE.get(str(level), -1)}')
-        chain = _obj(state.get("audit")).get("chain_ok")
-        if isinstance(chain, bool):  # only kiosks whose software reports the audit chain
-            audit.append(f'sscard_kiosk_audit_chain_ok{{kiosk="{kid}"}} {int(chain)}')
+        anchored = k.get("audit")  # the central's own finding (audit_anchor.view), not a kiosk's self-report
+        if isinstance(anchored, dict):  # only kiosks that anchor their audit chain
+            audit.append(f'sscard_kiosk_audit_chain_ok{{kiosk="{kid}"}} {0 if anchored.get("problem") else 1}')
     return [
         *_family("sscard_kiosk_queue_dead_letters", "gauge",
                  "Queued requests the central refused for good (need a person).", dead),
         *_family("sscard_kiosk_supply_level", "gauge", "Consumable level: 0 ok, 1 low, 2 out, -1 unknown.", supply),
         *_family("sscard_kiosk_audit_chain_ok", "gauge",
-                 "1 if the kiosk's hash-chained audit log verified at its last check, 0 if broken.", audit),
+                 "0 once the central found the kiosk's anchored audit chain rewound or forked, else 1.", audit),
     ]
 
 

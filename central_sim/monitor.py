@@ -99,8 +99,19 @@ def _row(k: dict[str, Any]) -> str:
         f'<td>{_e(queue.get("depth", "?"))}</td><td>{_age(finite_number(queue.get("oldest_age_s")))}</td>'
         f'<td>{_e(queue.get("dead_letters", 0))}</td>'
         f'<td>{"up" if link.get("online", True) else "down"} / {_e(link.get("consecutive_failures", 0))}</td>'
-        f"<td>{alarms}</td></tr>"
+        f"<td>{alarms}</td><td>{_audit(k.get('audit'))}</td></tr>"
     )
+
+
+def _audit(audit: Any) -> str:
+    """The audit chain as the central has anchored it: the head, or the problem found (forked/rewound)."""
+    if not isinstance(audit, dict):
+        return "—"
+    if audit.get("problem"):
+        return f'<span class="bad">审计链异常 {_e(audit["problem"])}</span><br><small>{_e(audit["problem_at"])}</small>'
+    if audit.get("seq") is None:
+        return "—"
+    return f'<span class="ok">#{_e(audit["seq"])}</span> <small>{_e(str(audit.get("head") or "")[:12])}</small>'
 
 
 def render_page(central: Central) -> str:
@@ -115,8 +126,8 @@ def render_page(central: Central) -> str:
         except Exception:  # odd stored data: this kiosk's row says so, the page still renders
             log.exception("monitor row failed", extra={"kiosk_id": str(k.get("kiosk_id"))[:64]})
             rows.append(f'<tr class="offline"><td>{_e(k.get("kiosk_id", "?"))}</td>'
-                        '<td colspan="9" class="bad">状态数据无法显示 state unreadable</td></tr>')
-    body = "".join(rows) or '<tr><td colspan="10">尚无终端上报心跳 No kiosk has reported yet.</td></tr>'
+                        '<td colspan="10" class="bad">状态数据无法显示 state unreadable</td></tr>')
+    body = "".join(rows) or '<tr><td colspan="11">尚无终端上报心跳 No kiosk has reported yet.</td></tr>'
     return (
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta http-equiv="refresh" content="{REFRESH_S}"><title>终端监控 Kiosk fleet</title>'
@@ -125,7 +136,7 @@ def render_page(central: Central) -> str:
         f"refreshes every {REFRESH_S} s · {_e(time.strftime('%Y-%m-%d %H:%M:%S'))}</div>"
         "<table><thead><tr><th>终端 Kiosk</th><th>心跳 Last heartbeat</th><th>模式 Mode</th><th>设备 Devices</th>"
         "<th>耗材 Supplies</th><th>队列 Queue</th><th>最久 Oldest</th><th>死信 Dead</th><th>链路 Link</th>"
-        f"<th>告警 Alarms</th></tr></thead><tbody>{body}</tbody></table></body></html>"
+        f"<th>告警 Alarms</th><th>审计链 Audit chain</th></tr></thead><tbody>{body}</tbody></table></body></html>"
     )
 
 

@@ -28,6 +28,7 @@ SUMMARIES = {
     "/v1/health": "link check",
     "/v1/persons/lookup": "who is this, what cards and applications do they have",
     "/v1/persons/photo": "the photo on record, for face verification",
+    "/v1/kiosks/{kiosk_id}/audit-head": "the audit-chain heads the central anchored for this kiosk, and its finding",
     "/v1/applications": "apply for a card (new or replacement)",
     "/v1/applications/{application_id}/bank-account": "open the card's class-I financial account",
     "/v1/applications/{application_id}/production-result": "the card-production return data (回盘)",

@@ -170,3 +170,22 @@ CREATE INDEX IF NOT EXISTS idempotency_age ON idempotency (created_at);
 -- Test instrumentation: how many times each key's effect was applied (must never exceed 1).
 CREATE TABLE IF NOT EXISTS test_effects (key TEXT PRIMARY KEY, n BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n BIGINT NOT NULL);  -- account numbers pass 2^31
+
+-- The kiosks' audit-chain heads (audit_anchor.py): anchored (seq, head) pairs, a window per kiosk …
+CREATE TABLE IF NOT EXISTS audit_anchors (
+    kiosk_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    head TEXT NOT NULL,                       -- HMAC-SHA256 of record seq, 64 lowercase hex
+    received_epoch DOUBLE PRECISION NOT NULL,
+    source TEXT NOT NULL,                     -- heartbeat / event
+    PRIMARY KEY (kiosk_id, seq)
+);
+-- … and the last heartbeat's head with the first problem found (forked / rewound), kept until cleared.
+CREATE TABLE IF NOT EXISTS audit_state (
+    kiosk_id TEXT PRIMARY KEY,
+    hb_seq BIGINT NOT NULL,                   -- the heartbeat seq that reported seq/head (-1: none yet)
+    seq BIGINT NOT NULL,
+    head TEXT NOT NULL,
+    problem TEXT NOT NULL DEFAULT '',
+    problem_at TEXT NOT NULL DEFAULT ''
+);

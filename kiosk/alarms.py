@@ -33,12 +33,15 @@ class KioskEvent:
     device: str | None = None
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     at: str = field(default_factory=lambda: dt.datetime.now(CHINA_TZ).isoformat(timespec="seconds"))
+    audit: dict[str, object] | None = None  # a technician action's audit head {seq, head}: the central anchors it
 
     def to_json(self) -> dict[str, object]:
         d: dict[str, object] = {"event_id": self.event_id, "at": self.at, "type": self.type,
                                 "severity": self.severity, "code": self.code, "message": self.message}
         if self.device:
             d["device"] = self.device
+        if self.audit is not None:
+            d["audit"] = self.audit
         return d
 
 
@@ -56,7 +59,8 @@ class EventLog:
 
     def record(self, event: KioskEvent) -> None:
         event = KioskEvent(event.type, scrub(event.code), event.severity, scrub(event.message),
-                           scrub(event.device) if event.device else event.device, event.event_id, event.at)
+                           scrub(event.device) if event.device else event.device, event.event_id, event.at,
+                           event.audit)
         with self._lock:
             self.recent.append(event)
             key = f"{event.device or '-'}:{event.code}"

@@ -40,14 +40,15 @@ def _store(cfg: Config) -> TechnicianStore:
 
 def _audit(cfg: Config, action: str, detail: str) -> None:
     """Provisioning is a technician action too: into the audit log when the queue key is there."""
-    from kiosk.audit import AUDIT_FILE, AuditLog, audit_key
+    from kiosk.audit import AUDIT_FILE, AUDIT_KEY_FILE, open_audit_log
     from offline_queue import KeyFileError, load_key_file
 
     try:
         key = load_key_file(cfg.data_path(cfg.offline.queue_key_file))
+        log = open_audit_log(cfg.data_path(AUDIT_FILE), cfg.data_path(AUDIT_KEY_FILE), key)
     except KeyFileError:
         return
-    AuditLog(cfg.data_path(AUDIT_FILE), audit_key(key)).append("technician", "cli", action, "ok", detail)
+    log.append("technician", "cli", action, "ok", detail)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -1,5 +1,5 @@
-"""Refuse to start with secrets other users could read: the queue key, the TLS client key and the
-technician account file must be regular files, mode 0600, owned by the kiosk's own user."""
+"""Refuse to start with secrets other users could read: the queue key, the TLS client key, the
+audit key and the technician account file must be regular files, mode 0600, owned by the kiosk's own user."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.audit import AUDIT_KEY_FILE
 from kiosk.config import Config, ConfigError
 
 TECHNICIAN_FILE = "technicians.json"
@@ -32,7 +33,8 @@ def secrets_of(cfg: Config, *, before_queue: bool = False) -> list[Secret]:
     """``before_queue``: the check before the queue opens, where simulator mode may still create its key."""
     key_required = not (before_queue and cfg.kiosk.simulator_mode)
     out = [Secret("queue key (offline.queue_key_file)", cfg.data_path(cfg.offline.queue_key_file), key_required),
-           Secret("technician accounts", cfg.data_path(TECHNICIAN_FILE), False)]
+           Secret("technician accounts", cfg.data_path(TECHNICIAN_FILE), False),
+           Secret("audit key", cfg.data_path(AUDIT_KEY_FILE), False)]
     if cfg.central.key_file:
         out.append(Secret("client key (central.key_file)", Path(cfg.central.key_file), True))
     return out

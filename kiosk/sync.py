@@ -132,12 +132,15 @@ class CommandSpool:
 
 def make_heartbeat(cfg: Config, client: Any, state: Callable[[], Mapping[str, Any]],
                    is_idle: Callable[[], bool], outbox: Outbox) -> Any:
+    from kiosk.audit import AUDIT_FILE, read_head
     from kiosk.central.events import EventUploader
     from kiosk.central.heartbeat import HeartbeatSender
 
     events = EventUploader.via_queue(client)
     hb = HeartbeatSender(client, state, cfg.data_path("heartbeat.seq"),
                          interval_s=cfg.central.heartbeat_interval_s, is_idle=is_idle, events=events)
+    audit_log = cfg.data_path(AUDIT_FILE)
+    hb.audit_head = lambda: read_head(audit_log)  # the central anchors it (docs/security.md)
     hb.register("flush_queue", lambda _cmd: "flushed" if _flush(outbox) else "flush incomplete")
     return hb
 

@@ -1,7 +1,9 @@
 """Encryption at rest of queued request bodies: AES-256-GCM, one random 96-bit nonce per item.
 
 Blob layout: nonce (12 bytes) || ciphertext || tag (16 bytes). The associated data binds the
-blob to its row (item id and idempotency key), so a body moved to another row fails to open.
+blob to its row: item id, idempotency key and (AD version 2, schema v5 on) the request's method
+and path, so a body moved to another row, or a row pointed at another endpoint, fails to open.
+Rows written before v5 keep AD version 1 (id + key) and stay readable.
 The key is 32 bytes read from a file that must be a regular file, owned by us, mode 0600.
 """
 
@@ -25,16 +27,34 @@ TAG_LEN = 16
 OVERHEAD = NONCE_LEN + TAG_LEN
 
 
-class BodyUnreadable(Exception):
-    """The stored blob does not open with this key (wrong key or tampered row)."""
+AD_V1 = 1  # item id + idempotency key (rows written before schema v5)
+AD_V2 = 2  # + method + path
 
-    def __init__(self, reason: str) -> None:
+
+class BodyUnreadable(Exception):
+    """The stored blob does not open with this key (wrong key or tampered row).
+
+    ``tampered``: our key, yet authentication failed (the row or its blob was changed);
+    False when it was sealed under another key (a key mix-up a technician can fix).
+    """
+
+    def __init__(self, reason: str, *, tampered: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.tampered = tampered
 
 
-def _aad(item_id: int, idempotency_key: str) -> bytes:
-    return b"oq1|%d|%s" % (item_id, idempotency_key.encode("ascii"))
+def _text(value: str) -> bytes:
+    # A damaged row may hold any text: never fail on encoding, just never match.
+    return value.encode("utf-8", "surrogatepass")
+
+
+def _aad(version: int, item_id: int, idempotency_key: str, method: str, path: str) -> bytes:
+    if version == AD_V1:
+        return b"oq1|%d|%s" % (item_id, _text(idempotency_key))
+    # Length-prefixed fields: no separator inside a path or key can shift one field into another.
+    fields = [str(item_id).encode("ascii"), _text(idempotency_key), _text(method), _text(path)]
+    return b"oq2" + b"".join(len(f).to_bytes(4, "big") + f for f in fields)
 
 
 class BodyCipher:
@@ -46,17 +66,29 @@ class BodyCipher:
         self.key_id = hmac.new(key, b"offline_queue key id", hashlib.sha256).digest()[:8]
         self._okey_mac = hmac.new(key, b"offline_queue ordering key", hashlib.sha256).digest()[:32]
 
-    def encrypt(self, item_id: int, idempotency_key: str, body: bytes) -> bytes:
+    def encrypt(self, item_id: int, idempotency_key: str, body: bytes, method: str, path: str) -> bytes:
+        """Seal with AD version 2 (every row the queue writes since schema v5)."""
         nonce = os.urandom(NONCE_LEN)
-        return nonce + self._aead.encrypt(nonce, body, _aad(item_id, idempotency_key))
+        return nonce + self._aead.encrypt(nonce, body, _aad(AD_V2, item_id, idempotency_key, method, path))
 
-    def decrypt(self, item_id: int, idempotency_key: str, blob: bytes, key_id: bytes | None) -> bytes:
+    def decrypt(self, item_id: int, idempotency_key: str, blob: bytes, key_id: bytes | None,
+                method: str, path: str, ad_version: int = AD_V2) -> bytes:
+        """Raises BodyUnreadable only (whatever the stored bytes are)."""
         if key_id is not None and key_id != self.key_id:
-            raise BodyUnreadable(f"encrypted with another key (key id {key_id.hex()}, ours {self.key_id.hex()})")
-        if len(blob) < OVERHEAD:
+            if not isinstance(key_id, bytes):
+                raise BodyUnreadable("stored key id is not a key id")
+            raise BodyUnreadable(f"encrypted with another key (key id {key_id.hex()}, "
+                                 f"ours {self.key_id.hex()})", tampered=False)
+        # SQLite columns take any type: a damaged row's fields are checked, never trusted.
+        if not all(isinstance(v, str) for v in (idempotency_key, method, path)) or isinstance(item_id, bool):
+            raise BodyUnreadable("stored row fields have the wrong type")
+        if ad_version not in (AD_V1, AD_V2):
+            raise BodyUnreadable(f"unknown associated-data version {ad_version}")
+        if not isinstance(blob, bytes) or len(blob) < OVERHEAD:
             raise BodyUnreadable("stored body truncated")
         try:
-            return self._aead.decrypt(blob[:NONCE_LEN], blob[NONCE_LEN:], _aad(item_id, idempotency_key))
+            return self._aead.decrypt(blob[:NONCE_LEN], blob[NONCE_LEN:],
+                                      _aad(ad_version, item_id, idempotency_key, method, path))
         except InvalidTag:
             raise BodyUnreadable("authentication failed: row tampered or wrong key") from None
 

@@ -30,9 +30,10 @@ class QueueFull(OfflineQueueError):
 
 
 class QueueWriteError(OfflineQueueError):
-    """SQLite could not durably write (disk full, I/O error, read-only, locked too long).
+    """SQLite could not durably write (disk full, I/O error, read-only, locked too long), or could
+    not read a damaged file (operation "open" or "read").
 
-    The item is NOT stored; the caller must refuse the transaction.
+    On enqueue the item is NOT stored; the caller must refuse the transaction.
     """
 
     def __init__(self, operation: str, cause: str) -> None:

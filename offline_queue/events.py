@@ -16,7 +16,9 @@ Severity = Literal["info", "warning", "critical"]
 @dataclass(frozen=True)
 class QueueEvent:
     # e.g. "queue_full", "write_failed", "auth_failed", "dead_letter", "set_aside",
-    # "flagged_old", "acked", "link_down", "link_up", "sending_paused", "sending_resumed"
+    # "flagged_old", "acked", "link_down", "link_up", "sending_paused", "sending_resumed",
+    # "integrity_failed" (at open: a damaged WAL tail, quick_check problems, bodies that fail
+    # authentication — each also a "dead_letter"), "clock_jump" (retry times followed the clock)
     code: str
     severity: Severity
     message: str

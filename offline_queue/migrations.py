@@ -20,13 +20,18 @@ v3  Enqueue touches only the table's B-tree (each index leaf an insert touches i
     - no scheduling index: prev_id links an item to the previous one of its ordering key, so
       "is it first of its key" is one primary-key probe;
     - body is the last column, so scans that skip it never read its overflow pages.
+v4  error_code, reasons: the central's refusal of a dead letter, in columns (the forwarder's
+    dead-letter path writes them). Appended after body: only dead-letter views read them.
+v5  The body's AEAD associated data also binds the request's method and path (AD version 2,
+    crypto.py). Rather than a column written on every enqueue, queue_meta records the first
+    item id sealed that way: rows below it (written before v5) open with AD version 1.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from offline_queue.errors import SchemaTooNew
+from offline_queue.errors import QueueWriteError, SchemaTooNew
 
 _ACTIVE = "('pending','in_flight','flagged_old')"
 
@@ -98,6 +103,14 @@ STEPS: dict[int, list[str]] = {
         "CREATE UNIQUE INDEX items_given_key ON items(idempotency_key) WHERE key_given = 1",
         "CREATE INDEX items_ledger ON items(acked_at) WHERE state = 'acked'",
     ],
+    4: [
+        "ALTER TABLE items ADD COLUMN error_code TEXT",
+        "ALTER TABLE items ADD COLUMN reasons TEXT",
+    ],
+    5: [
+        "CREATE TABLE queue_meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO queue_meta(name, value) SELECT 'ad_v2_from_id', COALESCE(MAX(id), 0) + 1 FROM items",
+    ],
 }
 
 CURRENT_VERSION = max(STEPS)
@@ -112,6 +125,8 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
     found = schema_version(conn)
     if found > CURRENT_VERSION:
         raise SchemaTooNew(found, CURRENT_VERSION)
+    if found < 0:  # only a damaged header says so
+        raise QueueWriteError("open", f"schema version {found} is not one this software wrote (damaged file)")
     for version in range(found + 1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:

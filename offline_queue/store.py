@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from hal import pii
-from offline_queue.crypto import BodyCipher, BodyUnreadable
+from offline_queue.crypto import AD_V1, AD_V2, BodyCipher, BodyUnreadable
 from offline_queue.errors import ItemNotFound, QueueFull, QueueWriteError
 from offline_queue.events import EventSink, QueueEvent, emit
+from offline_queue.integrity import inspect_wal, quick_check
 from offline_queue.migrations import migrate
 
 
@@ -46,6 +47,15 @@ class Bounds:
     max_items: int = 10_000
     max_bytes: int = 512 * 1024 * 1024
     max_age_s: float = 14 * 86400.0
+    # No retry is ever scheduled further ahead (backoff cap, Retry-After): a later one found at
+    # start was set by a clock that has since gone back, and is made due.
+    max_retry_delay_s: float = 3600.0
+
+
+# What SQLite may raise on a damaged file: its own errors, and a UnicodeDecodeError when its
+# message quotes damaged schema text that is not UTF-8.
+DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+CLOCK_JUMP_S = 5.0  # wall clock vs monotonic drift taken as a jump (NTP slews far slower)
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,11 @@ _INFO_COLS = (
 )
 
 
+def _lenient_text(raw: bytes) -> str:
+    """A damaged text field must not stop the queue: it reads (and then fails authentication)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
 def _info(row: Sequence[Any]) -> ItemInfo:
     return ItemInfo(
         id=row[0],
@@ -216,6 +231,7 @@ class Outbox:
         *,
         on_event: EventSink | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         busy_timeout_s: float = 5.0,
     ) -> None:
         self.path = Path(db_path)
@@ -223,26 +239,31 @@ class Outbox:
         self._cipher = cipher
         self._on_event = on_event
         self._clock = clock
+        self._monotonic = monotonic
         self._lock = threading.RLock()
         self._rlock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
         new_file = not self.path.exists()
+        wal = inspect_wal(self.path)  # before SQLite reads the log and drops a damaged tail unseen
         try:
             self._conn = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
             )
+            self._conn.text_factory = _lenient_text
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA secure_delete=ON")  # acked bodies are overwritten, not just unlinked
             self._conn.execute("PRAGMA foreign_keys=ON")
             migrate(self._conn)
+            meta = self._conn.execute("SELECT value FROM queue_meta WHERE name = 'ad_v2_from_id'").fetchone()
             # Reads (the forwarder's dispatch scan, status, lists) use their own connection and lock,
             # so an enqueue never queues behind them; WAL lets them run beside the writer.
             self._rconn = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
             )
+            self._rconn.text_factory = _lenient_text
             self._rconn.execute("PRAGMA query_only=ON")
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise QueueWriteError("open", str(exc)) from None
         if new_file:
             self._fsync_dir()  # the new db and WAL file names must survive a power cut too
@@ -256,7 +277,15 @@ class Outbox:
         # Cursors kept for the enqueue path (Connection.execute makes a new cursor every call).
         self._version_cur = self._conn.cursor()
         self._insert_cur = self._conn.cursor()
-        self._refresh_if_changed()
+        # Rows below this id were sealed before schema v5 (AD version 1). A meta row that is missing
+        # or damaged makes every row need version 2: old rows then fail closed, never the reverse.
+        self._ad_v2_from = meta[0] if meta is not None and isinstance(meta[0], int) else 1
+        self._clock_anchor = (self._clock(), self._monotonic())
+        try:
+            self._startup_check(wal.ignored_bytes)
+            self._refresh_if_changed()
+        except DB_ERRORS as exc:
+            raise QueueWriteError("open", str(exc)) from None
 
     # ---- housekeeping -------------------------------------------------------------------------
     def _fsync_dir(self) -> None:
@@ -265,6 +294,78 @@ class Outbox:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def _startup_check(self, wal_ignored_bytes: int) -> None:
+        """Report a damaged WAL tail and a failing quick_check; every waiting body must authenticate:
+        a row that does not (tampered, or damaged where the check cannot see) becomes a dead letter
+        with an alarm, and the rest is delivered as usual. Re-base retry times set by a clock that
+        has since gone back."""
+        problems: list[str] = []
+        if wal_ignored_bytes:
+            problems.append(f"write-ahead log tail damaged or cut ({wal_ignored_bytes} bytes ignored): "
+                            "the last requests accepted before it may be lost")
+        damage = quick_check(self._conn)
+        if damage:
+            problems += [f"quick_check: {p}" for p in damage[:3]]
+            try:  # index contents out of step with the table are rebuilt; a damaged page is not (reported)
+                self._conn.execute("REINDEX")
+                after = quick_check(self._conn)
+            except DB_ERRORS as exc:
+                after = [str(exc)]
+            problems.append(f"still damaged after rebuilding the indexes: {after[0]}" if after
+                            else "indexes rebuilt from the table: the file checks clean again")
+        failed: list[tuple[int, str]] = []
+        try:
+            rows = self._conn.execute(
+                "SELECT id, idempotency_key, method, path, body, key_id FROM items"
+                f" WHERE state IN {_ACTIVE}"
+            ).fetchall()
+        except DB_ERRORS as exc:  # a damaged page under the table: read what the index allows
+            problems.append(f"items unreadable: {exc}")
+            rows = []
+        for item_id, key, method, path, blob, key_id in rows:
+            try:
+                self._open(item_id, key, method, path, blob, key_id)
+            except BodyUnreadable as exc:
+                if exc.tampered:
+                    failed.append((item_id, exc.reason))
+        if failed:
+            with self._lock:
+                self._batch_update(
+                    "UPDATE items SET state='dead', status=NULL, error_code='integrity_failed', last_error=?"
+                    f" WHERE id=? AND state IN {_ACTIVE}",
+                    [(f"integrity: {reason}", i) for i, reason in failed],
+                    "integrity",
+                )
+            problems.append(f"{len(failed)} queued item(s) failed authentication and became dead letters")
+        now = self._clock()
+        with self._lock:
+            self._exec("UPDATE items SET next_attempt_at=? WHERE state='pending' AND next_attempt_at > ?",
+                       (now, now + self.bounds.max_retry_delay_s))
+        for i, reason in failed:
+            emit(self._on_event, QueueEvent("dead_letter", "critical", f"queue item {i} dead letter: {reason}", i))
+        if problems:
+            emit(self._on_event, QueueEvent("integrity_failed", "critical", "; ".join(problems)[:500]))
+
+    def _open(self, item_id: int, key: str, method: str, path: str, blob: Any, key_id: Any) -> bytes:
+        version = AD_V1 if item_id < self._ad_v2_from else AD_V2
+        return self._cipher.decrypt(item_id, key, blob or b"", key_id, method, path, version)
+
+    def _follow_clock(self) -> None:
+        """A wall-clock jump back (an operator, a first NTP sync, an RTC reset) must not strand
+        retries: pending retry times move back by the jump, so each still waits its backoff in real
+        time. A jump forward only makes retries due early, which the idempotency keys make harmless
+        (and another process seeing the same jump must not push them out twice)."""
+        wall, mono = self._clock(), self._monotonic()
+        wall0, mono0 = self._clock_anchor
+        jump = wall - (wall0 + (mono - mono0))
+        if abs(jump) < CLOCK_JUMP_S:
+            return
+        self._clock_anchor = (wall, mono)
+        if jump < 0:
+            with self._lock:
+                self._exec("UPDATE items SET next_attempt_at = next_attempt_at + ? WHERE state='pending'", (jump,))
+        emit(self._on_event, QueueEvent("clock_jump", "info", f"wall clock moved {jump:+.0f} s; retry times follow"))
 
     def _refresh_if_changed(self) -> None:
         """Re-read counters when another connection (e.g. the CLI) committed since we last looked."""
@@ -300,8 +401,12 @@ class Outbox:
             self._conn.close()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._rlock:
-            return self._rconn.execute(sql, params).fetchall()
+        """Every read: a damaged file (a page, the schema) answers with QueueWriteError, never sqlite3's own."""
+        try:
+            with self._rlock:
+                return self._rconn.execute(sql, params).fetchall()
+        except DB_ERRORS as exc:
+            raise QueueWriteError("read", str(exc)) from None
 
     def __enter__(self) -> Outbox:
         return self
@@ -346,14 +451,14 @@ class Outbox:
                     row = self._find_row(self._conn, "id", idempotency_key)
                     if row is not None:
                         return Enqueued(int(row[0]), idempotency_key)
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 raise self._write_failed("enqueue", exc) from None
             size_guess = len(body) + 28
             for _ in range(3):
                 if self._count + 1 > self.bounds.max_items or self._bytes + size_guess > self.bounds.max_bytes:
                     try:
                         self._refresh_if_changed()
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         raise self._write_failed("enqueue", exc) from None
                     if self._count + 1 > self.bounds.max_items:
                         raise self._full("max_items", self._count, self.bounds.max_items)
@@ -363,7 +468,7 @@ class Outbox:
                 key = idempotency_key or _make_key(self._key_prefix, item_id)
                 if item_id > _ID_MASK and not idempotency_key:  # past 10^12 items: a plain indexed UUID
                     key, given = str(uuid.uuid4()), 1
-                blob = self._cipher.encrypt(item_id, key, body)
+                blob = self._cipher.encrypt(item_id, key, body, method, path)
                 now = self._clock()
                 try:
                     self._insert_cur.execute(
@@ -391,10 +496,10 @@ class Outbox:
                             return Enqueued(int(row[0]), key)
                         self._data_version = -1  # id taken by another writer: re-read and try again
                         self._refresh_if_changed()
-                    except sqlite3.Error as exc:
+                    except DB_ERRORS as exc:
                         raise self._write_failed("enqueue", exc) from None
                     continue
-                except sqlite3.Error as exc:
+                except DB_ERRORS as exc:
                     raise self._write_failed("enqueue", exc) from None
                 self._next_id = item_id + 1
                 if tag is not None:
@@ -425,7 +530,7 @@ class Outbox:
             ):
                 return None
             key = _make_key(self._key_prefix, item_id)
-            blob = self._cipher.encrypt(item_id, key, body)
+            blob = self._cipher.encrypt(item_id, key, body, method, path)
             now = self._clock()
             prev = self._last_of_tag.get(tag) if tag is not None else None
             try:
@@ -433,7 +538,7 @@ class Outbox:
                     self._insert_sql,
                     (item_id, key, method, path, service, priority, tag, now, blob, len(blob), summary, 0, prev),
                 )  # fmt: skip
-            except sqlite3.Error:
+            except DB_ERRORS:
                 return None  # nothing stored; the careful path re-reads, retries or reports
             self._next_id = item_id + 1
             if tag is not None:
@@ -449,7 +554,7 @@ class Outbox:
         emit(self._on_event, QueueEvent("queue_full", "critical", str(err)))
         return err
 
-    def _write_failed(self, operation: str, exc: sqlite3.Error) -> QueueWriteError:
+    def _write_failed(self, operation: str, exc: Exception) -> QueueWriteError:
         err = QueueWriteError(operation, str(exc))
         emit(self._on_event, QueueEvent("write_failed", "critical", str(err)))
         with contextlib.suppress(sqlite3.Error):
@@ -497,8 +602,11 @@ class Outbox:
 
     def find(self, idempotency_key: str) -> ItemInfo | None:
         """The item holding this key: a primary-key probe for keys the queue made, else the key index."""
-        with self._rlock:
-            row = self._find_row(self._rconn, _INFO_COLS, idempotency_key)
+        try:
+            with self._rlock:
+                row = self._find_row(self._rconn, _INFO_COLS, idempotency_key)
+        except DB_ERRORS as exc:
+            raise QueueWriteError("read", str(exc)) from None
         return _info(row) if row is not None else None
 
     @staticmethod
@@ -539,12 +647,11 @@ class Outbox:
         return [i.to_json() for i in self.list_items([State.DEAD], limit=1_000_000)]
 
     def ledger(self, limit: int = 200) -> list[LedgerEntry]:
-        with self._rlock:
-            rows = self._rconn.execute(
-                "SELECT idempotency_key, service, path, acked_at, status, summary FROM items"
-                " WHERE state='acked' ORDER BY acked_at DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
+        rows = self._read(
+            "SELECT idempotency_key, service, path, acked_at, status, summary FROM items"
+            " WHERE state='acked' ORDER BY acked_at DESC LIMIT ?",
+            (limit,),
+        )
         return [LedgerEntry(*r) for r in rows]
 
     def prune_ledger(self, older_than_s: float) -> int:
@@ -577,24 +684,20 @@ class Outbox:
             return int(self._exec("UPDATE items SET state='pending' WHERE state='in_flight'", ()).rowcount)
 
     def due_count(self) -> int:
-        with self._rlock:
-            (n,) = self._rconn.execute(
-                "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?",
-                (self._clock(),),
-            ).fetchone()
+        self._follow_clock()
+        [(n,)] = self._read(
+            "SELECT COUNT(*) FROM items WHERE state='pending' AND next_attempt_at <= ?", (self._clock(),)
+        )
         return int(n)
 
     def undelivered(self) -> int:
         """Items the forwarder still has to deliver on its own (pending or in flight)."""
-        with self._rlock:
-            (n,) = self._rconn.execute("SELECT COUNT(*) FROM items WHERE state IN ('pending','in_flight')").fetchone()
+        [(n,)] = self._read("SELECT COUNT(*) FROM items WHERE state IN ('pending','in_flight')")
         return int(n)
 
     def next_due_at(self) -> float | None:
-        with self._rlock:
-            (t,) = self._rconn.execute(
-                f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state='pending' AND {_HEAD}"
-            ).fetchone()
+        self._follow_clock()
+        [(t,)] = self._read(f"SELECT MIN(next_attempt_at) FROM items i WHERE i.state='pending' AND {_HEAD}")
         return float(t) if t is not None else None
 
     def make_all_due(self) -> None:
@@ -606,25 +709,27 @@ class Outbox:
     def claim_due(self, limit: int) -> list[DueItem]:
         """Claim up to ``limit`` due items (one per ordering key), decrypt them, mark them in flight.
 
-        An item whose body does not open (wrong key, tampered row) is set aside and reported.
+        An item sealed under another key is set aside; one whose body does not authenticate under
+        ours (tampered: another body, path, method, id or key) becomes a dead letter. Both are reported.
         """
+        self._follow_clock()
         now = self._clock()
         claimed: list[DueItem] = []
         opened: list[DueItem] = []
         aside: list[tuple[int, str]] = []
-        with self._rlock:
-            rows = self._rconn.execute(
-                "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
-                f" WHERE i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
-                " ORDER BY priority, id LIMIT ?",
-                (now, limit),
-            ).fetchall()
+        bad: list[tuple[int, str]] = []
+        rows = self._read(
+            "SELECT id, idempotency_key, method, path, service, attempts, body, key_id FROM items i"
+            f" WHERE i.state='pending' AND next_attempt_at <= ? AND {_HEAD}"
+            " ORDER BY priority, id LIMIT ?",
+            (now, limit),
+        )
         # Decrypt outside the lock: an enqueue from the UI thread need not wait for it.
         for item_id, key, method, path, service, attempts, blob, key_id in rows:
             try:
-                body = self._cipher.decrypt(item_id, key, blob or b"", key_id)
+                body = self._open(item_id, key, method, path, blob, key_id)
             except BodyUnreadable as exc:
-                aside.append((item_id, exc.reason))
+                (bad if exc.tampered else aside).append((item_id, exc.reason))
                 continue
             opened.append(DueItem(item_id, key, method, path, service, attempts + 1, body))
         with self._lock:
@@ -642,15 +747,22 @@ class Outbox:
                     "UPDATE items SET state='set_aside', last_error=? WHERE id=? AND state='pending'",
                     [(f"set aside: {reason}", i) for i, reason in aside],
                 )
+                self._conn.executemany(
+                    "UPDATE items SET state='dead', error_code='integrity_failed', last_error=?"
+                    " WHERE id=? AND state='pending'",
+                    [(f"integrity: {reason}", i) for i, reason in bad],
+                )
                 self._conn.execute("COMMIT")
                 self._conn.execute("PRAGMA synchronous=FULL")
-            except sqlite3.Error as exc:
+            except DB_ERRORS as exc:
                 # The in-flight mark is bookkeeping only (one forwarder sends at a time, keys make a
                 # resend safe): on a full disk still hand the items out, so delivery can go on.
                 self._write_failed("claim", exc)
                 claimed = opened
         for i, reason in aside:
             emit(self._on_event, QueueEvent("set_aside", "critical", f"queue item {i} set aside: {reason}", i))
+        for i, reason in bad:
+            emit(self._on_event, QueueEvent("dead_letter", "critical", f"queue item {i} dead letter: {reason}", i))
         return claimed
 
     def mark_acked(self, acks: Sequence[tuple[int, int]]) -> None:
@@ -709,7 +821,7 @@ class Outbox:
     def _exec(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
             return self._conn.execute(sql, params)
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise self._write_failed("update", exc) from None
 
     def _batch_update(self, sql: str, rows: list[tuple[Any, ...]], operation: str) -> None:
@@ -724,7 +836,7 @@ class Outbox:
             self._conn.executemany(sql, rows)
             self._conn.execute("COMMIT")
             self._conn.execute("PRAGMA synchronous=FULL")
-        except sqlite3.Error as exc:
+        except DB_ERRORS as exc:
             raise self._write_failed(operation, exc) from None
 
     def _notify(self) -> None:

@@ -329,10 +329,11 @@ def kiosk_page(d: dict[str, Any], lang: str, op: Operator, csrf: str, flash: str
         f'<tr><td>{e(r["created_at"])}</td><td>{e(label("command", json.loads(r["command"]).get("type", ""), lang))}'
         f'</td><td>{e(r["delivered_at"] or "—")}</td><td>{e(r["outcome"] or "—")}</td></tr>' for r in d["commands"])
     q, link, audit = d["queue"], d["link"], d["audit"]
-    if audit:
-        ok = audit.get("chain_ok")
-        chain = (f'{t("chain_ok" if ok else "chain_broken", lang)} · #{e(audit.get("head_seq", "?"))} '
-                 f'<code>{e(str(audit.get("head_hash", ""))[:16])}…</code>')
+    if audit.get("problem"):
+        chain = f'{t("chain_broken", lang)}: {e(audit["problem"])} <small>{e(audit.get("problem_at", ""))}</small>'
+    elif audit.get("seq") is not None:
+        chain = (f'{t("chain_ok", lang)} · #{e(audit["seq"])} '
+                 f'<code>{e(str(audit.get("head") or "")[:16])}…</code>')
     else:
         chain = t("not_reported", lang)
     where = " · ".join(x for x in (label("district", d["district"], lang), d["branch"], d["site"]) if x)

@@ -36,8 +36,9 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def assess(state: dict[str, Any], open_alarms: list[dict[str, Any]]) -> Assessment:
-    """``state``: the last heartbeat body; ``open_alarms``: unresolved device alarms (severity, code, device)."""
+def assess(state: dict[str, Any], open_alarms: list[dict[str, Any]], audit_problem: str = "") -> Assessment:
+    """``state``: the last heartbeat body; ``open_alarms``: unresolved device alarms (severity, code, device);
+    ``audit_problem``: the central's own finding on the kiosk's anchored audit chain (central_sim/audit_anchor.py)."""
     a = Assessment("in_service", OK)
     mode = str(state.get("mode", ""))
     devices = _obj(state.get("devices"))
@@ -62,8 +63,8 @@ def assess(state: dict[str, Any], open_alarms: list[dict[str, Any]]) -> Assessme
         a.add(MAJOR, "queue_old", str(int(float(queue["oldest_age_s"]))))
     if _obj(state.get("link")).get("online") is False:
         a.add(MAJOR, "link_down", reduces=True, code=str(_obj(state.get("link")).get("consecutive_failures", "")))
-    if _obj(state.get("audit")).get("chain_ok") is False:
-        a.add(CRITICAL, "audit", "chain_broken")
+    if audit_problem:
+        a.add(CRITICAL, "audit", "chain_broken", detail=audit_problem)
     for alarm in open_alarms:
         a.add(CRITICAL if alarm["severity"] == "critical" else WARNING, "alarm", str(alarm["code"]),
               device=str(alarm.get("device") or ""))

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from central_sim import audit_anchor
 from central_sim.clock import CST, rfc3339
 from central_sim.console.districts import district_of
 from central_sim.console.status import OK, SILENT, assess
@@ -125,7 +126,8 @@ def _refresh(tx: Tx, k: Row, old: Row | None, now: float, sites: dict[str, Site]
     new_beat = old is None or int(old["seq"]) != int(k["last_seq"]) or float(old["last_seen"]) != float(k["last_seen"])
     at = float(k["last_seen"]) if new_beat else now
     alarms = open_alarms(tx, kid)
-    a = assess(state, alarms)
+    anchored = audit_anchor.view(tx, kid) or {}
+    a = assess(state, alarms, str(anchored.get("problem") or ""))
     devices = _obj(state.get("devices"))
     queue, link = _obj(state.get("queue")), _obj(state.get("link"))
     link_online = 0 if link.get("online") is False else 1
@@ -354,7 +356,7 @@ def kiosk_detail(tx: Tx, kiosk_id: str, now: float) -> dict[str, Any] | None:
         "device_class": row["device_class"], "version": row["version"], "mode": row["mode"],
         "problems": json.loads(row["problems"]), "supplies": json.loads(row["supplies"]),
         "devices": _obj(state.get("devices")), "queue": _obj(state.get("queue")), "link": _obj(state.get("link")),
-        "audit": _obj(state.get("audit")), "uptime_s": state.get("uptime_s"),
+        "audit": audit_anchor.view(tx, kiosk_id) or {}, "uptime_s": state.get("uptime_s"),
         "disk_free_bytes": state.get("disk_free_bytes"), "in_transaction": bool(state.get("in_transaction")),
         "consumption": {"cards_fed_per_h": row["fed_per_h"], "receipts_per_h": row["printed_per_h"]},
         "history": tx.all("SELECT at, kind, name, value, detail FROM console_history WHERE kiosk_id = ?"

@@ -23,6 +23,17 @@ EVENTS_PRIORITY = 60
 Send = Callable[[list[dict[str, Any]], str], None]  # (events, idempotency key); raises when not delivered/stored
 
 
+def masked(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as it may leave the kiosk: the one PII rule set applied at the sink. The audit head is
+    kept as it is: a hex hash holds no personal data, and scrubbing its digit runs would break it."""
+    fields = dict(event)
+    audit = fields.pop("audit", None)
+    clean = dict(scrub_json(fields))
+    if audit is not None:
+        clean["audit"] = audit
+    return clean
+
+
 class EventUploader:
     def __init__(self, send: Send) -> None:
         self._send = send
@@ -46,7 +57,7 @@ class EventUploader:
             if len(self._buffer) >= MAX_BUFFER:
                 self._buffer.popleft()
                 self.dropped += 1
-            self._buffer.append(scrub_json(dict(event)))  # the one PII rule set, at the sink
+            self._buffer.append(masked(event))
 
     def observe(self, event: Any) -> None:
         """For EventLog.subscribe: accepts an object with ``to_json()``."""

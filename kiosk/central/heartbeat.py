@@ -35,6 +35,7 @@ COMMAND_TYPES = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config
 
 StateProvider = Callable[[], Mapping[str, Any]]  # app_version, uptime_s, mode, in_transaction, devices, link, queue…
 CommandHandler = Callable[[Command], str]  # returns a short masked outcome message; raises on failure
+AuditHead = Callable[[], Mapping[str, Any]]  # the audit log's {"seq", "head"} (kiosk/audit.py)
 
 
 class SeqStore:
@@ -89,6 +90,7 @@ class HeartbeatSender:
         self._changed = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.audit_head: AuditHead | None = None  # when set, every heartbeat carries `audit: {seq, head}`
         self.last_sent_at: float | None = None
         self.last_error: str | None = None
         self.sent = 0
@@ -119,7 +121,10 @@ class HeartbeatSender:
         state = dict(self.state())
         state.update(kiosk_id=self.client.kiosk_id, seq=self.seq.next(), boot_id=self.boot_id,
                      sent_at=dt.datetime.now(CST).isoformat(timespec="seconds"), heartbeat_interval_s=self.interval_s)
-        return dict(scrub_json(state))  # the one PII rule set, at the sink
+        out = dict(scrub_json(state))  # the one PII rule set, at the sink
+        if self.audit_head is not None:  # a hex head is not personal data (scrubbing could mangle it)
+            out["audit"] = dict(self.audit_head())
+        return out
 
     def send_now(self) -> bool:
         """Send the current state; queue the commands it brings back. False when the central was not reached."""

@@ -24,7 +24,7 @@ from hal.atomic_file import write_atomic
 from hal.status import Supply
 from hal.types import PinBlock
 from kiosk.alarms import EventLog, KioskEvent
-from kiosk.audit import AUDIT_FILE, AuditLog, audit_key
+from kiosk.audit import AUDIT_FILE, AUDIT_KEY_FILE, open_audit_log
 from kiosk.clock import CHINA_TZ
 from kiosk.config import Config
 from kiosk.devices import DeviceSet
@@ -92,7 +92,7 @@ class MaintenanceService:
         self.rt = rt
         self.store = store or TechnicianStore(rt.cfg.data_path(TECHNICIAN_FILE))
         self.auth = Authenticator(self.store, clock=clock)
-        self.audit = AuditLog(rt.cfg.data_path(AUDIT_FILE), audit_key(rt.queue_key))
+        self.audit = open_audit_log(rt.cfg.data_path(AUDIT_FILE), rt.cfg.data_path(AUDIT_KEY_FILE), rt.queue_key)
         self.selftests = SelfTests(rt.devices, rt.cfg.data_path(SELFTEST_FILE), rt.stock_ledger)
         self.consumables = Consumables(rt.cfg.data_path(CONSUMABLES_FILE), rt.devices, rt.stock_ledger)
         self.session: TechSession | None = None
@@ -107,9 +107,10 @@ class MaintenanceService:
             self.audit.append("transaction", "citizen", event.code, event.message)
 
     def _record(self, actor: str, action: str, outcome: str, detail: str = "") -> None:
-        self.audit.append("technician", actor, action, outcome, detail)
+        record = self.audit.append("technician", actor, action, outcome, detail)
         self.rt.events.record(KioskEvent("technician_action", action, "info",
-                                         f"{actor}: {outcome} {detail}".strip()[:200]))
+                                         f"{actor}: {outcome} {detail}".strip()[:200],
+                                         audit={"seq": record["seq"], "head": record["hash"]}))
 
     # ---- login / logout -----------------------------------------------------------------------
     def _check_idle(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 def heartbeat_state(*, mode: str = "in_service", depth: int = 0, oldest_s: float = 0.0, dead_letters: int = 0,
                     issuer: str = "online", printer: str = "online", ribbon: str = "ok", paper: str = "ok",
                     blank_cards: str = "ok", cards_fed: int = 0, version: str = "0.1.0",
-                    audit_ok: bool | None = None, link_online: bool = True) -> dict[str, Any]:
+                    audit_seq: int | None = None, link_online: bool = True) -> dict[str, Any]:
     state: dict[str, Any] = {
         "app_version": version, "uptime_s": 3600, "mode": mode, "in_transaction": False,
         "devices": {
@@ -23,6 +23,6 @@ def heartbeat_state(*, mode: str = "in_service", depth: int = 0, oldest_s: float
         "queue": {"depth": depth, "oldest_age_s": oldest_s, "dead_letters": dead_letters, "bytes": 100 * depth},
         "disk_free_bytes": 10**10,
     }
-    if audit_ok is not None:
-        state["audit"] = {"chain_ok": audit_ok, "head_seq": 42, "head_hash": "9f" * 32}
+    if audit_seq is not None:  # the audit head as kiosks send it (kiosk/audit.py); the central judges the chain
+        state["audit"] = {"seq": audit_seq, "head": f"{audit_seq:02x}" * 32 if audit_seq < 256 else "9f" * 32}
     return state

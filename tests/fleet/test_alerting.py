@@ -153,9 +153,11 @@ def _apply(client: CentralClient, key: str) -> tuple[str, str]:
 def _populate(central: ServerHandle, clock: Clock) -> None:
     """Two kiosks report; one makes a card 25 minutes late (art. 21), spoils one, and leaves one open."""
     with CentralClient(central.url, "FZ-GL-0001") as gl, CentralClient(central.url, "FZ-TJ-0002") as tj:
-        gl.heartbeat({**heartbeat_state(dead_letters=2, ribbon="low", audit_ok=True), "kiosk_id": "FZ-GL-0001",
+        gl.heartbeat({**heartbeat_state(dead_letters=2, ribbon="low", audit_seq=42), "kiosk_id": "FZ-GL-0001",
                       "seq": 1})
-        tj.heartbeat({**heartbeat_state(paper="out", audit_ok=False), "kiosk_id": "FZ-TJ-0002", "seq": 1})
+        tj.heartbeat({**heartbeat_state(paper="out", audit_seq=42), "kiosk_id": "FZ-TJ-0002", "seq": 1})
+        central.central.heartbeats.flush()  # heartbeats 30 s apart reach storage one by one
+        tj.heartbeat({**heartbeat_state(paper="out", audit_seq=7), "kiosk_id": "FZ-TJ-0002", "seq": 2})  # rewound
         app_id, card_no = _apply(gl, "adult_never_applied")
         gl.report_production_result(app_id, {"result": "failed", "card_no": card_no, "failure_reason": "chip_write",
                                               "produced_at": clock.now.isoformat()})

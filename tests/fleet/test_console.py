@@ -72,7 +72,7 @@ def test_status_rule() -> None:
                                                                   "device": "issuer", "detail": "card_jam"}
     assert assess(heartbeat_state(mode="maintenance"), []).status == "out_of_service"
     assert assess(heartbeat_state(), [{"severity": "critical", "code": "jam", "device": "issuer"}]).severity == 3
-    assert assess(heartbeat_state(audit_ok=False), []).severity == 3
+    assert assess(heartbeat_state(), [], audit_problem="rewound: record 42 → 7").severity == 3
     assert assess(heartbeat_state(link_online=False), []).status == "degraded"
 
 
@@ -209,11 +209,11 @@ def test_alarm_acknowledge_assign_resolve(central: ServerHandle, clock: Clock, s
 
 
 def test_kiosk_page_timeline_forecast_and_audit_head(central: ServerHandle, clock: Clock, session: Session) -> None:
-    beat(central, "FZ-GL-0001", cards_fed=100, audit_ok=True)
+    beat(central, "FZ-GL-0001", cards_fed=100, audit_seq=42)
     clock.advance(hours=1)
-    beat(central, "FZ-GL-0001", seq=2, cards_fed=110, blank_cards="low", audit_ok=True)
+    beat(central, "FZ-GL-0001", seq=2, cards_fed=110, blank_cards="low", audit_seq=42)
     clock.advance(minutes=1)
-    beat(central, "FZ-GL-0001", seq=3, cards_fed=110, blank_cards="low", issuer="hardware_error", audit_ok=True)
+    beat(central, "FZ-GL-0001", seq=3, cards_fed=110, blank_cards="low", issuer="hardware_error", audit_seq=42)
     s = session("vera")
     d = s.get("/console/api/kiosks/FZ-GL-0001").json()
     # 10 cards in 61 minutes; "low" means 20 left (the kiosk's threshold): about 2 hours to go

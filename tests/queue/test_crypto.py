@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from offline_queue import BodyCipher, KeyFileError, create_key_file, load_key_file
-from offline_queue.crypto import BodyUnreadable
+from offline_queue.crypto import AD_V1, BodyUnreadable
 
 
 def test_created_key_file_is_0600_even_with_a_permissive_umask(tmp_path: Path) -> None:
@@ -74,18 +74,35 @@ def test_symlink_and_directory_refused(tmp_path: Path) -> None:
 
 def test_body_bound_to_its_row() -> None:
     c = BodyCipher(os.urandom(32))
-    blob = c.encrypt(7, "key-a", b"secret")
-    assert c.decrypt(7, "key-a", blob, c.key_id) == b"secret"
+    blob = c.encrypt(7, "key-a", b"secret", "POST", "/v1/x")
+    assert c.decrypt(7, "key-a", blob, c.key_id, "POST", "/v1/x") == b"secret"
     assert b"secret" not in blob and len(blob) == len(b"secret") + 28
     with pytest.raises(BodyUnreadable):
-        c.decrypt(8, "key-a", blob, c.key_id)  # moved to another row
+        c.decrypt(8, "key-a", blob, c.key_id, "POST", "/v1/x")  # moved to another row
     with pytest.raises(BodyUnreadable):
-        c.decrypt(7, "key-b", blob, c.key_id)
-    with pytest.raises(BodyUnreadable, match="another key"):
-        BodyCipher(os.urandom(32)).decrypt(7, "key-a", blob, c.key_id)
+        c.decrypt(7, "key-b", blob, c.key_id, "POST", "/v1/x")
+    with pytest.raises(BodyUnreadable, match="another key") as other:
+        BodyCipher(os.urandom(32)).decrypt(7, "key-a", blob, c.key_id, "POST", "/v1/x")
+    assert not other.value.tampered  # a key mix-up, not tampering
     with pytest.raises(BodyUnreadable, match="tampered"):
-        BodyCipher(os.urandom(32)).decrypt(7, "key-a", blob, None)
-    assert c.encrypt(7, "key-a", b"secret")[:12] != blob[:12]  # fresh nonce every time
+        BodyCipher(os.urandom(32)).decrypt(7, "key-a", blob, None, "POST", "/v1/x")
+    assert c.encrypt(7, "key-a", b"secret", "POST", "/v1/x")[:12] != blob[:12]  # fresh nonce every time
+
+
+def test_method_and_path_are_bound_to_the_body() -> None:
+    c = BodyCipher(os.urandom(32))
+    blob = c.encrypt(7, "key-a", b"secret", "POST", "/v1/cards/loss")
+    for method, path in (("POST", "/v1/contact"), ("PUT", "/v1/cards/loss"), ("POST", "/v1/cards/loss/")):
+        with pytest.raises(BodyUnreadable, match="tampered") as exc:
+            c.decrypt(7, "key-a", blob, c.key_id, method, path)
+        assert exc.value.tampered
+    # Version 1 (rows sealed before schema v5) bound only id and key; a version-2 blob never opens as one.
+    with pytest.raises(BodyUnreadable):
+        c.decrypt(7, "key-a", blob, c.key_id, "POST", "/v1/cards/loss", AD_V1)
+    # A field boundary cannot be moved: the fields are length-prefixed.
+    blob2 = c.encrypt(7, "k", b"x", "POST", "/a|b")
+    with pytest.raises(BodyUnreadable):
+        c.decrypt(7, "k", blob2, c.key_id, "POST|", "/a|b"[1:])
 
 
 def test_ordering_tag_is_a_keyed_pseudonym() -> None:

@@ -312,7 +312,7 @@ def test_unreadable_item_never_stops_the_forwarder(
     fwd.start()
     assert fwd.flush(10)
     fwd.stop()
-    assert ob.get(a.id).state == State.SET_ASIDE and ob.get(b.id).state == State.ACKED
+    assert ob.get(a.id).state == State.DEAD and ob.get(b.id).state == State.ACKED
     assert "forwarder_error" not in [e.code for e in events]
 
 

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from offline_queue import BodyCipher, Outbox, SchemaTooNew
+from offline_queue import BodyCipher, Outbox, SchemaTooNew, load_key_file
 from offline_queue.migrations import CURRENT_VERSION, STEPS, migrate, schema_version
 
 
@@ -15,9 +17,16 @@ def _columns(conn: sqlite3.Connection) -> set[str]:
     return {r[1] for r in conn.execute("PRAGMA table_info(items)")}
 
 
-def _v1_row(conn: sqlite3.Connection, cipher: BodyCipher, item_id: int, key: str, tag: str | None, state: str) -> None:
+def _v1_seal(key_file: Path, item_id: int, key: str, body: bytes) -> bytes:
+    """A body as code before schema v5 sealed it (associated data: item id + idempotency key)."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(load_key_file(key_file)).encrypt(nonce, body, b"oq1|%d|%s" % (item_id, key.encode()))
+
+
+def _v1_row(conn: sqlite3.Connection, cipher: BodyCipher, item_id: int, key: str, tag: str | None, state: str,
+            key_file: Path) -> None:
     """A row as v1/v2 code wrote it (v1 columns only), body encrypted as v1 did (NULL once acked)."""
-    blob = cipher.encrypt(item_id, key, json.dumps({"n": item_id}).encode()) if state != "acked" else None
+    blob = _v1_seal(key_file, item_id, key, json.dumps({"n": item_id}).encode()) if state != "acked" else None
     conn.execute(
         "INSERT INTO items(id, idempotency_key, method, path, service, priority, ordering_tag, created_at,"
         " next_attempt_at, state, body, body_len, key_id, summary, acked_at, status) VALUES"
@@ -37,20 +46,25 @@ def _v1_row(conn: sqlite3.Connection, cipher: BodyCipher, item_id: int, key: str
 
 
 @pytest.mark.parametrize("start", range(0, CURRENT_VERSION))
-def test_upgrade_from_every_earlier_version_keeps_items(tmp_path: Path, cipher: BodyCipher, start: int) -> None:
+def test_upgrade_from_every_earlier_version_keeps_items(tmp_path: Path, cipher: BodyCipher, key_path: Path,
+                                                        start: int) -> None:
     db = tmp_path / "q.sqlite"
     conn = sqlite3.connect(db, isolation_level=None)
     migrate(conn, target=start)
     assert schema_version(conn) == start
     citizen = cipher.ordering_tag("350102199003071234")
     if start >= 1:
-        _v1_row(conn, cipher, 1, "k-1", citizen, "pending")
-        _v1_row(conn, cipher, 2, "k-2", cipher.ordering_tag("other"), "acked")
-        _v1_row(conn, cipher, 3, "k-3", citizen, "pending")  # same citizen: must wait for k-1
+        _v1_row(conn, cipher, 1, "k-1", citizen, "pending", key_path)
+        _v1_row(conn, cipher, 2, "k-2", cipher.ordering_tag("other"), "acked", key_path)
+        _v1_row(conn, cipher, 3, "k-3", citizen, "pending", key_path)  # same citizen: must wait for k-1
+        if start >= 3:  # as v3/v4 code wrote them: caller-given keys, k-3 chained to k-1
+            conn.execute("UPDATE items SET key_given = 1")
+            conn.execute("UPDATE items SET prev_id = 1 WHERE id = 3")
     conn.close()
     ob = Outbox(db, cipher)
     raw = sqlite3.connect(db)
-    assert schema_version(raw) == CURRENT_VERSION and {"age_reviewed", "key_given", "prev_id"} <= _columns(raw)
+    assert schema_version(raw) == CURRENT_VERSION
+    assert {"age_reviewed", "key_given", "prev_id", "error_code", "reasons"} <= _columns(raw)
     assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     raw.close()
     if start >= 1:
@@ -77,11 +91,11 @@ def _schema(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("version", range(1, CURRENT_VERSION + 1))
-def test_each_step_is_atomic(tmp_path: Path, cipher: BodyCipher, version: int) -> None:
+def test_each_step_is_atomic(tmp_path: Path, cipher: BodyCipher, key_path: Path, version: int) -> None:
     conn = sqlite3.connect(tmp_path / "q.sqlite", isolation_level=None)
     migrate(conn, target=version - 1)
     if version > 1:
-        _v1_row(conn, cipher, 1, "k-1", None, "pending")
+        _v1_row(conn, cipher, 1, "k-1", None, "pending", key_path)
     before = _schema(conn)
     STEPS[version].append("THIS IS NOT SQL")  # fails after every real statement of the step
     try:

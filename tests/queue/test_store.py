@@ -229,7 +229,7 @@ def test_wrong_key_sets_items_aside_without_raising(make_outbox: MakeOutbox, eve
     assert wrong.status().set_aside == 1
 
 
-def test_tampered_row_is_set_aside(make_outbox: MakeOutbox, events: list[QueueEvent]) -> None:
+def test_tampered_row_is_a_dead_letter(make_outbox: MakeOutbox, events: list[QueueEvent]) -> None:
     ob = make_outbox()
     a = ob.enqueue("POST", "/v1/x", _body(1), service="s")
     b = ob.enqueue("POST", "/v1/x", _body(2), service="s")
@@ -243,10 +243,10 @@ def test_tampered_row_is_set_aside(make_outbox: MakeOutbox, events: list[QueueEv
     raw.close()
     assert [i.id for i in ob.claim_due(10)] == [b.id]
     for bad in (a.id, c.id):
-        assert ob.get(bad).state == State.SET_ASIDE and "tampered" in (ob.get(bad).last_error or "")
-    assert sorted(e.item_id or 0 for e in events if e.code == "set_aside") == [a.id, c.id]
-    ob.retry(a.id)  # a technician can put it back; it is set aside again, nothing crashes
-    assert ob.claim_due(10) == [] and ob.get(a.id).state == State.SET_ASIDE
+        assert ob.get(bad).state == State.DEAD and "tampered" in (ob.get(bad).last_error or "")
+    assert sorted(e.item_id or 0 for e in events if e.code == "dead_letter") == [a.id, c.id]
+    ob.retry(a.id)  # a technician can put it back; it is a dead letter again, nothing crashes
+    assert ob.claim_due(10) == [] and ob.get(a.id).state == State.DEAD
 
 
 def test_list_and_show_never_carry_bodies(make_outbox: MakeOutbox) -> None:
