@@ -20,6 +20,9 @@ v3  Enqueue touches only the table's B-tree (each index leaf an insert touches i
     - no scheduling index: prev_id links an item to the previous one of its ordering key, so
       "is it first of its key" is one primary-key probe;
     - body is the last column, so scans that skip it never read its overflow pages.
+v4  A dead letter keeps the central's refusal as data: error_code and reasons (a JSON list of
+    {"code", "message"}, messages scrubbed as last_error is), so the kiosk never parses last_error.
+    Both NULL until an item is refused; enqueue does not write them.
 """
 
 from __future__ import annotations
@@ -97,6 +100,10 @@ STEPS: dict[int, list[str]] = {
         "ALTER TABLE items_v3 RENAME TO items",
         "CREATE UNIQUE INDEX items_given_key ON items(idempotency_key) WHERE key_given = 1",
         "CREATE INDEX items_ledger ON items(acked_at) WHERE state = 'acked'",
+    ],
+    4: [
+        "ALTER TABLE items ADD COLUMN error_code TEXT",
+        "ALTER TABLE items ADD COLUMN reasons TEXT",
     ],
 }
 

@@ -47,6 +47,8 @@ def test_upgrade_from_every_earlier_version_keeps_items(tmp_path: Path, cipher: 
         _v1_row(conn, cipher, 1, "k-1", citizen, "pending")
         _v1_row(conn, cipher, 2, "k-2", cipher.ordering_tag("other"), "acked")
         _v1_row(conn, cipher, 3, "k-3", citizen, "pending")  # same citizen: must wait for k-1
+        if start >= 3:  # as v3+ code writes them: caller-given keys flagged, same-citizen items linked
+            conn.execute("UPDATE items SET key_given = 1, prev_id = (CASE id WHEN 3 THEN 1 END)")
     conn.close()
     ob = Outbox(db, cipher)
     raw = sqlite3.connect(db)
