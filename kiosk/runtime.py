@@ -20,11 +20,12 @@ from hal.status import DeviceError, DeviceStatus
 from hal.types import Receipt
 from kiosk import __version__
 from kiosk.alarms import EventLog, KioskEvent, Severity
+from kiosk.central.delivery import DeliveryService
+from kiosk.central.gateway import CentralGateway
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
-from kiosk.delivery import DeliveryService
 from kiosk.devices import DeviceSet, build_devices
-from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY, Availability, ServiceId, availability
+from kiosk.domain.services import Availability, ServiceId, availability
 from kiosk.domain.text import safe_display_text
 from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInput, View, run_flow
 from kiosk.flows.face_limits import FaceFailures
@@ -92,7 +93,6 @@ class Services:
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
-        self.delivery = rt.delivery
         self.journal = rt.journal
         self.stock_ledger = rt.stock_ledger
         self.face_failures = rt.face_failures
@@ -110,10 +110,7 @@ class Services:
 
     def submit_stock_ledger(self, day: dt.date) -> None:
         """Queue the day's art. 27 ledger (the central keeps the latest per kiosk and day)."""
-        ledger = self._rt.stock_ledger
-        self.delivery.submit(ServiceId.APPLY, "POST", ledger.path_for_upload(), ledger.upload_body(day),
-                             ordering_key=f"stock-ledger-{day.isoformat()}", summary=f"stock ledger {day}",
-                             priority=ALWAYS_QUEUED_PATH_PRIORITY["stock-ledger"], wait=False)
+        self._rt.gateway.send_stock_ledger(day, self._rt.stock_ledger.upload_body(day)["entries"])
 
     def link_online(self) -> bool:
         return self._rt.link.online
@@ -159,6 +156,7 @@ class Runtime:
         self.devices = devices or build_devices(cfg)
         self.narrator = _make_narrator(cfg, self.devices)
         self.central = central if central is not None else _make_central(cfg, self.link, self.outbox)
+        self.gateway = CentralGateway(self.central, self.delivery)  # what flows and recovery reach
         self.ui_state = UiStateFile(cfg.run_path("ui-state.json"))
         self.spool = CommandSpool(cfg.run_path(""))
         self.heartbeat: Any = None
@@ -271,7 +269,7 @@ class Runtime:
         flow = self.flows[service]()
         channel = FlowChannel(emit)
         ctx = FlowContext(channel=channel, session=Session(), clock=self.clock, devices=self.devices,
-                          central=self.central, services=Services(self), config=self.cfg, elderly=elderly)
+                          central=self.gateway, services=Services(self), config=self.cfg, elderly=elderly)
 
         def run() -> FlowResult:
             result = run_flow(flow, ctx)
