@@ -9,8 +9,8 @@ import base64
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from hal.types import CardFace, CardPersonalisation, IdCardData, Receipt, ReceiptLine
 from kiosk.central import outcomes
@@ -79,9 +79,13 @@ class IssuanceFlow(Flow):
     def progress(self, ctx: FlowContext) -> IssuanceProgress:
         return IssuanceProgress(ctx.clock.monotonic() - self._started, ctx.config.timeouts.issuance_limit_s)
 
-    def pview(self, ctx: FlowContext, screen: str, step: int, message: str, **kw: Any) -> View:
-        params = {**self.progress(ctx).params(), **kw.pop("params", {})}
-        return self.view(screen, step, message, params=params, **kw)
+    def pview(self, ctx: FlowContext, screen: str, step: int, message: str, *,
+              params: Mapping[str, str] | None = None, actions: tuple[str, ...] = (),
+              reasons: tuple[str, ...] = (), choices: tuple[tuple[str, str], ...] = (),
+              end: End | None = None) -> View:
+        """A view with the art. 21 progress params."""
+        return self.view(screen, step, message, params={**self.progress(ctx).params(), **(params or {})},
+                         actions=actions, reasons=reasons, choices=choices, end=end)
 
     # ---- photo (arts. 16-17) ----------------------------------------------------------------------
     def photo(self, ctx: FlowContext, applicant: Applicant, photo_on_file: bool) -> bytes | None:
@@ -100,7 +104,7 @@ class IssuanceFlow(Flow):
     def take_photo(self, ctx: FlowContext) -> bytes:
         from kiosk.photo.session import PhotoSession  # loads dlib models on first use only
 
-        camera: Any = ctx.devices.camera
+        camera = ctx.devices.camera
         session = PhotoSession(ctx.config.photo.settings())
         while True:
             deadline = ctx.clock.monotonic() + ctx.idle_timeout(ctx.config.timeouts.idle_s)
@@ -262,7 +266,7 @@ class IssuanceFlow(Flow):
                                severity="critical")
 
     def _wait_taken(self, ctx: FlowContext, issue_id: int) -> bool:
-        issuer: Any = ctx.devices.issuer
+        issuer = ctx.devices.issuer
         view = self.pview(ctx, "take_card", PRODUCE_STEP, "prompt.take_card")
 
         def taken(t: float) -> bool | None:
