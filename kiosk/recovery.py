@@ -27,8 +27,8 @@ from typing import Any, Protocol
 from hal.status import DeviceError, Media
 from kiosk.alarms import EventLog
 from kiosk.central.bodies import ProductionResultBody
-from kiosk.central.delivery import DeliveryRefused
-from kiosk.central.gateway import Central
+from kiosk.central.outcomes import DeliveryRefused
+from kiosk.central.port import Central
 from kiosk.clock import Clock
 from kiosk.domain.services import ServiceId
 from kiosk.issuance_journal import IssuanceJournal, OpenIssuance, Outcome, Step

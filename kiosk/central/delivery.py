@@ -14,20 +14,12 @@ from __future__ import annotations
 
 import time
 
-from kiosk.central.outcomes import Accepted, Outcome, Queued, Refused
+from kiosk.central.outcomes import Accepted, DeliveryRefused, Outcome, Queued, Refused
 from kiosk.central.requests import Wire
 from offline_queue.errors import QueueFull, QueueWriteError
 from offline_queue.forwarder import Forwarder
 from offline_queue.link import LinkMonitor
 from offline_queue.store import Outbox, State
-
-
-class DeliveryRefused(Exception):
-    """The request could not even be stored (queue full or disk error): nothing was accepted."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class DeliveryService:

@@ -1,16 +1,12 @@
-"""The one door from the service flows to the central: typed verbs, no HTTP, paths or queue rows.
-
-Direct verbs (the answer is needed now) return the central's response model and raise the
-kiosk.central.errors classes; queued verbs return an Outcome (Accepted / Refused / Queued) and
-raise DeliveryRefused only when the request could not even be stored. How each request travels
-and at what priority is its row in kiosk.central.requests.
-"""
+"""CentralGateway: the Central protocol (kiosk.central.port) over a CentralClient for direct calls
+and a DeliveryService for queued ones. How each request travels and at what priority is its row
+in kiosk.central.requests."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from kiosk.central import bodies as b
 from kiosk.central import models as m
@@ -20,31 +16,6 @@ from kiosk.central.delivery import DeliveryService
 from kiosk.central.outcomes import Outcome
 from kiosk.domain.masking import mask_card_no, mask_id
 from kiosk.domain.services import SERVICES, ServiceId
-
-
-class Central(Protocol):
-    """What flows (and crash recovery) may ask of the central."""
-
-    # ---- direct: online only -------------------------------------------------------------------
-    def lookup_person(self, id_number: str, name: str) -> m.PersonLookup: ...
-    def person_photo(self, id_number: str) -> bytes: ...
-    def apply(self, application: b.ApplicationBody) -> m.ApplicationCreated: ...
-    def open_bank_account(self, application_id: str, id_number: str, card_no: str) -> m.BankAccount: ...
-    def cancel_loss(self, card_no: str, id_number: str) -> m.StatusResult: ...
-    def authorize_pin_reset(self, card_no: str, id_number: str, card_challenge: bytes, face_match: b.FaceMatchBody,
-                            *, new_pin: str | None = None,
-                            pin_block: bytes | None = None) -> m.PinResetAuthorization: ...
-    def application_status(self, id_number: str) -> m.ApplicationStatusList: ...
-
-    # ---- through the queue ---------------------------------------------------------------------
-    def report_loss(self, *, id_number: str, reported_at: str, card_no: str | None = None) -> Outcome: ...
-    def activate_card(self, *, service: ServiceId, card_no: str, id_number: str) -> Outcome: ...
-    def change_contact(self, contact: b.ContactBody) -> Outcome: ...
-    def apply_later(self, *, service: ServiceId, application: b.ApplicationBody) -> Outcome: ...
-    def report_production_result(self, *, service: ServiceId, application_id: str, ordering_key: str,
-                                 result: b.ProductionResultBody) -> Outcome: ...
-    def record_pin_event(self, *, service: ServiceId, card_no: str, event: str, at: str) -> Outcome: ...
-    def send_stock_ledger(self, day: dt.date, entries: Sequence[Mapping[str, Any]]) -> Outcome: ...
 
 
 class CentralGateway:

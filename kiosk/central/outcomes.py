@@ -36,3 +36,11 @@ class Queued:
 
 
 Outcome = Accepted | Refused | Queued
+
+
+class DeliveryRefused(Exception):
+    """The request could not even be stored (queue full or disk error): nothing was accepted."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code

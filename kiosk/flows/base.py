@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from hal.interfaces import CardReader, IdCardReader
 from hal.status import DeviceError
-from kiosk.central.gateway import Central
+from kiosk.central.port import Central
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.devices import DeviceSet

@@ -9,8 +9,8 @@ from typing import TypeVar
 
 from hal.types import SsCardData
 from kiosk.central import outcomes
-from kiosk.central.delivery import DeliveryRefused
 from kiosk.central.errors import CentralAuthError, CentralError, CentralRejected, CentralUnavailable
+from kiosk.central.outcomes import DeliveryRefused
 from kiosk.flows.base import CardRemoved, FlowContext, LinkLost, Refused, View
 
 log = logging.getLogger("kiosk.flow")

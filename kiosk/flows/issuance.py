@@ -16,7 +16,7 @@ from hal.types import CardFace, CardPersonalisation, IdCardData, Receipt, Receip
 from kiosk.central import outcomes
 from kiosk.central.bodies import Applicant as ApplicantBody
 from kiosk.central.bodies import ApplicationBody, Guardian, OtherCityCard, ProductionResultBody
-from kiosk.central.delivery import DeliveryRefused
+from kiosk.central.outcomes import DeliveryRefused
 from kiosk.domain.eligibility import IssuanceProgress, photo_required
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.pin_rules import INITIAL_PIN

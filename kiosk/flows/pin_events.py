@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.central.delivery import DeliveryRefused
+from kiosk.central.outcomes import DeliveryRefused
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext
 

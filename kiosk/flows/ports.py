@@ -1,7 +1,7 @@
 """What a flow may touch besides the screen, typed: the kiosk's local services and its devices.
 
 The runtime (kiosk.runtime.Services, kiosk.devices.DeviceSet) provides them; the central is the
-kiosk.central.gateway.Central protocol. Typed here so that mypy checks every flow's use of them.
+kiosk.central.port.Central protocol. Typed here so that mypy checks every flow's use of them.
 """
 
 from __future__ import annotations

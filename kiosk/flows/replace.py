@@ -9,7 +9,7 @@ from acceptance (blocked locally too); a quality defect within one month of coll
 from __future__ import annotations
 
 from kiosk.central import outcomes
-from kiosk.central.delivery import DeliveryRefused
+from kiosk.central.outcomes import DeliveryRefused
 from kiosk.domain.eligibility import (
     HOME_CITY,
     REPLACEABLE,
