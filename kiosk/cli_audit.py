@@ -9,26 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from kiosk.audit import AUDIT_FILE, AUDIT_KEY_FILE, Anchor, audit_key, load_audit_key, verify_file
 from offline_queue import KeyFileError, load_key_file
 
 SHOW_FIELDS = ("seq", "at", "kind", "actor", "action", "outcome", "detail")
-
-
-class AnchoredHead(BaseModel):
-    seq: int = Field(ge=0)
-    head: str = Field(pattern=r"^[0-9a-f]{64}$")
-
-
-class AuditHeadReply(BaseModel):
-    """GET /v1/kiosks/{id}/audit-head (central_sim/audit_anchor.py)."""
-
-    seq: int | None = None
-    head: str | None = None
-    problem: str = ""
-    anchors: list[AnchoredHead] = Field(default_factory=list, max_length=10_000)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,12 +36,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def _central_anchors(cfg: Any) -> tuple[list[Anchor] | None, str, str]:
     """(anchors, the central's own finding, why not checked); anchors None when the central was not reached."""
+    from kiosk.central import requests as rq
     from kiosk.central.client import CentralClient
     from kiosk.central.errors import CentralError
 
     try:
         with CentralClient.from_config(cfg) as client:
-            reply = client._call("audit_head", "GET", f"/v1/kiosks/{cfg.kiosk.id}/audit-head", None, AuditHeadReply)
+            reply = client.call(rq.AUDIT_HEAD, None)
     except CentralError as exc:
         return None, "", f"central not reached ({exc.code})"
     except (ValueError, ValidationError, OSError) as exc:  # configuration (e.g. TLS files), a malformed reply

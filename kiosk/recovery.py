@@ -26,9 +26,11 @@ from typing import Any, Protocol
 
 from hal.status import DeviceError, Media
 from kiosk.alarms import EventLog
+from kiosk.central.bodies import ProductionResultBody
+from kiosk.central.outcomes import DeliveryRefused
+from kiosk.central.port import Central
 from kiosk.clock import Clock
-from kiosk.delivery import DeliveryRefused, DeliveryService
-from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY, ServiceId
+from kiosk.domain.services import ServiceId
 from kiosk.issuance_journal import IssuanceJournal, OpenIssuance, Outcome, Step
 from kiosk.pin_journal import PinJournal
 from kiosk.recovery_store import RecoveryStore
@@ -87,11 +89,13 @@ class RecoverableRuntime(Protocol):
     pin_journal: PinJournal
     recovery_store: RecoveryStore
     stock_ledger: StockLedger
-    delivery: DeliveryService
     events: EventLog
     clock: Clock
     devices: Any
     cfg: Any
+
+    @property
+    def gateway(self) -> Central: ...
 
 
 def recover(rt: RecoverableRuntime) -> RecoveryReport:
@@ -173,17 +177,15 @@ def _queue_failed_result(rt: RecoverableRuntime, oi: OpenIssuance, record: CardR
         return False  # no card number to report: the alarm says so, staff resolve it at the central
     where = "a card was presented in the bezel and not collected (staff collect it)" \
         if fate is CardFate.UNCOLLECTED else "the card was rejected"
-    body = {"result": "failed",
-            "failure_reason": f"kiosk interrupted during card production ({REASON}, "
-                              f"{oi.last_step.value if oi.last_step else 'start'}); {where}; "
-                              "deliver at the counter (网点领取)",
-            "card_no": record.card_no, "produced_at": rt.clock.now().isoformat(timespec="seconds"),
-            "kiosk_id": rt.cfg.kiosk.id}
+    result = ProductionResultBody(
+        result="failed",
+        failure_reason=f"kiosk interrupted during card production ({REASON}, "
+                       f"{oi.last_step.value if oi.last_step else 'start'}); {where}; "
+                       "deliver at the counter (网点领取)",
+        card_no=record.card_no, produced_at=rt.clock.now().isoformat(timespec="seconds"), kiosk_id=rt.cfg.kiosk.id)
     try:
-        rt.delivery.submit(ServiceId.APPLY, "POST", f"/v1/applications/{oi.application_id}/production-result",
-                           body, ordering_key=record.ssn or oi.application_id,
-                           summary=f"production result failed ({REASON})",
-                           priority=ALWAYS_QUEUED_PATH_PRIORITY["production-result"], wait=False)
+        rt.gateway.report_production_result(service=ServiceId.APPLY, application_id=oi.application_id,
+                                            ordering_key=record.ssn or oi.application_id, result=result)
     except DeliveryRefused as exc:
         log.warning("crash recovery could not queue the production result", extra={"code": exc.code})
         return False

@@ -16,11 +16,12 @@ from typing import Any
 from hal.status import DeviceError, DeviceStatus
 from hal.types import Receipt
 from kiosk.alarms import EventLog, KioskEvent, Severity
+from kiosk.central.delivery import DeliveryService
+from kiosk.central.gateway import CentralGateway
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
-from kiosk.delivery import DeliveryService
 from kiosk.devices import DeviceSet, build_devices
-from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY, Availability, ServiceId, availability
+from kiosk.domain.services import Availability, ServiceId, availability
 from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInput, View, run_flow
 from kiosk.flows.face_limits import FaceFailures
 from kiosk.issuance_journal import IssuanceJournal
@@ -79,7 +80,6 @@ class Services:
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
-        self.delivery = rt.delivery
         self.journal = rt.journal
         self.stock_ledger = rt.stock_ledger
         self.face_failures = rt.face_failures
@@ -97,10 +97,7 @@ class Services:
 
     def submit_stock_ledger(self, day: dt.date) -> None:
         """Queue the day's art. 27 ledger (the central keeps the latest per kiosk and day)."""
-        ledger = self._rt.stock_ledger
-        self.delivery.submit(ServiceId.APPLY, "POST", ledger.path_for_upload(), ledger.upload_body(day),
-                             ordering_key=f"stock-ledger-{day.isoformat()}", summary=f"stock ledger {day}",
-                             priority=ALWAYS_QUEUED_PATH_PRIORITY["stock-ledger"], wait=False)
+        self._rt.gateway.send_stock_ledger(day, self._rt.stock_ledger.upload_body(day)["entries"])
 
     def link_online(self) -> bool:
         return self._rt.link.online
@@ -153,6 +150,7 @@ class Runtime:
         self.supervisor = DeviceSupervisor(self.devices, self.events)
         self.narrator = _make_narrator(cfg, self.devices)
         self.link_probe = LinkProbe(self.central, self.link)
+        self.gateway = CentralGateway(self.central, self.delivery)  # what flows and recovery reach
         self.spool = CommandSpool(cfg.run_path(""))
         self.restarter = Restarter()
         self.commands = RemoteCommands(modes=self.modes, reload_config=self.reload_config, restarter=self.restarter)
@@ -305,7 +303,7 @@ class Runtime:
         flow = self.flows[service]()
         channel = FlowChannel(emit)
         ctx = FlowContext(channel=channel, session=Session(), clock=self.clock, devices=self.devices,
-                          central=self.central, services=Services(self), config=self.cfg, elderly=elderly)
+                          central=self.gateway, services=Services(self), config=self.cfg, elderly=elderly)
 
         def run() -> FlowResult:
             result = run_flow(flow, ctx)

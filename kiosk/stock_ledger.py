@@ -4,8 +4,8 @@ One row per card made or spoiled at this kiosk, in SQLite in the data directory.
 personal columns the regulation asks for (name, social security number, card number, bank
 account) are stored only AES-GCM-encrypted (a key derived from the queue key); the clear
 columns hold masked values for the maintenance screen. The day's ledger is uploaded through
-the offline queue to ``POST /v1/kiosks/{id}/stock-ledger`` (the central keeps one ledger per
-kiosk and date, so each upload replaces that day's).
+the offline queue (kiosk.central.requests.STOCK_LEDGER; the central keeps one ledger per kiosk
+and date, so each upload replaces that day's).
 """
 
 from __future__ import annotations
@@ -72,8 +72,6 @@ CREATE INDEX IF NOT EXISTS ledger_day ON ledger(day);
 
 
 class StockLedger:
-    PATH = "/v1/kiosks/{kiosk_id}/stock-ledger"
-
     def __init__(self, path: Path, queue_key: bytes, kiosk_id: str) -> None:
         self.kiosk_id = kiosk_id
         self._aead = AESGCM(derive_key(queue_key, b"stock-ledger v1"))
@@ -124,6 +122,3 @@ class StockLedger:
             card = json.loads(self._aead.decrypt(blob[:12], blob[12:], f"{day.isoformat()}|{app_id}".encode()))
             entries.append({"kind": kind, "produced_at": at, "application_id": app_id, "reason": reason, **card})
         return {"date": day.isoformat(), "entries": entries}
-
-    def path_for_upload(self) -> str:
-        return self.PATH.format(kiosk_id=self.kiosk_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -25,16 +26,34 @@ def classify(status: int) -> Verdict:
     return Verdict.RETRY  # 1xx/3xx are not answers we can act on: try again later
 
 
-def error_reason(status: int, body: bytes) -> str:
-    """ "HTTP 422 code: message [reason codes]" from the contract's error body (scrubbed by the store)."""
+@dataclass(frozen=True)
+class Refusal:
+    """The central's error body (central-api.md "Errors") as data: code, message and every reason."""
+
+    status: int
+    code: str
+    message: str = ""
+    reasons: tuple[tuple[str, str], ...] = ()  # (code, message)
+
+    def text(self) -> str:
+        """ "HTTP 422 code: message [reason codes]" for operators (last_error); never parsed back."""
+        if not self.code:
+            return f"HTTP {self.status}"
+        text = f"HTTP {self.status} {self.code}: {self.message}"
+        return text + (f" [{', '.join(c for c, _ in self.reasons)}]" if self.reasons else "")
+
+
+def refusal(status: int, body: bytes) -> Refusal:
+    """Read a refusal's error body; a body outside the contract leaves only the status (code ``http_<status>``
+    is then the caller's choice, not invented here)."""
     try:
         err = json.loads(body.decode("utf-8"))["error"]
         code, message = str(err.get("code", "")), str(err.get("message", ""))
-        reasons = [str(r.get("code", "")) for r in err.get("reasons", []) if isinstance(r, dict)]
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        return f"HTTP {status}"
-    text = f"HTTP {status} {code}: {message}"
-    return text + (f" [{', '.join(reasons)}]" if reasons else "")
+        reasons = tuple((str(r.get("code", "")), str(r.get("message", "")))
+                        for r in err.get("reasons", []) if isinstance(r, dict))
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, RecursionError):
+        return Refusal(status, "")
+    return Refusal(status, code, message, reasons)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from offline_queue.classify import Verdict, classify, error_reason, parse_retry_after
+from offline_queue.classify import Verdict, classify, parse_retry_after, refusal
 from offline_queue.errors import OfflineQueueError, TransportError
 from offline_queue.events import EventSink, QueueEvent, emit
 from offline_queue.link import LinkMonitor, LinkState
@@ -69,6 +69,10 @@ class Forwarder:
         self._batch_off_until = 0.0
         self._batch_unsupported = False
         self._last_sweep = 0.0
+        # Told whenever this forwarder settled something (acked, dead-lettered, backed off), so a
+        # caller waiting for one item's outcome sleeps until then instead of polling the table.
+        self._settled = threading.Condition()
+        self._settled_count = 0
         outbox.add_listener(self.wake)
         self.link.add_observer(self._on_link_change)
 
@@ -98,6 +102,28 @@ class Forwarder:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        """Sending from this process (else another process, `kiosk sync`, owns the queue's sending)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def settled_count(self) -> int:
+        """How many outcomes this forwarder has recorded; pass it to :meth:`wait_settled`."""
+        with self._settled:
+            return self._settled_count
+
+    def wait_settled(self, seen: int, timeout: float) -> int:
+        """Block until an outcome was recorded after ``seen`` (or ``timeout``); returns the new count."""
+        with self._settled:
+            self._settled.wait_for(lambda: self._settled_count != seen, timeout=max(0.0, timeout))
+            return self._settled_count
+
+    def _tell_settled(self) -> None:
+        with self._settled:
+            self._settled_count += 1
+            self._settled.notify_all()
 
     @property
     def paused(self) -> bool:
@@ -208,6 +234,7 @@ class Forwarder:
                 raise
             self.link.report_success()
             self._judge(item, resp.status, resp.body, resp.headers.get("retry-after"))
+            self._tell_settled()
         return len(items)
 
     # ---- batch --------------------------------------------------------------------------------------
@@ -242,6 +269,7 @@ class Forwarder:
                 self._judge(item, r.status, r.body, None)
         self.outbox.mark_acked(acks)
         self.outbox.mark_retry(retries)
+        self._tell_settled()
         for item_id, _status in acks:
             emit(self._on_event, QueueEvent("acked", "info", f"queue item {item_id} delivered", item_id))
         return len(items)
@@ -269,6 +297,7 @@ class Forwarder:
                     f"central refused /v1/batch with HTTP {status}; sending singly",
                 ),
             )
+        self._tell_settled()
 
     # ---- judging ------------------------------------------------------------------------------------
     def _judge(self, item: DueItem, status: int, body: bytes, retry_after: str | None) -> None:
@@ -279,8 +308,9 @@ class Forwarder:
                 self.resume()
             emit(self._on_event, QueueEvent("acked", "info", f"queue item {item.id} delivered", item.id))
         elif verdict is Verdict.DEAD:
-            reason = error_reason(status, body)
-            self.outbox.mark_dead(item.id, status, reason)
+            refused = refusal(status, body)
+            self.outbox.mark_dead(item.id, status, refused.text(), error_code=refused.code or f"http_{status}",
+                                  reasons=refused.reasons)
             emit(
                 self._on_event,
                 QueueEvent("dead_letter", "warning", f"queue item {item.id} rejected: HTTP {status}", item.id),
@@ -309,6 +339,7 @@ class Forwarder:
     def _wire_failed(self, items: Sequence[DueItem], exc: TransportError) -> None:
         self.link.report_failure()
         self.outbox.mark_retry([(i.id, self._backoff_at(i.attempts, None), f"transport {exc.kind}") for i in items])
+        self._tell_settled()
         # Hold everything back a little too: with the link down every other item would fail the same way.
         failures = max(1, self.link.consecutive_failures)
         self._hold_until = self._clock() + self._jitter(failures)

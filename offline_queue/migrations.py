@@ -20,8 +20,9 @@ v3  Enqueue touches only the table's B-tree (each index leaf an insert touches i
     - no scheduling index: prev_id links an item to the previous one of its ordering key, so
       "is it first of its key" is one primary-key probe;
     - body is the last column, so scans that skip it never read its overflow pages.
-v4  error_code, reasons: the central's refusal of a dead letter, in columns (the forwarder's
-    dead-letter path writes them). Appended after body: only dead-letter views read them.
+v4  A dead letter keeps the central's refusal as data: error_code and reasons (a JSON list of
+    {"code", "message"}, messages scrubbed as last_error is), so the kiosk never parses last_error.
+    Both NULL until an item is refused; enqueue does not write them.
 v5  The body's AEAD associated data also binds the request's method and path (AD version 2,
     crypto.py). Rather than a column written on every enqueue, queue_meta records the first
     item id sealed that way: rows below it (written before v5) open with AD version 1.

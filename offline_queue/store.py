@@ -12,8 +12,8 @@ key back: they wait for a technician, who may re-queue them with ``retry``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -92,16 +92,12 @@ class ItemInfo:
     summary: str
     acked_at: float | None
     status: int | None
-
-    @property
-    def error_code(self) -> str | None:
-        """The central's error code of a dead letter ("HTTP 422 code: message …" → "code")."""
-        m = _ERROR_CODE.match(self.last_error or "")
-        return m.group(1) if m else None
+    error_code: str | None = None  # the central's refusal code of a dead letter (schema v4)
+    reasons: tuple[tuple[str, str], ...] = ()  # its (code, scrubbed message) reasons
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        d["error_code"] = self.error_code
+        d["reasons"] = [{"code": c, "message": m} for c, m in self.reasons]
         for k in ("created_at", "next_attempt_at", "acked_at"):
             d[k] = iso(d[k]) if d[k] is not None else None
         return d
@@ -140,7 +136,6 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).astimezone().isoformat(timespec="seconds")
 
 
-_ERROR_CODE = re.compile(r"HTTP \d{3} ([a-z0-9_]+):")
 
 
 def scrub(text: str, limit: int = 300) -> str:
@@ -191,13 +186,22 @@ def _id_in_key(key: str) -> int | None:
 
 _INFO_COLS = (
     "id, idempotency_key, method, path, service, priority, state, created_at, attempts, "
-    "next_attempt_at, last_error, body_len, summary, acked_at, status"
+    "next_attempt_at, last_error, body_len, summary, acked_at, status, error_code, reasons"
 )
 
 
 def _lenient_text(raw: bytes) -> str:
     """A damaged text field must not stop the queue: it reads (and then fails authentication)."""
     return raw.decode("utf-8", "surrogateescape")
+
+
+def _reasons(text: str | None) -> tuple[tuple[str, str], ...]:
+    if not text:
+        return ()
+    try:
+        return tuple((str(r["code"]), str(r.get("message", ""))) for r in json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ()
 
 
 def _info(row: Sequence[Any]) -> ItemInfo:
@@ -217,6 +221,8 @@ def _info(row: Sequence[Any]) -> ItemInfo:
         summary=row[12],
         acked_at=row[13],
         status=row[14],
+        error_code=row[15],
+        reasons=_reasons(row[16]),
     )
 
 
@@ -779,7 +785,7 @@ class Outbox:
             ).fetchone()
             self._batch_update(
                 "UPDATE items SET state='acked', body=NULL, key_id=NULL, acked_at=?, status=?,"
-                " last_error=NULL"
+                " last_error=NULL, error_code=NULL, reasons=NULL"
                 " WHERE id=? AND state != 'acked'",
                 [(now, status, item_id) for item_id, status in acks],
                 "ack",
@@ -787,11 +793,18 @@ class Outbox:
             self._count -= int(freed_n)
             self._bytes -= int(freed_b)
 
-    def mark_dead(self, item_id: int, status: int, reason: str) -> None:
+    def mark_dead(
+        self, item_id: int, status: int, reason: str, *, error_code: str | None = None,
+        reasons: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """A permanent refusal: ``reason`` is the operator's text; ``error_code`` and ``reasons`` (code,
+        message) the central's refusal as data (messages scrubbed like the text)."""
+        listed = json.dumps([{"code": c, "message": scrub(m)} for c, m in reasons], ensure_ascii=False)
         with self._lock:
             self._batch_update(
-                "UPDATE items SET state='dead', status=?, last_error=? WHERE id=? AND state='in_flight'",
-                [(status, scrub(reason), item_id)],
+                "UPDATE items SET state='dead', status=?, last_error=?, error_code=?, reasons=?"
+                " WHERE id=? AND state='in_flight'",
+                [(status, scrub(reason), error_code, listed if reasons else None, item_id)],
                 "dead",
             )
 

@@ -1,4 +1,6 @@
-"""The kiosk side of the central link (central-api.md): client, response models, heartbeat, remote commands."""
+"""The kiosk side of the central link (central-api.md): the request table (requests), client, the
+Central protocol flows use (port) and its gateway, queued delivery, response models, heartbeat,
+remote commands."""
 
 from kiosk.central.client import CentralClient, Timeouts
 from kiosk.central.errors import (

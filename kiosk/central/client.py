@@ -1,9 +1,9 @@
-"""CentralClient: every endpoint of central-api.md over httpx, with mutual TLS and typed errors.
+"""CentralClient: every request of the table (kiosk.central.requests) over httpx, with mutual TLS and
+typed errors.
 
 Direct calls raise CentralRejected / CentralAuthError / CentralUnavailable / CentralProtocolError
-(never an httpx or pydantic exception). ``enqueue`` hands a state-changing request to the offline
-queue instead; whether a service goes direct or queued is the service catalogue's decision
-(kiosk.domain.services), not the client's.
+(never an httpx or pydantic exception). ``enqueue`` hands a request to the offline queue instead,
+serialised by the same ``requests.encode``; how each request travels is its table row's route.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from kiosk.central import bodies as b
 from kiosk.central import models as m
+from kiosk.central import requests as rq
 from kiosk.central.errors import (
     CentralAuthError,
     CentralConfigError,
@@ -33,19 +35,8 @@ from kiosk.central.errors import (
 from offline_queue.classify import Verdict, classify, parse_retry_after
 from offline_queue.http_transport import is_loopback, make_ssl_context
 
+B = TypeVar("B", bound=BaseModel)
 T = TypeVar("T", bound=BaseModel)
-
-DEFAULT_PER_CALL: dict[str, float] = {
-    "health": 3.0,
-    "heartbeat": 5.0,
-    "lookup_person": 8.0,
-    "person_photo": 10.0,
-    "apply": 20.0,
-    "open_bank_account": 20.0,
-    "authorize_pin_reset": 10.0,
-    "send_events": 10.0,
-    "batch": 30.0,
-}
 # TLS alerts/verification failures that mean "certificate problem", not a flaky network.
 _CERT_PROBLEMS = ("CERTIFICATE", "UNKNOWN_CA", "BAD_CERT", "CERT_", "HANDSHAKE_FAILURE")
 
@@ -55,35 +46,34 @@ class LinkReporter(Protocol):
     def report_failure(self) -> None: ...
 
 
+class Stored(Protocol):
+    @property
+    def idempotency_key(self) -> str: ...
+
+
 class OutboxLike(Protocol):
-    """offline_queue.Outbox.enqueue (returns an object with ``idempotency_key``)."""
+    """offline_queue.Outbox.enqueue."""
 
     def enqueue(self, method: str, path: str, body: bytes, *, service: str, priority: int = 5,
-                ordering_key: str | None = None, summary: str = "", idempotency_key: str | None = None) -> Any: ...
+                ordering_key: str | None = None, summary: str = "", idempotency_key: str | None = None
+                ) -> Stored: ...
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Connect timeout, default read timeout, and per-call read timeouts (by method name)."""
+    """Connect timeout, default read timeout, and read-timeout overrides by request name (the table's
+    own timeouts apply otherwise)."""
 
     connect_s: float = 3.0
     read_s: float = 10.0
-    per_call: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_PER_CALL))
+    per_call: Mapping[str, float] = field(default_factory=dict)
 
-    def for_call(self, name: str) -> httpx.Timeout:
-        return httpx.Timeout(self.per_call.get(name, self.read_s), connect=self.connect_s)
+    def for_request(self, req: rq.Request[B, T] | None) -> httpx.Timeout:
+        default = self.read_s if req is None or req.timeout_s is None else req.timeout_s
+        return httpx.Timeout(self.per_call.get(req.name, default) if req else default, connect=self.connect_s)
 
 
-@dataclass(frozen=True)
-class FaceMatch:
-    score: float
-    threshold: float
-    liveness_passed: bool
-    method: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"score": self.score, "threshold": self.threshold, "liveness_passed": self.liveness_passed,
-                "method": self.method}
+FaceMatch = b.FaceMatchBody  # the face comparison's outcome, sent as the pin-reset body's face_match
 
 
 def _new_key() -> str:
@@ -165,7 +155,7 @@ class CentralClient:
         self.link = link
         self.outbox = outbox
         self._http = httpx.Client(base_url=self.base_url, verify=verify, transport=transport,
-                                  timeout=self.timeouts.for_call(""), follow_redirects=False)
+                                  timeout=self.timeouts.for_request(None), follow_redirects=False)
 
     @classmethod
     def from_config(cls, cfg: Any, *, link: LinkReporter | None = None, outbox: OutboxLike | None = None,
@@ -185,17 +175,15 @@ class CentralClient:
         self.close()
 
     # ---- the wire ------------------------------------------------------------------------------
-    def _send(self, call: str, method: str, path: str, body: Any, idempotency_key: str | None) -> httpx.Response:
+    def _send(self, req: rq.Request[B, T], wire: rq.Wire, idempotency_key: str | None) -> httpx.Response:
         headers = {"X-Kiosk-Id": self.kiosk_id, "X-Request-Id": str(uuid.uuid4())}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        content = None
-        if body is not None:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if wire.content is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
         try:
-            request = self._http.build_request(method, path, content=content, headers=headers,
-                                               timeout=self.timeouts.for_call(call))
+            request = self._http.build_request(wire.method, wire.path, content=wire.content, headers=headers,
+                                               timeout=self.timeouts.for_request(req))
             streamed = self._http.send(request, stream=True)
             try:
                 body_bytes = _read_bounded(streamed)
@@ -210,9 +198,13 @@ class CentralClient:
             raise error from None
         return resp
 
-    def _call(self, call: str, method: str, path: str, body: Any, model: type[T],
-              idempotency_key: str | None = None) -> T:
-        resp = self._send(call, method, path, body, idempotency_key)
+    def call(self, req: rq.Request[B, T], body: B | None, *, idempotency_key: str | None = None,
+             **path: str) -> T:
+        """One request of the table, now. State-changing requests carry ``idempotency_key`` (a new one
+        if none is given: pass the key of an attempt whose outcome is unknown)."""
+        wire = rq.encode(req, body, **self._path_params(path))
+        key = (idempotency_key or _new_key()) if req.idempotent else None
+        resp = self._send(req, wire, key)
         verdict = classify(resp.status_code)
         if self.link is not None:
             if verdict is Verdict.RETRY:
@@ -221,10 +213,10 @@ class CentralClient:
                 self.link.report_success()
         if verdict is Verdict.ACK:
             try:
-                return model.model_validate(json.loads(resp.content))
+                return req.response.model_validate(json.loads(resp.content))
             except (ValueError, ValidationError, RecursionError) as exc:
-                raise CentralProtocolError("invalid_response", f"{call}: {type(exc).__name__}", resp.status_code) \
-                    from None
+                raise CentralProtocolError("invalid_response", f"{req.name}: {type(exc).__name__}",
+                                           resp.status_code) from None
         code, message, reasons = self._error_body(resp)
         if verdict is Verdict.AUTH:
             raise CentralAuthError(code, message, resp.status_code)
@@ -232,6 +224,9 @@ class CentralClient:
             retry = parse_retry_after(resp.headers.get("retry-after"), 0.0)
             raise CentralUnavailable(code, message, resp.status_code, retry)
         raise CentralRejected(resp.status_code, code, message, reasons)
+
+    def _path_params(self, given: Mapping[str, str]) -> dict[str, str]:
+        return {"kiosk_id": self.kiosk_id, **given}
 
     @staticmethod
     def _error_body(resp: httpx.Response) -> tuple[str, str, tuple[Reason, ...]]:
@@ -241,119 +236,114 @@ class CentralClient:
             return f"http_{resp.status_code}", "", ()
         return err.code, err.message, tuple(Reason(r.code, r.message) for r in err.reasons)
 
-    # ---- endpoints -----------------------------------------------------------------------------
+    # ---- endpoints (the table's rows with keyword arguments) -----------------------------------
     def health(self) -> m.Health:
-        return self._call("health", "GET", "/v1/health", None, m.Health)
+        return self.call(rq.HEALTH, None)
 
     def lookup_person(self, id_number: str, name: str) -> m.PersonLookup:
-        return self._call("lookup_person", "POST", "/v1/persons/lookup", {"id_number": id_number, "name": name},
-                          m.PersonLookup)
+        return self.call(rq.LOOKUP_PERSON, b.PersonLookupBody(id_number=id_number, name=name))
 
     def person_photo(self, id_number: str) -> bytes:
         """The JPEG on record; CentralRejected(404, photo_not_found) when there is none."""
-        photo = self._call("person_photo", "POST", "/v1/persons/photo", {"id_number": id_number}, m.Photo)
+        photo = self.call(rq.PERSON_PHOTO, b.IdNumberBody(id_number=id_number))
         try:
             return base64.b64decode(photo.photo_jpeg_b64, validate=True)
         except (binascii.Error, ValueError):
             raise CentralProtocolError("invalid_response", "person_photo: not base64") from None
 
-    def apply(self, application: Mapping[str, Any], idempotency_key: str | None = None) -> m.ApplicationCreated:
-        return self._call("apply", "POST", "/v1/applications", dict(application), m.ApplicationCreated,
-                          idempotency_key or _new_key())
+    def apply(self, application: b.ApplicationBody | Mapping[str, Any],
+              idempotency_key: str | None = None) -> m.ApplicationCreated:
+        return self.call(rq.APPLY, _as(b.ApplicationBody, application), idempotency_key=idempotency_key)
 
     def open_bank_account(self, application_id: str, id_number: str, card_no: str,
                           idempotency_key: str | None = None) -> m.BankAccount:
-        return self._call("open_bank_account", "POST", f"/v1/applications/{application_id}/bank-account",
-                          {"id_number": id_number, "card_no": card_no}, m.BankAccount, idempotency_key or _new_key())
+        return self.call(rq.OPEN_BANK_ACCOUNT, b.CardHolderBody(card_no=card_no, id_number=id_number),
+                         idempotency_key=idempotency_key, application_id=application_id)
 
-    def report_production_result(self, application_id: str, result: Mapping[str, Any],
+    def report_production_result(self, application_id: str, result: b.ProductionResultBody | Mapping[str, Any],
                                  idempotency_key: str | None = None) -> m.ProductionAck:
-        return self._call("report_production_result", "POST",
-                          f"/v1/applications/{application_id}/production-result", dict(result), m.ProductionAck,
-                          idempotency_key or _new_key())
+        return self.call(rq.PRODUCTION_RESULT, _as(b.ProductionResultBody, result), idempotency_key=idempotency_key,
+                         application_id=application_id)
 
     def activate_card(self, card_no: str, id_number: str, idempotency_key: str | None = None) -> m.Activation:
-        return self._call("activate_card", "POST", "/v1/cards/activate", {"card_no": card_no, "id_number": id_number},
-                          m.Activation, idempotency_key or _new_key())
+        return self.call(rq.ACTIVATE_CARD, b.CardHolderBody(card_no=card_no, id_number=id_number),
+                         idempotency_key=idempotency_key)
 
     def report_loss(self, *, reported_at: str, card_no: str | None = None, id_number: str | None = None,
                     idempotency_key: str | None = None) -> m.LossReport:
-        if not card_no and not id_number:
-            raise ValueError("a loss report needs card_no or id_number")
-        body: dict[str, Any] = {"reported_at": reported_at}
-        if card_no:
-            body["card_no"] = card_no
-        else:
-            body["id_number"] = id_number
-        return self._call("report_loss", "POST", "/v1/cards/loss-report", body, m.LossReport,
-                          idempotency_key or _new_key())
+        return self.call(rq.REPORT_LOSS, loss_report_body(reported_at, card_no, id_number),
+                         idempotency_key=idempotency_key)
 
     def cancel_loss(self, card_no: str, id_number: str, idempotency_key: str | None = None) -> m.StatusResult:
-        return self._call("cancel_loss", "POST", "/v1/cards/loss-cancel", {"card_no": card_no, "id_number": id_number},
-                          m.StatusResult, idempotency_key or _new_key())
+        return self.call(rq.CANCEL_LOSS, b.CardHolderBody(card_no=card_no, id_number=id_number),
+                         idempotency_key=idempotency_key)
 
     def authorize_pin_reset(self, card_no: str, id_number: str, card_challenge: bytes, face_match: FaceMatch, *,
                             new_pin: str | None = None, pin_block: bytes | None = None,
                             idempotency_key: str | None = None) -> m.PinResetAuthorization:
         """``new_pin`` only in simulator mode; production sends the PIN pad's encrypted ``pin_block``."""
-        body: dict[str, Any] = {"card_no": card_no, "id_number": id_number, "card_challenge": card_challenge.hex(),
-                                "face_match": face_match.to_json()}
-        if pin_block is not None:
-            body["pin_block"] = pin_block.hex()
-        if new_pin is not None:
-            body["new_pin"] = new_pin
-        return self._call("authorize_pin_reset", "POST", "/v1/cards/pin-reset/authorize", body,
-                          m.PinResetAuthorization, idempotency_key or _new_key())
+        body = b.PinResetBody(card_no=card_no, id_number=id_number, card_challenge=card_challenge.hex(),
+                              face_match=face_match, pin_block=pin_block.hex() if pin_block is not None else None,
+                              new_pin=new_pin)
+        return self.call(rq.AUTHORIZE_PIN_RESET, body, idempotency_key=idempotency_key)
 
     def record_pin_event(self, card_no: str, event: str, at: str, idempotency_key: str | None = None) -> m.Recorded:
-        return self._call("record_pin_event", "POST", "/v1/cards/pin-events",
-                          {"card_no": card_no, "event": event, "at": at}, m.Recorded, idempotency_key or _new_key())
+        return self.call(rq.PIN_EVENT, b.PinEventBody(card_no=card_no, event=event, at=at),
+                         idempotency_key=idempotency_key)
 
     def change_contact(self, id_number: str, *, mobile: str | None = None, phone: str | None = None,
                        residence_address: str | None = None, postal_code: str | None = None,
                        idempotency_key: str | None = None) -> m.ContactChanged:
-        body: dict[str, Any] = {"id_number": id_number}
-        for name, value in (("mobile", mobile), ("phone", phone), ("residence_address", residence_address),
-                            ("postal_code", postal_code)):
-            if value is not None:
-                body[name] = value
-        return self._call("change_contact", "POST", "/v1/persons/contact", body, m.ContactChanged,
-                          idempotency_key or _new_key())
+        body = b.ContactBody(id_number=id_number, mobile=mobile, phone=phone, residence_address=residence_address,
+                             postal_code=postal_code)
+        return self.call(rq.CHANGE_CONTACT, body, idempotency_key=idempotency_key)
 
     def application_status(self, id_number: str) -> m.ApplicationStatusList:
-        return self._call("application_status", "POST", "/v1/applications/status", {"id_number": id_number},
-                          m.ApplicationStatusList)
+        return self.call(rq.APPLICATION_STATUS, b.IdNumberBody(id_number=id_number))
 
     def heartbeat(self, body: Mapping[str, Any]) -> m.HeartbeatReply:
         """Never queued, no Idempotency-Key (the seq orders them)."""
-        return self._call("heartbeat", "POST", f"/v1/kiosks/{self.kiosk_id}/heartbeat", dict(body), m.HeartbeatReply)
+        return self.call(rq.HEARTBEAT, b.HeartbeatBody.model_validate(dict(body)))
 
     def send_events(self, events: Sequence[Mapping[str, Any]], idempotency_key: str | None = None) -> m.EventsAccepted:
-        return self._call("send_events", "POST", f"/v1/kiosks/{self.kiosk_id}/events",
-                          {"events": [dict(e) for e in events]}, m.EventsAccepted, idempotency_key or _new_key())
+        return self.call(rq.EVENTS, b.EventsBody(events=[dict(e) for e in events]), idempotency_key=idempotency_key)
 
     def send_stock_ledger(self, date: str, entries: Sequence[Mapping[str, Any]],
                           idempotency_key: str | None = None) -> m.Recorded:
-        return self._call("send_stock_ledger", "POST", f"/v1/kiosks/{self.kiosk_id}/stock-ledger",
-                          {"date": date, "entries": [dict(e) for e in entries]}, m.Recorded,
-                          idempotency_key or _new_key())
+        return self.call(rq.STOCK_LEDGER, b.StockLedgerBody(date=date, entries=[dict(e) for e in entries]),
+                         idempotency_key=idempotency_key)
 
     def batch(self, items: Sequence[Mapping[str, Any]]) -> m.BatchReply:
         """Items ``{idempotency_key, method, path, body}`` (≤ 100); each judged on its own."""
-        return self._call("batch", "POST", "/v1/batch", {"items": [dict(i) for i in items]}, m.BatchReply,
-                          _new_key())
+        return self.call(rq.BATCH, b.BatchBody(items=[dict(i) for i in items]))
 
     # ---- the queued path -----------------------------------------------------------------------
-    def enqueue(self, method: str, path: str, body: Mapping[str, Any], *, service: str, priority: int = 5,
-                ordering_key: str | None = None, summary: str = "", idempotency_key: str | None = None) -> str:
+    def enqueue(self, req: rq.Request[B, T], body: B, *, service: str, priority: int | None = None,
+                ordering_key: str | None = None, summary: str = "", idempotency_key: str | None = None,
+                **path: str) -> str:
         """Store the request in the offline queue (durable before this returns); returns its Idempotency-Key.
 
         Pass the key of a direct attempt whose outcome is unknown, so the central applies it once.
-        ``summary`` must already be masked.
+        ``summary`` must already be masked. ``priority``: the row's unless given.
         """
         if self.outbox is None:
             raise CentralConfigError("no offline queue configured for this client")
-        raw = json.dumps(dict(body), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        item = self.outbox.enqueue(method, path, raw, service=service, priority=priority, ordering_key=ordering_key,
-                                   summary=summary, idempotency_key=idempotency_key)
+        wire = rq.encode(req, body, **self._path_params(path))
+        item = self.outbox.enqueue(wire.method, wire.path, wire.content or b"", service=service,
+                                   priority=priority if priority is not None else (req.priority or 0),
+                                   ordering_key=ordering_key, summary=summary, idempotency_key=idempotency_key)
         return str(item.idempotency_key)
+
+
+def _as(model: type[B], value: B | Mapping[str, Any]) -> B:
+    """A body given as a mapping (tools, tests) is read into its model; a malformed one is a caller bug."""
+    return value if isinstance(value, model) else model.model_validate(dict(value))
+
+
+def loss_report_body(reported_at: str, card_no: str | None, id_number: str | None) -> b.LossReportBody:
+    """The card if known, else (offline: the card list is unknown) the holder's ID number."""
+    if not card_no and not id_number:
+        raise ValueError("a loss report needs card_no or id_number")
+    if card_no:
+        return b.LossReportBody(reported_at=reported_at, card_no=card_no)
+    return b.LossReportBody(reported_at=reported_at, id_number=id_number)

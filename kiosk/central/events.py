@@ -14,11 +14,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hal.pii import scrub_json
+from kiosk.central import requests as rq
+from kiosk.central.bodies import EventsBody
 
 log = logging.getLogger("kiosk.central.events")
 MAX_BATCH = 100
 MAX_BUFFER = 2000  # beyond this the oldest events are dropped (counted), never the process memory
-EVENTS_PRIORITY = 60
 
 Send = Callable[[list[dict[str, Any]], str], None]  # (events, idempotency key); raises when not delivered/stored
 
@@ -48,9 +49,8 @@ class EventUploader:
 
     @classmethod
     def via_queue(cls, client: Any) -> EventUploader:
-        path = f"/v1/kiosks/{client.kiosk_id}/events"
-        return cls(lambda events, key: client.enqueue("POST", path, {"events": events}, service="events",
-                                                      priority=EVENTS_PRIORITY, idempotency_key=key) and None)
+        return cls(lambda events, key: client.enqueue(rq.EVENTS, EventsBody(events=events), service="events",
+                                                      idempotency_key=key) and None)
 
     def submit(self, event: Mapping[str, Any]) -> None:
         with self._lock:

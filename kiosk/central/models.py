@@ -166,3 +166,17 @@ class BatchResult(_Model):
 
 class BatchReply(_Model):
     results: list[BatchResult]
+
+
+class AnchoredHead(_Model):
+    seq: int = Field(ge=0)
+    head: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class AuditHead(_Model):
+    """GET /v1/kiosks/{id}/audit-head: the heads the central anchored (newest first) and its finding."""
+
+    seq: int | None = None
+    head: str | None = None
+    problem: str = ""
+    anchors: list[AnchoredHead] = Field(default_factory=list, max_length=10_000)

@@ -44,7 +44,8 @@ class Service:
     id: ServiceId
     offline: Offline
     devices: frozenset[Device]  # needed for the service to start at all
-    queue_priority: int  # lower is delivered first; loss reports go first
+    queue_priority: int  # lower is delivered first; loss reports go first (background requests: their
+    # own priority in kiosk.central.requests)
     articles: tuple[int, ...]  # regulation articles the flow implements
 
 
@@ -69,15 +70,6 @@ SERVICES: dict[ServiceId, Service] = {
         Service(ServiceId.PROGRESS_QUERY, Offline.NO, frozenset({_D.ID_READER}), 90, ()),
     )
 }  # fmt: skip
-
-# Background deliveries that are queued always, whatever the link (central-api.md).
-ALWAYS_QUEUED_PATH_PRIORITY: dict[str, int] = {
-    "production-result": 10,
-    "pin-events": 30,
-    "events": 60,
-    "stock-ledger": 70,
-}
-
 
 class Availability(StrEnum):
     AVAILABLE = "available"

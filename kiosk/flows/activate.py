@@ -6,11 +6,11 @@ Screens: read_id → insert_card → confirm → submitting → done.
 
 from __future__ import annotations
 
-from kiosk.delivery import DeliveryRefused
-from kiosk.domain.masking import mask_card_no, mask_id, mask_name
+from kiosk.central.outcomes import Queued
+from kiosk.domain.masking import mask_card_no, mask_name
 from kiosk.domain.services import ServiceId
-from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
-from kiosk.flows.common import delivery_refusal, holder_matches, insert_sscard
+from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
+from kiosk.flows.common import holder_matches, insert_sscard, queued
 from kiosk.flows.identity import read_id_card
 
 
@@ -27,17 +27,11 @@ class ActivateFlow(Flow):
                                   "card_no": mask_card_no(card.card_no)},
                           actions=("confirm", "cancel")))
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
-        try:
-            sent = ctx.services.delivery.submit(
-                self.service, "POST", "/v1/cards/activate", {"card_no": card.card_no, "id_number": idc.id_number},
-                ordering_key=idc.id_number, summary=f"activate {mask_id(idc.id_number)}")
-        except DeliveryRefused as exc:
-            raise Refused(exc.code, (f"reason.{exc.code}",)) from None
-        if sent.rejected:
-            raise delivery_refusal(sent.code)
+        outcome = queued(ctx, lambda: ctx.central.activate_card(service=self.service, card_no=card.card_no,
+                                                                id_number=idc.id_number))
         ctx.unwatch_removal(ctx.devices.card_reader)
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
-        pending = not sent.applied
+        pending = isinstance(outcome, Queued)
         ctx.finish(self.view("done", 4, "prompt.activate_pending" if pending else "prompt.activated",
                              params={"txn": txn, "hotline": ctx.config.kiosk.hotline}, actions=("home",),
                              end=End.DONE))

@@ -8,8 +8,7 @@ details → delivery_choice → done (accepted for later).
 
 from __future__ import annotations
 
-from typing import Any
-
+from kiosk.central.bodies import OtherCityCard
 from kiosk.domain.eligibility import HOME_CITY, new_application_problems, other_city_card, photo_required
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.regions import CITIES
@@ -17,7 +16,7 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.common import central
 from kiosk.flows.identity_guardian import read_applicant
-from kiosk.flows.issuance import IssuanceFlow, offline_or_fail
+from kiosk.flows.issuance import NO_EXTRA, Extra, IssuanceFlow, offline_or_fail
 
 
 class ApplyFlow(IssuanceFlow):
@@ -40,7 +39,7 @@ class ApplyFlow(IssuanceFlow):
                                             transfer_pending=person.transfer_pending)
         if problems:
             raise Refused("not_eligible", problems)
-        extra: dict[str, Any] = {}
+        extra = NO_EXTRA
         other = other_city_card(person.cards)
         if other is not None:  # art. 16: stop the other Fujian city's card only with consent
             got = ctx.ask(self.pview(ctx, "consent_stop_other", 2, "prompt.consent_stop_other",
@@ -49,8 +48,8 @@ class ApplyFlow(IssuanceFlow):
                                      actions=("agree", "decline", "cancel")))
             if got.action != "agree":
                 raise Refused("other_city_card_no_consent", ("reason.other_city_card_no_consent",))
-            extra["consent_stop_other_card"] = {"city": other.city, "card_no": other.card_no}
+            extra = Extra(consent=OtherCityCard(city=other.city, card_no=other.card_no))
 
         photo = self.photo(ctx, applicant, person.photo_on_file)
         details = self.details(ctx, person.medical_insurance)
-        return self.issue(ctx, applicant, details, photo, **extra)
+        return self.issue(ctx, applicant, details, photo, extra)

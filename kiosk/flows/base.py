@@ -18,11 +18,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from hal.interfaces import CardReader, IdCardReader
 from hal.status import DeviceError
+from kiosk.central.port import Central
 from kiosk.clock import Clock
+from kiosk.config import Config
+from kiosk.devices import DeviceSet
 from kiosk.domain.services import ServiceId
+from kiosk.flows.ports import FlowDevices, FlowServices
 from kiosk.session import Session
 
 log = logging.getLogger("kiosk.flow")
@@ -135,10 +140,9 @@ class FlowChannel:
             self._inputs.get_nowait()
 
 
-def elderly_timeout_factor(config: Any) -> float:
+def elderly_timeout_factor(config: Config) -> float:
     """How much longer a citizen in elderly mode gets on every idle wait ([voice] section)."""
-    factor = getattr(getattr(config, "voice", None), "elderly_timeout_factor", 2.0)
-    return max(1.0, float(factor))
+    return max(1.0, float(config.voice.elderly_timeout_factor))
 
 
 class FlowContext:
@@ -154,28 +158,28 @@ class FlowContext:
         channel: FlowChannel,
         session: Session,
         clock: Clock,
-        devices: Any,
-        central: Any,
-        services: Any,
-        config: Any,
+        devices: DeviceSet,
+        central: Central,
+        services: FlowServices,
+        config: Config,
         elderly: bool = False,
     ) -> None:
         self.elderly = elderly
         self.channel = channel
         self.session = session
         self.clock = clock
-        self.devices = devices
+        self.devices = FlowDevices(devices)
         self.central = central
-        self.services = services  # queue, link monitor, ledgers, alarms: see kiosk.runtime
+        self.services = services  # ledgers, journals, alarms, receipt: kiosk.runtime.Services
         self.config = config
         self.interrupt: FlowInterrupt | None = None  # set by watchers (e.g. card removed)
-        self._id_reader: Any = None
+        self._id_reader: IdCardReader | None = None
         self._id_misses = 0
         self._id_polled = 0.0
         self._watched: dict[int, bool] = {}  # id(reader) -> removal interrupts the flow
         self._removal_code = "card_removed"
 
-    def watch_id_card(self, reader: Any) -> None:
+    def watch_id_card(self, reader: IdCardReader) -> None:
         """The ID card just read must stay on the reader until the flow ends (or is unwatched)."""
         self._id_reader = reader
         self._id_misses = 0
@@ -258,7 +262,7 @@ class FlowContext:
         with contextlib.suppress(FlowInterrupt):
             self.ask(view)
 
-    def watch_removal(self, reader: Any, code: str = "card_removed") -> None:
+    def watch_removal(self, reader: CardReader, code: str = "card_removed") -> None:
         """From now until the flow ends, taking the card out of ``reader`` interrupts the flow."""
         _removal_dispatcher(reader).ctx = weakref.ref(self)
         self._watched[id(reader)] = True
@@ -266,7 +270,7 @@ class FlowContext:
         if not reader.card_present():
             raise CardRemoved(code)
 
-    def unwatch_removal(self, reader: Any) -> None:
+    def unwatch_removal(self, reader: CardReader) -> None:
         """The card may now leave (e.g. the flow asks the citizen to take it)."""
         self._watched[id(reader)] = False
 
@@ -294,11 +298,11 @@ class _RemovalDispatcher:
             ctx.interrupt = CardRemoved(ctx._removal_code)
 
 
-_DISPATCHERS: weakref.WeakKeyDictionary[Any, _RemovalDispatcher] = weakref.WeakKeyDictionary()
+_DISPATCHERS: weakref.WeakKeyDictionary[CardReader, _RemovalDispatcher] = weakref.WeakKeyDictionary()
 _DISPATCHERS_LOCK = threading.Lock()
 
 
-def _removal_dispatcher(reader: Any) -> _RemovalDispatcher:
+def _removal_dispatcher(reader: CardReader) -> _RemovalDispatcher:
     with _DISPATCHERS_LOCK:
         found = _DISPATCHERS.get(reader)
         if found is None:
@@ -324,7 +328,10 @@ class Flow(ABC):
     def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:  # noqa: B027 - optional hook
         """Clean-up a flow needs after an interrupt (e.g. reject a half-made card)."""
 
-    def view(self, screen: str, step: int, message: str, **kw: Any) -> View:
+    def view(self, screen: str, step: int, message: str, *, params: Mapping[str, str] | None = None,
+             actions: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
+             choices: tuple[tuple[str, str], ...] = (), timeout_s: float | None = None, busy: bool = False,
+             end: End | None = None) -> View:
         return View(
             service=self.service,
             screen=screen,
@@ -332,7 +339,13 @@ class Flow(ABC):
             total=self.total_steps,
             title=f"service.{self.service.value}",
             message=message,
-            **kw,
+            params=params or {},
+            actions=actions,
+            reasons=reasons,
+            choices=choices,
+            timeout_s=timeout_s,
+            busy=busy,
+            end=end,
         )
 
 

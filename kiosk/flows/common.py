@@ -4,12 +4,13 @@ card in the customer slot, the holder check."""
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from hal.types import SsCardData
+from kiosk.central import outcomes
 from kiosk.central.errors import CentralAuthError, CentralError, CentralRejected, CentralUnavailable
+from kiosk.central.outcomes import DeliveryRefused
 from kiosk.flows.base import CardRemoved, FlowContext, LinkLost, Refused, View
 
 log = logging.getLogger("kiosk.flow")
@@ -26,16 +27,31 @@ KNOWN_CENTRAL_REASONS = frozenset({
 })
 
 
-def reason_keys(exc: CentralRejected) -> tuple[str, ...]:
-    codes = [r.code for r in exc.reasons] or [exc.code]
+def _keys(codes: Iterable[str]) -> tuple[str, ...]:
+    """Central reason codes → string-table keys (unknown codes share a generic one)."""
     return tuple(dict.fromkeys(f"reason.{c}" if c in KNOWN_CENTRAL_REASONS else "reason.central_refused"
                                for c in codes))
 
 
-def delivery_refusal(code: str) -> Refused:
-    """A queued request the central refused for good: the delivery's error text names the code."""
-    found = next((c for c in re.findall(r"[a-z][a-z0-9_]+", code) if c in KNOWN_CENTRAL_REASONS), None)
-    return Refused(found or "rejected", (f"reason.{found}" if found else "reason.central_refused",))
+def reason_keys(exc: CentralRejected) -> tuple[str, ...]:
+    return _keys([r.code for r in exc.reasons] or [exc.code])
+
+
+def refusal(refused: outcomes.Refused) -> Refused:
+    """A queued request the central refused for good: its code and reasons, as data."""
+    return Refused(refused.code, _keys(refused.codes))
+
+
+def queued(ctx: FlowContext, send: Callable[[], outcomes.Outcome]) -> outcomes.Accepted | outcomes.Queued:
+    """A request through the offline queue, for a citizen waiting: a refusal (by the central, or a
+    queue that could not store it) ends the flow with its reasons."""
+    try:
+        outcome = send()
+    except DeliveryRefused as exc:
+        raise Refused(exc.code, (f"reason.{exc.code}",)) from None
+    if isinstance(outcome, outcomes.Refused):
+        raise refusal(outcome)
+    return outcome
 
 
 def central(ctx: FlowContext, call: Callable[[], T]) -> T:

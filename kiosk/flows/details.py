@@ -10,8 +10,8 @@ and the form is shown again. Params hold masked values only.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from kiosk.domain.contact import mobile_ok, phone_ok, postal_code_ok
 from kiosk.domain.masking import mask_address, mask_phone
@@ -49,7 +49,7 @@ def problems(d: Details, required: frozenset[str]) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def _params(d: Details, extra: dict[str, str]) -> dict[str, str]:
+def _params(d: Details, extra: Mapping[str, str]) -> dict[str, str]:
     return {**extra, "mobile": mask_phone(d.mobile) if d.mobile else "",
             "phone": mask_phone(d.phone) if d.phone else "",
             "address": mask_address(d.address.text()) if d.address else "",
@@ -58,7 +58,8 @@ def _params(d: Details, extra: dict[str, str]) -> dict[str, str]:
 
 
 def edit_details(ctx: FlowContext, flow: Flow, screen: str, step: int, message: str, start: Details, *,
-                 required: frozenset[str], extra: Any = None, require_change: bool = False) -> Details:
+                 required: frozenset[str], extra: Callable[[], Mapping[str, str]] | None = None,
+                 require_change: bool = False) -> Details:
     """Show the form until it validates and the citizen confirms. ``extra()`` adds params (progress)."""
     d = start
     reasons: tuple[str, ...] = ()

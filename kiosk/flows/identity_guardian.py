@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from hal.types import IdCardData
 from kiosk.domain.eligibility import guardian_problems, needs_guardian
@@ -17,7 +16,7 @@ def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
     age = age_of(card, ctx)
     if not needs_guardian(age):
         return Applicant(card, age, None)
-    reader: Any = ctx.devices.id_reader
+    reader = ctx.devices.id_reader
     ctx.unwatch_id_card()  # the child's card is swapped for the guardian's
 
     def guardian_card(t: float) -> IdCardData | None:

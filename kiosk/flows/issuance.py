@@ -9,15 +9,17 @@ import base64
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from hal.types import CardFace, CardPersonalisation, IdCardData, Receipt, ReceiptLine
-from kiosk.delivery import DeliveryRefused
+from kiosk.central import outcomes
+from kiosk.central.bodies import Applicant as ApplicantBody
+from kiosk.central.bodies import ApplicationBody, Guardian, OtherCityCard, ProductionResultBody
+from kiosk.central.outcomes import DeliveryRefused
 from kiosk.domain.eligibility import IssuanceProgress, photo_required
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.pin_rules import INITIAL_PIN
-from kiosk.domain.services import ALWAYS_QUEUED_PATH_PRIORITY
 from kiosk.flows.base import (
     End,
     Flow,
@@ -25,11 +27,10 @@ from kiosk.flows.base import (
     FlowResult,
     IdleTimeout,
     LinkLost,
-    Refused,
     View,
     new_transaction_no,
 )
-from kiosk.flows.common import central, delivery_refusal
+from kiosk.flows.common import central, queued
 from kiosk.flows.details import Details, edit_details
 from kiosk.flows.production import CardProduction, ProductionFailed
 from kiosk.issuance_journal import Step
@@ -38,6 +39,18 @@ from kiosk.stock_ledger import CardRecord, Kind
 log = logging.getLogger("kiosk.flow")
 PHOTO_STEP, DETAILS_STEP, SUBMIT_STEP, PRODUCE_STEP, PIN_STEP, DONE_STEP = 3, 4, 5, 6, 7, 8
 APPLY_REQUIRED = frozenset({"mobile", "address", "postal_code", "medical_insurance"})
+
+
+@dataclass(frozen=True)
+class Extra:
+    """What an application carries beyond the applicant: a replacement's reason, consent to stop a card
+    of another Fujian city (art. 16)."""
+
+    reason: str | None = None
+    consent: OtherCityCard | None = None
+
+
+NO_EXTRA = Extra()
 
 
 @dataclass(frozen=True, repr=False)
@@ -66,9 +79,13 @@ class IssuanceFlow(Flow):
     def progress(self, ctx: FlowContext) -> IssuanceProgress:
         return IssuanceProgress(ctx.clock.monotonic() - self._started, ctx.config.timeouts.issuance_limit_s)
 
-    def pview(self, ctx: FlowContext, screen: str, step: int, message: str, **kw: Any) -> View:
-        params = {**self.progress(ctx).params(), **kw.pop("params", {})}
-        return self.view(screen, step, message, params=params, **kw)
+    def pview(self, ctx: FlowContext, screen: str, step: int, message: str, *,
+              params: Mapping[str, str] | None = None, actions: tuple[str, ...] = (),
+              reasons: tuple[str, ...] = (), choices: tuple[tuple[str, str], ...] = (),
+              end: End | None = None) -> View:
+        """A view with the art. 21 progress params."""
+        return self.view(screen, step, message, params={**self.progress(ctx).params(), **(params or {})},
+                         actions=actions, reasons=reasons, choices=choices, end=end)
 
     # ---- photo (arts. 16-17) ----------------------------------------------------------------------
     def photo(self, ctx: FlowContext, applicant: Applicant, photo_on_file: bool) -> bytes | None:
@@ -87,7 +104,7 @@ class IssuanceFlow(Flow):
     def take_photo(self, ctx: FlowContext) -> bytes:
         from kiosk.photo.session import PhotoSession  # loads dlib models on first use only
 
-        camera: Any = ctx.devices.camera
+        camera = ctx.devices.camera
         session = PhotoSession(ctx.config.photo.settings())
         while True:
             deadline = ctx.clock.monotonic() + ctx.idle_timeout(ctx.config.timeouts.idle_s)
@@ -118,48 +135,40 @@ class IssuanceFlow(Flow):
                             required=APPLY_REQUIRED, extra=lambda: self.progress(ctx).params())
 
     def application_body(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
-                         delivery: str, **extra: Any) -> dict[str, Any]:
+                         delivery: str, extra: Extra) -> ApplicationBody:
         card = a.id_card
-        body: dict[str, Any] = {
-            "kind": self.kind,
-            "applicant": {
-                "name": card.name, "sex": card.sex_code, "ethnicity": card.ethnicity_code,
-                "birth_date": card.birth_date.isoformat(), "id_type": "01", "id_number": card.id_number,
-                "id_valid_from": card.valid_from.isoformat(),
-                "id_valid_until": card.valid_until.isoformat() if card.valid_until else "长期",
-                "nationality": "CHN", "occupation": d.occupation, "mobile": d.mobile, "phone": d.phone,
-                "household_address": card.address,
-                "residence_address": d.address.text() if d.address else "",
-                "postal_code": d.postal_code, "medical_insurance": d.medical_insurance,
-            },
-            "bank_code": ctx.config.kiosk.bank_code,
-            "delivery": delivery,
-            **extra,
-        }
-        if a.guardian is not None:
-            body["guardian"] = {"name": a.guardian.name, "id_type": "01", "id_number": a.guardian.id_number}
-        if photo is not None:
-            body["photo_jpeg_b64"] = base64.b64encode(photo).decode("ascii")
-        return body
+        return ApplicationBody(
+            kind=self.kind,
+            applicant=ApplicantBody(
+                name=card.name, sex=card.sex_code, ethnicity=card.ethnicity_code,
+                birth_date=card.birth_date.isoformat(), id_type="01", id_number=card.id_number,
+                id_valid_from=card.valid_from.isoformat(),
+                id_valid_until=card.valid_until.isoformat() if card.valid_until else "长期",
+                nationality="CHN", occupation=d.occupation, mobile=d.mobile, phone=d.phone,
+                household_address=card.address,
+                residence_address=d.address.text() if d.address else "",
+                postal_code=d.postal_code, medical_insurance=d.medical_insurance,
+            ),
+            bank_code=ctx.config.kiosk.bank_code,
+            delivery=delivery,
+            reason=extra.reason,
+            consent_stop_other_card=extra.consent,
+            guardian=(Guardian(name=a.guardian.name, id_type="01", id_number=a.guardian.id_number)
+                      if a.guardian is not None else None),
+            photo_jpeg_b64=base64.b64encode(photo).decode("ascii") if photo is not None else None,
+        )
 
     # ---- offline: accept for later (central-api.md offline policy) --------------------------------
     def accept_for_later(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
-                         **extra: Any) -> FlowResult:
+                         extra: Extra = NO_EXTRA) -> FlowResult:
         got = ctx.ask(self.pview(ctx, "delivery_choice", SUBMIT_STEP, "prompt.delivery_choice",
                                  params={"hotline": ctx.config.kiosk.hotline},
                                  choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier")),
                                  actions=("choose", "cancel")))
         delivery = got.value if got.value in ("pickup", "courier") else "pickup"
         ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
-        body = self.application_body(ctx, a, d, photo, delivery, **extra)
-        try:
-            sent = ctx.services.delivery.submit(self.service, "POST", "/v1/applications", body,
-                                                ordering_key=a.id_card.id_number,
-                                                summary=f"{self.kind} application {mask_id(a.id_card.id_number)}")
-        except DeliveryRefused as exc:
-            raise Refused(exc.code, (f"reason.{exc.code}",)) from None
-        if sent.rejected:
-            raise delivery_refusal(sent.code)
+        body = self.application_body(ctx, a, d, photo, delivery, extra)
+        queued(ctx, lambda: ctx.central.apply_later(service=self.service, application=body))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
             ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
@@ -172,10 +181,11 @@ class IssuanceFlow(Flow):
         return FlowResult(End.DONE, "accepted_for_later", transaction_no=txn)
 
     # ---- online: instant issue -------------------------------------------------------------------
-    def issue(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None, **extra: Any) -> FlowResult:
+    def issue(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
+              extra: Extra = NO_EXTRA) -> FlowResult:
         card = a.id_card
         ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
-        body = self.application_body(ctx, a, d, photo, "instant", **extra)
+        body = self.application_body(ctx, a, d, photo, "instant", extra)
         created = central(ctx, lambda: ctx.central.apply(body))
         self._open_application = (created.application_id, created.card_no, card.id_number)
         self.accepted(ctx)
@@ -197,13 +207,11 @@ class IssuanceFlow(Flow):
             return self._production_failed(ctx, a, created.application_id, created.card_no, exc)
         self._open_application = None
         record = CardRecord(card.name, created.ssn, created.card_no, account.account_no)
-        self._send_result(ctx, card.id_number, created.application_id, {
-            "result": "success", "card_no": created.card_no, "chip_atr": produced.chip_atr,
-            "card_id_code": produced.card_id_code, "bank_account": account.account_no,
-            "produced_at": ctx.clock.now().isoformat(timespec="seconds"), "kiosk_id": ctx.config.kiosk.id})
-        activation = ctx.services.delivery.submit(
-            self.service, "POST", "/v1/cards/activate", {"card_no": created.card_no, "id_number": card.id_number},
-            ordering_key=card.id_number, summary=f"activate {mask_card_no(created.card_no)}")
+        self._send_result(ctx, card.id_number, created.application_id, ProductionResultBody(
+            result="success", card_no=created.card_no, chip_atr=produced.chip_atr,
+            card_id_code=produced.card_id_code, bank_account=account.account_no,
+            produced_at=ctx.clock.now().isoformat(timespec="seconds"), kiosk_id=ctx.config.kiosk.id))
+        activated = self._activate(ctx, created.card_no, card.id_number)
         taken = self._wait_taken(ctx, produced.issue_id)
         ctx.services.stock_ledger.record(Kind.ISSUED if taken else Kind.UNDELIVERED, ctx.clock.now(),
                                          created.application_id, record, "" if taken else "not_taken")
@@ -219,14 +227,14 @@ class IssuanceFlow(Flow):
             ReceiptLine(f"申请编号 Application: {created.application_id}"),
             ReceiptLine(f"社保卡号 Card: {mask_card_no(created.card_no)}"),
             ReceiptLine(f"费用 Fee: {'免费 free' if created.free_of_charge else '按规定收费 standard fee'}"),
-            ReceiptLine("社保功能 Social security: " + ("已启用 active" if activation.applied else "待启用 pending")),
+            ReceiptLine("社保功能 Social security: " + ("已启用 active" if activated else "待启用 pending")),
             ReceiptLine("密码 PIN: " + ("已修改 changed" if pin_changed else f"初始密码 {INITIAL_PIN}，请及时修改")),
         )))
         code = "issued" if taken else "card_not_taken"
         ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.issued" if taken else "prompt.card_not_taken",
                               params={"txn": txn, "card_no": mask_card_no(created.card_no),
                                       "free": "1" if created.free_of_charge else "0",
-                                      "activated": "1" if activation.applied else "0",
+                                      "activated": "1" if activated else "0",
                                       "pin_changed": "1" if pin_changed else "0", "overdue": "1" if overdue else "0",
                                       "receipt": "ok" if receipt_ok else "failed"},
                               actions=("home",), end=End.DONE))
@@ -235,19 +243,30 @@ class IssuanceFlow(Flow):
     def accepted(self, ctx: FlowContext) -> None:
         """Called once the central accepted the application (replace: the old card lapses now)."""
 
-    def _send_result(self, ctx: FlowContext, id_number: str, application_id: str, body: dict[str, Any]) -> None:
+    def _activate(self, ctx: FlowContext, card_no: str, id_number: str) -> bool:
+        """Enable the new card's social security function; True once the central applied it (a refusal
+        or a queue that could not store it leaves it pending: the receipt says so, staff can redo it)."""
+        try:
+            outcome = ctx.central.activate_card(service=self.service, card_no=card_no, id_number=id_number)
+        except DeliveryRefused as exc:
+            ctx.services.alarm(exc.code, "card activation could not be queued", device="offline_queue")
+            return False
+        if isinstance(outcome, outcomes.Refused):
+            log.warning("activation refused", extra={"code": outcome.code})
+        return isinstance(outcome, outcomes.Accepted)
+
+    def _send_result(self, ctx: FlowContext, id_number: str, application_id: str,
+                     result: ProductionResultBody) -> None:
         """The production result (回盘) always goes through the queue (central-api.md)."""
         try:
-            ctx.services.delivery.submit(
-                self.service, "POST", f"/v1/applications/{application_id}/production-result", body,
-                ordering_key=id_number, summary=f"production result {body['result']}",
-                priority=ALWAYS_QUEUED_PATH_PRIORITY["production-result"], wait=False)
+            ctx.central.report_production_result(service=self.service, application_id=application_id,
+                                                 ordering_key=id_number, result=result)
         except DeliveryRefused as exc:
             ctx.services.alarm(exc.code, "production result could not be queued", device="offline_queue",
                                severity="critical")
 
     def _wait_taken(self, ctx: FlowContext, issue_id: int) -> bool:
-        issuer: Any = ctx.devices.issuer
+        issuer = ctx.devices.issuer
         view = self.pview(ctx, "take_card", PRODUCE_STEP, "prompt.take_card")
 
         def taken(t: float) -> bool | None:
@@ -285,10 +304,10 @@ class IssuanceFlow(Flow):
                                  choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier")),
                                  actions=("choose",)))
         delivery = got.value if got.value in ("pickup", "courier") else "pickup"
-        self._send_result(ctx, a.id_card.id_number, application_id, {
-            "result": "failed", "failure_reason": f"kiosk production failed ({exc.code}); deliver by {delivery}",
-            "card_no": card_no, "produced_at": ctx.clock.now().isoformat(timespec="seconds"),
-            "kiosk_id": ctx.config.kiosk.id})
+        self._send_result(ctx, a.id_card.id_number, application_id, ProductionResultBody(
+            result="failed", failure_reason=f"kiosk production failed ({exc.code}); deliver by {delivery}",
+            card_no=card_no, produced_at=ctx.clock.now().isoformat(timespec="seconds"),
+            kiosk_id=ctx.config.kiosk.id))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
             ReceiptLine(f"申请编号 Application: {application_id}"),
@@ -319,10 +338,10 @@ class IssuanceFlow(Flow):
         if self._open_application is not None:
             application_id, card_no, id_number = self._open_application
             self._open_application = None
-            self._send_result(ctx, id_number, application_id, {
-                "result": "failed", "failure_reason": f"kiosk session ended before production ({_code(exc)})",
-                "card_no": card_no, "produced_at": ctx.clock.now().isoformat(timespec="seconds"),
-                "kiosk_id": ctx.config.kiosk.id})
+            self._send_result(ctx, id_number, application_id, ProductionResultBody(
+                result="failed", failure_reason=f"kiosk session ended before production ({_code(exc)})",
+                card_no=card_no, produced_at=ctx.clock.now().isoformat(timespec="seconds"),
+                kiosk_id=ctx.config.kiosk.id))
 
 
 def _code(exc: BaseException) -> str:

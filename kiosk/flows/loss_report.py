@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from hal.types import Receipt, ReceiptLine
+from kiosk.central.outcomes import Queued
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
+from kiosk.flows.common import queued
 from kiosk.flows.identity import read_id_card
 
 REPORTABLE = ("normal", "suspended", "in_production")
@@ -49,22 +51,12 @@ class LossReportFlow(Flow):
 
         ctx.working(self.view("submitting", 3, "prompt.submitting"))
         reported_at = ctx.clock.now().isoformat(timespec="seconds")
-        body: dict[str, str] = {"reported_at": reported_at}
-        if card_no:
-            body["card_no"] = card_no
-        else:
-            body["id_number"] = card.id_number
-        delivery = ctx.services.delivery.submit(
-            self.service, "POST", "/v1/cards/loss-report", body,
-            ordering_key=card.id_number,
-            summary=f"loss report {mask_id(card.id_number)}",
-        )
-        if delivery.rejected:
-            raise Refused(delivery.code or "rejected", delivery.reasons)
+        outcome = queued(ctx, lambda: ctx.central.report_loss(id_number=card.id_number, reported_at=reported_at,
+                                                              card_no=card_no or None))
         ctx.services.block_card_locally(card_no or card.id_number)
 
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
-        pending = not delivery.applied
+        pending = isinstance(outcome, Queued)
         ctx.working(self.view("printing", 4, "prompt.printing_receipt"))
         receipt = Receipt(
             title="社会保障卡挂失回执 / Loss report receipt",

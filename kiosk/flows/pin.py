@@ -4,8 +4,6 @@ to the central). The refusal rule for new PINs is kiosk.domain.pin_rules."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from hal.types import PinBlock, PinEntryEventKind
 from kiosk.domain.pin_rules import PIN_LENGTH, new_pin_problems, same_pin
 from kiosk.flows.base import Cancelled, Flow, FlowContext, IdleTimeout, Refused
@@ -20,7 +18,7 @@ def enter_pin(ctx: FlowContext, flow: Flow, screen: str, step: int, message: str
     View params: ``digits`` (how many typed), ``length`` (6), ``secure`` ("1" encrypting pad,
     "0" weaker on-screen/simulator mode), plus ``params``. Actions: cancel.
     """
-    pad: Any = ctx.devices.pin_pad
+    pad = ctx.devices.pin_pad
     timeout = ctx.idle_timeout(ctx.config.timeouts.pin_entry_s)  # longer in elderly mode
     base = {**(params or {}), "length": str(PIN_LENGTH), "secure": "1" if pad.secure else "0"}
 

@@ -8,8 +8,6 @@ card-local; the pin-event goes through the queue.
 
 from __future__ import annotations
 
-from typing import Any
-
 from hal.types import PinBlock, PinOutcome, SsCardData
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
@@ -35,7 +33,7 @@ def _card_gone(result_outcome: PinOutcome) -> bool:
 
 def verify_old_pin(ctx: FlowContext, flow: Flow, step: int, card: SsCardData, service: ServiceId) -> PinBlock:
     """Ask the current PIN until the card accepts it; tries left are shown; a lock ends the flow."""
-    reader: Any = ctx.devices.card_reader
+    reader = ctx.devices.card_reader
     reasons: tuple[str, ...] = ()
     params: dict[str, str] = {"card_no": mask_card_no(card.card_no)}
     while True:
@@ -53,7 +51,7 @@ def verify_old_pin(ctx: FlowContext, flow: Flow, step: int, card: SsCardData, se
 
 
 def change_pin(ctx: FlowContext, flow: Flow, step: int, card: SsCardData, service: ServiceId) -> None:
-    reader: Any = ctx.devices.card_reader
+    reader = ctx.devices.card_reader
     old = verify_old_pin(ctx, flow, step, card, service)
     new = enter_new_pin(ctx, flow, step + 1, card.card_no)
     ctx.working(flow.view("changing", step + 1, "prompt.changing_pin"))
@@ -68,7 +66,7 @@ def change_pin(ctx: FlowContext, flow: Flow, step: int, card: SsCardData, servic
 
 def change_pin_on_card(ctx: FlowContext, flow: Flow, step: int, expect_card_no: str) -> bool:
     """Apply/replace: offer to change the initial PIN on the new card; never ends the issuance."""
-    reader: Any = ctx.devices.card_reader
+    reader = ctx.devices.card_reader
     try:
         card = insert_sscard(ctx, flow.view("insert_card", step, "prompt.insert_new_card", actions=("cancel",)))
         if card.card_no != expect_card_no:

@@ -12,10 +12,10 @@ Screens: read_id → insert_card → liveness (params.hint = photo message code)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hal.types import ApduOutcome, PinOutcome
-from kiosk.central.client import FaceMatch as CentralFaceMatch
+from kiosk.central.bodies import FaceMatchBody
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import CardRemoved, End, Flow, FlowContext, FlowResult, IdleTimeout, Refused, new_transaction_no
@@ -23,6 +23,9 @@ from kiosk.flows.common import central, holder_matches, insert_sscard, require_o
 from kiosk.flows.identity import read_id_card
 from kiosk.flows.pin import enter_new_pin
 from kiosk.flows.pin_events import queue_pin_event
+
+if TYPE_CHECKING:  # kiosk.photo loads the face models: imported when a reset actually runs
+    from kiosk.photo.verify import Embedding
 
 LIVENESS_MAX_FRAMES = 90
 
@@ -44,7 +47,7 @@ class PinResetFlow(Flow):
         reference = self._reference(ctx, idc.photo_bmp, idc.id_number)
         score = self._face_check(ctx, reference, card.card_no)
 
-        reader: Any = ctx.devices.card_reader
+        reader = ctx.devices.card_reader
         challenge = reader.get_challenge()
         if challenge.outcome in (ApduOutcome.NO_CARD, ApduOutcome.CARD_REMOVED):
             raise CardRemoved("card_removed")
@@ -52,7 +55,7 @@ class PinResetFlow(Flow):
             raise Refused("card_challenge_failed", ("reason.card_unreadable",))
         new = enter_new_pin(ctx, self, 4, card.card_no)
         ctx.working(self.view("authorising", 5, "prompt.authorising"))
-        match = CentralFaceMatch(score=score, threshold=1.0 - ctx.config.photo.match_distance, liveness_passed=True,
+        match = FaceMatchBody(score=score, threshold=1.0 - ctx.config.photo.match_distance, liveness_passed=True,
                                  method=_method())
         # Simulator mode: the clear PIN goes to the central (contract); otherwise the pad's block.
         clear = new.clear_pin if ctx.config.kiosk.simulator_mode else None
@@ -75,7 +78,7 @@ class PinResetFlow(Flow):
                              end=End.DONE))
         return FlowResult(End.DONE, "reset", transaction_no=txn)
 
-    def _reference(self, ctx: FlowContext, id_photo: bytes | None, id_number: str) -> Any:
+    def _reference(self, ctx: FlowContext, id_photo: bytes | None, id_number: str) -> Embedding:
         from kiosk.photo.verify import reference_embedding
 
         ctx.working(self.view("verifying", 3, "prompt.preparing_face_check"))
@@ -87,12 +90,12 @@ class PinResetFlow(Flow):
             raise Refused("no_reference_photo", ("reason.no_reference_photo",))
         return ref
 
-    def _face_check(self, ctx: FlowContext, reference: Any, card_no: str) -> float:
+    def _face_check(self, ctx: FlowContext, reference: Embedding, card_no: str) -> float:
         """Liveness then face match on the challenge's best frame; failures counted per card per day."""
         from kiosk.photo.liveness import LivenessChallenge
         from kiosk.photo.verify import verify
 
-        camera: Any = ctx.devices.camera
+        camera = ctx.devices.camera
         failures = ctx.services.face_failures
         reasons: tuple[str, ...] = ()
         while True:

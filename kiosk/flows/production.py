@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from hal.status import DeviceError
 from hal.types import ApduOutcome, CardFace, CardPersonalisation
@@ -92,8 +91,8 @@ class CardProduction:
         raise ProductionFailed(code, attempt)
 
     def _one_card(self, perso: CardPersonalisation, face: CardFace) -> str:
-        issuer: Any = self.ctx.devices.issuer
-        encoder: Any = self.ctx.devices.encoder
+        issuer = self.ctx.devices.issuer
+        encoder = self.ctx.devices.encoder
         journal = self.ctx.services.journal
         self._show("prompt.producing_feed")
         with journal.step(self.issue_id, Step.FED):
@@ -126,7 +125,7 @@ class CardProduction:
     def spoil(self, code: str) -> bool:
         """Send the card in the printer to the reject box and ledger it; False if that failed too."""
         journal = self.ctx.services.journal
-        issuer: Any = self.ctx.devices.issuer
+        issuer = self.ctx.devices.issuer
         was_inside = self.in_printer
         try:
             with journal.step(self.issue_id, Step.REJECTED):

@@ -8,7 +8,8 @@ from acceptance (blocked locally too); a quality defect within one month of coll
 
 from __future__ import annotations
 
-from kiosk.delivery import DeliveryRefused
+from kiosk.central import outcomes
+from kiosk.central.outcomes import DeliveryRefused
 from kiosk.domain.eligibility import (
     HOME_CITY,
     REPLACEABLE,
@@ -17,12 +18,12 @@ from kiosk.domain.eligibility import (
     photo_required,
     replacement_problems,
 )
-from kiosk.domain.masking import mask_card_no, mask_id
+from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
-from kiosk.flows.common import central, delivery_refusal
+from kiosk.flows.common import central, refusal
 from kiosk.flows.identity_guardian import read_applicant
-from kiosk.flows.issuance import IssuanceFlow, offline_or_fail
+from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
 
 NEW_PHOTO_REASONS = ("photo_changed", "child_turned_2")
 
@@ -43,7 +44,7 @@ class ReplaceFlow(IssuanceFlow):
         if offline_or_fail(ctx):
             reason = self._choose_reason(ctx, reasons_menu)
             photo = self.take_photo(ctx) if photo_required(applicant.age) else None
-            return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, reason=reason)
+            return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, Extra(reason=reason))
 
         ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
         person = central(ctx, lambda: ctx.central.lookup_person(card.id_number, card.name))
@@ -67,7 +68,7 @@ class ReplaceFlow(IssuanceFlow):
 
         photo = self.photo(ctx, applicant, person.photo_on_file and reason not in NEW_PHOTO_REASONS)
         details = self.details(ctx, person.medical_insurance)
-        return self.issue(ctx, applicant, details, photo, reason=reason)
+        return self.issue(ctx, applicant, details, photo, Extra(reason=reason))
 
     def _choose_reason(self, ctx: FlowContext, menu: tuple[tuple[str, str], ...]) -> str:
         got = ctx.ask(self.pview(ctx, "choose_reason", 2, "prompt.choose_reason", choices=menu,
@@ -79,16 +80,14 @@ class ReplaceFlow(IssuanceFlow):
                            params={"card_no": mask_card_no(card_no)}, actions=("confirm", "cancel")))
         ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
         try:
-            sent = ctx.services.delivery.submit(
-                ServiceId.LOSS_REPORT, "POST", "/v1/cards/loss-report",
-                {"card_no": card_no, "reported_at": ctx.clock.now().isoformat(timespec="seconds")},
-                ordering_key=id_number, summary=f"loss report {mask_id(id_number)}")
+            outcome = ctx.central.report_loss(id_number=id_number, card_no=card_no,
+                                              reported_at=ctx.clock.now().isoformat(timespec="seconds"))
         except DeliveryRefused as exc:
             raise Refused(exc.code, (f"reason.{exc.code}",)) from None
         ctx.services.block_card_locally(card_no)
-        if sent.rejected:
-            raise delivery_refusal(sent.code)
-        if not sent.applied:  # frozen later, but the replacement needs the freeze first
+        if isinstance(outcome, outcomes.Refused):
+            raise refusal(outcome)
+        if isinstance(outcome, outcomes.Queued):  # frozen later, but the replacement needs the freeze first
             raise Refused("loss_report_pending", ("reason.loss_report_pending",))
 
     def accepted(self, ctx: FlowContext) -> None:

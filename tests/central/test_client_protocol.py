@@ -122,3 +122,37 @@ def test_cli_faults_and_the_kiosk_command(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
+
+
+# ---- the request table (kiosk/central/requests.py) -------------------------------------------------
+def test_every_row_of_the_request_table_is_a_route_of_the_reference_central() -> None:
+    import central_sim.central  # noqa: F401  (registers the routes)
+    from central_sim.routes import ROUTES
+    from kiosk.central import requests as rq
+
+    central = {(r.method, r.name): r.idempotent for r in ROUTES}
+    served_apart = {"health", "batch"}  # served by the server itself, not the route table
+    assert len({q.name for q in rq.ALL}) == len(rq.ALL)
+    for q in rq.ALL:
+        if q.name in served_apart:
+            continue
+        assert (q.method, q.path) in central, q.name
+        # The kiosk sends an Idempotency-Key exactly where the central requires one.
+        assert q.idempotent == central[(q.method, q.path)], q.name
+        if q.route in (rq.Route.QUEUED, rq.Route.ALWAYS_QUEUED):
+            assert q.idempotent, q.name  # a queued request must be safe to resend
+
+
+def test_the_serializer_leaves_out_unset_fields_and_escapes_path_parameters() -> None:
+    from kiosk.central import requests as rq
+    from kiosk.central.bodies import LossReportBody, ProductionResultBody
+
+    wire = rq.encode(rq.REPORT_LOSS, LossReportBody(reported_at="2026-11-01T09:00:00+08:00", id_number="35010219"))
+    assert (wire.method, wire.path) == ("POST", "/v1/cards/loss-report")
+    assert json.loads(wire.content or b"") == {"reported_at": "2026-11-01T09:00:00+08:00", "id_number": "35010219"}
+    odd = rq.encode(rq.PRODUCTION_RESULT, ProductionResultBody(result="failed"), application_id="A/../x")
+    assert odd.path == "/v1/applications/A%2F..%2Fx/production-result"
+    with pytest.raises(ValueError, match="application_id"):
+        rq.encode(rq.PRODUCTION_RESULT, ProductionResultBody(result="failed"))
+    with pytest.raises(TypeError):
+        rq.encode(rq.REPORT_LOSS, ProductionResultBody(result="failed"))  # type: ignore[arg-type]

@@ -243,3 +243,13 @@ def test_activate_confirm_is_spoken_as_surname_and_title_only(runtime: Runtime) 
     assert not any(f"u{ord(c):04x}" in s for s in zh for c in "晓东")
     d.send("cancel")
     d.end()
+
+
+def test_a_flow_reaching_for_a_device_the_kiosk_lacks_ends_as_a_device_fault(runtime: Runtime) -> None:
+    runtime.devices.card_reader = None  # e.g. a kiosk configured without a customer card slot
+    d = Driver(runtime, ServiceId.ACTIVATE)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person("recent_card_quality")))
+    view, result = d.end()
+    assert_ended(view, result, End.FAULT)
+    assert result.code == "device.card_reader_missing"

@@ -7,13 +7,14 @@ import dataclasses
 import queue
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from central_sim.server import ServerHandle
 from kiosk.clock import SystemClock
+from kiosk.config import load_config
+from kiosk.devices import DeviceSet
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowChannel, FlowContext, IdleTimeout, UserInput, View, elderly_timeout_factor
 from kiosk.runtime import Runtime
@@ -25,10 +26,13 @@ FACTOR = 3.0
 
 def context(elderly: bool, idle_s: float = 0.3) -> tuple[FlowContext, list[View]]:
     shown: list[View] = []
-    config = SimpleNamespace(timeouts=SimpleNamespace(idle_s=idle_s, idle_warning_s=0.1),
-                             voice=SimpleNamespace(elderly_timeout_factor=FACTOR))
-    ctx = FlowContext(channel=FlowChannel(shown.append), session=Session(), clock=SystemClock(), devices=None,
-                      central=None, services=None, config=config, elderly=elderly)
+    cfg = load_config(None)
+    config = dataclasses.replace(cfg, timeouts=dataclasses.replace(cfg.timeouts, idle_s=idle_s, idle_warning_s=0.1),
+                                 voice=dataclasses.replace(cfg.voice, elderly_timeout_factor=FACTOR))
+    # Only the screen and the clock are used by these waits: no device, central or service is reached.
+    ctx = FlowContext(channel=FlowChannel(shown.append), session=Session(), clock=SystemClock(),
+                      devices=DeviceSet(), central=None, services=None, config=config,  # type: ignore[arg-type]
+                      elderly=elderly)
     return ctx, shown
 
 
@@ -84,9 +88,10 @@ def test_a_busy_view_has_no_idle_timeout_in_either_mode() -> None:
 
 
 def test_factor_comes_from_the_voice_section_and_never_shortens() -> None:
-    voice = SimpleNamespace(elderly_timeout_factor=0.5)
-    assert elderly_timeout_factor(SimpleNamespace(voice=voice)) == 1.0
-    assert elderly_timeout_factor(SimpleNamespace()) == 2.0  # a config without [voice]: the default
+    cfg = load_config(None)
+    assert elderly_timeout_factor(cfg) == 2.0  # a config file without [voice]: the default
+    shorter = dataclasses.replace(cfg, voice=dataclasses.replace(cfg.voice, elderly_timeout_factor=0.5))
+    assert elderly_timeout_factor(shorter) == 1.0
 
 
 def test_runtime_start_service_puts_elderly_on_the_flow_and_its_views(tmp_path: Path,

@@ -76,7 +76,6 @@ def test_stock_ledger_rows_counts_and_upload_body(tmp_path: Path) -> None:
     assert ledger.counts(at.date()) == {"issued": 1, "spoiled": 1, "undelivered": 0}
     body = ledger.upload_body(at.date())
     assert body["date"] == "2026-05-01" and body["entries"][1]["ssn"] == "350102198804120315"
-    assert ledger.path_for_upload() == "/v1/kiosks/FZ-TEST-0001/stock-ledger"
     assert ledger.rows(dt.date(2026, 5, 2)) == []
     with pytest.raises(InvalidTag):  # another key cannot read (or forge) the ledger
         StockLedger(tmp_path / "ledger.sqlite", os.urandom(32), "FZ-TEST-0001").upload_body(at.date())

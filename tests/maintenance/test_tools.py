@@ -15,10 +15,10 @@ from central_sim.faults import FaultRule
 from central_sim.server import ServerHandle
 from hal.sim.issuer import SimCardIssuer
 from hal.sim.receipt_printer import SimReceiptPrinter
+from kiosk.central.bodies import ContactBody
 from kiosk.clock import CHINA_TZ
 from kiosk.config import ConfigError, load_config
 from kiosk.demo import chip_of, citizen, id_card_for
-from kiosk.domain.services import ServiceId
 from kiosk.logs import JsonFormatter, add_log_file
 from kiosk.maintenance import config_edit
 from kiosk.maintenance.ledger_export import csv_bytes, export_day
@@ -121,9 +121,7 @@ def test_queue_tools_show_masked_items_and_flush(runtime: Runtime, central: Serv
     central.faults.add(FaultRule.from_dict({"path": "*", "down_for_s": 3600}))
     for _ in range(runtime.cfg.offline.link_down_after_failures):
         runtime.link.report_failure()
-    body = {"id_number": PERSON["id_number"], "mobile": "13912345678"}
-    runtime.delivery.submit(ServiceId.CONTACT_CHANGE, "POST", "/v1/persons/contact", body,
-                            ordering_key=PERSON["id_number"], summary="contact change 3501**********0012", wait=False)
+    runtime.gateway.change_contact(ContactBody(id_number=PERSON["id_number"], mobile="13912345678"))
     tools = QueueTools(runtime.outbox, runtime.forwarder)
     view = tools.view()
     assert view.depth >= 1 and any("contact" in line for line in view.lines)

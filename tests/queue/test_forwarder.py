@@ -116,6 +116,45 @@ def test_unprocessable_reason_recorded(make_outbox: MakeOutbox, central: Central
     assert central.effects()[0] == {key: 1}
 
 
+def test_refusal_code_and_every_reason_are_stored_as_data(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
+    ob = make_outbox()
+    # A loss report with neither card nor ID number nor time: 400 listing each problem.
+    bad = ob.enqueue("POST", "/v1/cards/loss-report", b'{"reported_at": "yesterday 350102199003071234"}',
+                     service="loss_report")
+    fwd, _ = _fwd(ob, central.url, events)
+    seen = fwd.settled_count
+    fwd.start()
+    fwd.wait_settled(seen, 10)  # woken by the outcome, not by polling
+    fwd.stop()
+    info = ob.get(bad.id)
+    assert info.state == State.DEAD and info.status == 400
+    assert info.error_code == "invalid_request"
+    codes = [c for c, _ in info.reasons]
+    assert {"missing_card_no", "invalid_reported_at"} <= set(codes), info.reasons
+    assert all(m for _, m in info.reasons)  # the central's messages travel with their codes
+    assert "350102199003071234" not in json.dumps(info.to_json(), ensure_ascii=False)
+    assert info.to_json()["reasons"][0].keys() == {"code", "message"}
+
+
+def test_a_later_ack_clears_an_earlier_refusal(
+    make_outbox: MakeOutbox, central: Central, events: list[QueueEvent]
+) -> None:
+    ob = make_outbox()
+    item = ob.enqueue("POST", ECHO, b'{"n": 1}', service="test")
+    ob.claim_due(1)
+    ob.mark_dead(item.id, 409, "HTTP 409 x: y", error_code="x", reasons=(("y", "z"),))
+    assert ob.get(item.id).reasons == (("y", "z"),)
+    ob.retry(item.id)
+    fwd, _ = _fwd(ob, central.url, events)
+    fwd.start()
+    assert fwd.flush(10)
+    fwd.stop()
+    info = ob.get(item.id)
+    assert info.state == State.ACKED and info.error_code is None and info.reasons == ()
+
+
 @pytest.mark.parametrize("status", [401, 403])
 def test_auth_failure_pauses_alarms_and_keeps_the_queue(
     make_outbox: MakeOutbox, central: Central, events: list[QueueEvent], status: int

@@ -1,0 +1,143 @@
+"""Pydantic models of the request bodies the kiosk sends (central-api.md v1).
+
+They fix each body's shape (names, nesting, types); the central judges the values and answers
+with every reason at once, so values are not validated twice. Unset optional fields are left
+out of the JSON (``exclude_none``), as the contract's "optional" means "may be absent".
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    send_nulls: ClassVar[bool] = False  # True: a None is sent as null instead of left out
+
+
+class PersonLookupBody(Body):
+    id_number: str
+    name: str
+
+
+class IdNumberBody(Body):
+    """Photo on record, progress query."""
+
+    id_number: str
+
+
+class Applicant(Body):
+    name: str | None = None
+    sex: str | None = None
+    ethnicity: str | None = None
+    birth_date: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    id_valid_from: str | None = None
+    id_valid_until: str | None = None
+    nationality: str | None = None
+    occupation: str | None = None
+    mobile: str | None = None
+    phone: str | None = None
+    household_address: str | None = None
+    residence_address: str | None = None
+    postal_code: str | None = None
+    medical_insurance: str | None = None
+
+
+class Guardian(Body):
+    name: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+
+
+class OtherCityCard(Body):
+    city: str
+    card_no: str
+
+
+class ApplicationBody(Body):
+    kind: str
+    applicant: Applicant
+    bank_code: str | None = None
+    delivery: str | None = None
+    reason: str | None = None  # replacement only
+    guardian: Guardian | None = None  # required under 14
+    photo_jpeg_b64: str | None = None  # omitted under 2
+    consent_stop_other_card: OtherCityCard | None = None
+
+
+class CardHolderBody(Body):
+    """Bank account, activation, loss cancel: the card and its holder's ID number."""
+
+    card_no: str
+    id_number: str
+
+
+class ProductionResultBody(Body):
+    result: Literal["success", "failed"]
+    card_no: str | None = None
+    failure_reason: str | None = None
+    chip_atr: str | None = None
+    card_id_code: str | None = None
+    bank_account: str | None = None
+    produced_at: str | None = None
+    kiosk_id: str | None = None
+
+
+class LossReportBody(Body):
+    reported_at: str
+    card_no: str | None = None  # one of the two: the card, or (offline) the holder's ID number
+    id_number: str | None = None
+
+
+class FaceMatchBody(Body):
+    score: float
+    threshold: float
+    liveness_passed: bool
+    method: str
+
+
+class PinResetBody(Body):
+    card_no: str
+    id_number: str
+    card_challenge: str  # hex
+    face_match: FaceMatchBody
+    pin_block: str | None = None  # hex, from the PIN pad (production)
+    new_pin: str | None = None  # simulator mode only
+
+
+class PinEventBody(Body):
+    card_no: str
+    event: str
+    at: str
+
+
+class ContactBody(Body):
+    id_number: str
+    mobile: str | None = None
+    phone: str | None = None
+    residence_address: str | None = None
+    postal_code: str | None = None
+
+
+class StockLedgerBody(Body):
+    date: str
+    entries: list[dict[str, Any]]  # the day's ledger lines (kiosk.stock_ledger.StockLedger.upload_body)
+
+
+class EventsBody(Body):
+    events: list[dict[str, Any]]  # masked by their producers (kiosk.alarms, maintenance)
+
+
+class HeartbeatBody(Body):
+    """The heartbeat's state fields are built by kiosk.central.heartbeat_state; passed through as they are."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    send_nulls: ClassVar[bool] = True  # e.g. last_success_at: null before the first success
+
+
+class BatchBody(Body):
+    items: list[dict[str, Any]]

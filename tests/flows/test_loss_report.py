@@ -1,0 +1,30 @@
+"""挂失 (art. 33) through the queued path: a refusal the central gives to the queued request reaches
+the screen as reason keys (data), never as the queue's error text."""
+
+from __future__ import annotations
+
+from central_sim.server import ServerHandle
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import End
+from kiosk.runtime import Runtime
+from tests.flows.conftest import Driver, assert_ended, id_card, person
+
+
+def test_queued_loss_report_refusal_shows_reason_keys_not_http_text(runtime: Runtime, central: ServerHandle) -> None:
+    p = person("adult_active_card")
+    card_no = p["cards"][0]["card_no"]
+    d = Driver(runtime, ServiceId.LOSS_REPORT)
+    d.wait("read_id")
+    d.id_reader.place(id_card(p))
+    d.wait("confirm_card")
+    # Between the lookup and the report the card is cancelled at the counter: the central refuses
+    # the (queued) loss report with 409 card_cancelled.
+    with central.central.db.transaction() as tx:
+        tx.execute("UPDATE cards SET status = 'cancelled' WHERE card_no = ?", (card_no,))
+    d.send("confirm")
+    view, result = d.end()
+    assert_ended(view, result, End.REFUSED, "reason.central_refused")
+    assert result.code == "card_cancelled"
+    assert all(r.startswith("reason.") and " " not in r and "HTTP" not in r for r in view.reasons), view.reasons
+    dead = [i for i in runtime.outbox.list_items(["dead"]) if i.service == "loss_report"]
+    assert len(dead) == 1 and dead[0].error_code == "card_cancelled"
