@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import main
-from kiosk.config import Config, load_config
+from kiosk.config import Config, load_config, simulated
 from kiosk.maintenance.auth import TechnicianStore
 from kiosk.maintenance.roles import Role
 from kiosk.runtime import Runtime
@@ -18,7 +18,7 @@ from kiosk.secrets_check import Secret, SecretsError, check_secrets, problem_wit
 
 
 def _cfg(tmp_path: Path, key_file: str = "") -> Config:
-    cfg = load_config(None)
+    cfg = simulated(load_config(None))
     return dataclasses.replace(cfg, kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(tmp_path / "kiosk")),
                                central=dataclasses.replace(cfg.central, url="http://127.0.0.1:9",
                                                                    key_file=key_file))
