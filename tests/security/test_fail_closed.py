@@ -61,7 +61,7 @@ def _cfg(tmp_path: Path, *, simulator: bool) -> Config:
 
 
 def _queue_two_items(cfg: Config) -> None:
-    outbox, forwarder, transport, _key = open_queue(cfg, LinkMonitor(), None)
+    outbox, _forwarder, transport, _key = open_queue(cfg, LinkMonitor(), None)
     for n in range(2):
         outbox.enqueue("POST", "/v1/_test/echo", b'{"n": %d}' % n, service="test")
     outbox.close()
