@@ -33,6 +33,15 @@ class QueueKeyRefused(Exception):
         self.fix = fix
 
 
+class QueueUnreadable(Exception):
+    """The queue database cannot be read at all (not SQLite, damaged, no permission)."""
+
+    def __init__(self, db: Path, problem: str) -> None:
+        super().__init__(f"queue database {db}: {problem}")
+        self.db = db
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class QueueOnDisk:
     schema: int
@@ -44,22 +53,27 @@ def inspect_queue(db: Path, key_id: bytes | None) -> QueueOnDisk:
     """A read-only look at the queue file before the Outbox opens (and migrates) it."""
     if not db.exists():
         return QueueOnDisk(0, 0, 0)
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise QueueUnreadable(db, str(exc)) from None
     try:
         schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        try:
-            sealed, other = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(key_id IS NOT NULL AND key_id != ?), 0)"
-                " FROM items WHERE body IS NOT NULL", (key_id or b"",)).fetchone()
-        except sqlite3.OperationalError:  # no items table yet: an empty queue
-            return QueueOnDisk(schema, 0, 0)
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'items'").fetchone():
+            return QueueOnDisk(schema, 0, 0)  # no items table yet: an empty queue
+        sealed, other = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(key_id IS NOT NULL AND key_id != ?), 0)"
+            " FROM items WHERE body IS NOT NULL", (key_id or b"",)).fetchone()
         return QueueOnDisk(schema, int(sealed), int(other) if key_id is not None else int(sealed))
+    except sqlite3.Error as exc:  # not SQLite, damaged, or unreadable to us
+        raise QueueUnreadable(db, str(exc)) from None
     finally:
         conn.close()
 
 
 def check_queue_key(cfg: Config) -> None:
-    """Refuse (QueueKeyRefused, SchemaTooNew) rather than open a queue whose items we could not read."""
+    """Refuse (QueueKeyRefused, QueueUnreadable, SchemaTooNew) rather than open a queue whose items
+    we could not read."""
     key_path = cfg.data_path(cfg.offline.queue_key_file)
     db = cfg.data_path(cfg.offline.queue_db)
     restore = (f"restore {key_path} (mode 0600) from the kiosk's key backup; only if that key is lost for good, "

@@ -15,7 +15,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from kiosk.config import Config, ConfigError, load_config
-from kiosk.queue_setup import QueueKeyRefused, check_queue_key
+from kiosk.queue_setup import QueueKeyRefused, QueueUnreadable, check_queue_key
 from kiosk.secrets_check import SecretsError, enforce_secrets, no_core_dumps
 from offline_queue.errors import SchemaTooNew
 
@@ -26,6 +26,7 @@ class Exit(IntEnum):
     DATA_DIR = 73  # EX_CANTCREAT: kiosk.data_dir (or the run directory) is not a writable directory
     QUEUE_KEY = 66  # EX_NOINPUT: the queue key is missing, broken, or not the one the queued items need
     QUEUE_SCHEMA = 65  # EX_DATAERR: the queue database was written by a newer release
+    QUEUE_DB = 74  # EX_IOERR: the queue database cannot be read (not SQLite, damaged, no permission)
 
 
 class StartupRefused(Exception):
@@ -57,6 +58,11 @@ def prepare(config_path: str | None) -> Config:
         check_queue_key(cfg)
     except QueueKeyRefused as exc:
         raise StartupRefused(Exit.QUEUE_KEY, f"queue key {exc.key_path} {exc.problem}", exc.fix) from None
+    except QueueUnreadable as exc:
+        raise StartupRefused(Exit.QUEUE_DB, f"queue database {exc.db} cannot be read ({exc.problem})",
+                             f"give it back to the kiosk's user (mode 0600), or restore {exc.db} from the copy "
+                             "taken before the last upgrade; never delete it while it may hold undelivered "
+                             "items") from None
     except SchemaTooNew as exc:
         db = cfg.data_path(cfg.offline.queue_db)
         raise StartupRefused(Exit.QUEUE_SCHEMA, f"queue database {db} has schema v{exc.found}, newer than this "

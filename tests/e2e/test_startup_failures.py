@@ -28,7 +28,7 @@ from tests.simulators import sim_devices_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 # What each cause exits with (kiosk/startup_guard.py: Exit); systemd shows e.g. "status=78/CONFIG".
-EXIT = {"config": 78, "secrets": 77, "data_dir": 73, "queue_key": 66, "queue_schema": 65}
+EXIT = {"config": 78, "secrets": 77, "data_dir": 73, "queue_key": 66, "queue_schema": 65, "queue_db": 74}
 
 
 def _env() -> dict[str, str]:
@@ -161,6 +161,16 @@ def test_a_queue_written_by_a_newer_release(tmp_path: Path, command: str) -> Non
         conn.execute("PRAGMA user_version = 999")
     line = refused(kiosk(command, write_config(tmp_path, data)), command, "queue_schema", str(data / "queue.sqlite"))
     assert "v999" in line
+
+
+@COMMANDS
+def test_a_queue_database_that_is_not_sqlite(tmp_path: Path, command: str) -> None:
+    data = tmp_path / "kiosk"
+    data.mkdir(mode=0o700)
+    create_key_file(data / "queue.key")
+    (data / "queue.sqlite").write_bytes(b"not a database " * 100)  # a damaged disk, a wrong restore
+    line = refused(kiosk(command, write_config(tmp_path, data)), command, "queue_db", str(data / "queue.sqlite"))
+    assert "file is not a database" in line
 
 
 # ---- both entry points: no core dumps -------------------------------------------------------------
