@@ -27,7 +27,7 @@ from hal.sim.id_reader import SimIdCardReader
 from hal.sim.issuer import SimCardIssuer
 from kiosk.central.client import CentralClient
 from kiosk.clock import CHINA_TZ, FixedDateClock
-from kiosk.config import load_config
+from kiosk.config import load_config, simulated
 from kiosk.demo import citizen, id_card_for
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, FlowChannel, UserInput, View
@@ -39,7 +39,7 @@ DETAILS = [("set_mobile", "13800000001"), ("set_address", "350102|示范路1号"
 
 
 def _runtime(data: Path, url: str) -> Runtime:
-    cfg = load_config(None)
+    cfg = simulated(load_config(None))
     cfg = dataclasses.replace(
         cfg, kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(data)),
         central=dataclasses.replace(cfg.central, url=url))

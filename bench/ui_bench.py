@@ -42,9 +42,9 @@ def _child_bare() -> None:
 def _child_kiosk(work: str) -> None:
     import dataclasses
 
-    from kiosk.config import load_config
+    from kiosk.config import load_config, simulated
 
-    cfg = load_config(None)
+    cfg = simulated(load_config(None))
     cfg = dataclasses.replace(
         cfg,
         kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(Path(work) / "kiosk")),

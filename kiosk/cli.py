@@ -7,16 +7,18 @@ import logging
 import sys
 from collections.abc import Callable
 
-from kiosk.config import ConfigError, load_config
+from kiosk.config import ConfigError
 from kiosk.logs import setup_logging
+from kiosk.startup_guard import StartupRefused, prepare
 
 log = logging.getLogger("kiosk.cli")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    cfg = prepare(args.config)  # the start-up guard, before Kivy or any device is touched
     from kiosk.app_main import run_app
 
-    return run_app(load_config(args.config), screenshot=args.screenshot, exit_after=args.exit_after)
+    return run_app(cfg, screenshot=args.screenshot, exit_after=args.exit_after)
 
 
 def _cmd_central_sim(args: argparse.Namespace) -> int:
@@ -30,9 +32,10 @@ def _cmd_central_sim(args: argparse.Namespace) -> int:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
+    cfg = prepare(args.config)  # the same guard as `kiosk run`
     from kiosk.sync import SyncService
 
-    return SyncService(load_config(args.config)).run()
+    return SyncService(cfg).run()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc: int = args.func(args)
         return rc
+    except StartupRefused as exc:  # `kiosk run` / `kiosk sync`: one line, a code per cause
+        print(exc.line(args.command), file=sys.stderr)
+        return int(exc.code)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2

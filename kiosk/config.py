@@ -1,16 +1,22 @@
 """The kiosk's configuration: one TOML file, every key documented in config/kiosk.example.toml.
 
-Loading checks every key's type and allowed values; a wrong or missing value raises
-ConfigError naming the key (e.g. ``central.url``).
+Loading checks every key's type and allowed range; a wrong value raises ConfigError naming the
+key (e.g. ``central.url``). The defaults are production's and fail closed: real drivers, no
+simulator mode. Simulators run only where a file asks for them by name (config/demo.toml) or a
+test calls ``simulated()``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
+import stat
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +37,7 @@ class KioskSection:
     hotline: str = "12333"
     counter_message: str = "请到就近的合作银行网点柜台办理 / Please visit the nearest partner bank counter"
     bank_code: str = "FZB"
-    simulator_mode: bool = True  # allows clear PINs to the central (contract: simulator only)
+    simulator_mode: bool = False  # true: clear PINs to the central, simulator control (demo/tests only)
     run_dir: str = ""  # UI state and command spool shared with `kiosk sync` ("" = <data_dir>/run)
 
 
@@ -53,7 +59,7 @@ class CentralSection:
 
 @dataclass(frozen=True)
 class DeviceSection:
-    driver: str = "sim"
+    driver: str = ""  # "" only before loading: each device's default is its production driver
     port: str = ""  # serial devices
     baud: int = 115200
     reader: str = ""  # PC/SC reader name pattern
@@ -77,16 +83,33 @@ _DEVICE_DRIVERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A device whose table (or driver line) is missing gets its real driver, never the simulator.
+PRODUCTION_DRIVERS: dict[str, str] = {
+    "id_reader": "sam-serial",
+    "card_reader": "pcsc",
+    "encoder": "pcsc",
+    "issuer": "evolis-usb",
+    "camera": "opencv",
+    "pin_pad": "zt588",
+    "receipt_printer": "escpos-usb",
+    "audio": "sdl",
+}
+
+
+def _production(name: str) -> DeviceSection:
+    return DeviceSection(driver=PRODUCTION_DRIVERS[name])
+
+
 @dataclass(frozen=True)
 class DevicesSection:
-    id_reader: DeviceSection = field(default_factory=DeviceSection)
-    card_reader: DeviceSection = field(default_factory=DeviceSection)
-    encoder: DeviceSection = field(default_factory=DeviceSection)
-    issuer: DeviceSection = field(default_factory=DeviceSection)
-    camera: DeviceSection = field(default_factory=DeviceSection)
-    pin_pad: DeviceSection = field(default_factory=DeviceSection)
-    receipt_printer: DeviceSection = field(default_factory=DeviceSection)
-    audio: DeviceSection = field(default_factory=DeviceSection)  # speaker for the voice prompts
+    id_reader: DeviceSection = field(default_factory=partial(_production, "id_reader"))
+    card_reader: DeviceSection = field(default_factory=partial(_production, "card_reader"))
+    encoder: DeviceSection = field(default_factory=partial(_production, "encoder"))
+    issuer: DeviceSection = field(default_factory=partial(_production, "issuer"))
+    camera: DeviceSection = field(default_factory=partial(_production, "camera"))
+    pin_pad: DeviceSection = field(default_factory=partial(_production, "pin_pad"))
+    receipt_printer: DeviceSection = field(default_factory=partial(_production, "receipt_printer"))
+    audio: DeviceSection = field(default_factory=partial(_production, "audio"))  # speaker for the voice prompts
 
 
 @dataclass(frozen=True)
@@ -171,6 +194,53 @@ class Config:
         return p if p.is_absolute() else Path(self.kiosk.data_dir) / p
 
 
+MAX_FILE_BYTES = 256 * 1024  # a kiosk.toml is a few KB; this bounds what a wrong path can make us read
+
+# Allowed ranges of the numbers (inclusive); "*" stands for any device. Every number is also finite.
+RANGES: dict[str, tuple[float, float]] = {
+    "central.connect_timeout_s": (0.1, 120.0),
+    "central.read_timeout_s": (0.1, 600.0),
+    "central.heartbeat_interval_s": (0.5, 3600.0),  # 0 would flood the central
+    "devices.*.baud": (300, 4_000_000),
+    "devices.*.usb_vid": (0, 0xFFFF),
+    "devices.*.usb_pid": (0, 0xFFFF),
+    "devices.*.width": (1, 16384),
+    "devices.*.height": (1, 16384),
+    "timeouts.idle_s": (1.0, 3600.0),
+    "timeouts.idle_warning_s": (0.0, 3600.0),
+    "timeouts.id_card_read_s": (1.0, 3600.0),
+    "timeouts.card_insert_s": (1.0, 3600.0),
+    "timeouts.pin_entry_s": (1.0, 3600.0),
+    "timeouts.card_take_s": (1.0, 3600.0),
+    "timeouts.issuance_limit_s": (1.0, 1200.0),  # regulation art. 21: never longer than 20 minutes
+    "offline.max_items": (1, 100_000_000),
+    "offline.max_bytes": (1, 2**40),
+    "offline.max_age_days": (0.01, 3650.0),
+    "offline.link_down_after_failures": (1, 1000),
+    "offline.batch_threshold": (1, 100_000),
+    "photo.jpeg_min_kb": (1, 1024),
+    "photo.jpeg_max_kb": (1, 1024),
+    "photo.steady_frames": (1, 1000),
+    "photo.match_distance": (0.0, 0.5),
+    "photo.face_failures_per_day": (1, 100),
+    "ui.width": (1, 16384),
+    "ui.height": (1, 16384),
+    "voice.volume": (0.0, 1.0),
+    "voice.elderly_timeout_factor": (1.0, 10.0),
+}
+
+
+def _in_range(key: str, value: float) -> None:
+    parts = key.split(".")
+    rule = key if key in RANGES else ".".join([parts[0], "*", *parts[2:]])
+    bounds = RANGES.get(rule)
+    if bounds is None:
+        raise ConfigError(key, "no allowed range is defined for this number")  # keeps RANGES complete
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        raise ConfigError(key, f"must be between {lo:g} and {hi:g}, got {value!r}")
+
+
 def _convert(key: str, hint: Any, value: Any) -> Any:
     origin = typing.get_origin(hint)
     if origin is typing.Literal:
@@ -183,6 +253,8 @@ def _convert(key: str, hint: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(key, "must be a table")
+        if hint is DeviceSection:  # a table without a driver line still gets the real driver
+            value = {"driver": PRODUCTION_DRIVERS[key.rsplit(".", 1)[-1]], **value}
         return _build(hint, value, key + ".")  # type: ignore[arg-type]
     if hint is bool:
         if not isinstance(value, bool):
@@ -191,12 +263,14 @@ def _convert(key: str, hint: Any, value: Any) -> Any:
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(key, f"must be an integer, got {value!r}")
+        _in_range(key, value)
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(key, f"must be a number, got {value!r}")
-        if value < 0:
-            raise ConfigError(key, "must not be negative")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(key, f"must be a finite number, got {value!r}")
+        _in_range(key, value)  # before float(): a huge integer must not overflow
         return float(value)
     if hint is str:
         if not isinstance(value, str):
@@ -225,36 +299,65 @@ def _check(cfg: Config) -> None:
             raise ConfigError(f"devices.{dev}.driver", f"must be one of {', '.join(drivers)}, got {drv!r}")
     if not cfg.kiosk.id.strip():
         raise ConfigError("kiosk.id", "must not be empty")
-    if cfg.offline.link_down_after_failures < 1:
-        raise ConfigError("offline.link_down_after_failures", "must be at least 1")
     if not 0.0 < cfg.photo.match_distance <= 0.5:
         raise ConfigError("photo.match_distance", "must be above 0 and at most 0.5 (the central's limit)")
     if not 0 < cfg.photo.jpeg_min_kb < cfg.photo.jpeg_max_kb:
         raise ConfigError("photo.jpeg_max_kb", "must be larger than photo.jpeg_min_kb (and both positive)")
-    if cfg.photo.face_failures_per_day < 1:
-        raise ConfigError("photo.face_failures_per_day", "must be at least 1")
-    if not 0.0 <= cfg.voice.volume <= 1.0:
-        raise ConfigError("voice.volume", f"must be between 0.0 and 1.0, got {cfg.voice.volume!r}")
-    if cfg.voice.elderly_timeout_factor < 1.0:
-        raise ConfigError("voice.elderly_timeout_factor", "must be at least 1.0")
     if cfg.timeouts.idle_warning_s >= cfg.timeouts.idle_s:
         raise ConfigError("timeouts.idle_warning_s", "must be shorter than timeouts.idle_s")
 
 
+def _read_file(p: Path) -> bytes:
+    """The file's bytes: a regular file of at most MAX_FILE_BYTES (never a device, FIFO or directory)."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not hang the start; fstat then refuses it.
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ConfigError("(file)", f"cannot read {p}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError("(file)", f"{p} is not a regular file")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ConfigError("(file)", f"{p} is {st.st_size} bytes, larger than {MAX_FILE_BYTES}")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 65536):  # the file may grow while we read: stop at the bound
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise ConfigError("(file)", f"{p} is larger than {MAX_FILE_BYTES} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ConfigError("(file)", f"cannot read {p}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
 def load_config(path: str | Path | None) -> Config:
-    """Load and validate; ``None`` gives the documented defaults."""
+    """Load and validate; ``None`` gives the documented (production) defaults.
+
+    Raises only ConfigError, whatever the file holds.
+    """
     if path is None:
         cfg = Config()
     else:
         p = Path(path)
-        try:
-            raw = p.read_bytes()
-        except OSError as exc:
-            raise ConfigError("(file)", f"cannot read {p}: {exc.strerror}") from None
+        raw = _read_file(p)
         try:
             table = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError("(file)", f"{p} is not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses on nested arrays and inline tables
+            raise ConfigError("(file)", f"{p} nests arrays or tables too deeply") from None
         cfg = dataclasses.replace(_build(Config, table), source=str(p))
     _check(cfg)
     return cfg
+
+
+def simulated(cfg: Config) -> Config:
+    """``cfg`` on simulators: every device's driver "sim" and simulator mode on. For the demo
+    tooling and tests, which must ask for simulators by name (the defaults are production's)."""
+    devices = DevicesSection(**{f.name: dataclasses.replace(getattr(cfg.devices, f.name), driver="sim")
+                                for f in dataclasses.fields(DevicesSection)})
+    return dataclasses.replace(cfg, kiosk=dataclasses.replace(cfg.kiosk, simulator_mode=True), devices=devices)

@@ -35,7 +35,7 @@ from kiosk.queue_setup import open_queue
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.recovery_store import RecoveryStore
 from kiosk.remote_commands import RemoteCommands, Restarter
-from kiosk.secrets_check import enforce_secrets, no_core_dumps
+from kiosk.secrets_check import enforce_secrets
 from kiosk.session import Session
 from kiosk.stock_ledger import CardRecord, StockLedger
 from kiosk.supervision import DeviceSupervisor
@@ -176,7 +176,7 @@ class Runtime:
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         enforce_secrets(self.cfg)  # refuse to run with secrets other users can read
-        no_core_dumps()
+        # Core dumps: the start-up guard (kiosk/startup_guard.py) turned them off before `kiosk run` built us.
         add_log_file(self.cfg.data_path(LOG_FILE))
         self.devices.open_all()
         if self.in_process_sync:

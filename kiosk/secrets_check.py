@@ -15,7 +15,7 @@ TECHNICIAN_FILE = "technicians.json"
 
 
 class SecretsError(ConfigError):
-    """A ConfigError, so `kiosk run` prints it and exits 2 like any other configuration problem."""
+    """A ConfigError; the start-up guard (kiosk/startup_guard.py) turns it into exit 77 with the files named."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("secrets", "拒绝启动 refusing to start: " + "; ".join(problems))

@@ -83,10 +83,10 @@ class Central:
 
 class Shooter:
     def __init__(self, out: Path, size: str, work: Path, central_url: str) -> None:
-        from kiosk.config import load_config
+        from kiosk.config import load_config, simulated
 
         width, height = (int(v) for v in size.split("x"))
-        cfg = load_config(None)
+        cfg = simulated(load_config(None))
         cfg = dataclasses.replace(
             cfg,
             kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(work / "kiosk")),

@@ -4,6 +4,10 @@ The account file (``<data_dir>/technicians.json``) is 0600 and holds only techni
 role, scrypt salt and hash, the bound technician card's identification code, and the lockout
 state (kept on disk so a restart does not reset it). Five failed logins lock an account; every
 further failure doubles the lockout. A session ends after five minutes without activity.
+
+What a technician types into the ID field is only ever recorded as itself when it is a known
+technician ID: a password typed there by mistake must not reach the audit log or the central
+(``actor_of_failed_login``). IDs and card codes are compared in constant time.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import hmac
 import json
 import os
 import re
@@ -42,6 +47,12 @@ MAX_FILE = 1024 * 1024
 # technician ID; the account also binds the card's identification code (card_id_code).
 TECHNICIAN_CARD_TYPE = "T"
 _ID_RE = re.compile(r"^[0-9A-Za-z]{3,16}$")
+UNKNOWN_ACTOR = "?unknown"  # a failed login's identifier that is no technician ID ("?" is never in one)
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time equality of two identifiers or secrets (any text, compared as UTF-8)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 class AuthError(Exception):
@@ -163,6 +174,15 @@ class TechnicianStore:
     def get(self, tech_id: str) -> Technician | None:
         return self.load().get(tech_id)
 
+    def find(self, typed: str) -> Technician | None:
+        """The account whose ID is ``typed``, comparing with every account in constant time (no early
+        exit), so the time taken says nothing about which IDs exist or how close ``typed`` came."""
+        found: Technician | None = None
+        for tech in self.load().values():
+            if same(tech.tech_id, typed):
+                found = tech
+        return found
+
     def add(self, tech_id: str, role: Role, password: str, card_code: str = "", *, replace: bool = False
             ) -> Technician:
         validate_tech_id(tech_id)
@@ -252,8 +272,17 @@ class Authenticator:
             self.store.update(dataclasses.replace(tech, failures=0, locked_until=0.0))
         return self._session(tech, method)
 
+    def actor_of_failed_login(self, typed_id: str) -> str:
+        """Who a refused login is recorded as: the ID when it is a known technician's, else a mask
+        (what was typed may be a password entered in the wrong field)."""
+        try:
+            tech = self.store.find(typed_id)
+        except AuthError:  # a damaged account file: nothing is known
+            tech = None
+        return tech.tech_id if tech is not None else UNKNOWN_ACTOR
+
     def login_password(self, tech_id: str, password: str) -> TechSession:
-        tech = self.store.get(tech_id)
+        tech = self.store.find(tech_id)
         if tech is None:
             self._dummy_check(password)  # same work as a known ID: no ID oracle by timing
             raise AuthError("refused", "工号或密码错误 wrong technician ID or password")
@@ -270,8 +299,8 @@ class Authenticator:
         if not is_technician_card(card):
             raise AuthError("not_technician_card", "不是维护卡 not a technician card")
         assert card is not None
-        tech = self.store.get(card.card_no)
-        if tech is None or not tech.card_code or tech.card_code != card.card_id_code:
+        tech = self.store.find(card.card_no)
+        if tech is None or not tech.card_code or not same(tech.card_code, card.card_id_code):
             raise AuthError("card_not_registered", "维护卡未登记 technician card not registered")
         self._check_lock(tech)
         result = reader.verify_pin(pin)

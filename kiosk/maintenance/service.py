@@ -123,7 +123,7 @@ class MaintenanceService:
             try:
                 session = self.auth.login_password(tech_id, password)
             except AuthError as exc:
-                self._record(tech_id[:16] or "-", "login", exc.code, "password")
+                self._record(self.auth.actor_of_failed_login(tech_id), "login", exc.code, "password")
                 raise
             self._begin(session)
             return session

@@ -1,8 +1,14 @@
+import json
+import math
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from kiosk.config import ConfigError, load_config
+from kiosk.config import MAX_FILE_BYTES, Config, ConfigError, load_config
+from kiosk.maintenance.config_edit import flatten
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,3 +53,105 @@ def test_missing_and_broken_files_are_clear(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(write(tmp_path, "[kiosk\n"))
+
+
+# ---- ranges, the file itself, and the loader's only exception (issue 18, item 8) ----------------
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[central]\nheartbeat_interval_s = 0\n", "central.heartbeat_interval_s"),  # a heartbeat flood
+        ("[central]\nread_timeout_s = nan\n", "central.read_timeout_s"),
+        ("[central]\nconnect_timeout_s = -3.0\n", "central.connect_timeout_s"),
+        ("[central]\nread_timeout_s = inf\n", "central.read_timeout_s"),
+        ("[timeouts]\npin_entry_s = nan\n", "timeouts.pin_entry_s"),
+        ("[timeouts]\nissuance_limit_s = 7200.0\n", "timeouts.issuance_limit_s"),  # art. 21: 20 minutes
+        ("[timeouts]\ncard_take_s = 1" + "0" * 400 + "\n", "timeouts.card_take_s"),  # no float overflow
+        ("[offline]\nmax_items = 0\n", "offline.max_items"),
+        ("[offline]\nmax_age_days = -1\n", "offline.max_age_days"),
+        ("[devices.pin_pad]\nbaud = 0\n", "devices.pin_pad.baud"),
+        ("[devices.issuer]\nusb_vid = 70000\n", "devices.issuer.usb_vid"),
+        ("[ui]\nwidth = -1920\n", "ui.width"),
+        ("[voice]\nelderly_timeout_factor = nan\n", "voice.elderly_timeout_factor"),
+    ],
+)
+def test_out_of_range_numbers_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert err.value.key == key and key in str(err.value)
+
+
+def test_every_number_in_the_configuration_has_a_range() -> None:
+    """A new numeric key without a range would be refused at load (see _in_range): keep RANGES whole."""
+    from kiosk.config import RANGES
+
+    numbers = {k for k, v in flatten(Config()).items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    generic = {".".join([k.split(".")[0], "*", *k.split(".")[2:]]) if k.startswith("devices.") else k
+               for k in numbers}
+    assert generic <= set(RANGES), generic - set(RANGES)
+
+
+def test_the_edges_of_each_range_load(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, "[central]\nheartbeat_interval_s = 0.5\n[timeouts]\nissuance_limit_s = 1200\n"))
+    assert cfg.central.heartbeat_interval_s == 0.5 and cfg.timeouts.issuance_limit_s == 1200.0
+
+
+def test_only_a_regular_file_of_bounded_size_is_read(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a regular file") as err:
+        load_config("/dev/zero")  # read whole, this never ends (or exhausts memory)
+    assert err.value.key == "(file)"
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(tmp_path)
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(fifo)  # opening it must not wait for a writer
+    big = write(tmp_path, "# padding\n" * (MAX_FILE_BYTES // 10 + 1))
+    with pytest.raises(ConfigError, match="larger than"):
+        load_config(big)
+
+
+def test_deeply_nested_values_are_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="too deeply"):
+        load_config(write(tmp_path, "[kiosk]\nid = " + "[" * 5000 + "]" * 5000 + "\n"))
+
+
+# Hypothesis: any TOML text or bytes gives a Config or a ConfigError naming a key, nothing else.
+KEYS = sorted(flatten(Config()))
+_toml_scalar = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.integers(min_value=10**300, max_value=10**400).map(str),  # beyond float's range
+    st.floats(allow_nan=True, allow_infinity=True).map(
+        lambda f: "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf") if math.isinf(f) else repr(f)),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.text(max_size=30).map(lambda t: json.dumps(t, ensure_ascii=False)),
+    st.sampled_from(["1979-05-27", "07:32:00", '"sim"', '"pcsc"', '"https://c.example"', '""', "{}", "[]"]),
+    st.integers(min_value=500, max_value=3000).map(lambda n: "[" * n + "]" * n),  # deeper than tomllib recurses
+)
+_toml_value = st.recursive(_toml_scalar, lambda inner: st.one_of(
+    st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+    st.dictionaries(st.sampled_from(["a", "driver", "port"]), inner, max_size=2).map(
+        lambda d: "{" + ", ".join(f"{k} = {v}" for k, v in d.items()) + "}"),
+), max_leaves=6)
+
+
+@st.composite
+def toml_documents(draw: st.DrawFn) -> str:
+    lines: list[str] = []
+    for key in draw(st.lists(st.sampled_from([*KEYS, "kiosk.nope", "devices.camera", "zzz.y"]), max_size=8)):
+        table, _, name = key.rpartition(".")
+        lines += [f"[{table}]", f"{name} = {draw(_toml_value)}"]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=400, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(doc=st.one_of(toml_documents().map(lambda t: t.encode("utf-8", "surrogatepass")), st.binary(max_size=300)))
+def test_any_toml_document_gives_a_config_or_a_config_error(tmp_path: Path, doc: bytes) -> None:
+    path = tmp_path / "prop.toml"
+    path.write_bytes(doc)
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:
+        assert exc.key  # the documented error, naming a key or "(file)"
+        return
+    assert isinstance(cfg, Config) and cfg.source == str(path)

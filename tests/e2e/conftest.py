@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from central_sim.server import ServerHandle, run_in_thread
-from kiosk.config import Config, load_config
+from kiosk.config import Config, load_config, simulated
 from kiosk.runtime import Runtime
 
 
@@ -23,7 +23,7 @@ def central(tmp_path: Path) -> Iterator[ServerHandle]:
 
 
 def kiosk_config(tmp_path: Path, central_url: str, **timeouts: float) -> Config:
-    cfg = load_config(None)
+    cfg = simulated(load_config(None))
     return dataclasses.replace(
         cfg,
         kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(tmp_path / "kiosk")),

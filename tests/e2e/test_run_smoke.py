@@ -11,6 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tests.simulators import sim_devices_toml
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -23,10 +25,10 @@ def free_port() -> int:
 def test_demo_boots_offscreen_with_the_embedded_central_and_saves_its_first_frame(tmp_path: Path) -> None:
     cfg = tmp_path / "demo.toml"
     cfg.write_text(
-        f'[kiosk]\ndata_dir = "{tmp_path / "kiosk"}"\n'
+        f'[kiosk]\ndata_dir = "{tmp_path / "kiosk"}"\nsimulator_mode = true\n'
         f'[central]\nurl = "http://127.0.0.1:{free_port()}"\nembedded = true\n'
         f'embedded_db = "{tmp_path / "central.sqlite"}"\n'
-        '[ui]\nwidth = 1280\nheight = 800\n',
+        '[ui]\nwidth = 1280\nheight = 800\n' + sim_devices_toml(),
         encoding="utf-8",
     )
     shot = tmp_path / "first.png"
@@ -41,10 +43,10 @@ def test_demo_boots_offscreen_with_the_embedded_central_and_saves_its_first_fram
     assert blue.mean() > 0.2
 
 
-def test_a_bad_configuration_names_the_key_and_exits_2(tmp_path: Path) -> None:
+def test_a_bad_configuration_names_the_key_and_exits_78(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[devices.issuer]\ndriver = "laser"\n', encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "run", "--config", str(cfg)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2
+    assert proc.returncode == 78  # EX_CONFIG (kiosk/startup_guard.py): systemd logs it as 78/CONFIG
     assert "devices.issuer.driver" in proc.stderr and "Traceback" not in proc.stderr

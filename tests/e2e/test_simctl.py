@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import load_config
+from kiosk.config import load_config, simulated
 from kiosk.devices import build_devices
 from kiosk.simctl import SimControlServer
+from tests.simulators import sim_devices_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_cli_places_a_seeded_id_card_and_reports_errors() -> None:
     with tempfile.TemporaryDirectory(prefix="sim") as d:  # short path: AF_UNIX limits it to 108 bytes
         cfg_file = Path(d) / "k.toml"
-        cfg_file.write_text(f'[kiosk]\ndata_dir = "{d}"\n', encoding="utf-8")
+        cfg_file.write_text(f'[kiosk]\ndata_dir = "{d}"\nsimulator_mode = true\n' + sim_devices_toml(),
+                            encoding="utf-8")
         cfg = load_config(cfg_file)
         devices = build_devices(cfg)
         server = SimControlServer(cfg.run_path("sim.sock"), devices)
@@ -48,6 +50,6 @@ def test_cli_places_a_seeded_id_card_and_reports_errors() -> None:
 def test_unknown_device_is_a_clear_error() -> None:
     from kiosk.simctl import apply
 
-    devices = build_devices(load_config(None))
+    devices = build_devices(simulated(load_config(None)))
     with pytest.raises(ValueError, match="no simulated device"):
         apply(devices, {"device": "teleporter", "action": "jam"})

@@ -22,7 +22,7 @@ from hal.sim.pin_pad import SimPinPad
 from hal.sim.receipt_printer import SimReceiptPrinter
 from hal.types import IdCardData
 from kiosk.clock import CHINA_TZ, FixedDateClock
-from kiosk.config import Config, load_config
+from kiosk.config import Config, load_config, simulated
 from kiosk.demo import chip_of, citizen, id_card_for
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, FlowChannel, FlowResult, UserInput, View
@@ -48,7 +48,7 @@ def chip(p: dict[str, Any], index: int = 0, pin: str = "888888", tries_left: int
 
 
 def flow_config(tmp_path: Path, central_url: str, **over: Any) -> Config:
-    cfg = load_config(None)
+    cfg = simulated(load_config(None))
     offline = over.pop("offline", {})
     return dataclasses.replace(
         cfg,

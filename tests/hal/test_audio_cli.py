@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kiosk.cli import main
+from tests.simulators import sim_devices_toml
 
 
 def test_probe_plays_the_chime_and_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -40,17 +41,18 @@ def test_probe_refuses_a_wrong_volume(capsys: pytest.CaptureFixture[str]) -> Non
 def test_hal_status_lists_the_speaker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "k.toml"
-    cfg.write_text(f"[kiosk]\ndata_dir = \"{tmp_path / 'd'}\"\n", encoding="utf-8")
+    cfg.write_text(f"[kiosk]\ndata_dir = \"{tmp_path / 'd'}\"\n" + sim_devices_toml(), encoding="utf-8")
     assert main(["hal", "status", "--config", str(cfg), "--json"]) == 0
     statuses = json.loads(capsys.readouterr().out)
     assert statuses["audio"]["state"] == "online"
-    cfg.write_text(f"[kiosk]\ndata_dir = \"{tmp_path / 'd'}\"\n[devices.audio]\ndriver = \"none\"\n",
+    others = sim_devices_toml(skip=["audio"])
+    cfg.write_text(f"[kiosk]\ndata_dir = \"{tmp_path / 'd'}\"\n[devices.audio]\ndriver = \"none\"\n" + others,
                    encoding="utf-8")
     assert main(["hal", "status", "--config", str(cfg), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["audio"]["state"] == "no_device"
     monkeypatch.setenv("SDL_AUDIODRIVER", "disk")  # driver = "sdl": the real driver, built from the file
     monkeypatch.setenv("SDL_DISKAUDIOFILE", str(tmp_path / "speaker.raw"))
-    cfg.write_text(f"[kiosk]\ndata_dir = \"{tmp_path / 'd'}\"\n[devices.audio]\ndriver = \"sdl\"\n",
+    cfg.write_text(f"[kiosk]\ndata_dir = \"{tmp_path / 'd'}\"\n[devices.audio]\ndriver = \"sdl\"\n" + others,
                    encoding="utf-8")
     assert main(["hal", "status", "--config", str(cfg), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["audio"]["state"] == "online"

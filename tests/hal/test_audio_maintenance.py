@@ -23,6 +23,7 @@ from kiosk.maintenance.selftests import SelfTests
 from kiosk.runtime import Runtime
 from kiosk.simctl import apply
 from tests.maintenance.conftest import ADMIN, STAFF, add_technicians, central
+from tests.simulators import sim_devices_toml
 
 __all__ = ["central"]  # the fixture, imported for pytest
 
@@ -31,6 +32,7 @@ def write_config(tmp_path: Path, central_url: str, volume: float) -> Path:
     path = tmp_path / "kiosk.toml"
     path.write_text(f"""[kiosk]
 data_dir = "{tmp_path / 'kiosk'}"
+simulator_mode = true
 
 [central]
 url = "{central_url}"
@@ -40,7 +42,7 @@ heartbeat_interval_s = 1.0
 
 [voice]
 volume = {volume}
-""", encoding="utf-8")
+""" + sim_devices_toml(), encoding="utf-8")
     return path
 
 

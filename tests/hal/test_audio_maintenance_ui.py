@@ -52,12 +52,14 @@ def main(out_dir: str) -> int:
     central = run_in_thread(str(tmp / "central.sqlite"), port=0)
     from kiosk.config import load_config
     from kiosk.maintenance.roles import Role
+    from tests.simulators import sim_devices_toml
     from tests.ui.harness import UiHarness
 
     path = tmp / "kiosk.toml"
     path.write_text(f"""[kiosk]
 data_dir = "{tmp / 'kiosk'}"
 language = "zh"
+simulator_mode = true
 
 [central]
 url = "{central.url}"
@@ -73,7 +75,7 @@ driver = "sdl"
 
 [voice]
 volume = 0.5
-""", encoding="utf-8")
+""" + sim_devices_toml(skip=["audio"]), encoding="utf-8")
     ui = UiHarness(load_config(path))
     svc = ui.runtime.maintenance
     svc.store.n = 2**10

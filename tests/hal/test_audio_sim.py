@@ -112,7 +112,8 @@ def test_voice_defaults_and_example_file() -> None:
         assert cfg.voice.enabled is True
         assert cfg.voice.volume == pytest.approx(0.8)
         assert cfg.voice.elderly_timeout_factor == pytest.approx(2.0)
-        assert cfg.devices.audio.driver == "sim"
+        assert cfg.devices.audio.driver == "sdl"  # production's speaker; the simulator only when asked for
+    assert load_config(ROOT / "config" / "demo.toml").devices.audio.driver == "sim"
 
 
 @pytest.mark.parametrize(("text", "key"), [
@@ -132,7 +133,7 @@ def test_wrong_voice_values_name_the_key(tmp_path: Path, text: str, key: str) ->
 
 def test_audio_driver_choice_builds_the_device_with_the_configured_volume(tmp_path: Path) -> None:
     base = f"[kiosk]\ndata_dir = \"{tmp_path / 'd'}\"\n[voice]\nvolume = 0.25\n"
-    ds = build_devices(load_config(write(tmp_path, base)))
+    ds = build_devices(load_config(write(tmp_path, base + "[devices.audio]\ndriver = \"sim\"\n")))
     assert isinstance(ds.audio, SimAudio) and ds.audio.volume() == pytest.approx(0.25)
     ds = build_devices(load_config(write(tmp_path, base + "[devices.audio]\ndriver = \"none\"\n")))
     assert ds.audio is None

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from central_sim.server import ServerHandle, run_in_thread
-from kiosk.config import Config, load_config
+from kiosk.config import Config, load_config, simulated
 from kiosk.maintenance.roles import Role
 from kiosk.runtime import Runtime
 
@@ -21,7 +21,7 @@ CENTRE = ("C3001", "centre-password-1")
 
 
 def kiosk_config(tmp_path: Path, central_url: str, **kiosk: Any) -> Config:
-    cfg = load_config(None)
+    cfg = simulated(load_config(None))
     return dataclasses.replace(
         cfg,
         kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(tmp_path / "kiosk"), **kiosk),

@@ -180,7 +180,7 @@ def test_config_edit_is_for_administrators_validated_and_audited(runtime: Runtim
         with pytest.raises(ConfigError):
             config_edit.edit(new, key, text)
     assert path.read_text(encoding="utf-8") == before  # a refused edit leaves the file alone
-    assert config_edit.flatten(new)["devices.camera.driver"] == "sim"
+    assert config_edit.flatten(new)["devices.camera.driver"] == "opencv"  # the default, kept
     with pytest.raises(ConfigError):
         svc.edit_config("timeouts.idle_s", "ninety")
     details = [(r["outcome"], r["detail"]) for r in svc.audit.records() if r["action"] == "config.edit"]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import Config, load_config
+from kiosk.config import Config, load_config, simulated
 
 MIN_FONT_PX = 32.0
 MIN_TARGET_PX = 80.0
@@ -21,7 +21,7 @@ MIN_TARGET_PX = 80.0
 
 def test_config(data_dir: Path, central_url: str, *, width: int = 1280, height: int = 800,
                 **sections: dict[str, Any]) -> Config:
-    cfg = load_config(None)
+    cfg = simulated(load_config(None))
     devices = cfg.devices
     for name, changes in sections.get("devices", {}).items():
         devices = dataclasses.replace(devices, **{name: dataclasses.replace(getattr(devices, name), **changes)})
