@@ -273,10 +273,13 @@ class Walk:
         in the elderly layout, a too-short PIN's reason line above them, then 取消."""
         import dataclasses
 
+        from kiosk.ui_feeds import ui_feeds
+
         h, s = self.h, self.s
-        cfg = h.runtime.cfg
+        cfg, feeds = h.runtime.cfg, h.app.feeds
         h.runtime.cfg = dataclasses.replace(cfg, devices=dataclasses.replace(
             cfg.devices, pin_pad=dataclasses.replace(cfg.devices.pin_pad, driver="onscreen")))
+        h.app.feeds = ui_feeds(h.runtime.cfg, h.runtime.devices)  # as the composition root builds them
         try:
             self.begin(ServiceId.PIN_CHANGE)
             s.insert_card("adult_active_card")
@@ -297,7 +300,7 @@ class Walk:
             h.tap("button.cancel")
             self.end()
         finally:
-            h.runtime.cfg = cfg
+            h.runtime.cfg, h.app.feeds = cfg, feeds
 
     def contact_change(self) -> None:
         h, s = self.h, self.s
