@@ -1,15 +1,18 @@
 """What the screens get from the devices without touching them: the newest camera frame for the
 live preview, and the on-screen PIN pad's key input in the weaker PIN mode.
 
-Built once by the composition root (kiosk.app_main, the UI test harness) and handed to the
-Kivy app; the screens see only the two typed callables of :class:`UiFeeds`.
+The flow's worker reads the camera; a :class:`TappedCamera` publishes each frame it read to a
+:class:`PreviewFeed`, which the UI thread polls. Built by the composition root and handed to
+the Kivy app as :class:`UiFeeds`; the screens see only its typed callables.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from hal.interfaces import Camera, Frame, PinPad
 from hal.status import DeviceStatus
@@ -19,20 +22,43 @@ from kiosk.devices import DeviceSet
 ONSCREEN_DRIVER = "onscreen"
 
 
-class PreviewTap:
-    """Wraps the camera the flow's worker reads and keeps the newest frame for the preview.
+class PreviewFeed:
+    """The newest frame a flow's worker read; :meth:`clear` drops the citizen's face."""
 
-    The worker calls ``read_frame`` as before (one more reference, no copy); the UI thread
-    polls :meth:`latest`; :meth:`clear` drops the citizen's face when the session ends.
-    Everything else (status, steering a simulator) goes to the wrapped camera.
-    """
-
-    def __init__(self, camera: Camera) -> None:
-        self.camera = camera
-        self.name = camera.name
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seq = 0
         self._frame: Frame | None = None
+
+    def publish(self, frame: Frame) -> None:
+        with self._lock:
+            self._seq += 1
+            self._frame = frame  # one more reference, no copy
+
+    def latest(self) -> tuple[int, Frame] | None:
+        with self._lock:
+            return None if self._frame is None else (self._seq, self._frame)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frame = None
+
+    def flow_devices(self, devices: DeviceSet) -> DeviceSet:
+        """The device set a flow runs with: the same drivers, its camera reads published here."""
+        camera = devices.camera
+        if camera is None or isinstance(camera, TappedCamera):
+            return devices
+        return dataclasses.replace(devices, camera=TappedCamera(camera, self))
+
+
+class TappedCamera:
+    """A camera whose every frame read also goes to a :class:`PreviewFeed`. Everything else
+    (status, steering a simulator) goes to the wrapped camera."""
+
+    def __init__(self, camera: Camera, feed: PreviewFeed) -> None:
+        self.camera = camera
+        self.feed = feed
+        self.name = camera.name
 
     @property
     def fps(self) -> float:
@@ -45,27 +71,15 @@ class PreviewTap:
         self.camera.open()
 
     def close(self) -> None:
-        self.clear()
         self.camera.close()
 
     def read_frame(self) -> Frame | None:
         frame = self.camera.read_frame()
         if frame is not None:
-            with self._lock:
-                self._seq += 1
-                self._frame = frame
+            self.feed.publish(frame)
         return frame
 
-    def latest(self) -> tuple[int, Frame] | None:
-        with self._lock:
-            return None if self._frame is None else (self._seq, self._frame)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._frame = None
-
     def __getattr__(self, name: str) -> object:
-        # Simulator steering (present a face, inject a fault) reaches the simulated camera.
         return getattr(self.camera, name)
 
 
@@ -79,21 +93,39 @@ class UiFeeds:
     pin_key: Callable[[str], None] | None = None
 
 
-def ui_feeds(cfg: Config, devices: DeviceSet) -> UiFeeds:
-    """Tap the camera (once: a second call reuses the tap) and find the on-screen pad's keys."""
-    camera = devices.camera
-    tap: PreviewTap | None = None
-    if isinstance(camera, PreviewTap):
-        tap = camera
-    elif camera is not None:
-        tap = PreviewTap(camera)
-        devices.camera = tap
-    return UiFeeds(preview_frames=tap.latest if tap is not None else None,
-                   clear_preview=tap.clear if tap is not None else (lambda: None),
-                   pin_key=_onscreen_keys(cfg, devices.pin_pad))
+def ui_feeds(cfg: Config, devices: DeviceSet, preview: PreviewFeed | None = None) -> UiFeeds:
+    """The screens' feeds. ``preview``: the runtime's feed, when the runtime gives its flows
+    ``preview.flow_devices(devices)``. Without one, the camera in ``devices`` is tapped in place
+    (once: a second call reuses the tap)."""
+    if preview is None:
+        camera = devices.camera
+        if isinstance(camera, TappedCamera):
+            preview = camera.feed
+        elif camera is not None:
+            preview = PreviewFeed()
+            devices.camera = TappedCamera(camera, preview)
+    return UiFeeds(preview_frames=preview.latest if preview is not None else None,
+                   clear_preview=preview.clear if preview is not None else (lambda: None),
+                   pin_key=onscreen_pin_keys(cfg, devices.pin_pad))
 
 
-def _onscreen_keys(cfg: Config, pad: PinPad | None) -> Callable[[str], None] | None:
+class HasDevices(Protocol):
+    """The part of kiosk.runtime.Runtime the UI's composition needs."""
+
+    @property
+    def cfg(self) -> Config: ...
+
+    @property
+    def devices(self) -> DeviceSet: ...
+
+
+def runtime_feeds(rt: HasDevices) -> UiFeeds:
+    """The feeds for the Kivy app on this runtime: the one place the UI's composition builds them.
+    Once the runtime owns a PreviewFeed for its flows, pass it: ``ui_feeds(rt.cfg, rt.devices, rt.preview)``."""
+    return ui_feeds(rt.cfg, rt.devices)
+
+
+def onscreen_pin_keys(cfg: Config, pad: PinPad | None) -> Callable[[str], None] | None:
     """Weaker mode only: the touch screen types the PIN into the on-screen pad driver."""
     if pad is None or cfg.devices.pin_pad.driver != ONSCREEN_DRIVER:
         return None

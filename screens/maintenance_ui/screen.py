@@ -39,6 +39,7 @@ class MaintenanceScreen(Screen):
         self.app = app
         self.svc = app.maintenance
         self.loading = False  # a section's lines are being read in the background
+        self._loads = 0  # reads asked for: only the newest one is rendered
         self.note = ""  # a multi-line action result shown above the section's lines
         self.section = "devices"
         self.state: dict[str, Any] = {}
@@ -108,12 +109,13 @@ class MaintenanceScreen(Screen):
         s = self.svc.session
         self.title.set(f"维护模式 maintenance — {s.tech_id} ({s.role.value})" if s else "维护模式 maintenance")
         self.loading = True
-        svc, state = self.svc, self.state
-        self.app.background(lambda: _load(name, svc, state), lambda got: self._render(name, got))
+        self._loads += 1
+        svc, state, load = self.svc, self.state, self._loads
+        self.app.background(lambda: _load(name, svc, state), lambda got: self._render(load, got))
 
-    def _render(self, name: str, got: Section | Exception) -> None:
-        if name != self.section:
-            return  # the technician went on to another section meanwhile; its own load follows
+    def _render(self, load: int, got: Section | Exception) -> None:
+        if load != self._loads:
+            return  # a newer read was asked for (another section, or after an action); it follows
         self.loading = False
         note, self.note = self.note, ""
         if isinstance(got, NoSession):

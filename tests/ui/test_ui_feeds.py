@@ -13,7 +13,7 @@ from hal.sim.pin_pad import SimPinPad
 from hal.types import PinEntryEventKind
 from kiosk.config import Config, load_config
 from kiosk.devices import DeviceSet
-from kiosk.ui_feeds import PreviewTap, ui_feeds
+from kiosk.ui_feeds import PreviewFeed, TappedCamera, ui_feeds
 
 
 def onscreen_config() -> Config:
@@ -43,7 +43,23 @@ def test_a_second_build_reuses_the_tap() -> None:
     ui_feeds(load_config(None), devices)
     tap = devices.camera
     ui_feeds(load_config(None), devices)
-    assert isinstance(tap, PreviewTap) and devices.camera is tap and not isinstance(tap.camera, PreviewTap)
+    assert isinstance(tap, TappedCamera) and devices.camera is tap and not isinstance(tap.camera, TappedCamera)
+
+
+def test_a_runtime_feed_taps_only_the_flows_devices() -> None:
+    """The runtime's wiring: its own device set keeps the bare simulator (the maintenance screen
+    steers it), the flow's set reads through the tap, and the screens see those frames."""
+    camera = SimCamera()
+    devices = DeviceSet(camera=camera)
+    preview = PreviewFeed()
+    flow_devices = preview.flow_devices(devices)
+    feeds = ui_feeds(load_config(None), devices, preview)
+    assert devices.camera is camera and isinstance(flow_devices.camera, TappedCamera)
+    assert preview.flow_devices(flow_devices) is flow_devices  # never tapped twice
+    assert feeds.preview_frames is not None and feeds.preview_frames() is None
+    frame = flow_devices.camera.read_frame()
+    got = feeds.preview_frames()
+    assert got is not None and got[1] is frame
 
 
 def test_no_camera_no_preview() -> None:
