@@ -100,3 +100,33 @@ def test_the_check_finds_a_circle_through_a_type_checking_import(tmp_path: Path)
                                           "    from ..app import App\n")
     (pkg / "leaf.py").write_text("import pkg.sub.panel\n")
     assert cycles(import_graph(pkg)) == [["pkg.app", "pkg.sub.panel"]]
+
+
+def external_imports(root: Path) -> dict[str, set[str]]:
+    """Module → every absolute module name it imports (any depth, any place in the file)."""
+    out: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+        out[module_name(root, path)] = names
+    return out
+
+
+# The composition: the app is built on the runtime; the screenshot tool builds both.
+COMPOSITION = {"screens.app", "screens.screenshots"}
+# Known debt: the ledger upload goes through kiosk.runtime.Services until the maintenance
+# service offers it (the runtime split does: then this set is empty).
+RUNTIME_DEBT = {"screens.maintenance_ui.sections"}
+
+
+def test_screens_reach_neither_the_runtime_nor_a_driver() -> None:
+    """Screens get what they show through AppPort (and the maintenance service); device access
+    goes through the flows or the maintenance service, never a hal import."""
+    reach = {m: sorted(n for n in names if n == "kiosk.runtime" or n == "hal" or n.startswith("hal."))
+             for m, names in external_imports(PACKAGE_DIR).items() if m not in COMPOSITION}
+    offenders = {m: names for m, names in reach.items() if names and m not in RUNTIME_DEBT}
+    assert offenders == {}
