@@ -273,13 +273,14 @@ class Walk:
         in the elderly layout, a too-short PIN's reason line above them, then 取消."""
         import dataclasses
 
-        from kiosk.ui_feeds import ui_feeds
+        from kiosk.ui_feeds import onscreen_pin_keys
 
         h, s = self.h, self.s
         cfg, feeds = h.runtime.cfg, h.app.feeds
         h.runtime.cfg = dataclasses.replace(cfg, devices=dataclasses.replace(
             cfg.devices, pin_pad=dataclasses.replace(cfg.devices.pin_pad, driver="onscreen")))
-        h.app.feeds = ui_feeds(h.runtime.cfg, h.runtime.devices)  # as the composition root builds them
+        # The composition root gives the app the on-screen pad's keys in this mode.
+        h.app.feeds = dataclasses.replace(feeds, pin_key=onscreen_pin_keys(h.runtime.cfg, h.runtime.devices.pin_pad))
         try:
             self.begin(ServiceId.PIN_CHANGE)
             s.insert_card("adult_active_card")
