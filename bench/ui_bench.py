@@ -61,9 +61,10 @@ def _child_kiosk(work: str) -> None:
     register_fonts()
     from kivy.core.window import Window
 
+    from kiosk.ui_feeds import runtime_feeds
     from screens.app import KioskApp
 
-    app = KioskApp(rt)
+    app = KioskApp(rt, runtime_feeds(rt))
 
     def flip(*_a: Any) -> None:
         if app.sm.current in ("attract", "out_of_service"):

@@ -63,9 +63,10 @@ def run_app(cfg: Config, *, screenshot: str | None = None, exit_after: float | N
         from kivy.clock import Clock
         from kivy.core.window import Window
 
+        from kiosk.ui_feeds import runtime_feeds
         from screens.app import KioskApp
 
-        app = KioskApp(runtime)
+        app = KioskApp(runtime, runtime_feeds(runtime))
         ui_watchdog = watchdog.UiWatchdog()
         Clock.schedule_interval(ui_watchdog.tick, 0.5)  # pings only while the main loop runs
         Clock.schedule_once(lambda _dt: watchdog.ready("kiosk UI running"), 0)

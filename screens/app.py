@@ -2,7 +2,9 @@
 
 Screens render what the runtime and the flows say and forward taps; nothing here decides
 a business rule or touches a device or the network. Every flow state arrives on the main
-thread through ``Clock.schedule_once``; device and network work stays on the runtime's worker.
+thread through ``Clock.schedule_once``; device and network work stays on the runtime's worker,
+and the maintenance screens' reads run on this app's background worker (:meth:`KioskApp.background`).
+The screens reach this app only through ``screens.ports.AppPort``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import gc
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -20,18 +24,23 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
-from kiosk.domain.services import ServiceId
+from kiosk.config import Config
+from kiosk.domain.services import Availability, ServiceId
 from kiosk.flows.base import FlowChannel, FlowResult, UserInput, View, elderly_timeout_factor
+from kiosk.maintenance.service import MaintenanceService
 from kiosk.runtime import Runtime
-from screens.camera import FrameSource, FrameTap
+from kiosk.ui_feeds import UiFeeds
+from kiosk.voice.narrator import Narrator
 from screens.flow_screen import FlowScreen
 from screens.header import LANG_BUTTON_WIDTH
 from screens.home import AttractScreen, OutOfServiceScreen
 from screens.i18n import t
 from screens.maintenance import CORNER, CornerTaps, MaintenanceLogin
+from screens.ports import FrameSource
 from screens.widgets import PAPER, BigButton, colour, paint, target_px, use_theme
 
 log = logging.getLogger("screens.app")
+T = TypeVar("T")
 
 KEY_ESCAPE = 27
 ELDERLY_ATTRACT_IDLE_S = 60.0
@@ -73,9 +82,15 @@ class KioskRoot(FloatLayout):
 
 
 class KioskApp(App):
-    def __init__(self, runtime: Runtime, **kw: Any) -> None:
+    """The app (``screens.ports.AppPort`` for every screen). ``feeds``: the camera preview and the
+    on-screen PIN keys, built by the composition root (kiosk.ui_feeds.ui_feeds)."""
+
+    def __init__(self, runtime: Runtime, feeds: UiFeeds, **kw: Any) -> None:
         super().__init__(**kw)
         self.runtime = runtime
+        self.feeds = feeds
+        # Files, SQLite and device reads a screen needs (the maintenance screens) run here, one at a time.
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-background")
         self.lang = runtime.cfg.kiosk.language
         # Elderly mode (适老化): chosen on the attract screen for one session; off again when the
         # session ends, and when the attract screen sits untouched this long (a walk-away).
@@ -101,14 +116,50 @@ class KioskApp(App):
         self.maintenance_requests = 0
         self.title = "sscard-kiosk"
         self.prewarmed = threading.Event()
-        camera = runtime.devices.camera
-        self.frame_tap: FrameTap | None = None
-        if camera is not None:
-            self.frame_tap = camera if isinstance(camera, FrameTap) else FrameTap(camera)
-            runtime.devices.camera = self.frame_tap
 
     def t(self, key: str, **params: object) -> str:
         return t(self.lang, key, **params)
+
+    # ---- what the screens read (screens.ports.AppPort) --------------------------------------
+    @property
+    def cfg(self) -> Config:
+        return self.runtime.cfg
+
+    @property
+    def speech(self) -> Narrator:
+        return self.runtime.narrator
+
+    @property
+    def preview_frames(self) -> FrameSource | None:
+        return self.feeds.preview_frames
+
+    @property
+    def pin_key(self) -> Callable[[str], None] | None:
+        return self.feeds.pin_key
+
+    @property
+    def maintenance(self) -> MaintenanceService:
+        return self.runtime.maintenance
+
+    def availability(self) -> Mapping[ServiceId, tuple[Availability, frozenset[Any]]]:
+        return self.runtime.availability()
+
+    def counter_message(self) -> str:
+        return self.runtime.mode_message or self.runtime.cfg.kiosk.counter_message
+
+    def background(self, work: Callable[[], T], done: Callable[[T], None]) -> None:
+        def finished(future: Future[T]) -> None:
+            try:
+                result = future.result()
+            except Exception:  # work turns its expected failures into results; this is a bug
+                log.exception("background work failed")
+                return
+            Clock.schedule_once(lambda _dt: done(result), 0)
+
+        self._background.submit(work).add_done_callback(finished)
+
+    def on_stop(self) -> None:
+        self._background.shutdown(wait=False, cancel_futures=True)
 
     # ---- building -----------------------------------------------------------------------------
     def build(self) -> Widget:
@@ -116,7 +167,7 @@ class KioskApp(App):
         Window.bind(on_keyboard=self._on_key, on_key_down=self._on_key_down, on_request_close=self._on_close)
         Window.show_cursor = bool(self.runtime.cfg.ui.show_cursor)
         self.root_layout = KioskRoot(self)
-        self.background = paint(self.root_layout, PAPER)  # one background for every screen (and screenshots)
+        self.backdrop = paint(self.root_layout, PAPER)  # one background for every screen (and screenshots)
         self.sm = ScreenManager(transition=NoTransition())
         self.attract = AttractScreen(self)
         self.flow = FlowScreen(self)
@@ -225,9 +276,12 @@ class KioskApp(App):
             self.login = None
 
     def submit_maintenance_login(self, technician: str, password: str) -> None:
+        """The check (a key derivation, the technician file, the audit log) runs in the background."""
         self.maintenance_requests += 1
-        hook = getattr(self.runtime, "enter_maintenance_requested", None)
-        accepted = bool(hook(technician, password)) if callable(hook) else False
+        self.background(lambda: self.runtime.enter_maintenance_requested(technician, password),
+                        self._login_checked)
+
+    def _login_checked(self, accepted: bool) -> None:
         if accepted:
             self.close_maintenance_login()
             self.refresh_home()
@@ -327,13 +381,6 @@ class KioskApp(App):
         if self.channel is not None:
             self.channel.send(user_input)
 
-    def frame_source(self) -> FrameSource | None:
-        """The newest camera frame the flow's worker published (never read here)."""
-        src = getattr(self.runtime, "preview_frame", None)
-        if callable(src):
-            return src
-        return self.frame_tap.latest if self.frame_tap is not None else None
-
     def _on_view(self, view: View) -> None:
         if self.channel is None:
             return  # a late view from a flow that already ended
@@ -343,8 +390,7 @@ class KioskApp(App):
 
     def _on_end(self, result: FlowResult) -> None:
         self.ends_seen.append(result)
-        if self.frame_tap is not None:
-            self.frame_tap.clear()
+        self.feeds.clear_preview()  # the citizen's face leaves memory with the session
         self.lang = self.runtime.cfg.kiosk.language  # the next citizen starts in Chinese
         self.lang_button.set(self.t("app.language_toggle"))
         self.go_home()
@@ -369,7 +415,7 @@ class KioskApp(App):
         self.last_touch = time.monotonic()
         use_theme(on)
         Window.clearcolor = colour(PAPER)
-        self.background.rgba = colour(PAPER)
+        self.backdrop.rgba = colour(PAPER)
         old = (self.attract, self.flow, self.oos)
         self.attract, self.flow, self.oos = AttractScreen(self), FlowScreen(self), OutOfServiceScreen(self)
         current = self.sm.current

@@ -3,7 +3,6 @@ the UI thread only copies the newest one into a texture (it never reads the came
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from kivy.clock import Clock
@@ -11,10 +10,9 @@ from kivy.graphics import Color, Line, Rectangle
 from kivy.graphics.texture import Texture
 from kivy.uix.widget import Widget
 
+from screens.ports import FrameSource
 from screens.widgets import OK_GREEN
 
-# (sequence number, BGR uint8 array of shape (h, w, 3)) or None when nothing is published yet.
-FrameSource = Callable[[], tuple[int, Any] | None]
 GUIDE_WARN = (0.95, 0.55, 0.05, 1)
 
 
@@ -78,37 +76,3 @@ class CameraPreview(Widget):
         self._guide.ellipse = (cx - gw / 2, cy - gh / 2, gw, gh)
         self._guide_cross.points = [cx - gw * 0.15, cy, cx + gw * 0.15, cy]
 
-
-class FrameTap:
-    """Wraps the camera the flow's worker reads and keeps the newest frame for the preview.
-
-    The worker calls ``read_frame`` as before (this adds one reference, no copy); the UI
-    thread polls :meth:`latest`. ``clear`` drops the citizen's face at the end of a session.
-    """
-
-    def __init__(self, camera: Any) -> None:
-        import threading
-
-        self._camera = camera
-        self._lock = threading.Lock()
-        self._seq = 0
-        self._frame: Any = None
-
-    def read_frame(self) -> Any:
-        frame = self._camera.read_frame()
-        if frame is not None:
-            with self._lock:
-                self._seq += 1
-                self._frame = frame
-        return frame
-
-    def latest(self) -> tuple[int, Any] | None:
-        with self._lock:
-            return None if self._frame is None else (self._seq, self._frame)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._frame = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._camera, name)

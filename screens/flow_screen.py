@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
@@ -17,6 +17,7 @@ from kiosk.flows.base import End, UserInput, View
 from screens.header import Header, KioskScreen
 from screens.panels import FormPanel, Panel, PinPanel, panel_for, picture_for
 from screens.pictures import ActionPicture
+from screens.ports import AppPort
 from screens.widgets import (
     ACCENT,
     BRAND,
@@ -33,9 +34,6 @@ from screens.widgets import (
     text_px,
     theme,
 )
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
 
 SPOKEN_COUNTDOWN_S = (10, 5)  # elderly mode: seconds left that are said aloud
 
@@ -68,7 +66,7 @@ class Modal(FloatLayout):
 
 
 class FlowScreen(KioskScreen):
-    def __init__(self, app: KioskApp) -> None:
+    def __init__(self, app: AppPort) -> None:
         super().__init__(app, name="flow")
         pad = gap_px()
         root = BoxLayout(orientation="vertical", padding=pad, spacing=pad)
@@ -131,7 +129,7 @@ class FlowScreen(KioskScreen):
     # ---- rendering ---------------------------------------------------------------------------
     def render(self, view: View) -> None:
         previous, self.view = self.view, view
-        self.app.runtime.narrator.view(view, self.app.lang)  # silent when a live update says the same
+        self.app.speech.view(view, self.app.lang)  # silent when a live update says the same
         self.deadline = time.monotonic() + view.timeout_s if view.timeout_s and not view.busy else None
         same = (previous is not None and previous.screen == view.screen and previous.service == view.service
                 and previous.actions == view.actions and previous.end == view.end)
@@ -182,7 +180,7 @@ class FlowScreen(KioskScreen):
         if self.panel is not None:
             self.panel.stop()
         self.slot.clear_widgets()
-        self.panel = panel_for(self.app, view)
+        self.panel = panel_for(self.app, view, self._editor_shown)
         if self.panel is not None:
             self.slot.add_widget(self.panel)
             if editing and isinstance(self.panel, FormPanel):
@@ -240,6 +238,12 @@ class FlowScreen(KioskScreen):
         self.buttons.add_widget(b)
         return b
 
+    def _editor_shown(self, shown: bool) -> None:
+        if shown:
+            self.on_editor_opened()
+        else:
+            self.on_editor_closed()
+
     def on_editor_opened(self) -> None:
         b = self.app.widgets.get("button.back")
         if b is not None:
@@ -270,12 +274,12 @@ class FlowScreen(KioskScreen):
             self.countdown.set("")
             return
         self.countdown.set(self.app.t("elderly.countdown" if self.elderly else "idle.countdown", seconds=left))
-        warn = self.app.runtime.cfg.timeouts.idle_warning_s * self.app.timeout_factor()
+        warn = self.app.cfg.timeouts.idle_warning_s * self.app.timeout_factor()
         # Only views that wait for a tap can be extended ("more_time" restarts the flow's timer).
         asks = self.view.end is None and any(a != "cancel" for a in self.view.actions)
         if asks and left <= warn and self.prompt is None:
             self._show_prompt()
-        if self.prompt is not None and getattr(self.app, "elderly", False):
+        if self.prompt is not None and self.app.elderly:
             self._speak_countdown(left)
 
     def _speak_countdown(self, left: int) -> None:
@@ -283,7 +287,7 @@ class FlowScreen(KioskScreen):
         due = [mark for mark in SPOKEN_COUNTDOWN_S if left <= mark and mark not in self.counted]
         if due and left > 0:
             self.counted.update(due)
-            self.app.runtime.narrator.countdown(left, self.app.lang)
+            self.app.speech.countdown(left, self.app.lang)
 
     def _show_prompt(self) -> None:
         box = BoxLayout(orientation="vertical", size_hint=(0.62, 0.46), pos_hint={"center_x": 0.5, "center_y": 0.5},
@@ -306,7 +310,7 @@ class FlowScreen(KioskScreen):
         modal.add_widget(box)
         self.prompt = modal
         self.layer.add_widget(modal)
-        self.app.runtime.narrator.notice(("idle.more_time_prompt",), self.app.lang)
+        self.app.speech.notice(("idle.more_time_prompt",), self.app.lang)
 
     def _more_time(self) -> None:
         self._hide_prompt()

@@ -3,22 +3,20 @@ language button, which floats above every screen at the top right)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
+from screens.ports import AppPort
 from screens.widgets import BRAND, Text, shrink_to_fit, target_px, text_px, theme
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
 
 LANG_BUTTON_WIDTH = 2.2  # x target_px
 
 
 class KioskScreen(Screen):
-    def __init__(self, app: KioskApp, **kw: Any) -> None:
+    def __init__(self, app: AppPort, **kw: Any) -> None:
         super().__init__(**kw)
         self.app = app  # no background of its own: the window's clear colour is it (less fill)
 
@@ -27,7 +25,7 @@ class KioskScreen(Screen):
 
 
 class Header(BoxLayout):
-    def __init__(self, app: KioskApp, **kw: Any) -> None:
+    def __init__(self, app: AppPort, **kw: Any) -> None:
         super().__init__(size_hint_y=None, height=target_px(), spacing=target_px() * 0.2, **kw)
         self.title = Text(scale=1.3, bold=True, color=BRAND, halign="left")
         if theme().elderly:  # a long English service name: smaller, still 1.5x body text, one line

@@ -3,14 +3,13 @@ out-of-service screen (hotline 12333 and the counter message)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from kiosk.domain.services import Availability, ServiceId
 from screens.header import LANG_BUTTON_WIDTH, KioskScreen
+from screens.ports import AppPort
 from screens.widgets import (
     ACCENT,
     BRAND,
@@ -28,9 +27,6 @@ from screens.widgets import (
     theme,
 )
 
-if TYPE_CHECKING:
-    from screens.app import KioskApp
-
 SERVICE_ORDER = (
     ServiceId.APPLY, ServiceId.REPLACE, ServiceId.LOSS_REPORT,
     ServiceId.LOSS_CANCEL, ServiceId.ACTIVATE, ServiceId.PIN_CHANGE,
@@ -47,7 +43,7 @@ class AttractScreen(KioskScreen):
     """Every service; the elderly-mode switch. In elderly mode the services are paged, 4 at a
     time, with big 上一页/下一页 buttons (no scrolling: taps only)."""
 
-    def __init__(self, app: KioskApp) -> None:
+    def __init__(self, app: AppPort) -> None:
         super().__init__(app, name="attract")
         pad = gap_px()
         self.elderly = theme().elderly
@@ -111,12 +107,12 @@ class AttractScreen(KioskScreen):
         self.title.set(t("app.title"))
         self.subtitle.set(t("app.subtitle"))
         self.repeat_button.set(t("voice.repeat"))
-        cfg = self.app.runtime.cfg
+        cfg = self.app.cfg
         self.footer.set(t("app.footer", outlet=cfg.kiosk.outlet_name, hotline=cfg.kiosk.hotline))
         glyph = ELDERLY_GLYPH[self.elderly]
         self.elderly_button.text = f"{glyph} [b]{markup(t('elderly.button'))}[/b]"
         self.grid.clear_widgets()
-        avail = self.app.runtime.availability()
+        avail = self.app.availability()
         shown: tuple[ServiceId, ...] = SERVICE_ORDER
         if self.elderly:
             pages = (len(SERVICE_ORDER) + ELDERLY_PAGE - 1) // ELDERLY_PAGE
@@ -150,7 +146,7 @@ class AttractScreen(KioskScreen):
 
 
 class OutOfServiceScreen(KioskScreen):
-    def __init__(self, app: KioskApp) -> None:
+    def __init__(self, app: AppPort) -> None:
         super().__init__(app, name="out_of_service")
         elderly = theme().elderly
         # Elderly mode: less margin, each line as tall as its wrapped text (stacked from the top),
@@ -174,11 +170,11 @@ class OutOfServiceScreen(KioskScreen):
         self.reason_key = "oos.reason.devices"
 
     def refresh(self) -> None:
-        t, cfg, rt = self.app.t, self.app.runtime.cfg, self.app.runtime
+        t, cfg = self.app.t, self.app.cfg
         self.title.set(t("oos.title"))
         self.message.set(t("oos.message"))
         # The nearest-counter message: from the remote command that set the mode, else configuration.
         self.reason.set(t(self.reason_key))
-        self.counter.set(rt.mode_message or cfg.kiosk.counter_message)
+        self.counter.set(self.app.counter_message())
         self.hotline.set(t("oos.hotline", hotline=cfg.kiosk.hotline))
         self.repeat_button.set(t("voice.repeat"))

@@ -1,21 +1,19 @@
 """The hidden way to the maintenance screen: five taps in the top-left corner of the attract
 screen within 3 s, then a technician ID and password on a masked keypad. The UI only asks;
-``runtime.enter_maintenance_requested`` authenticates (the maintenance issue builds it)."""
+the app checks it in the background (``AppPort.submit_maintenance_login``)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 
 from screens.keypad import NumericKeypad
+from screens.ports import AppPort
 from screens.widgets import ACCENT, BRAND, WHITE, BigButton, Text, gap_px, paint, target_px
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
 
 TAPS = 5
 WINDOW_S = 3.0
@@ -42,7 +40,7 @@ class CornerTaps:
 class MaintenanceLogin(FloatLayout):
     """Technician ID, then password, both on keypads that show dots; never echoed in clear."""
 
-    def __init__(self, app: KioskApp, **kw: Any) -> None:
+    def __init__(self, app: AppPort, **kw: Any) -> None:
         super().__init__(**kw)
         self.app = app
         paint(self, (0, 0, 0, 0.6))
@@ -51,6 +49,7 @@ class MaintenanceLogin(FloatLayout):
         paint(self.box, WHITE, radius=16)
         self.add_widget(self.box)
         self.technician = ""
+        self.checking = False  # the app checks the password in the background: one check at a time
         self._stage("technician")
 
     def on_touch_down(self, touch: Any) -> bool:
@@ -81,13 +80,17 @@ class MaintenanceLogin(FloatLayout):
         self.box.add_widget(row)
 
     def _ok(self) -> None:
+        if self.checking:
+            return
         if self.stage == "technician":
             self.technician = self.pad.value
             self._stage("password")
             return
         password, technician = self.pad.value, self.technician
         self.pad.value = self.technician = ""
+        self.checking = True
         self.app.submit_maintenance_login(technician, password)
 
     def failed(self) -> None:
+        self.checking = False
         self._stage("technician", "maint.failed")

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
+from kiosk.domain.choices import CHOICE_FIELDS, KEYPAD_FIELDS
 from kiosk.flows.base import UserInput, View
 from screens.address import AddressPicker
 from screens.camera import CameraPreview
 from screens.keypad import NumericKeypad
+from screens.ports import AppPort
 from screens.widgets import (
     BRAND,
     MIN_TARGET_PX,
@@ -32,19 +34,6 @@ from screens.widgets import (
     theme,
 )
 
-if TYPE_CHECKING:
-    from screens.app import KioskApp
-
-# The details form (kiosk.flows.details): field → (keypad length, digit groups, tokens).
-KEYPAD_FIELDS: dict[str, tuple[int, tuple[int, ...], tuple[str, ...]]] = {
-    "mobile": (11, (3, 4, 4), ()),
-    "postal_code": (6, (), ()),
-    "phone": (12, (4, 8), ()),  # area code and number; the form accepts them without a dash
-}
-CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
-    "insurance": ("employee", "resident"),
-    "occupation": ("职工", "农民", "学生", "离退休人员", "其他"),
-}
 ELDERLY_ROWS = 2  # elderly mode: rows of a paged list or form per page
 FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupation")
 FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → its param name
@@ -60,7 +49,7 @@ class Pager(BoxLayout):
     """Elderly mode: a few rows at a time, with big 上一页/下一页 buttons beside them (taps only,
     no scrolling). ``rows`` are built once; turning a page only re-adds them."""
 
-    def __init__(self, app: KioskApp, rows: list[Widget], per_page: int, row_height: float, kid: str,
+    def __init__(self, app: AppPort, rows: list[Widget], per_page: int, row_height: float, kid: str,
                  **kw: Any) -> None:
         pad = gap_px() / 2
         height = per_page * row_height + (per_page - 1) * pad
@@ -139,7 +128,7 @@ def extra_actions(view: View) -> list[str]:
 class Panel(BoxLayout):
     """Base: a vertical box that registers its buttons with the app and sends inputs."""
 
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         kw.setdefault("orientation", "vertical")
         kw.setdefault("spacing", gap_px() / 2)
         super().__init__(**kw)
@@ -184,7 +173,7 @@ class Panel(BoxLayout):
 class ActionPanel(Panel):
     """A view's own actions (agree/decline, use the photo on file/take a new one …) as big buttons."""
 
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         self.add_actions(extra_actions(view))
         self.add_widget(Widget())
@@ -193,7 +182,7 @@ class ActionPanel(Panel):
 class TimelinePanel(Panel):
     """An application's status timeline (params ``steps``: ``status@time;…``)."""
 
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         rows: list[Widget] = []
         for item in filter(None, view.params.get("steps", "").split(";")):
@@ -210,7 +199,7 @@ class TimelinePanel(Panel):
 
 
 class ChoicePanel(Panel):
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         statuses = dict(item.partition("=")[::2] for item in view.params.get("statuses", "").split(";") if item)
         buttons: list[Widget] = []
@@ -236,7 +225,7 @@ class ChoicePanel(Panel):
 class ListPanel(Panel):
     """Choices shown for information (e.g. the card a loss report will freeze)."""
 
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         for _value, label in view.choices:
             line = Text(self.t(label), bold=True, color=BRAND, size_hint_y=None, height=target_px())
@@ -247,24 +236,23 @@ class ListPanel(Panel):
 class PinPanel(Panel):
     """The digit count from the PIN pad as dots; an on-screen pad only in the weaker mode."""
 
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
-        pad: Any = app.runtime.devices.pin_pad
-        press: Any = getattr(pad, "press", None)
-        self.onscreen = app.runtime.cfg.devices.pin_pad.driver == "onscreen" and press is not None
+        press = app.pin_key  # None: a hardware pad takes the PIN, this screen only counts digits
+        self.onscreen = press is not None
         elderly = theme().elderly
         self.dots = fit_height(Text(self._dots(view), scale=1.0 if elderly and self.onscreen else 1.8, bold=True,
                                     color=BRAND), target_px())
         self.dots.kiosk_id = "pin.dots"
         app.register(self.dots)
-        if self.onscreen and elderly:
+        if press is not None and elderly:
             self._elderly_keys(press)
             return
         self.add_widget(self.dots)
-        if self.onscreen:
+        if press is not None:
             grid = GridLayout(cols=3, spacing=gap_px() / 2, size_hint_y=None,
                               height=4 * target_px() + 3 * gap_px() / 2)
-            # Keys go straight to the on-screen pad driver; the digits never pass through a View.
+            # Keys go to the on-screen pad (kiosk.ui_feeds); the digits never pass through a View.
             for key in [*"123456789", "backspace", "0", "enter"]:
                 label = {"backspace": self.t("keypad.back"), "enter": self.t("button.confirm")}.get(key, key)
                 grid.add_widget(self.button(label, f"pin.key.{key}", partial(press, key),
@@ -313,8 +301,10 @@ class FormPanel(Panel):
     form with a new value: rebuilding ~30 widgets per key field was a visible stall.
     """
 
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, on_editor: Callable[[bool], None] = lambda _shown: None,
+                 **kw: Any) -> None:
         super().__init__(app, view, **kw)
+        self.on_editor = on_editor  # the flow screen: True when an editor opens, False when it closes
         self.fields = form_fields(view)
         self.editing: str | None = None
         self.editors: dict[str, tuple[Widget, list[Widget], Callable[[], None]]] = {}
@@ -368,7 +358,7 @@ class FormPanel(Panel):
 
     def show_form(self) -> None:
         self.editing = None
-        self.app.flow.on_editor_closed()
+        self.on_editor(False)
         self.clear_widgets()
         for f, b in self.field_buttons.items():
             b.text = f"{markup(self.t(f'form.{f}'))}\n[b]{markup(self.value_of(f))}[/b]"
@@ -379,7 +369,7 @@ class FormPanel(Panel):
     def edit(self, field: str) -> None:
         self.editing = field
         self.clear_widgets()
-        self.app.flow.on_editor_opened()
+        self.on_editor(True)
         kind = "keypad" if field in KEYPAD_FIELDS else field
         if kind not in self.editors:
             self.editors[kind] = self._build_editor(kind)
@@ -432,9 +422,9 @@ class FormPanel(Panel):
             box.add_widget(row)
 
             def reset_keypad() -> None:
-                length, groups, _tokens = KEYPAD_FIELDS[self.keypad_field]
+                spec = KEYPAD_FIELDS[self.keypad_field]
                 prompt.set(self.t(f"form.enter.{self.keypad_field}"))
-                pad.max_len, pad.groups = length, groups
+                pad.max_len, pad.groups = spec.length, spec.groups
                 pad.press("clear")
 
             reset = reset_keypad
@@ -463,10 +453,10 @@ class FormPanel(Panel):
 class CameraPanel(Panel):
     """Live preview, face guide and the photo checks' instruction; retake after capture."""
 
-    def __init__(self, app: KioskApp, view: View, **kw: Any) -> None:
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         row = BoxLayout(spacing=gap_px())
-        self.preview = CameraPreview(app.frame_source(), size_hint_x=0.58)
+        self.preview = CameraPreview(app.preview_frames, size_hint_x=0.58)
         self.preview.kiosk_id = "camera.preview"
         app.register(self.preview)
         row.add_widget(self.preview)
@@ -499,13 +489,14 @@ class CameraPanel(Panel):
         self.preview.stop()
 
 
-def panel_for(app: KioskApp, view: View) -> Panel | None:
+def panel_for(app: AppPort, view: View, on_editor: Callable[[bool], None] = lambda _shown: None) -> Panel | None:
+    """``on_editor``: told when a details-form field editor opens (True) or closes (False)."""
     if view.end is not None:
         return None
     if is_camera(view):
         return CameraPanel(app, view)
     if form_fields(view):
-        return FormPanel(app, view)
+        return FormPanel(app, view, on_editor)
     if "digits" in view.params and "length" in view.params:
         return PinPanel(app, view)
     if "choose" in view.actions and view.choices:

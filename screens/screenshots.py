@@ -105,9 +105,10 @@ class Shooter:
         register_fonts()
         from kivy.base import EventLoop
 
+        from kiosk.ui_feeds import runtime_feeds
         from screens.app import KioskApp
 
-        self.app = KioskApp(self.rt)
+        self.app = KioskApp(self.rt, runtime_feeds(self.rt))
         self.app._run_prepare()
         self.loop = EventLoop
         self.out, self.size = out, size

@@ -13,12 +13,11 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from kiosk.domain.choices import INSURANCE_TYPES
 from kiosk.domain.contact import mobile_ok, phone_ok, postal_code_ok
 from kiosk.domain.masking import mask_address, mask_phone
 from kiosk.domain.regions import Address, parse_address
 from kiosk.flows.base import Flow, FlowContext
-
-INSURANCE_TYPES = ("employee", "resident")
 
 
 @dataclass(frozen=True, repr=False)

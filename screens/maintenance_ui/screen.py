@@ -1,15 +1,19 @@
 """The maintenance screen: a section list on the left, the section's text and actions on the right.
 
-Actions run on a worker thread (a self-test waits for a card, a flush for the network) and
-their result comes back through ``Clock.schedule_once``. The session's idle timeout is checked
-every few seconds; when it ends, the app goes back to the citizen screens.
+Nothing here reads a file, SQLite or a device on the Kivy thread: a section's lines (queue
+pages, log tails, ledgers, device states) are built on the app's background worker
+(``AppPort.background``) and rendered when they arrive; actions run on a worker thread of their
+own (a self-test waits for a card, a flush for the network); the session check and the logout
+(audit writes) run in the background too. Results come back through ``Clock.schedule_once``.
+The session's idle timeout is checked every few seconds; when it ends, the app goes back to
+the citizen screens.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
@@ -21,21 +25,22 @@ from kivy.uix.scrollview import ScrollView
 from kiosk.maintenance.roles import PermissionDenied
 from kiosk.maintenance.service import NoSession
 from screens.keypad import NumericKeypad
-from screens.maintenance_ui.sections import SECTIONS, TITLES, Action, build
+from screens.maintenance_ui.sections import SECTIONS, TITLES, Action, Section, build
+from screens.ports import AppPort
 from screens.widgets import ACCENT, BRAND, PAPER, WHITE, BigButton, Text, gap_px, paint, target_px
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
 
 log = logging.getLogger("screens.maintenance")
 TICK_S = 2.0
 
 
 class MaintenanceScreen(Screen):
-    def __init__(self, app: KioskApp, **kw: Any) -> None:
+    def __init__(self, app: AppPort, **kw: Any) -> None:
         super().__init__(name="maintenance", **kw)
         self.app = app
-        self.svc = app.runtime.maintenance
+        self.svc = app.maintenance
+        self.loading = False  # a section's lines are being read in the background
+        self._loads = 0  # reads asked for: only the newest one is rendered
+        self.note = ""  # a multi-line action result shown above the section's lines
         self.section = "devices"
         self.state: dict[str, Any] = {}
         self.busy = False
@@ -93,29 +98,36 @@ class MaintenanceScreen(Screen):
         self.close_overlay()
 
     def check_session(self) -> None:
-        if not self.svc.tick():
-            self.app.refresh_home()
+        self.app.background(self.svc.tick, lambda active: None if active else self.app.refresh_home())
 
     def logout(self) -> None:
-        self.svc.logout()
-        self.app.refresh_home()
+        self.app.background(self.svc.logout, lambda _none: self.app.refresh_home())
 
     # ---- sections -----------------------------------------------------------------------------
     def show(self, name: str) -> None:
         self.section = name
         s = self.svc.session
         self.title.set(f"维护模式 maintenance — {s.tech_id} ({s.role.value})" if s else "维护模式 maintenance")
-        try:
-            section = build(name, self.svc, self.state)
-        except NoSession:
+        self.loading = True
+        self._loads += 1
+        svc, state, load = self.svc, self.state, self._loads
+        self.app.background(lambda: _load(name, svc, state), lambda got: self._render(load, got))
+
+    def _render(self, load: int, got: Section | Exception) -> None:
+        if load != self._loads:
+            return  # a newer read was asked for (another section, or after an action); it follows
+        self.loading = False
+        note, self.note = self.note, ""
+        if isinstance(got, NoSession):
             self.app.refresh_home()
             return
-        except PermissionDenied as exc:
-            self._say(str(exc))
+        if isinstance(got, Exception):  # PermissionDenied, or a read that failed: said, not raised
+            self._say(str(got) if isinstance(got, PermissionDenied) else f"{type(got).__name__}: {got}")
             self.text.set("")
             self.actions.clear_widgets()
             return
-        self.text.set("\n".join(section.lines))
+        section = got
+        self.text.set("\n\n".join(filter(None, (note, "\n".join(section.lines)))))
         self.actions.clear_widgets()
         for act in section.actions:
             b = BigButton(act.label, act.kiosk_id, danger=act.danger, scale=0.8, size_hint_y=None, height=target_px())
@@ -157,9 +169,9 @@ class MaintenanceScreen(Screen):
             return
         self.results.append(f"{label}: {text}")
         self._say(f"{label}: {text.splitlines()[0] if text else 'ok'}")
-        self.show(self.section)
         if "\n" in text:
-            self.text.set(text + "\n\n" + self.text.text)
+            self.note = text  # shown above the section's lines once they are read again
+        self.show(self.section)
 
     def _say(self, text: str) -> None:
         self.last_message = text
@@ -200,6 +212,14 @@ class MaintenanceScreen(Screen):
         if self.overlay is not None:
             self.remove_widget(self.overlay)
             self.overlay = None
+
+
+def _load(name: str, svc: Any, state: dict[str, Any]) -> Section | Exception:
+    """Runs on the background worker: a section's lines, or why there are none."""
+    try:
+        return build(name, svc, state)
+    except Exception as exc:  # NoSession, PermissionDenied, a failed read: the screen says which
+        return exc
 
 
 def _describe(result: Any) -> str:

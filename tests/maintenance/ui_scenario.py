@@ -42,10 +42,15 @@ def main(out_dir: str) -> int:
         ui.tap("maint.ok")
         ui.pump(0.2)
 
+    def section(name: str) -> None:
+        """Open a section and wait for its lines: they are read in the background."""
+        ui.tap(f"maint.section.{name}")
+        ui.pump_until(lambda: screen.section == name and not screen.loading, what=f"section {name}")
+
     def act(kiosk_id: str, timeout: float = 15.0) -> str:
         before = len(screen.results)
         ui.tap(kiosk_id)
-        ui.pump_until(lambda: len(screen.results) > before, timeout, f"result of {kiosk_id}")
+        ui.pump_until(lambda: len(screen.results) > before and not screen.loading, timeout, f"result of {kiosk_id}")
         return str(screen.results[-1])
 
     try:
@@ -55,34 +60,34 @@ def main(out_dir: str) -> int:
         report["login_still_open"] = ui.app.login is not None
         ui.tap("maint.cancel")
         login("1001", "24681357")
-        ui.pump_until(lambda: ui.screen == "maintenance", what="maintenance screen")
+        ui.pump_until(lambda: ui.screen == "maintenance" and not screen.loading, what="maintenance screen")
         report["mode"] = ui.runtime.mode.value
         report["heartbeat_mode"] = ui.runtime.heartbeat_state()["mode"]
         report["citizen_reason"] = ui.runtime.out_of_service_reason()
-        ui.tap("maint.section.simulator")
+        section("simulator")
         report["sim_place"] = act("maint.sim.id_reader.place")
         report["sim_insert"] = act("maint.sim.card_reader.insert")
-        ui.tap("maint.section.devices")
+        section("devices")
         report["test_id_reader"] = act("maint.test.id_reader")
         report["test_card_reader"] = act("maint.test.card_reader")
         report["test_receipt"] = act("maint.test.receipt_printer")
         ui.shot(Path(out_dir) / "maintenance-devices.png")
         report["devices_text"] = ui.text_of("maint.text")[:2000]
-        ui.tap("maint.section.consumables")
+        section("consumables")
         ui.tap("maint.refill")
         ui.type_digits("50")
         before = len(screen.results)
         ui.tap("maint.number.ok")
-        ui.pump_until(lambda: len(screen.results) > before, 10, "refill result")
+        ui.pump_until(lambda: len(screen.results) > before and not screen.loading, 10, "refill result")
         report["refill"] = screen.results[-1]
-        ui.tap("maint.section.config")
+        section("config")
         ui.tap("maint.cfg.timeouts.idle_s")
         ui.type_digits("90")
         before = len(screen.results)
         ui.tap("maint.number.ok")
-        ui.pump_until(lambda: len(screen.results) > before, 10, "config result")
+        ui.pump_until(lambda: len(screen.results) > before and not screen.loading, 10, "config result")
         report["config_edit"] = screen.results[-1]
-        ui.tap("maint.section.logs")
+        section("logs")
         report["logs_text"] = ui.text_of("maint.text")[:200]
         ui.tap("maint.logout")
         ui.pump_until(lambda: ui.screen == "attract", what="attract after logout")

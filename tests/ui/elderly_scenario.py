@@ -273,10 +273,14 @@ class Walk:
         in the elderly layout, a too-short PIN's reason line above them, then 取消."""
         import dataclasses
 
+        from kiosk.ui_feeds import onscreen_pin_keys
+
         h, s = self.h, self.s
-        cfg = h.runtime.cfg
+        cfg, feeds = h.runtime.cfg, h.app.feeds
         h.runtime.cfg = dataclasses.replace(cfg, devices=dataclasses.replace(
             cfg.devices, pin_pad=dataclasses.replace(cfg.devices.pin_pad, driver="onscreen")))
+        # The composition root gives the app the on-screen pad's keys in this mode.
+        h.app.feeds = dataclasses.replace(feeds, pin_key=onscreen_pin_keys(h.runtime.cfg, h.runtime.devices.pin_pad))
         try:
             self.begin(ServiceId.PIN_CHANGE)
             s.insert_card("adult_active_card")
@@ -297,7 +301,7 @@ class Walk:
             h.tap("button.cancel")
             self.end()
         finally:
-            h.runtime.cfg = cfg
+            h.runtime.cfg, h.app.feeds = cfg, feeds
 
     def contact_change(self) -> None:
         h, s = self.h, self.s

@@ -53,9 +53,10 @@ class UiHarness:
         register_fonts()
         from kivy.base import EventLoop
 
+        from kiosk.ui_feeds import runtime_feeds
         from screens.app import KioskApp
 
-        self.app = KioskApp(self.runtime)
+        self.app = KioskApp(self.runtime, runtime_feeds(self.runtime))
         self.app._run_prepare()
         self._loop = EventLoop
         self.size_violations: list[str] = []
