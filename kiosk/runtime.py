@@ -40,6 +40,7 @@ from kiosk.session import Session
 from kiosk.stock_ledger import CardRecord, StockLedger
 from kiosk.supervision import DeviceSupervisor
 from kiosk.sync import CommandSpool, UiStateFile, prune_ledger
+from kiosk.ui_feeds import PreviewFeed
 from kiosk.voice.narrator import Narrator
 from offline_queue.events import QueueEvent
 from offline_queue.forwarder import Forwarder
@@ -147,6 +148,7 @@ class Runtime:
         self.recovery_store = RecoveryStore(cfg.data_path("recovery.sqlite"), self.queue_key)
         self.recovery: RecoveryReport | None = None
         self.devices = devices or build_devices(cfg)
+        self.preview = PreviewFeed()  # the flows' camera frames, for the screens' live preview
         self.supervisor = DeviceSupervisor(self.devices, self.events)
         self.narrator = _make_narrator(cfg, self.devices)
         self.link_probe = LinkProbe(self.central, self.link)
@@ -302,7 +304,8 @@ class Runtime:
             raise RuntimeError("a technician is working on the kiosk")
         flow = self.flows[service]()
         channel = FlowChannel(emit)
-        ctx = FlowContext(channel=channel, session=Session(), clock=self.clock, devices=self.devices,
+        ctx = FlowContext(channel=channel, session=Session(), clock=self.clock,
+                          devices=self.preview.flow_devices(self.devices),
                           central=self.gateway, services=Services(self), config=self.cfg, elderly=elderly)
 
         def run() -> FlowResult:

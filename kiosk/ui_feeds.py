@@ -118,11 +118,13 @@ class HasDevices(Protocol):
     @property
     def devices(self) -> DeviceSet: ...
 
+    @property
+    def preview(self) -> PreviewFeed: ...
+
 
 def runtime_feeds(rt: HasDevices) -> UiFeeds:
-    """The feeds for the Kivy app on this runtime: the one place the UI's composition builds them.
-    Once the runtime owns a PreviewFeed for its flows, pass it: ``ui_feeds(rt.cfg, rt.devices, rt.preview)``."""
-    return ui_feeds(rt.cfg, rt.devices)
+    """The feeds for the Kivy app on this runtime: the one place the UI's composition builds them."""
+    return ui_feeds(rt.cfg, rt.devices, rt.preview)
 
 
 def onscreen_pin_keys(cfg: Config, pad: PinPad | None) -> Callable[[str], None] | None:
