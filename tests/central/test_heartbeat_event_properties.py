@@ -24,8 +24,7 @@ from kiosk.audit import read_head
 from kiosk.central.client import CentralClient
 from kiosk.central.events import MAX_BATCH, EventUploader, masked
 from kiosk.central.heartbeat import COMMAND_TYPES, HeartbeatSender
-from kiosk.central.models import Command, EventsAccepted, HeartbeatReply
-from kiosk.cli_audit import AuditHeadReply
+from kiosk.central.models import AuditHead, Command, EventsAccepted, HeartbeatReply
 
 PROPS = settings(max_examples=300, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -105,7 +104,7 @@ def test_any_command_json_is_a_command_or_a_validation_error(raw: Any) -> None:
 @PROPS
 @given(raw=json_value)
 def test_any_reply_json_is_a_model_or_a_validation_error(raw: Any) -> None:
-    for model in (HeartbeatReply, EventsAccepted, AuditHeadReply):
+    for model in (HeartbeatReply, EventsAccepted, AuditHead):
         try:
             got = model.model_validate(raw)
         except ValidationError:
