@@ -14,6 +14,7 @@ import os
 from enum import IntEnum
 from pathlib import Path
 
+from hal.atomic_file import write_atomic
 from kiosk.config import Config, ConfigError, load_config
 from kiosk.queue_setup import QueueKeyRefused, QueueUnreadable, check_queue_key
 from kiosk.secrets_check import SecretsError, enforce_secrets, no_core_dumps
@@ -99,8 +100,7 @@ def _not_writable(path: Path) -> str | None:
         path.mkdir(parents=True, exist_ok=True)
         os.listdir(path)
         probe = path / f".startup-probe-{os.getpid()}"
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        os.close(fd)
+        write_atomic(probe, b"", exclusive=True)
         probe.unlink()
     except OSError as exc:
         return exc.strerror or type(exc).__name__

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from kiosk.audit import AuditLog, verify_file
 from kiosk.central import models
+from kiosk.central import requests as rq
 from kiosk.central.client import CentralClient
 from kiosk.central.errors import CentralError
 from kiosk.config import Config, ConfigError, load_config
@@ -118,11 +119,16 @@ def client_and_box() -> Iterator[tuple[CentralClient, dict[str, Any]]]:
     client.close()
 
 
+def _fuzz_request(model: type[BaseModel]) -> rq.Request[BaseModel, BaseModel]:
+    """A row like the request table's, answering with ``model`` (the table's rows are checked elsewhere)."""
+    return rq.Request("fuzz", "POST", "/v1/fuzz", None, model, rq.Route.DIRECT)
+
+
 def _one_response(client: CentralClient, box: dict[str, Any], model: type[BaseModel], status: int,
                   body: bytes) -> bool:
     box["status"], box["body"] = status, body
     try:
-        got = client._call("fuzz", "POST", "/v1/fuzz", {}, model)
+        got = client.call(_fuzz_request(model), None)
     except CentralError:
         return False
     assert isinstance(got, model) and status < 300
@@ -156,7 +162,7 @@ def test_deeply_nested_central_response_is_a_protocol_error(client_and_box: Any,
     client, box = client_and_box
     box["status"], box["body"] = status, b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(CentralError):
-        client._call("fuzz", "POST", "/v1/fuzz", {}, models.Health)
+        client.call(_fuzz_request(models.Health), None)
 
 
 # ---- the configuration loader ---------------------------------------------------------------------
@@ -248,5 +254,5 @@ def test_oversized_central_response_is_refused(client_and_box: Any, status: int)
     client, box = client_and_box
     box["status"], box["body"] = status, b'{"status":"ok","server_time":"' + b"x" * (5 * 1024 * 1024) + b'"}'
     with pytest.raises(CentralError) as err:
-        client._call("fuzz", "GET", "/v1/health", None, models.Health)
+        client.call(rq.HEALTH, None)
     assert err.value.code == "response_too_large"
