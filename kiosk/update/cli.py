@@ -17,8 +17,8 @@ from typing import Any
 from kiosk.config import Config, load_config
 from kiosk.update.client import UpdateClient, UpdateError
 from kiosk.update.fetcher import BundleFetcher, HttpFetcher
-from kiosk.update.health import NotNow, check, read_ui_state, wait_for_switch_window
-from kiosk.update.lifecycle import Lifecycle
+from kiosk.update.health import NotNow, check, queue_held, read_ui_state, wait_for_switch_window
+from kiosk.update.lifecycle import Lifecycle, QueueCheck
 from kiosk.update.releases import ReleaseError, current_version, installed
 from kiosk.update.settings import UpdateSettings, load_settings
 
@@ -105,7 +105,9 @@ def _dispatch(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Li
         if not args.no_restart:
             subprocess.run(RESTART, check=False)
 
-    st = life.apply(archive, avail.version, gate=gate, restart=restart)
+    db = cfg.data_path(cfg.offline.queue_db)
+    st = life.apply(archive, avail.version, gate=gate, restart=restart,
+                    queue=QueueCheck(db, lambda: queue_held(db)))
     _out({"current": current_version(s.root), "pending": st.pending, "good": st.good})
     return 0
 

@@ -30,6 +30,29 @@ class HealthReport:
     notes: list[str] = field(default_factory=list)
 
 
+def queue_schema(db: Path) -> int:
+    """The outbox's schema version (0: no outbox yet)."""
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return schema_version(conn)
+    finally:
+        conn.close()
+
+
+def queue_held(db: Path) -> int:
+    """Items whose body the outbox still holds (undelivered or dead letters; acked rows keep no body)."""
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        (n,) = conn.execute("SELECT COUNT(*) FROM items WHERE body IS NOT NULL").fetchone()
+        return int(n)
+    finally:
+        conn.close()
+
+
 def queue_intact(db: Path) -> str | None:
     """None when the outbox is readable by this release; else the problem."""
     if not db.exists():

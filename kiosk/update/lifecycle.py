@@ -32,6 +32,28 @@ def crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class QueueCheck:
+    """Queued transactions must survive the switch and a rollback (offline_queue/migrations.py).
+
+    A release that cannot read the outbox's schema is refused. A release that raises the schema
+    is switched to only with the outbox drained: its migration is one-way, so if it rolls back,
+    the older release would find a newer schema (and refuse it) while items were still inside.
+    """
+
+    def __init__(self, db: Path, undelivered: Callable[[], int]) -> None:
+        self.db = db
+        self.undelivered = undelivered
+
+    def check_release(self, release_schema: int) -> None:
+        from kiosk.update.health import queue_schema
+
+        found = queue_schema(self.db)
+        if release_schema and found > release_schema:
+            raise releases.ReleaseError(f"the release reads queue schema {release_schema}; this kiosk's is {found}")
+        if release_schema > found > 0 and self.undelivered() > 0:
+            raise releases.ReleaseError("the release migrates the queue: wait until the outbox is delivered")
+
+
 APPLY_STEPS = ("unpacked", "installed", "journaled", "link_created", "switched")
 
 
@@ -63,19 +85,23 @@ class Lifecycle:
         return st
 
     def apply(self, archive: Path, version: str, *, gate: Callable[[], None] = lambda: None,
-              restart: Callable[[], None] = lambda: None) -> UpdateState:
+              restart: Callable[[], None] = lambda: None, queue: QueueCheck | None = None) -> UpdateState:
         """Install and switch to ``version``. ``gate`` blocks until the kiosk may switch (raises if not)."""
         st = self.reconcile()
         cur = releases.current_version(self.root)
+        if version == cur:
+            return st  # already switched (e.g. a rerun after a kill just after the switch)
         if st.pending:
             raise releases.ReleaseError(f"release {st.pending} is still pending; wait for its health check")
-        if version == cur:
-            return st
         if version in st.failed:
             raise releases.ReleaseError(f"release {version} failed here before; publish a new version")
+        if queue is not None:
+            queue.check_release(int(releases.read_manifest(archive).get("queue_schema", 0)))
         releases.install(self.root, archive, version, crash_point=crash_point)
         crash_point("installed")
         gate()
+        if queue is not None:
+            queue.check_release(int(releases.read_manifest(archive).get("queue_schema", 0)))  # again, now idle
         st.pending, st.boots = version, 0
         if cur:
             st.good = cur
