@@ -16,7 +16,7 @@ from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.storage import Database, Row, Tx
 
 MODES = ("in_service", "out_of_service", "maintenance", "starting")
-COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app")
+COMMANDS = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "update")
 EVENT_TYPES = ("device_alarm", "device_recovered", "technician_action", "command_result", "transaction_outcome")
 SEVERITIES = ("info", "warning", "critical")
 MAX_EVENTS = 500

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from central_sim.fleet import fleet
+from central_sim.release.status import update_cell
 
 if TYPE_CHECKING:
     from central_sim.central import Central
@@ -88,22 +89,23 @@ def render_page(central: Central) -> str:
             f'<tr class="{"offline" if k["offline"] else ""}"><td>{_e(k["kiosk_id"])}<br>{status}</td>'
             f'<td>{_age(k["age_s"])}<br><small>seq {k["seq"]}</small></td>'
             f'<td>{_e(s.get("mode", "?"))}{" · 交易中" if s.get("in_transaction") else ""}</td>'
+            f"<td>{update_cell(s)}</td>"
             f'<td>{_devices(s.get("devices"))}</td><td>{_supplies(s.get("devices"))}</td>'
             f'<td>{_e(queue.get("depth", "?"))}</td><td>{_age(float(queue.get("oldest_age_s") or 0))}</td>'
             f'<td>{_e(queue.get("dead_letters", 0))}</td>'
             f'<td>{"up" if link.get("online", True) else "down"} / {_e(link.get("consecutive_failures", 0))}</td>'
             f"<td>{alarms}</td></tr>"
         )
-    body = "".join(rows) or '<tr><td colspan="10">尚无终端上报心跳 No kiosk has reported yet.</td></tr>'
+    body = "".join(rows) or '<tr><td colspan="11">尚无终端上报心跳 No kiosk has reported yet.</td></tr>'
     return (
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta http-equiv="refresh" content="{REFRESH_S}"><title>终端监控 Kiosk fleet</title>'
         f"<style>{_CSS}</style></head><body><h1>社保卡自助终端监控 Kiosk fleet</h1>"
         f'<div class="sub">{len(kiosks)} kiosks · {offline} offline (3 missed heartbeats) · '
         f"refreshes every {REFRESH_S} s · {_e(time.strftime('%Y-%m-%d %H:%M:%S'))}</div>"
-        "<table><thead><tr><th>终端 Kiosk</th><th>心跳 Last heartbeat</th><th>模式 Mode</th><th>设备 Devices</th>"
-        "<th>耗材 Supplies</th><th>队列 Queue</th><th>最久 Oldest</th><th>死信 Dead</th><th>链路 Link</th>"
-        f"<th>告警 Alarms</th></tr></thead><tbody>{body}</tbody></table></body></html>"
+        "<table><thead><tr><th>终端 Kiosk</th><th>心跳 Last heartbeat</th><th>模式 Mode</th><th>版本 Version</th>"
+        "<th>设备 Devices</th><th>耗材 Supplies</th><th>队列 Queue</th><th>最久 Oldest</th><th>死信 Dead</th>"
+        f"<th>链路 Link</th><th>告警 Alarms</th></tr></thead><tbody>{body}</tbody></table></body></html>"
     )
 
 

@@ -29,6 +29,7 @@ from central_sim.clock import Clock, rfc3339, system_clock
 from central_sim.errors import ApiError
 from central_sim.faults import FaultMiddleware, FaultRule, FaultSet
 from central_sim.fleet import queue_command
+from central_sim.release.serve import routes as release_routes
 
 CLIENT_CN = "central_sim.client_cn"  # scope key: CN of the verified TLS client certificate
 UNAUTHENTICATED = ("/v1/health", "/v1/_test/", "/v1/batch")  # no X-Kiosk-Id needed (tests, link probes)
@@ -67,7 +68,7 @@ class TlsIdentity:
 
 
 def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = None,
-               clock: Clock = system_clock, central: Central | None = None) -> ASGIApp:
+               clock: Clock = system_clock, central: Central | None = None, updates_dir: str | None = None) -> ASGIApp:
     """The central as an ASGI app. ``db_path`` is a SQLite path or a database URL."""
     central = central or Central(db_path, seed=seed, clock=clock)
     faults = faults or FaultSet()
@@ -149,6 +150,7 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
         Route("/_admin/kiosks/{kiosk_id}/commands", admin_command, methods=["POST"]),
         Route("/monitor", monitor_page, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *(release_routes(central, updates_dir) if updates_dir else []),  # signed updates (docs/updates.md)
     ])
     app.state.central = central
     app.state.faults = faults
@@ -191,13 +193,14 @@ def run_in_thread(
     faults: FaultSet | None = None,
     clock: Clock = system_clock,
     log_level: str = "warning",
+    updates_dir: str | None = None,
 ) -> ServerHandle:
     """Serve the central with uvicorn in a daemon thread; port 0 binds an ephemeral port."""
     faults = faults or FaultSet()
     if ssl_certfile:
         tls_alerts.install()
     central = Central(db_path, seed=seed, clock=clock)
-    app = create_app(db_path, faults=faults, clock=clock, central=central)
+    app = create_app(db_path, faults=faults, clock=clock, central=central, updates_dir=updates_dir)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets that say so; without it
     # every response waits ~40 ms for a delayed ACK (Nagle).

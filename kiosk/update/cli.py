@@ -20,6 +20,7 @@ from kiosk.update.fetcher import BundleFetcher, HttpFetcher
 from kiosk.update.health import NotNow, check, queue_held, read_ui_state, wait_for_switch_window
 from kiosk.update.lifecycle import Lifecycle, QueueCheck
 from kiosk.update.releases import ReleaseError, current_version, installed
+from kiosk.update.remote import UpdateRequests
 from kiosk.update.settings import UpdateSettings, load_settings
 
 RESTART = ["systemctl", "restart", "--no-block", "kiosk.service"]
@@ -56,6 +57,8 @@ def _cmd(args: argparse.Namespace) -> int:
         return int(_dispatch(args, cfg, s, life))
     except (UpdateError, ReleaseError) as exc:
         print(f"更新失败 update failed: {exc}", file=sys.stderr)
+        if args.action in ("apply", "run-request", "download"):
+            life.record_failure(args.version or "?", getattr(exc, "code", type(exc).__name__))
         return 1
     except NotNow as exc:
         print(f"暂不能更新 not now: {exc}", file=sys.stderr)
@@ -80,6 +83,13 @@ def _dispatch(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Li
         return 0
     if action == "confirm":
         return _confirm(args, cfg, life)
+    if action == "run-request":  # kiosk-update.service, started by kiosk-update.path
+        request = UpdateRequests(cfg.run_path("")).take()
+        if request is None:
+            return 3
+        args.version = request.get("version")
+        rc = _dispatch(argparse.Namespace(**{**vars(args), "action": "apply"}), cfg, s, life)
+        return rc
     client = make_client(cfg, s, args.bundle)
     try:
         avail = client.check(args.version)
@@ -151,7 +161,8 @@ def _central_ok(cfg: Config) -> bool:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = sub.add_parser("update", help="signed software updates (check, download, apply, rollback, status)")
-    up.add_argument("action", choices=["check", "download", "apply", "rollback", "status", "boot", "confirm"])
+    up.add_argument("action", choices=["check", "download", "apply", "rollback", "status", "boot", "confirm",
+                                       "run-request"])
     up.add_argument("--config", help="kiosk TOML configuration")
     up.add_argument("--update-config", help="update.toml (default: beside --config)")
     up.add_argument("--releases-root", help="override releases_root (tests, staging)")

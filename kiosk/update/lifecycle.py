@@ -134,6 +134,15 @@ class Lifecycle:
         self._save(st)
         return st
 
+    def record_failure(self, version: str, code: str) -> None:
+        """An update that failed before the switch (refused metadata, no space, …): nothing changed."""
+        st = self.state()
+        st.result(f"failed {version}: {code}")
+        try:
+            self._save(st)
+        except OSError:  # run without write access (a technician's check): stderr already says it
+            log.warning("update failure not recorded", extra={"code": code})
+
     def rollback(self, reason: str) -> UpdateState:
         """Back to the last good release (also by hand: ``kiosk update rollback``)."""
         st = self.state()
