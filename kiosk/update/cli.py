@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config, load_config
@@ -30,7 +31,7 @@ def make_client(cfg: Config, s: UpdateSettings, bundle: str = "") -> UpdateClien
     url = s.repo_url(cfg)
     fetcher: Any
     if bundle or s.bundle_dir:
-        fetcher = BundleFetcher(__import__("pathlib").Path(bundle or s.bundle_dir), url)
+        fetcher = BundleFetcher(Path(bundle or s.bundle_dir), url)
     else:
         c = cfg.central
         fetcher = HttpFetcher(ca_file=c.ca_file, cert_file=c.cert_file, key_file=c.key_file, kiosk_id=cfg.kiosk.id,
@@ -80,6 +81,10 @@ def _dispatch(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Li
     if action == "rollback":
         st = life.rollback(args.reason)
         _out({"current": current_version(s.root), "last_result": st.last_result})
+        return 0
+    if action == "adopt":
+        st = life.adopt(args.version or "", Path(args.venv))
+        _out({"current": current_version(s.root), "good": st.good})
         return 0
     if action == "confirm":
         return _confirm(args, cfg, life)
@@ -134,7 +139,11 @@ def _confirm(args: argparse.Namespace, cfg: Config, life: Lifecycle) -> int:
     if not st.pending:
         _out({"state": "good", "current": st.good})
         return 3
+    boots = st.boots
     time.sleep(args.probation)  # a crash or watchdog kill within probation restarts the unit (boot counts it)
+    if life.state().boots != boots:
+        print("the UI restarted during probation; the next start checks again", file=sys.stderr)
+        return 3
     report = check(cfg, read_ui_state(cfg), central_ok=lambda: _central_ok(cfg))
     if report.ok:
         st = life.mark_good()
@@ -162,7 +171,7 @@ def _central_ok(cfg: Config) -> bool:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up = sub.add_parser("update", help="signed software updates (check, download, apply, rollback, status)")
     up.add_argument("action", choices=["check", "download", "apply", "rollback", "status", "boot", "confirm",
-                                       "run-request"])
+                                       "run-request", "adopt"])
     up.add_argument("--config", help="kiosk TOML configuration")
     up.add_argument("--update-config", help="update.toml (default: beside --config)")
     up.add_argument("--releases-root", help="override releases_root (tests, staging)")
@@ -172,5 +181,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     up.add_argument("--no-wait", action="store_true", help="apply: switch without waiting (technician on site)")
     up.add_argument("--no-restart", action="store_true", help="do not restart kiosk.service after the switch")
     up.add_argument("--probation", type=float, default=60.0, help="confirm: seconds the release must stay up")
+    up.add_argument("--venv", default="/opt/sscard-kiosk/venv", help="adopt: the installed package's venv")
     up.add_argument("--reason", default="by technician", help="rollback: recorded reason")
     up.set_defaults(func=_cmd)

@@ -113,6 +113,13 @@ class Lifecycle:
         restart()
         return st
 
+    def adopt(self, version: str, venv: Path) -> UpdateState:
+        """Make the package-installed venv the first release (``current`` → it), without copying it."""
+        releases.adopt(self.root, version, venv)
+        if not releases.current_version(self.root):
+            releases.switch(self.root, version)
+        return self.reconcile()
+
     def boot(self) -> UpdateState:
         """Before each start of the UI (ExecStartPre): count starts of a pending release; roll back a loop."""
         st = self.reconcile()

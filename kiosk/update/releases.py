@@ -103,6 +103,26 @@ def install(root: Path, archive: Path, version: str, *, crash_point: Any = None)
     return final
 
 
+def adopt(root: Path, version: str, venv: Path) -> Path:
+    """A release directory whose ``venv`` is a link to an existing venv (the .deb's own)."""
+    final = root / "releases" / check_version(version)
+    if is_complete(final):
+        return final
+    if not (venv / "bin" / "python").exists():
+        raise ReleaseError(f"{venv} is not a virtualenv")
+    work = root / "releases" / f".{version}.partial"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "venv").symlink_to(venv.resolve())
+    (work / "manifest.json").write_text(json.dumps({"format": 1, "version": version, "install": "adopted"}),
+                                        encoding="utf-8")
+    (work / COMPLETE).write_text(version, encoding="utf-8")
+    fsync_dir(work)
+    os.rename(work, final)
+    fsync_dir(final.parent)
+    return final
+
+
 def _venv_from_wheels(wheels: Path, venv: Path, names: list[str]) -> None:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "--no-index", "--no-deps", "--quiet",

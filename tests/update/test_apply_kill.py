@@ -94,3 +94,47 @@ def test_status_reports_releases(repo: ReleaseRepository, settings: UpdateSettin
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert (data["current"], data["good"], data["state"], data["installed"]) == ("1.0.0", "1.0.0", "good", ["1.0.0"])
+
+
+def test_remote_request_is_applied_by_run_request(repo: ReleaseRepository, settings: UpdateSettings,
+                                                  tmp_path: Path) -> None:
+    from kiosk.update.remote import UpdateRequests
+
+    (tmp_path / "old").mkdir()
+    install_by_hand(settings, tmp_path, "1.0.0")
+    publish(repo, tmp_path, "1.1.0")
+    publish(repo, tmp_path, "1.2.0")
+    toml = write_update_toml(tmp_path / "update.toml", settings, repo.dir)
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nrun_dir = "{tmp_path / "run"}"\n', encoding="utf-8")
+    UpdateRequests(tmp_path / "run").post("cmd-1", "1.1.0")  # not the channel's newest: the central chose it
+    out = kiosk_update(["run-request", "--config", str(cfg), "--no-wait", "--no-restart"], toml)
+    assert out.returncode == 0, out.stderr
+    assert releases.current_version(settings.root) == "1.1.0"
+    assert UpdateRequests(tmp_path / "run").peek() is None
+    assert kiosk_update(["run-request", "--config", str(cfg)], toml).returncode == 3  # nothing requested
+
+
+def test_failed_remote_update_is_recorded_for_the_heartbeat(repo: ReleaseRepository, settings: UpdateSettings,
+                                                            tmp_path: Path) -> None:
+    from kiosk.update.remote import UpdateRequests
+
+    (tmp_path / "old").mkdir()
+    install_by_hand(settings, tmp_path, "1.0.0")
+    toml = write_update_toml(tmp_path / "update.toml", settings, repo.dir)
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nrun_dir = "{tmp_path / "run"}"\n', encoding="utf-8")
+    UpdateRequests(tmp_path / "run").post("cmd-2", "9.9.9")  # never published
+    out = kiosk_update(["run-request", "--config", str(cfg), "--no-wait", "--no-restart"], toml)
+    assert out.returncode == 1
+    assert read_state(settings.state_file).last_result == "failed 9.9.9: no_such_release"
+    assert releases.current_version(settings.root) == "1.0.0"
+
+
+def test_adopt_makes_the_package_venv_the_first_release(settings: UpdateSettings, tmp_path: Path) -> None:
+    venv = tmp_path / "opt-sscard-kiosk" / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    st = Lifecycle(settings).adopt("0.1.0", venv)
+    assert (st.good, releases.current_version(settings.root)) == ("0.1.0", "0.1.0")
+    assert (settings.current_link / "venv" / "bin" / "python").resolve() == Path(sys.executable).resolve()
