@@ -28,7 +28,8 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def build(out_dir: Path, version: str, *, tree: Path | None = None, deb: Path | None = None,
-          wheels: Path | None = None, queue_schema: int = QUEUE_SCHEMA) -> tuple[Path, dict[str, Any]]:
+          wheels: Path | None = None, queue_schema: int = QUEUE_SCHEMA,
+          relocate_from: str = "") -> tuple[Path, dict[str, Any]]:
     """Write ``out_dir/kiosk-<version>.tar``; returns its path and manifest."""
     if sum(x is not None for x in (tree, deb, wheels)) != 1:
         raise ValueError("give exactly one of tree, deb, wheels")
@@ -49,6 +50,8 @@ def build(out_dir: Path, version: str, *, tree: Path | None = None, deb: Path | 
             assert tree is not None
             source = tree
             manifest.update(install="tree")
+            if relocate_from:  # a tree taken from an installed venv (e.g. a patched .deb tree)
+                manifest["relocate_from"] = relocate_from
         with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
             _add_bytes(tar, "manifest.json", json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8"))
             tar.add(source, arcname="payload", filter=_clean)

@@ -128,10 +128,17 @@ def _dispatch(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Li
 
 
 def _ask_out_of_service(cfg: Config) -> None:
+    import os
+
     from kiosk.sync import CommandSpool
 
-    CommandSpool(cfg.run_path("")).post({"id": f"update-{time.time_ns()}", "type": "set_mode",
-                                         "mode": "out_of_service", "message": "正在更新 updating"})
+    spool = CommandSpool(cfg.run_path(""))
+    spool.post({"id": f"update-{time.time_ns()}", "type": "set_mode", "mode": "out_of_service",
+                "message": "正在更新 updating"})
+    if os.geteuid() == 0:  # the updater runs as root: the UI (the run directory's owner) must take the file
+        owner = cfg.run_path("").stat()
+        for p in (spool.commands, *spool.commands.iterdir()):
+            os.chown(p, owner.st_uid, owner.st_gid)
 
 
 def _confirm(args: argparse.Namespace, cfg: Config, life: Lifecycle) -> int:

@@ -9,9 +9,11 @@ a kiosk updated over a USB bundle may have no link.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,27 +32,38 @@ class HealthReport:
     notes: list[str] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def _read_only(db: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection; side files SQLite creates while we (root) read are given back to the
+    database's owner, so the kiosk user can still open its own outbox afterwards."""
+    sides = [db.with_name(db.name + s) for s in ("-wal", "-shm")]
+    before = {p for p in sides if p.exists()}
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        yield conn
+    finally:
+        conn.close()
+        owner = db.stat()
+        for p in sides:
+            if p not in before and p.exists() and os.geteuid() == 0:
+                os.chown(p, owner.st_uid, owner.st_gid)
+
+
 def queue_schema(db: Path) -> int:
     """The outbox's schema version (0: no outbox yet)."""
     if not db.exists():
         return 0
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
+    with _read_only(db) as conn:
         return schema_version(conn)
-    finally:
-        conn.close()
 
 
 def queue_held(db: Path) -> int:
     """Items whose body the outbox still holds (undelivered or dead letters; acked rows keep no body)."""
     if not db.exists():
         return 0
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
+    with _read_only(db) as conn:
         (n,) = conn.execute("SELECT COUNT(*) FROM items WHERE body IS NOT NULL").fetchone()
         return int(n)
-    finally:
-        conn.close()
 
 
 def queue_intact(db: Path) -> str | None:
@@ -58,12 +71,9 @@ def queue_intact(db: Path) -> str | None:
     if not db.exists():
         return None  # nothing queued yet
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
+        with _read_only(db) as conn:
             version = schema_version(conn)
             row = conn.execute("PRAGMA quick_check").fetchone()
-        finally:
-            conn.close()
     except sqlite3.Error as exc:
         return f"queue unreadable: {type(exc).__name__}"
     if version > CURRENT_VERSION:
