@@ -80,7 +80,7 @@ def run(results: dict[str, float], report: list[str]) -> None:
             staged = client.download(avail)
             download_s = time.perf_counter() - t0
             client.close()
-            served = next((repo.targets_dir / "releases").glob("*.kiosk-2.0.0.tar"))
+            served = next((repo.targets_dir / "releases").glob("*.kiosk-2.0.0.tar.gz"))
             ctx = make_ssl_context(pki["ca"].cert_file, kiosk.cert_file, kiosk.key_file)
             t0 = time.perf_counter()
             with httpx.Client(verify=ctx) as http, http.stream(

@@ -1,4 +1,4 @@
-"""The release archive: an uncompressed tar with ``manifest.json`` and the ``payload/`` tree.
+"""The release archive: a gzip-compressed tar with ``manifest.json`` and the ``payload/`` tree.
 
 Made from a .deb (its /opt/sscard-kiosk tree: the self-contained venv build_deb.py makes), from
 a wheel set (the kiosk builds a venv from them when it installs the release), or from a plain
@@ -30,12 +30,12 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def build(out_dir: Path, version: str, *, tree: Path | None = None, deb: Path | None = None,
           wheels: Path | None = None, queue_schema: int = QUEUE_SCHEMA,
           relocate_from: str = "") -> tuple[Path, dict[str, Any]]:
-    """Write ``out_dir/kiosk-<version>.tar``; returns its path and manifest."""
+    """Write ``out_dir/kiosk-<version>.tar.gz``; returns its path and manifest."""
     if sum(x is not None for x in (tree, deb, wheels)) != 1:
         raise ValueError("give exactly one of tree, deb, wheels")
     manifest: dict[str, Any] = {"format": 1, "version": version, "queue_schema": queue_schema}
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"kiosk-{version}.tar"
+    out = out_dir / f"kiosk-{version}.tar.gz"
     with tempfile.TemporaryDirectory() as tmp:
         if deb is not None:
             subprocess.run(["dpkg-deb", "-x", str(deb), tmp], check=True)
@@ -52,7 +52,8 @@ def build(out_dir: Path, version: str, *, tree: Path | None = None, deb: Path | 
             manifest.update(install="tree")
             if relocate_from:  # a tree taken from an installed venv (e.g. a patched .deb tree)
                 manifest["relocate_from"] = relocate_from
-        with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as tar:
+        # gzip: a venv shrinks to about a third, which is what a poor link pays for
+        with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT, compresslevel=6) as tar:
             _add_bytes(tar, "manifest.json", json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8"))
             tar.add(source, arcname="payload", filter=_clean)
     return out, manifest

@@ -123,6 +123,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Li
     db = cfg.data_path(cfg.offline.queue_db)
     st = life.apply(archive, avail.version, gate=gate, restart=restart,
                     queue=QueueCheck(db, lambda: queue_held(db)))
+    archive.unlink(missing_ok=True)  # installed: the staging area is free for the next one
     _out({"current": current_version(s.root), "pending": st.pending, "good": st.good})
     return 0
 

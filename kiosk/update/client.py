@@ -98,7 +98,7 @@ class UpdateClient:
                 version = str(json.loads(data)["version"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise UpdateError("bad_channel_pointer", type(exc).__name__) from exc
-        info = self._info(f"releases/kiosk-{version}.tar")
+        info = self._info(f"releases/kiosk-{version}.tar.gz")
         return Available(version, info.path, info.length, dict(info.unrecognized_fields.get("custom", {})))
 
     def _download_small(self, info: TargetFile) -> bytes:
@@ -113,7 +113,10 @@ class UpdateClient:
         return path.read_bytes()
 
     def staged_path(self, available: Available) -> Path:
-        return self.settings.staging_dir / f"kiosk-{available.version}.tar"
+        return self.settings.staging_dir / f"kiosk-{available.version}.tar.gz"
+
+    def part_path(self, available: Available) -> Path:
+        return self.settings.staging_dir / f"kiosk-{available.version}.tar.gz.part"
 
     def download(self, available: Available) -> Path:
         """The verified release archive in the staging area (resuming a partial download)."""
@@ -123,7 +126,10 @@ class UpdateClient:
             return final
         staging = self.settings.staging_dir
         staging.mkdir(parents=True, exist_ok=True)
-        part = final.with_suffix(".tar.part")
+        part = self.part_path(available)
+        for old in staging.glob("kiosk-*"):  # the bounded staging area holds one release: this one
+            if old not in (final, part):
+                old.unlink(missing_ok=True)
         have = part.stat().st_size if part.exists() else 0
         if have > info.length:
             part.unlink()
@@ -134,7 +140,7 @@ class UpdateClient:
         url = f"{self.repo_url}targets/{dirname}{sep}{digest}.{base}"
         try:
             with open(part, "ab") as out:
-                for chunk in self.fetcher.fetch_resume(url, have):
+                for chunk in self.fetcher.fetch_resume(url, have) if have < info.length else ():
                     have += len(chunk)
                     if have > info.length:
                         raise UpdateError("target_refused", "longer than the signed length")
@@ -150,9 +156,6 @@ class UpdateClient:
             part.unlink(missing_ok=True)  # a tampered or corrupted target is never kept
             raise UpdateError("target_refused", "length or SHA-256 does not match the signed metadata")
         os.replace(part, final)
-        for old in staging.glob("kiosk-*.tar*"):  # the bounded staging area keeps one release
-            if old != final:
-                old.unlink(missing_ok=True)
         return final
 
     def _check_space(self, needed: int, keep: Path) -> None:

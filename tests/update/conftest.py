@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def make_tree(tmp: Path, version: str, *, app: str = "import sys; sys.exit(0)") 
     (tree / "bin").mkdir(parents=True)
     (tree / "VERSION").write_text(version)
     (tree / "bin" / "app.py").write_text(app)
+    (tree / "lib.bin").write_bytes(os.urandom(96 * 1024))  # incompressible: a resume has something to skip
     return tree
 
 

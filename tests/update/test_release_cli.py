@@ -36,7 +36,7 @@ def test_operator_workflow(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "not '1.2.0'" in wrong.stderr
     assert release("--repo", repo, "--keys", keys, "publish", "--version", "1.1.0", archive).returncode == 0
     listed = json.loads(release("--repo", repo, "--keys", keys, "list").stdout)
-    assert listed["releases/kiosk-1.1.0.tar"]["version"] == "1.1.0"
+    assert listed["releases/kiosk-1.1.0.tar.gz"]["version"] == "1.1.0"
 
     # One targets key short of the threshold: publishing is refused.
     victim = next((keys / "targets").glob("*.pem"))

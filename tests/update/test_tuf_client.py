@@ -30,9 +30,9 @@ def test_check_and_download_verify_the_signed_release(repo: ReleaseRepository, b
 def test_tampered_target_is_refused_and_not_kept(repo: ReleaseRepository, bundle_client: UpdateClient,
                                                  tmp_path: Path) -> None:
     publish(repo, tmp_path, "1.1.0")
-    served = next((repo.targets_dir / "releases").glob("*.kiosk-1.1.0.tar"))
+    served = next((repo.targets_dir / "releases").glob("*.kiosk-1.1.0.tar.gz"))
     data = bytearray(served.read_bytes())
-    data[600] ^= 0x01  # one bit inside the archive, same length
+    data[len(data) // 2] ^= 0x01  # one bit inside the archive, same length
     served.write_bytes(bytes(data))
     avail = bundle_client.check()
     with pytest.raises(UpdateError) as exc:
@@ -143,9 +143,9 @@ def test_root_signed_below_threshold_is_refused(repo: ReleaseRepository, setting
 def test_interrupted_download_resumes(repo: ReleaseRepository, bundle_client: UpdateClient, tmp_path: Path) -> None:
     archive = publish(repo, tmp_path, "1.1.0")
     avail = bundle_client.check()
-    part = bundle_client.staged_path(avail).with_suffix(".tar.part")
+    part = bundle_client.part_path(avail)
     part.parent.mkdir(parents=True, exist_ok=True)
-    part.write_bytes(archive.read_bytes()[:1000])  # what a dropped link left
+    part.write_bytes(archive.read_bytes()[:50_000])  # what a dropped link left
     assert bundle_client.download(avail).read_bytes() == archive.read_bytes()
 
 
@@ -168,3 +168,23 @@ def test_usb_bundle_is_a_copy_of_the_repository(repo: ReleaseRepository, setting
     shutil.copytree(repo.targets_dir, usb / "targets")
     c = UpdateClient(settings, BASE, BundleFetcher(usb, BASE))
     assert c.download(c.check()).exists()
+
+
+def test_complete_part_file_is_verified_without_refetching(repo: ReleaseRepository, bundle_client: UpdateClient,
+                                                           tmp_path: Path) -> None:
+    archive = publish(repo, tmp_path, "1.1.0")
+    avail = bundle_client.check()
+    part = bundle_client.part_path(avail)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(archive.read_bytes())  # killed after the last byte, before the rename
+    assert bundle_client.download(avail).read_bytes() == archive.read_bytes()
+
+
+def test_staging_holds_only_the_release_being_fetched(repo: ReleaseRepository, bundle_client: UpdateClient,
+                                                      tmp_path: Path) -> None:
+    publish(repo, tmp_path, "1.1.0")
+    first = bundle_client.download(bundle_client.check())
+    publish(repo, tmp_path, "1.2.0")
+    c = UpdateClient(bundle_client.settings, BASE, BundleFetcher(repo.dir, BASE))
+    second = c.download(c.check())
+    assert not first.exists() and second.exists()
