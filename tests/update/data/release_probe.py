@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-release = Path(sys.prefix).resolve().parent.name
+release = Path(sys.prefix).parent.resolve().name  # venv's parent: releases/<version>
 log = Path("/var/lib/sscard-kiosk/release-probe.log")
 with log.open("a") as f:
     f.write(f"start {release}\n")
@@ -19,16 +19,17 @@ with log.open("a") as f:
 from kiosk import watchdog  # noqa: E402  (after the start line: a broken release fails here)
 
 run = Path("/var/lib/sscard-kiosk/run")
+run.mkdir(exist_ok=True)
 spool = run / "ui-commands"
 mode = "in_service"
 watchdog.notify("READY=1")
 while True:
     if spool.is_dir():
-        for f in sorted(spool.glob("[0-9]*.json")):
-            cmd = json.loads(f.read_text())
+        for path in sorted(spool.glob("[0-9]*.json")):
+            cmd = json.loads(path.read_text())
             if cmd.get("type") == "set_mode":
                 mode = cmd["mode"]
-            f.unlink()
+            path.unlink()
     tmp = run / f".ui-state.{os.getpid()}"
     tmp.write_text(json.dumps({"mode": mode, "in_transaction": False, "devices": {}, "written_at": time.time()}))
     tmp.replace(run / "ui-state.json")
