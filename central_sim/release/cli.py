@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export-root")
     e.add_argument("dest", type=Path)
     sub.add_parser("list")
+    ro = sub.add_parser("rollout", help="start, widen or watch a staged rollout on the central (loopback admin)")
+    ro.add_argument("--central", default="http://127.0.0.1:8480")
+    ro.add_argument("--version", default=None, help="start (or widen) a rollout of this release")
+    ro.add_argument("--percent", type=float, default=0.0)
+    ro.add_argument("--kiosks", nargs="*", default=[])
+    ro.add_argument("--max-failure-rate", type=float, default=0.2)
+    ro.add_argument("--min-results", type=int, default=3)
+    ro.add_argument("--watch", type=float, default=0.0, help="tick every SECONDS until done or halted")
     return p
 
 
@@ -83,10 +91,37 @@ def main(argv: list[str] | None = None) -> int:
             repo.export_root(args.dest)
         elif args.action == "list":
             print(json.dumps(repo.releases(), indent=1, sort_keys=True))
+        elif args.action == "rollout":
+            return _rollout(args)
     except (RepositoryError, KeyError_, ValueError, OSError) as exc:
         print(f"kiosk-release: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _rollout(args: argparse.Namespace) -> int:
+    """The central decides (central_sim/release/rollout.py); this only asks it to tick and shows the result."""
+    import time
+
+    import httpx
+
+    url = args.central.rstrip("/") + "/_admin/rollout"
+    with httpx.Client(timeout=30) as http:
+        if args.version:
+            r = http.post(url, json={"version": args.version, "percent": args.percent, "kiosks": args.kiosks,
+                                     "max_failure_rate": args.max_failure_rate, "min_results": args.min_results})
+        else:
+            r = http.get(url)
+        while True:
+            if r.status_code != 200:
+                print(f"kiosk-release: {r.status_code} {r.text}", file=sys.stderr)
+                return 1
+            status = r.json()
+            print(json.dumps(status, ensure_ascii=False), flush=True)
+            if not args.watch or status.get("status") != "active":
+                return 2 if status.get("status") == "halted" else 0
+            time.sleep(args.watch)
+            r = http.get(url)
 
 
 def _manifest(archive: Path) -> dict[str, object]:

@@ -5,7 +5,7 @@ served). ``tick`` is idempotent: it reads every kiosk's last heartbeat (``app_ve
 optional ``update{version, state, last_result}``), counts who succeeded and who rolled back or
 failed, halts when the failure rate passes the threshold, and otherwise queues the ``update``
 remote command for cohort kiosks not yet told. Ticks come from GET /_admin/rollout (the
-``kiosk-release rollout-watch`` loop calls it) and from the monitor page.
+``kiosk-release rollout --watch S`` loop calls it) and from the monitor page.
 
 Cohort: ``percent`` picks kiosks by a stable hash of their id (the same kiosks stay in as the
 percentage grows), ``kiosks`` names them.

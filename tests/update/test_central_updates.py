@@ -172,3 +172,27 @@ def test_percentage_cohort_is_stable_and_grows(tmp_path: Path, repo: ReleaseRepo
         assert json.loads((repo.dir / "rollout.json").read_text())["percent"] == 75
     finally:
         h.stop()
+
+
+def test_kiosk_release_rollout_command_starts_and_reports(tmp_path: Path, repo: ReleaseRepository) -> None:
+    import subprocess
+    import sys
+
+    h = run_in_thread(str(tmp_path / "c.sqlite"), seed=False, updates_dir=str(repo.dir))
+    try:
+        beat(h, "FZ-R-0001", 1, "1.0.0")
+        beat(h, "FZ-R-0002", 1, "1.0.0")
+        cmd = [sys.executable, "-m", "central_sim.release.cli", "--repo", str(repo.dir), "rollout",
+               "--central", h.url]
+        out = subprocess.run([*cmd, "--version", "1.1.0", "--kiosks", "FZ-R-0001", "FZ-R-0002",
+                              "--max-failure-rate", "0.4", "--min-results", "1"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert sorted(json.loads(out.stdout)["commanded"]) == ["FZ-R-0001", "FZ-R-0002"]
+        beat(h, "FZ-R-0001", 2, "1.0.0",
+             {"version": "1.0.0", "state": "good", "last_result": "failed 1.1.0: disk_full"})
+        out = subprocess.run([*cmd, "--watch", "0.1"], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 2  # halted: 1 failure of 1 result > 40 %
+        assert json.loads(out.stdout.splitlines()[-1])["status"] == "halted"
+    finally:
+        h.stop()
