@@ -6,8 +6,8 @@ and starts ``kiosk-update.service``, which runs ``kiosk update run-request`` as 
 download, wait for an idle kiosk, apply. The outcome is in the state file and so in the next
 heartbeat's ``update`` field, and the boot helper reports a rollback the same way.
 
-Registration (kiosk/remote_commands.py, or HeartbeatSender.register in kiosk/sync.py):
-    heartbeat.register("update", UpdateCommand(cfg.run_path("")).handle)
+Registration (kiosk/remote_commands.py, or where kiosk/sync.py registers its handlers):
+    from kiosk.update.remote import register as register_update; register_update(heartbeat, cfg)
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ class UpdateRequests:
         data = self.peek()
         self.path.unlink(missing_ok=True)
         return data
+
+
+def register(heartbeat: Any, cfg: Any) -> None:
+    """Register the ``update`` command on a HeartbeatSender for the kiosk configured by ``cfg``."""
+    heartbeat.register("update", UpdateCommand(cfg.run_path("")).handle)
 
 
 class UpdateCommand:

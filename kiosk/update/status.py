@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.config import Config, ConfigError
 from kiosk.update.releases import current_version
 from kiosk.update.remote import UpdateRequests
-from kiosk.update.settings import UpdateSettings
+from kiosk.update.settings import UpdateSettings, load_settings
 from kiosk.update.state import read_state
+
+
+def heartbeat_update(cfg: Config) -> dict[str, Any] | None:
+    """The ``update`` field for ``cfg``'s kiosk; None when there is nothing to report or it cannot be read
+    (an update problem must never stop the heartbeat). In the heartbeat's state provider:
+    ``**({"update": u} if (u := heartbeat_update(cfg)) else {})``."""
+    try:
+        return update_field(load_settings(cfg), UpdateRequests(cfg.run_path("")))
+    except (ConfigError, OSError, ValueError):
+        return None
 
 
 def update_field(settings: UpdateSettings, requests: UpdateRequests | None = None) -> dict[str, Any] | None:

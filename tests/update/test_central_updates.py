@@ -196,3 +196,19 @@ def test_kiosk_release_rollout_command_starts_and_reports(tmp_path: Path, repo: 
         assert json.loads(out.stdout.splitlines()[-1])["status"] == "halted"
     finally:
         h.stop()
+
+
+def test_heartbeat_update_field_from_the_kiosk_configuration(tmp_path: Path, settings: UpdateSettings) -> None:
+    from kiosk.config import load_config
+    from kiosk.update.status import heartbeat_update
+
+    cfg_path = tmp_path / "kiosk.toml"
+    cfg_path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nrun_dir = "{tmp_path / "run"}"\n')
+    (tmp_path / "update.toml").write_text(f'releases_root = "{settings.releases_root}"\n')
+    cfg = load_config(cfg_path)
+    assert heartbeat_update(cfg) is None  # not installed as releases: nothing to report
+    (tmp_path / "old").mkdir()
+    install_by_hand(settings, tmp_path, "1.0.0")
+    assert heartbeat_update(cfg) == {"version": "1.0.0", "state": "good", "last_result": ""}
+    (tmp_path / "update.toml").write_text("max_boots = 0\n")  # a broken update.toml never breaks the heartbeat
+    assert heartbeat_update(cfg) is None
