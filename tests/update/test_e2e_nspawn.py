@@ -34,7 +34,7 @@ TEST_DROPINS = {
     "kiosk.service": "ExecStart=\nExecStart=/opt/kiosk/current/venv/bin/python /usr/local/lib/release_probe.py\n"
                      "WatchdogSec=5s\nRestartSec=1s\n",
     "kiosk-update-confirm.service": "ExecStart=\nExecStart=/opt/sscard-kiosk/venv/bin/kiosk update confirm "
-                                    "--config /etc/sscard-kiosk/kiosk.toml --probation 3\n",
+                                    "--config /etc/sscard-kiosk/kiosk.toml --probation 8\n",  # > WatchdogSec
 }
 
 
@@ -78,9 +78,14 @@ def test_remote_update_then_broken_release_rolls_back(deb: Path, tmp_path: Path)
     x = tmp_path / "x"
     subprocess.run(["dpkg-deb", "-x", str(deb), str(x)], check=True)
     (watchdog,) = (x / "opt/sscard-kiosk/venv/lib").glob("python3*/site-packages/kiosk/watchdog.py")
+    original = watchdog.read_text()
     watchdog.write_text('raise SystemExit("broken release")\n')
     bad, _ = build(tmp_path / "dist", "0.2.1", tree=x / "opt/sscard-kiosk", relocate_from="/opt/sscard-kiosk")
     repo.add_release(bad, version="0.2.1")
+    # 0.2.2 starts and sends READY=1, then its UI loop freezes: its watchdog pings go nowhere.
+    watchdog.write_text(original + "\n\ndef watchdog_ping() -> bool:\n    return False\n")
+    frozen, _ = build(tmp_path / "dist", "0.2.2", tree=x / "opt/sscard-kiosk", relocate_from="/opt/sscard-kiosk")
+    repo.add_release(frozen, version="0.2.2")
 
     with throwaway_root(tmp_path / "boot") as root:
         dpkg_install(root, deb)
@@ -132,6 +137,12 @@ def test_remote_update_then_broken_release_rolls_back(deb: Path, tmp_path: Path)
             mark("0.2.1 rolled back")
             _wait(lambda: _starts(root)[-1:] == ["0.2.0"], 60, "the UI back on 0.2.0", boot)
             mark("UI up again on 0.2.0")
+            _request(root, "0.2.2")
+            mark("update command for 0.2.2 (UI freezes after READY=1) written")
+            _wait(lambda: "0.2.2" in _state(root).get("failed", []), 240, "the rollback of 0.2.2", boot)  # type: ignore[operator]
+            mark("0.2.2 rolled back")
+            _wait(lambda: _starts(root)[-1:] == ["0.2.0"], 60, "the UI back on 0.2.0", boot)
+            mark("UI up again on 0.2.0")
             current = os.readlink(root / "opt/kiosk/current")
         finally:
             boot.terminate()
@@ -155,8 +166,11 @@ def test_remote_update_then_broken_release_rolls_back(deb: Path, tmp_path: Path)
     (tmp_path.parent / "update-e2e-transcript.txt").write_text(transcript + "\n\n" + "\n".join(interesting[-80:]))
     print(transcript)
     assert current == "releases/0.2.0"
-    assert state["good"] == "0.2.0" and state["pending"] == "" and state["failed"] == ["0.2.1"]
-    assert str(state["last_result"]).startswith("rolled_back 0.2.1: crash_loop")
+    assert state["good"] == "0.2.0" and state["pending"] == "" and state["failed"] == ["0.2.1", "0.2.2"]
+    assert str(state["last_result"]).startswith("rolled_back 0.2.2: crash_loop")
     assert starts[:2] == ["0.1.0", "0.2.0"]
     assert starts.count("0.2.1") == 3  # max_boots starts, then the boot helper switched back
+    assert starts.count("0.2.2") == 3  # READY=1 each time, killed by the watchdog before its probation ended
+    assert "kiosk.service: Watchdog timeout" in journal
+    assert "ok 0.2.2" not in journal  # never marked good on the strength of READY=1 alone
     assert starts[-1] == "0.2.0"
