@@ -29,7 +29,7 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 def build(out_dir: Path, version: str, *, tree: Path | None = None, deb: Path | None = None,
           wheels: Path | None = None, queue_schema: int = QUEUE_SCHEMA,
-          relocate_from: str = "") -> tuple[Path, dict[str, Any]]:
+          relocate_from: str = "", compresslevel: int = 6) -> tuple[Path, dict[str, Any]]:
     """Write ``out_dir/kiosk-<version>.tar.gz``; returns its path and manifest."""
     if sum(x is not None for x in (tree, deb, wheels)) != 1:
         raise ValueError("give exactly one of tree, deb, wheels")
@@ -53,7 +53,7 @@ def build(out_dir: Path, version: str, *, tree: Path | None = None, deb: Path | 
             if relocate_from:  # a tree taken from an installed venv (e.g. a patched .deb tree)
                 manifest["relocate_from"] = relocate_from
         # gzip: a venv shrinks to about a third, which is what a poor link pays for
-        with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT, compresslevel=6) as tar:
+        with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT, compresslevel=compresslevel) as tar:
             _add_bytes(tar, "manifest.json", json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8"))
             tar.add(source, arcname="payload", filter=_clean)
     return out, manifest

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD = ROOT / "systemd"
 BASE = "https://updates.invalid/updates/"
+FAST = 1  # gzip level: the three 580 MB trees would take ~100 s at the default 6
 TEST_DROPINS = {
     "kiosk.service": "ExecStart=\nExecStart=/opt/kiosk/current/venv/bin/python /usr/local/lib/release_probe.py\n"
                      "WatchdogSec=5s\nRestartSec=1s\n",
@@ -73,18 +74,20 @@ def _request(root: Path, version: str) -> None:
 def test_remote_update_then_broken_release_rolls_back(deb: Path, tmp_path: Path) -> None:  # noqa: F811
     repo = ReleaseRepository(tmp_path / "repo")
     repo.init()
-    good, _ = build(tmp_path / "dist", "0.2.0", deb=deb)
+    good, _ = build(tmp_path / "dist", "0.2.0", deb=deb, compresslevel=FAST)
     repo.add_release(good, version="0.2.0")
     x = tmp_path / "x"
     subprocess.run(["dpkg-deb", "-x", str(deb), str(x)], check=True)
     (watchdog,) = (x / "opt/sscard-kiosk/venv/lib").glob("python3*/site-packages/kiosk/watchdog.py")
     original = watchdog.read_text()
     watchdog.write_text('raise SystemExit("broken release")\n')
-    bad, _ = build(tmp_path / "dist", "0.2.1", tree=x / "opt/sscard-kiosk", relocate_from="/opt/sscard-kiosk")
+    bad, _ = build(tmp_path / "dist", "0.2.1", tree=x / "opt/sscard-kiosk", relocate_from="/opt/sscard-kiosk",
+                   compresslevel=FAST)
     repo.add_release(bad, version="0.2.1")
     # 0.2.2 starts and sends READY=1, then its UI loop freezes: its watchdog pings go nowhere.
     watchdog.write_text(original + "\n\ndef watchdog_ping() -> bool:\n    return False\n")
-    frozen, _ = build(tmp_path / "dist", "0.2.2", tree=x / "opt/sscard-kiosk", relocate_from="/opt/sscard-kiosk")
+    frozen, _ = build(tmp_path / "dist", "0.2.2", tree=x / "opt/sscard-kiosk", relocate_from="/opt/sscard-kiosk",
+                   compresslevel=FAST)
     repo.add_release(frozen, version="0.2.2")
 
     with throwaway_root(tmp_path / "boot") as root:
