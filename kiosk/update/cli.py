@@ -59,7 +59,7 @@ def _cmd(args: argparse.Namespace) -> int:
     except (UpdateError, ReleaseError) as exc:
         print(f"更新失败 update failed: {exc}", file=sys.stderr)
         if args.action in ("apply", "run-request", "download"):
-            life.record_failure(args.version or "?", getattr(exc, "code", type(exc).__name__))
+            life.record_failure(args.version or "?", getattr(exc, "code", "") or str(exc)[:120])
         return 1
     except NotNow as exc:
         print(f"暂不能更新 not now: {exc}", file=sys.stderr)
@@ -89,12 +89,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Li
     if action == "confirm":
         return _confirm(args, cfg, life)
     if action == "run-request":  # kiosk-update.service, started by kiosk-update.path
-        request = UpdateRequests(cfg.run_path("")).take()
-        if request is None:
-            return 3
-        args.version = request.get("version")
-        rc = _dispatch(argparse.Namespace(**{**vars(args), "action": "apply"}), cfg, s, life)
-        return rc
+        return _run_request(args, cfg, s, life)
     client = make_client(cfg, s, args.bundle)
     try:
         avail = client.check(args.version)
@@ -126,6 +121,31 @@ def _dispatch(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Li
     archive.unlink(missing_ok=True)  # installed: the staging area is free for the next one
     _out({"current": current_version(s.root), "pending": st.pending, "good": st.good})
     return 0
+
+
+# Not the release's fault: the request is kept and tried again (kiosk-update.path starts the
+# service again as soon as the request file is back, so the pause paces the retries).
+TRANSIENT = ("repository_unreachable", "download_interrupted")
+
+
+def _run_request(args: argparse.Namespace, cfg: Config, s: UpdateSettings, life: Lifecycle) -> int:
+    requests = UpdateRequests(cfg.run_path(""))
+    request = requests.take()
+    if request is None:
+        return 3
+    args.version = request.get("version")
+    try:
+        return _dispatch(argparse.Namespace(**{**vars(args), "action": "apply"}), cfg, s, life)
+    except (UpdateError, NotNow) as exc:
+        code = getattr(exc, "code", "kiosk_busy")
+        if code not in (*TRANSIENT, "kiosk_busy"):
+            raise
+        print(f"稍后重试 will retry: {exc}", file=sys.stderr)
+        life.record_deferred(args.version or "channel release", code)
+        time.sleep(args.retry_after)
+        if requests.peek() is None:  # a newer command that arrived meanwhile wins
+            requests.post(str(request.get("id", "")), args.version)
+        return 3
 
 
 def _ask_out_of_service(cfg: Config) -> None:
@@ -190,5 +210,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     up.add_argument("--no-restart", action="store_true", help="do not restart kiosk.service after the switch")
     up.add_argument("--probation", type=float, default=60.0, help="confirm: seconds the release must stay up")
     up.add_argument("--venv", default="/opt/sscard-kiosk/venv", help="adopt: the installed package's venv")
+    up.add_argument("--retry-after", type=float, default=300.0,
+                    help="run-request: pause before a request that met a busy kiosk or no link is retried")
     up.add_argument("--reason", default="by technician", help="rollback: recorded reason")
     up.set_defaults(func=_cmd)

@@ -150,6 +150,15 @@ class Lifecycle:
         except OSError:  # run without write access (a technician's check): stderr already says it
             log.warning("update failure not recorded", extra={"code": code})
 
+    def record_deferred(self, version: str, code: str) -> None:
+        """An update that will be tried again (busy kiosk, no link): not a verdict on the release."""
+        st = self.state()
+        st.result(f"deferred {version}: {code}")
+        try:
+            self._save(st)
+        except OSError:
+            log.warning("deferral not recorded", extra={"code": code})
+
     def rollback(self, reason: str) -> UpdateState:
         """Back to the last good release (also by hand: ``kiosk update rollback``)."""
         st = self.state()

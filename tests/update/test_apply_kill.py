@@ -138,3 +138,20 @@ def test_adopt_makes_the_package_venv_the_first_release(settings: UpdateSettings
     st = Lifecycle(settings).adopt("0.1.0", venv)
     assert (st.good, releases.current_version(settings.root)) == ("0.1.0", "0.1.0")
     assert (settings.current_link / "venv" / "bin" / "python").resolve() == Path(sys.executable).resolve()
+
+
+def test_request_that_meets_no_link_is_kept_for_a_retry(repo: ReleaseRepository, settings: UpdateSettings,
+                                                        tmp_path: Path) -> None:
+    from kiosk.update.remote import UpdateRequests
+
+    (tmp_path / "old").mkdir()
+    install_by_hand(settings, tmp_path, "1.0.0")
+    toml = write_update_toml(tmp_path / "update.toml", settings, tmp_path / "usb-not-inserted")
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nrun_dir = "{tmp_path / "run"}"\n', encoding="utf-8")
+    UpdateRequests(tmp_path / "run").post("cmd-3", "1.1.0")
+    out = kiosk_update(["run-request", "--config", str(cfg), "--no-wait", "--no-restart", "--retry-after", "0"], toml)
+    assert out.returncode == 3, out.stderr
+    assert UpdateRequests(tmp_path / "run").peek() == {"id": "cmd-3", "version": "1.1.0"}
+    last = read_state(settings.state_file).last_result
+    assert last == "deferred 1.1.0: repository_unreachable"  # the rollout does not count it as a failure
