@@ -23,7 +23,7 @@ from central_sim.errors import ApiError
 # --- vocabulary of the machine-written parts (fleet.py uses these tuples) ------------------------
 Mode = Literal["in_service", "out_of_service", "maintenance", "starting"]
 CommandType = Literal["set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "run_self_tests",
-                      "upload_stock_ledger"]  # the last two: console actions
+                      "upload_stock_ledger", "update"]  # run_self_tests, upload_stock_ledger: console actions
 EventType = Literal["device_alarm", "device_recovered", "technician_action", "command_result", "transaction_outcome"]
 Severity = Literal["info", "warning", "critical"]
 MODES: tuple[str, ...] = get_args(Mode)

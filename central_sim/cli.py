@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--make-pki", metavar="DIR", help="write a development CA, server and kiosk certificates, exit")
     p.add_argument("--kiosk-id", action="append", default=[], help="kiosk certificate(s) for --make-pki")
     p.add_argument("--log-level", default="info")
+    p.add_argument("--updates-dir", default=None, help="serve this kiosk-release repository at /updates/")
     return p
 
 
@@ -81,6 +82,7 @@ def main(argv: list[str]) -> int:
         args.db, host=args.host, port=args.port, seed=args.seed,
         ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, ssl_ca_certs=args.tls_ca,
         require_client_cert=tls and not args.tls_no_client_cert, faults=faults, log_level=args.log_level.lower(),
+        updates_dir=args.updates_dir,
     )
     print(f"central-sim listening on {handle.url}  (fleet page {handle.url}/monitor)", flush=True)
     if faults.describe():

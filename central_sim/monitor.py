@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from central_sim import fleet_metrics
 from central_sim.fleet import finite_number, fleet
+from central_sim.release.status import update_cell
 
 if TYPE_CHECKING:
     from central_sim.central import Central
@@ -95,6 +96,7 @@ def _row(k: dict[str, Any]) -> str:
         f'<tr class="{"offline" if k["offline"] else ""}"><td>{_e(k["kiosk_id"])}<br>{status}</td>'
         f'<td>{_age(k["age_s"])}<br><small>seq {_e(k["seq"])}</small>{_boot(k)}</td>'
         f'<td>{_e(s.get("mode", "?"))}{" · 交易中" if s.get("in_transaction") is True else ""}</td>'
+        f"<td>{update_cell(s)}</td>"
         f'<td>{_devices(s.get("devices"))}</td><td>{_supplies(s.get("devices"))}</td>'
         f'<td>{_e(queue.get("depth", "?"))}</td><td>{_age(finite_number(queue.get("oldest_age_s")))}</td>'
         f'<td>{_e(queue.get("dead_letters", 0))}</td>'
@@ -126,17 +128,18 @@ def render_page(central: Central) -> str:
         except Exception:  # odd stored data: this kiosk's row says so, the page still renders
             log.exception("monitor row failed", extra={"kiosk_id": str(k.get("kiosk_id"))[:64]})
             rows.append(f'<tr class="offline"><td>{_e(k.get("kiosk_id", "?"))}</td>'
-                        '<td colspan="10" class="bad">状态数据无法显示 state unreadable</td></tr>')
-    body = "".join(rows) or '<tr><td colspan="11">尚无终端上报心跳 No kiosk has reported yet.</td></tr>'
+                        '<td colspan="11" class="bad">状态数据无法显示 state unreadable</td></tr>')
+    body = "".join(rows) or '<tr><td colspan="12">尚无终端上报心跳 No kiosk has reported yet.</td></tr>'
     return (
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta http-equiv="refresh" content="{REFRESH_S}"><title>终端监控 Kiosk fleet</title>'
         f"<style>{_CSS}</style></head><body><h1>社保卡自助终端监控 Kiosk fleet</h1>"
         f'<div class="sub">{len(kiosks)} kiosks · {offline} offline (3 missed heartbeats) · '
         f"refreshes every {REFRESH_S} s · {_e(time.strftime('%Y-%m-%d %H:%M:%S'))}</div>"
-        "<table><thead><tr><th>终端 Kiosk</th><th>心跳 Last heartbeat</th><th>模式 Mode</th><th>设备 Devices</th>"
-        "<th>耗材 Supplies</th><th>队列 Queue</th><th>最久 Oldest</th><th>死信 Dead</th><th>链路 Link</th>"
-        f"<th>告警 Alarms</th><th>审计链 Audit chain</th></tr></thead><tbody>{body}</tbody></table></body></html>"
+        "<table><thead><tr><th>终端 Kiosk</th><th>心跳 Last heartbeat</th><th>模式 Mode</th><th>版本 Version</th>"
+        "<th>设备 Devices</th><th>耗材 Supplies</th><th>队列 Queue</th><th>最久 Oldest</th><th>死信 Dead</th>"
+        f"<th>链路 Link</th><th>告警 Alarms</th><th>审计链 Audit chain</th></tr></thead><tbody>{body}</tbody></table>"
+        "</body></html>"
     )
 
 

@@ -32,6 +32,7 @@ from central_sim.errors import ApiError
 from central_sim.faults import FaultMiddleware, FaultRule, FaultSet
 from central_sim.fleet import queue_command
 from central_sim.identity import TlsIdentity, caller, is_loopback
+from central_sim.release.serve import routes as release_routes
 from central_sim.request_body import check_media_type, limit_for, parse_json, read_limited
 
 log = logging.getLogger("central_sim")
@@ -69,7 +70,7 @@ async def _admin_json(request: Request) -> Any:
 
 
 def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = None,
-               clock: Clock = system_clock, central: Central | None = None) -> ASGIApp:
+               clock: Clock = system_clock, central: Central | None = None, updates_dir: str | None = None) -> ASGIApp:
     """The central as an ASGI app. ``db_path`` is a SQLite path or a database URL."""
     central = central or Central(db_path, seed=seed, clock=clock)
     faults = faults or FaultSet()
@@ -154,6 +155,7 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
         Route("/monitor", monitor_page, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *console_routes(central),
+        *(release_routes(central, updates_dir) if updates_dir else []),  # signed updates (docs/updates.md)
     ], exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.central = central
     app.state.faults = faults
@@ -196,6 +198,7 @@ def run_in_thread(
     faults: FaultSet | None = None,
     clock: Clock = system_clock,
     log_level: str = "warning",
+    updates_dir: str | None = None,
 ) -> ServerHandle:
     """Serve the central with uvicorn in a daemon thread; port 0 binds an ephemeral port."""
     faults = faults or FaultSet()
@@ -204,7 +207,7 @@ def run_in_thread(
     central = Central(db_path, seed=seed, clock=clock)
     if ssl_certfile:
         central.certfiles["server"] = ssl_certfile
-    app = create_app(db_path, faults=faults, clock=clock, central=central)
+    app = create_app(db_path, faults=faults, clock=clock, central=central, updates_dir=updates_dir)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets that say so; without it
     # every response waits ~40 ms for a delayed ACK (Nagle).

@@ -77,6 +77,9 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
     from kiosk import cli_audit, cli_maintenance
 
     regs += [cli_audit.add_parser, cli_maintenance.add_parser]
+    from kiosk.update import cli as cli_update  # signed updates (docs/updates.md)
+
+    regs.append(cli_update.add_parser)
     return regs
 
 

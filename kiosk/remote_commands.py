@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kiosk.command_spool import CommandSpool
 from kiosk.domain.text import safe_display_text
 from kiosk.mode import Mode, ModeMachine
-from kiosk.sync import CommandSpool
 
 log = logging.getLogger("kiosk.remote_commands")
 

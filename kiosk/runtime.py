@@ -19,6 +19,7 @@ from kiosk.alarms import EventLog, KioskEvent, Severity
 from kiosk.central.delivery import DeliveryService
 from kiosk.central.gateway import CentralGateway
 from kiosk.clock import Clock, SystemClock
+from kiosk.command_spool import CommandSpool
 from kiosk.config import Config
 from kiosk.devices import DeviceSet, build_devices
 from kiosk.domain.services import Availability, ServiceId, availability
@@ -39,7 +40,7 @@ from kiosk.secrets_check import enforce_secrets
 from kiosk.session import Session
 from kiosk.stock_ledger import CardRecord, StockLedger
 from kiosk.supervision import DeviceSupervisor
-from kiosk.sync import CommandSpool, UiStateFile, prune_ledger
+from kiosk.sync import UiStateFile, prune_ledger
 from kiosk.ui_feeds import PreviewFeed
 from kiosk.voice.narrator import Narrator
 from offline_queue.events import QueueEvent

@@ -11,20 +11,19 @@ hearing from the kiosk while the UI restarts. The two processes share:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import shutil
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from hal.atomic_file import write_atomic
 from kiosk import __version__
+from kiosk.command_spool import CommandSpool
 from kiosk.config import Config
 from offline_queue.link import LinkMonitor
 from offline_queue.store import Outbox
@@ -91,57 +90,26 @@ class UiStateFile:
         return data
 
 
-class CommandSpool:
-    """A directory of pending UI commands; each file is written by rename, so it is whole or absent."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.commands = run_dir / "ui-commands"
-        self.results = run_dir / "ui-results"
-
-    def post(self, command: Mapping[str, Any]) -> None:
-        self.commands.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns()}-{uuid.uuid4().hex[:6]}.json"
-        write_atomic(self.commands / name, json.dumps(dict(command)))
-
-    def take(self) -> list[dict[str, Any]]:
-        if not self.commands.is_dir():
-            return []
-        out: list[dict[str, Any]] = []
-        for f in sorted(self.commands.glob("[0-9]*.json")):
-            try:
-                out.append(json.loads(f.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                log.warning("unreadable UI command dropped")
-            f.unlink(missing_ok=True)
-        return out
-
-    def report(self, command_id: str, ok: bool, message: str) -> None:
-        self.results.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.results / f"{command_id}.json", json.dumps({"id": command_id, "ok": ok, "message": message}))
-
-    def outcomes(self) -> list[dict[str, Any]]:
-        if not self.results.is_dir():
-            return []
-        out: list[dict[str, Any]] = []
-        for f in sorted(self.results.glob("[!.]*.json")):
-            with contextlib.suppress(OSError, ValueError):
-                out.append(json.loads(f.read_text(encoding="utf-8")))
-            f.unlink(missing_ok=True)
-        return out
-
-
 def make_heartbeat(cfg: Config, client: Any, state: Callable[[], Mapping[str, Any]],
                    is_idle: Callable[[], bool], outbox: Outbox) -> Any:
     from kiosk.audit import AUDIT_FILE, read_head
     from kiosk.central.events import EventUploader
     from kiosk.central.heartbeat import HeartbeatSender
+    from kiosk.update.remote import register as register_update
+    from kiosk.update.status import heartbeat_update
+
+    def state_with_update() -> Mapping[str, Any]:
+        # Either process that heartbeats reports the update state (docs/updates.md).
+        u = heartbeat_update(cfg)
+        return {**state(), "update": u} if u else state()
 
     events = EventUploader.via_queue(client)
-    hb = HeartbeatSender(client, state, cfg.data_path("heartbeat.seq"),
+    hb = HeartbeatSender(client, state_with_update, cfg.data_path("heartbeat.seq"),
                          interval_s=cfg.central.heartbeat_interval_s, is_idle=is_idle, events=events)
     audit_log = cfg.data_path(AUDIT_FILE)
     hb.audit_head = lambda: read_head(audit_log)  # the central anchors it (docs/security.md)
     hb.register("flush_queue", lambda _cmd: "flushed" if _flush(outbox) else "flush incomplete")
+    register_update(hb, cfg)  # writes a request the privileged kiosk-update.service carries out
     return hb
 
 

@@ -124,7 +124,7 @@ class ApplicationStatusList(_Model):
 class Command(_Model):
     model_config = ConfigDict(extra="allow", frozen=True)
     id: str
-    type: Literal["set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app"]
+    type: Literal["set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "update"]
     mode: Mode | None = None
     message: str | None = None
 

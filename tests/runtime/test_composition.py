@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from kiosk.central.heartbeat import HeartbeatSender
+from kiosk.command_spool import CommandSpool
 from kiosk.mode import Mode, ModeMachine
 from kiosk.remote_commands import RemoteCommands, Restarter
-from kiosk.sync import UI_COMMANDS, CommandSpool
+from kiosk.sync import UI_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
