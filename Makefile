@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck bench soak screenshots prompts clean deb
+.PHONY: setup run test e2e lint typecheck bench soak screenshots prompts clean deb
 
 $(STAMP): requirements.lock pyproject.toml central_sim/pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -20,6 +20,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	bash scripts/lint.sh
+
+# Booted end-to-end runs of several minutes each (signed update and rollback under systemd-nspawn).
+e2e: $(STAMP)
+	KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider -m e2e_long
 
 bench: $(STAMP)
 	$(PY) -m bench.run

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export KIVY_NO_ARGS=1 KIVY_NO_CONSOLELOG=1
 bash scripts/lint.sh  # ruff, mypy, import contracts, tests that cannot fail
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider -m "not e2e_long" "$@"

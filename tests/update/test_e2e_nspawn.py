@@ -25,7 +25,7 @@ from central_sim.release.repository import ReleaseRepository
 from tests.deploy.debian_root import throwaway_root
 from tests.deploy.test_deb_install import _passwd, chroot, deb, dpkg_install, ok  # noqa: F401  (deb: fixture)
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e_long  # ~3 min: `make e2e` (its transcript is in docs/updates.md)
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD = ROOT / "systemd"
