@@ -13,8 +13,9 @@ import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from hal.atomic_file import write_stream
 from offline_queue.migrations import CURRENT_VERSION as QUEUE_SCHEMA
 
 DEB_APP_DIR = "opt/sscard-kiosk"  # packaging/build_deb.py APP_DIR, without the leading slash
@@ -53,9 +54,14 @@ def build(out_dir: Path, version: str, *, tree: Path | None = None, deb: Path | 
             if relocate_from:  # a tree taken from an installed venv (e.g. a patched .deb tree)
                 manifest["relocate_from"] = relocate_from
         # gzip: a venv shrinks to about a third, which is what a poor link pays for
-        with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT, compresslevel=compresslevel) as tar:
-            _add_bytes(tar, "manifest.json", json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8"))
-            tar.add(source, arcname="payload", filter=_clean)
+
+        def pack(stream: BinaryIO) -> None:  # ``out`` names the gzip member, not the temp file
+            with tarfile.open(out, "w:gz", fileobj=stream, format=tarfile.PAX_FORMAT,
+                              compresslevel=compresslevel) as tar:
+                _add_bytes(tar, "manifest.json", json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8"))
+                tar.add(source, arcname="payload", filter=_clean)
+
+        write_stream(out, pack, mode=0o644)  # published: served to every kiosk
     return out, manifest
 
 

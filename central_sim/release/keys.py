@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
+from hal.atomic_file import replace_path, write_atomic
+
 ROLES = ("root", "targets", "snapshot", "timestamp")
 
 
@@ -39,9 +41,7 @@ def generate(keys_dir: Path, role: str) -> CryptoSigner:
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     path = folder / f"{public.keyid}.pem"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
+    write_atomic(path, pem, mode=0o600, exclusive=True)  # a key is never overwritten
     return CryptoSigner(private, public)
 
 
@@ -68,4 +68,4 @@ def retire(keys_dir: Path, role: str, keyid: str) -> None:
     src = keys_dir / role / f"{keyid}.pem"
     dest = keys_dir / "retired" / role
     dest.mkdir(parents=True, exist_ok=True)
-    src.replace(dest / src.name)
+    replace_path(src, dest / src.name)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -37,6 +35,7 @@ from tuf.api.metadata import (
 from tuf.api.serialization.json import JSONSerializer
 
 from central_sim.release import keys
+from hal.atomic_file import copy_atomic, write_atomic
 
 T = TypeVar("T", Root, Timestamp, Snapshot, Targets)
 
@@ -58,14 +57,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _publish(path: Path, data: bytes) -> None:
+    """Metadata and targets are public: 0644, so a web server running as another user may serve them."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, data, mode=0o644)
 
 
 class ReleaseRepository:
@@ -117,8 +112,8 @@ class ReleaseRepository:
         data = md.to_bytes(self._serializer)
         role = md.signed.type
         if versioned:
-            _write_atomic(self.metadata_dir / f"{md.signed.version}.{role}.json", data)
-        _write_atomic(self.metadata_dir / f"{role}.json", data)
+            _publish(self.metadata_dir / f"{md.signed.version}.{role}.json", data)
+        _publish(self.metadata_dir / f"{role}.json", data)
 
     def init(self, *, root_keys: int = 3, root_threshold: int = 2, targets_keys: int = 1,
              targets_threshold: int = 1, expiry: Mapping[str, dt.timedelta] | None = None) -> Metadata[Root]:
@@ -195,7 +190,7 @@ class ReleaseRepository:
         dirname, _, base = path.rpartition("/")
         dest = self.targets_dir / dirname / f"{info.hashes['sha256']}.{base}"
         if not dest.exists():
-            _write_atomic(dest, data)
+            _publish(dest, data)
         return info
 
     def rotate(self, role: str, *, add: int = 1, revoke: list[str] | None = None,
@@ -241,7 +236,7 @@ class ReleaseRepository:
     def export_root(self, dest: Path) -> None:
         """Copy the current root (the kiosk's trust anchor, shipped in its package) to ``dest``."""
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.metadata_dir / "root.json", dest)
+        copy_atomic(self.metadata_dir / "root.json", dest, mode=0o644)  # public: the package ships it
 
 
 __all__ = ["SPECIFICATION_VERSION", "ReleaseRepository", "RepositoryError"]

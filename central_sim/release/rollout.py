@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from central_sim.clock import rfc3339
 from central_sim.fleet import fleet, queue_command
+from hal.atomic_file import write_atomic
 
 ROLLOUT_FILE = "rollout.json"
 _lock = threading.Lock()
@@ -64,9 +64,8 @@ def load(updates_dir: Path) -> Rollout | None:
 
 
 def save(updates_dir: Path, r: Rollout) -> None:
-    tmp = updates_dir / f".{ROLLOUT_FILE}.tmp"
-    tmp.write_text(json.dumps(asdict(r), indent=1), encoding="utf-8")
-    os.replace(tmp, updates_dir / ROLLOUT_FILE)
+    # 0600: read only by the central itself (it lies beside, not inside, the served metadata/ and targets/)
+    write_atomic(updates_dir / ROLLOUT_FILE, json.dumps(asdict(r), indent=1), mode=0o600)
 
 
 def start(updates_dir: Path, spec: dict[str, Any]) -> Rollout:

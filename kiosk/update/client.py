@@ -21,6 +21,7 @@ from tuf.api.exceptions import DownloadError, RepositoryError
 from tuf.api.metadata import TargetFile
 from tuf.ngclient import Updater
 
+from hal.atomic_file import replace_path
 from kiosk.update.fetcher import free_bytes
 from kiosk.update.settings import UpdateSettings
 
@@ -155,7 +156,7 @@ class UpdateClient:
         if not self.updater.find_cached_target(info, str(part)):
             part.unlink(missing_ok=True)  # a tampered or corrupted target is never kept
             raise UpdateError("target_refused", "length or SHA-256 does not match the signed metadata")
-        os.replace(part, final)
+        replace_path(part, final)  # the verified download takes its final name durably
         return final
 
     def _check_space(self, needed: int, keep: Path) -> None:

@@ -12,13 +12,14 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
-from kiosk.update.state import fsync_dir
+from hal.atomic_file import fsync_dir, replace_path, write_atomic
 
 COMPLETE = ".complete"
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
@@ -93,17 +94,16 @@ def install(root: Path, archive: Path, version: str, *, crash_point: Any = None)
     elif manifest.get("relocate_from"):
         _relocate(payload, str(manifest["relocate_from"]), str(final))
     if kind == "wheels":
-        payload.rename(work / "wheels")
+        replace_path(payload, work / "wheels")
     else:
         for entry in payload.iterdir():
-            entry.rename(work / entry.name)
+            replace_path(entry, work / entry.name)
         payload.rmdir()
-    (work / "manifest.json").write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+    # 0644: the release's files are read by the unprivileged kiosk user that runs it.
+    write_atomic(work / "manifest.json", json.dumps(manifest, sort_keys=True), mode=0o644)
     _fsync_tree(work)
-    (work / COMPLETE).write_text(version, encoding="utf-8")
-    fsync_dir(work)
-    os.rename(work, final)
-    fsync_dir(releases)
+    write_atomic(work / COMPLETE, version, mode=0o644)  # last: marks the directory whole
+    replace_path(work, final)
     return final
 
 
@@ -146,12 +146,10 @@ def adopt(root: Path, version: str, venv: Path) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     (work / "venv").symlink_to(venv.resolve())
-    (work / "manifest.json").write_text(json.dumps({"format": 1, "version": version, "install": "adopted"}),
-                                        encoding="utf-8")
-    (work / COMPLETE).write_text(version, encoding="utf-8")
-    fsync_dir(work)
-    os.rename(work, final)
-    fsync_dir(final.parent)
+    write_atomic(work / "manifest.json", json.dumps({"format": 1, "version": version, "install": "adopted"}),
+                 mode=0o644)
+    write_atomic(work / COMPLETE, version, mode=0o644)
+    replace_path(work, final)
     return final
 
 
@@ -169,10 +167,10 @@ def _relocate(payload: Path, old_prefix: str, new_prefix: str) -> None:
             continue
         data = path.read_bytes()
         if old in data[:4096] and b"\0" not in data[:1024]:
-            path.write_bytes(data.replace(old, new))
+            write_atomic(path, data.replace(old, new), mode=stat.S_IMODE(path.stat().st_mode))  # keeps +x
     cfg = payload / "venv" / "pyvenv.cfg"
     if cfg.exists():
-        cfg.write_bytes(cfg.read_bytes().replace(old, new))
+        write_atomic(cfg, cfg.read_bytes().replace(old, new), mode=stat.S_IMODE(cfg.stat().st_mode))
 
 
 def _fsync_tree(top: Path) -> None:
@@ -199,8 +197,7 @@ def switch(root: Path, version: str, *, crash_point: Any = None) -> None:
     os.symlink(Path("releases") / version, tmp)  # relative: the tree can be moved or chrooted
     if crash_point is not None:
         crash_point("link_created")
-    os.replace(tmp, root / "current")
-    fsync_dir(root)
+    replace_path(tmp, root / "current")
 
 
 def remove_release(root: Path, version: str) -> None:

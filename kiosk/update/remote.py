@@ -13,10 +13,10 @@ Registration (kiosk/remote_commands.py, or where kiosk/sync.py registers its han
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from kiosk.update.releases import check_version
 
 REQUEST = "update-request.json"
@@ -30,9 +30,9 @@ class UpdateRequests:
 
     def post(self, command_id: str, version: str | None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{REQUEST}.{os.getpid()}")
-        tmp.write_text(json.dumps({"id": command_id, "version": version}), encoding="utf-8")
-        os.replace(tmp, self.path)
+        # 0644: posted by the unprivileged sync process, taken by the root updater, peeked at by the
+        # heartbeat; a command id and a version are no secret.
+        write_atomic(self.path, json.dumps({"id": command_id, "version": version}), mode=0o644)
 
     def peek(self) -> dict[str, Any] | None:
         try:

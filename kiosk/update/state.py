@@ -8,11 +8,12 @@ start of the UI; the heartbeat's ``update`` field is made from it.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hal.atomic_file import write_atomic
 
 
 @dataclass
@@ -44,20 +45,7 @@ def read_state(path: Path) -> UpdateState:
     return UpdateState(**known)
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_state(path: Path, state: UpdateState) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(asdict(state), f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    # 0644: the unprivileged heartbeat reads it for its ``update`` field; the root updater writes it.
+    write_atomic(path, json.dumps(asdict(state), indent=1, sort_keys=True), mode=0o644)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hal.atomic_file import write_atomic
+from hal.atomic_file import copy_atomic, replace_path, write_atomic, write_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("kiosk", "hal", "offline_queue", "central_sim", "screens")
@@ -61,9 +61,64 @@ def test_mode_check_and_exclusive(tmp_path: Path) -> None:
     assert (tmp_path / "key").read_text() == "k" and stat.S_IMODE((tmp_path / "key").stat().st_mode) == 0o600
 
 
+def _recording_fsync(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Wrap os.fsync (still calling the real one) and note (inode, is a directory) of each call."""
+    synced: list[tuple[int, bool]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        synced.append((st.st_ino, stat.S_ISDIR(st.st_mode)))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    return synced
+
+
+def test_replace_path_fsyncs_both_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src_dir, dst_dir = tmp_path / "staging", tmp_path / "releases"
+    src_dir.mkdir()
+    dst_dir.mkdir()
+    (src_dir / "1.2.0").mkdir()  # a release directory, as releases.install renames one into place
+    (dst_dir / "current.new").symlink_to("1.2.0")
+    (dst_dir / "current").symlink_to("1.1.0")
+    synced = _recording_fsync(monkeypatch)
+    replace_path(src_dir / "1.2.0", dst_dir / "1.2.0")
+    assert (dst_dir / "1.2.0").is_dir() and not (src_dir / "1.2.0").exists()
+    assert synced == [(dst_dir.stat().st_ino, True), (src_dir.stat().st_ino, True)]
+    synced.clear()
+    replace_path(dst_dir / "current.new", dst_dir / "current")  # a symlink swapped over the old one
+    assert os.readlink(dst_dir / "current") == "1.2.0" and not (dst_dir / "current.new").is_symlink()
+    assert synced == [(dst_dir.stat().st_ino, True)]  # one directory: fsynced once
+
+
+def test_write_stream_and_copy_fsync_the_file_then_the_directory(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "kiosk-1.2.0.tar.gz"
+    target.write_bytes(b"old")
+    synced = _recording_fsync(monkeypatch)
+    write_stream(target, lambda f: [f.write(b"part %d;" % i) for i in range(3)], mode=0o644)
+    assert target.read_bytes() == b"part 0;part 1;part 2;" and stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert synced == [(target.stat().st_ino, False), (tmp_path.stat().st_ino, True)]
+
+    def broken(f: object) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_stream(target, broken)
+    assert target.read_bytes() == b"part 0;part 1;part 2;" and len(list(tmp_path.iterdir())) == 1
+
+    synced.clear()
+    out = tmp_path / "sub" / "root.json"
+    out.parent.mkdir()
+    copy_atomic(target, out, mode=0o644)
+    assert out.read_bytes() == target.read_bytes() and stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert synced == [(out.stat().st_ino, False), (out.parent.stat().st_ino, True)]
+
+
 WRITER = """
 import sys
-from hal.atomic_file import write_atomic
+from hal.atomic_file import copy_atomic, replace_path, write_atomic, write_stream
 path, n = sys.argv[1], 0
 while True:
     n += 1
@@ -110,7 +165,8 @@ def _hand_written_writes(path: Path) -> list[str]:
         elif name in ("replace", "rename") and isinstance(f, ast.Attribute) and len(node.args) == 1 \
                 and not node.keywords and owner != "dataclasses":  # Path.replace/rename (str's takes two)
             found.append(f"{where} .{name}")
-        elif name == "open" and owner not in ("os", "wave"):
+        elif name == "open" and owner not in ("os", "wave") \
+                and not any(k.arg == "fileobj" for k in node.keywords):  # into write_stream's stream
             mode = node.args[1] if len(node.args) > 1 else next(
                 (k.value for k in node.keywords if k.arg == "mode"), None)
             if isinstance(f, ast.Attribute) and not node.args[1:] and node.args:
@@ -130,5 +186,7 @@ def test_the_scan_sees_the_hand_written_kinds(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import os, shutil\nos.replace(a, b)\np.write_text('x')\ntmp.replace(dst)\n"
                       "open(p, 'w')\nq.open('wb')\nos.open(p, os.O_WRONLY | os.O_TRUNC)\nshutil.move(a, b)\n"
-                      "s.replace('a', 'b')\ndataclasses.replace(c, x=1)\ndataclasses.replace(c)\nopen(p, 'a')\n")
-    assert len(_hand_written_writes(sample)) == 7
+                      "s.replace('a', 'b')\ndataclasses.replace(c, x=1)\ndataclasses.replace(c)\nopen(p, 'a')\n"
+                      "tarfile.open(p, 'w:gz')\ntarfile.open(p, 'w:gz', fileobj=stream)\n"
+                      "replace_path(a, b)\nwrite_stream(p, pack)\ncopy_atomic(a, b)\n")
+    assert len(_hand_written_writes(sample)) == 8  # the helpers and a tar written into their stream pass
