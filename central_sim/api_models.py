@@ -57,7 +57,8 @@ Kind = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(KINDS
 ReplacementReason = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(REPLACEMENT_REASONS)},
                                          description="replacement only")]
 Delivery = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(DELIVERIES)})]
-ProductionOutcome = Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["success", "failed"]})]
+ProductionOutcome = Annotated[str, Field(max_length=64,
+                                         json_schema_extra={"enum": ["success", "failed", "retained"]})]
 PinEventKind = Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["changed", "reset", "locked"]})]
 
 
@@ -330,7 +331,7 @@ class BankAccount(_Out):
 
 
 class ProductionAck(_Out):
-    status: Literal["produced", "production_failed"]
+    status: Literal["produced", "production_failed", "retained_for_pickup"]
     card_status: str | None = None
 
 

@@ -263,8 +263,8 @@ def bank_account(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, 
 def production_result(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
     result = text(body, "result", reasons, "制卡结果")
-    if result and result not in ("success", "failed"):
-        reasons.add("invalid_result", "制卡结果应为 success 或 failed")
+    if result and result not in ("success", "failed", "retained"):
+        reasons.add("invalid_result", "制卡结果应为 success、failed 或 retained")
     card_no = text(body, "card_no", reasons, "社保卡号")
     produced = parse_rfc3339(text(body, "produced_at", reasons, "制卡时间"))
     if body.get("produced_at") and produced is None:
@@ -281,6 +281,8 @@ def production_result(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[
     app = _application(tx, ctx)
     if app["card_no"] != card_no:
         raise ApiError(422, "application_mismatch", "卡号与申请不符")
+    if result == "retained":
+        return _retained(tx, app, card_no, rfc3339(produced))
     if app["status"] == "produced":
         raise ApiError(409, "already_produced", "该申请已制卡完成")
     if app["status"] not in (*REPLACEMENT_OPEN, "production_failed"):
@@ -305,3 +307,17 @@ def production_result(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[
         if old["status"] != "cancelled":
             set_status(tx, old["card_no"], "cancelled", at)
     return 200, {"status": "produced", "card_status": "normal"}
+
+
+def _retained(tx: Tx, app: Row, card_no: str, at: str) -> tuple[int, dict[str, Any]]:
+    """The made card was not taken and the printer retracted it (docs/central-api-additions.md):
+    the card is not collected, and the application stays open for pickup at the counter."""
+    if app["status"] == "retained_for_pickup":
+        return 200, {"status": "retained_for_pickup", "card_status": "normal"}
+    if app["status"] != "produced" or app["delivery"] != "instant":
+        raise ApiError(409, "not_produced_at_kiosk", f"申请状态为 {app['status']}，不能登记为留存待领")
+    tx.execute("UPDATE cards SET collected_at = NULL WHERE card_no = ?", (card_no,))
+    tx.execute("UPDATE applications SET status = 'retained_for_pickup' WHERE application_id = ?",
+               (app["application_id"],))
+    add_timeline(tx, app["application_id"], "retained_for_pickup", at, "卡片未取走，已回收，请到柜台领取")
+    return 200, {"status": "retained_for_pickup", "card_status": "normal"}

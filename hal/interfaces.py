@@ -94,6 +94,10 @@ class CardIssuer(Device, Protocol):
 
     def eject_to_reject(self) -> None: ...
 
+    def retract(self) -> None:
+        """Take a card not taken back from the bezel into the retain bin (DeviceError if none/full)."""
+        ...
+
     def card_taken(self) -> bool:
         """True once the citizen took the card from the bezel."""
         ...

@@ -28,7 +28,8 @@ from kiosk.local_store import derive_key, open_durable
 class Kind(StrEnum):
     ISSUED = "issued"  # made and handed to the citizen
     SPOILED = "spoiled"  # 废卡: went to the reject box
-    UNDELIVERED = "undelivered"  # made but not taken (left for the counter)
+    UNDELIVERED = "undelivered"  # made but not taken, and not retracted: still in the bezel
+    RETAINED = "retained"  # made, not taken, retracted into the retain bin: held for the counter
 
 
 @dataclass(frozen=True)

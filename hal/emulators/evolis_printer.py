@@ -49,7 +49,8 @@ class EvolisPrinterEmulator(UsbDeviceModel):
     interfaces = (InterfaceSpec(),)
 
     def __init__(self, *, hopper: int = 100, near_empty_at: int = 10, ribbon: int = 500,
-                 ribbon_capacity: int = 500, reject_capacity: int = 20, firmware: str = "1.0.0-emu") -> None:
+                 ribbon_capacity: int = 500, reject_capacity: int = 20, retain_capacity: int = 20,
+                 firmware: str = "1.0.0-emu") -> None:
         super().__init__()
         self._lock = threading.RLock()
         self._parser = ev.EscapeCommandParser()
@@ -59,6 +60,8 @@ class EvolisPrinterEmulator(UsbDeviceModel):
         self.ribbon_capacity = ribbon_capacity
         self.reject_count = 0
         self.reject_capacity = reject_capacity
+        self.retain_count = 0  # cards retracted from the bezel into the retain bin
+        self.retain_capacity = retain_capacity
         self.firmware = firmware
         self.slot = Slot.NONE
         self.bezel_card = False
@@ -104,6 +107,10 @@ class EvolisPrinterEmulator(UsbDeviceModel):
         with self._lock:
             self.reject_count = 0
 
+    def empty_retain_bin(self) -> None:
+        with self._lock:
+            self.retain_count = 0
+
     def set_cover_open(self, is_open: bool) -> None:
         with self._lock:
             self.cover_open = is_open
@@ -131,6 +138,7 @@ class EvolisPrinterEmulator(UsbDeviceModel):
             "ribbon": lambda: self.set_ribbon(int(str(value if value is not None else 0))),
             "reject_full": self.fill_reject_box,
             "reject_empty": self.empty_reject_box,
+            "retain_empty": self.empty_retain_bin,
             "cover_open": lambda: self.set_cover_open(True),
             "cover_close": lambda: self.set_cover_open(False),
             "mute": lambda: self.mute(True),
@@ -196,6 +204,7 @@ class EvolisPrinterEmulator(UsbDeviceModel):
             ev.INSERT_AND_PARK_CONTACT: lambda: self._move(Slot.CONTACT),
             ev.EJECT_TO_BEZEL: self._eject_bezel,
             ev.EJECT_TO_REJECT: self._eject_reject,
+            ev.RETRACT_TO_BIN: self._retract,
             ev.JOB_START: self._job_start,
             ev.JOB_END: self._job_end,
         }
@@ -252,6 +261,18 @@ class EvolisPrinterEmulator(UsbDeviceModel):
             return self._err("card_jam")
         self.slot = Slot.NONE
         self.reject_count += 1
+        return ev.OK
+
+    def _retract(self) -> str:
+        blocked = self._blocked()
+        if blocked:
+            return blocked
+        if not self.bezel_card:
+            return self._err("no_card_inside")
+        if self.retain_count >= self.retain_capacity:
+            return self._err("retain_bin_full")
+        self.bezel_card = False
+        self.retain_count += 1
         return ev.OK
 
     def _job_start(self) -> str:

@@ -48,6 +48,11 @@ class CounterStore:
             self._save()
             return self._values[key]
 
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._values[key] = 0
+            self._save()
+
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path, json.dumps(self._values, sort_keys=True))

@@ -16,7 +16,10 @@ Sensor reads (``Rse;f``, ``Rse;n``, ``Rlr;h`` and the bezel sensor ``Rse;b``) an
 when the sensor is active (feeder empty, near empty, reject box full, card waiting in the
 bezel) and ``0`` otherwise; the parser also accepts ON/OFF and YES/NO. ``Rse;b`` is the
 one read not listed in reference/devices.md: an assumption to check against the
-printer's programming guide on the target model.
+printer's programming guide on the target model. So is the retract ``Sib`` (take the card
+waiting in the bezel back in, into the retain bin behind it): kiosk models with a retain bin
+have such a command, its exact name is to be checked on the target model. The bin has no
+level sensor here: the driver counts what it put in (evolis_usb).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ EXIT_MODE_INSERT = "Pcem;I"
 EXIT_MODE_MANUAL = "Pcem;M"
 EJECT_TO_BEZEL = "Seb"
 EJECT_TO_REJECT = "Ser"
+RETRACT_TO_BIN = "Sib"  # a card not taken: back in from the bezel, into the retain bin
 REJECT_BOX_MODE = "Pcrm;D"
 FEEDER_EMPTY = "Rse;f"
 FEEDER_NEAR_EMPTY = "Rse;n"
@@ -195,6 +199,7 @@ FAULTS: tuple[PrinterFault, ...] = (
     PrinterFault("ERR RIBBON", "ribbon_error", Action.CLEAR, False, "ribbon missing or wrong type"),
     PrinterFault("ERR COVER OPEN", "cover_open", Action.CLEAR, False, "printer cover open"),
     PrinterFault("ERR REJECT BOX FULL", "reject_box_full", Action.CLEAR, False, "reject box full"),
+    PrinterFault("ERR RETAIN BIN FULL", "retain_bin_full", Action.CLEAR, False, "retain bin full"),
     PrinterFault("ERR CARD ON EJECT", "bezel_occupied", Action.CLEAR, False, "a card waits in the bezel"),
     PrinterFault("ERR NO CARD", "no_card_inside", Action.RESET, False, "no card in the printer"),
     PrinterFault("ERR HEAD TEMP", "head_temperature", Action.SUSPEND, False, "print head too hot"),

@@ -34,7 +34,9 @@ from hal.types import CardFace
 log = logging.getLogger(__name__)
 
 EVOLIS_VENDOR_ID = 0x0F49
-COUNTER_KEYS = ("cards_fed", "cards_printed", "cards_ejected", "cards_rejected", "jams")
+# cards_retained: lifetime; retain_bin: cards in the bin now (no level sensor: counted, staff reset it)
+COUNTER_KEYS = ("cards_fed", "cards_printed", "cards_ejected", "cards_rejected", "cards_retained", "retain_bin",
+                "jams")
 
 
 class CardPosition(StrEnum):
@@ -42,6 +44,7 @@ class CardPosition(StrEnum):
     CONTACT = "contact"
     PRINTED = "printed"  # at the print position after a job
     BEZEL = "bezel"  # waiting for the citizen
+    RETAINED = "retained"  # not taken: retracted into the retain bin
     JAMMED = "jammed"
 
 
@@ -60,12 +63,16 @@ class EvolisUsbIssuer:
         print_timeout_s: float = 30.0,
         move_timeout_s: float = 15.0,
         ribbon_low_fraction: float = 0.1,
+        retain_bin_capacity: int = 20,
+        retain_bin_near_full: int = 16,
         name: str = "card_issuer",
     ) -> None:
         self.name = name
         self.print_timeout_s = print_timeout_s
         self.move_timeout_s = move_timeout_s
         self.ribbon_low_fraction = ribbon_low_fraction
+        self.retain_bin_capacity = retain_bin_capacity
+        self.retain_bin_near_full = retain_bin_near_full
         self._link = UsbPrinterLink(vendor_id, product_id, backend=backend, serial_number=serial_number,
                                     timeout_s=timeout_s, label="card printer")
         self._counters = CounterStore(counters_path, COUNTER_KEYS)
@@ -170,8 +177,23 @@ class EvolisUsbIssuer:
             self._position = CardPosition.NONE
             self._counters.add("cards_rejected")
 
+    def retract(self) -> None:
+        """Pull a card not taken back from the bezel into the retain bin (the counter is the bin level)."""
+        with self._lock:
+            self._run(ev.RETRACT_TO_BIN, self.move_timeout_s)
+            self._position = CardPosition.RETAINED
+            self._counters.add("cards_retained")
+            self._counters.add("retain_bin")
+
+    def retain_bin_emptied(self) -> None:
+        """Staff emptied the retain bin: its level goes back to zero (the lifetime counter stays)."""
+        with self._lock:
+            self._counters.reset("retain_bin")
+
     def card_taken(self) -> bool:
         with self._lock:
+            if self._position == CardPosition.RETAINED:
+                return False  # the printer took it back
             waiting = ev.parse_flag(self._run(ev.BEZEL_CARD))
             if not waiting and self._position == CardPosition.BEZEL:
                 self._position = CardPosition.NONE
@@ -219,6 +241,7 @@ class EvolisUsbIssuer:
             "blank_cards": Supply.OUT if empty else Supply.LOW if near else Supply.OK,
             "ribbon": self._ribbon_supply(ribbon_left, ribbon_qty),
             "reject_box": Supply.OUT if reject_full else Supply.OK,
+            "retain_bin": self._retain_supply(),
         }
         if self._position == CardPosition.BEZEL and not bezel:
             self._position = CardPosition.NONE
@@ -246,6 +269,12 @@ class EvolisUsbIssuer:
             return Supply.UNKNOWN
         return Supply.LOW if left <= max(1, round(capacity * self.ribbon_low_fraction)) else Supply.OK
 
+    def _retain_supply(self) -> Supply:
+        level = self._counters.snapshot().get("retain_bin", 0)
+        if level >= self.retain_bin_capacity:
+            return Supply.OUT
+        return Supply.LOW if level >= self.retain_bin_near_full else Supply.OK
+
     def _media(self, fault: ev.PrinterFault | None, bezel: bool) -> Media:
         if (fault is not None and fault.jammed) or self._position == CardPosition.JAMMED:
             return Media.JAMMED
@@ -253,4 +282,6 @@ class EvolisUsbIssuer:
             return Media.PRESENT
         if bezel:
             return Media.ENTERING  # in the exit slot, waiting for the citizen
+        if self._position == CardPosition.RETAINED:
+            return Media.RETAINED
         return Media.NOT_PRESENT

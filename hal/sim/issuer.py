@@ -31,6 +31,7 @@ class CardPosition(StrEnum):
     CONTACT = "contact"
     PRINT = "print"
     BEZEL = "bezel"
+    RETAINED = "retained"  # not taken: retracted into the retain bin
 
 
 class SimCardIssuer(SimDevice):
@@ -42,6 +43,7 @@ class SimCardIssuer(SimDevice):
         blanks: int = 100,
         ribbon: int = 500,
         reject_capacity: int = 50,
+        retain_capacity: int = 20,
         state_path: Path | None = None,
         motion_s: float = 0.0,
     ) -> None:
@@ -55,6 +57,8 @@ class SimCardIssuer(SimDevice):
         self.ribbon_capacity = ribbon
         self.rejected = 0
         self.reject_capacity = reject_capacity
+        self.retained = 0  # cards in the retain bin
+        self.retain_capacity = retain_capacity
         self.position = CardPosition.NONE
         self.jammed = False
         self.printed_faces: deque[CardFace] = deque(maxlen=KEEP_FACES)  # bounded: a soak runs for months
@@ -70,6 +74,7 @@ class SimCardIssuer(SimDevice):
             st = json.loads(self.state_path.read_text("utf-8"))
             self.blanks, self.ribbon, self.rejected = int(st["blanks"]), int(st["ribbon"]), int(st["rejected"])
             self.position = CardPosition(st["position"])
+            self.retained = int(st.get("retained", 0))
             self.jammed = bool(st.get("jammed", False))
             self._counters.update({str(k): int(v) for k, v in dict(st.get("counters", {})).items()})
         except (OSError, ValueError, KeyError, TypeError):
@@ -79,7 +84,8 @@ class SimCardIssuer(SimDevice):
         """What the printer physically holds (no personal data)."""
         with self._lock:
             return {"blanks": self.blanks, "ribbon": self.ribbon, "rejected": self.rejected,
-                    "position": self.position.value, "jammed": self.jammed, "counters": dict(self._counters)}
+                    "retained": self.retained, "position": self.position.value, "jammed": self.jammed,
+                    "counters": dict(self._counters)}
 
     def _persist(self) -> None:
         if self.state_path is None:
@@ -102,6 +108,8 @@ class SimCardIssuer(SimDevice):
     def _media(self) -> Media:
         if self.jammed:
             return Media.JAMMED
+        if self.position is CardPosition.RETAINED:
+            return Media.RETAINED
         return Media.NOT_PRESENT if self.position is CardPosition.NONE else Media.PRESENT
 
     def _supplies(self) -> dict[str, Supply]:
@@ -113,6 +121,7 @@ class SimCardIssuer(SimDevice):
             "blank_cards": level(self.blanks, 10),
             "ribbon": level(self.ribbon, self.ribbon_capacity // 10),
             "reject_box": level(box, 5),
+            "retain_bin": level(self.retain_capacity - self.retained, max(1, self.retain_capacity // 5)),
         }
 
     def _jam_check(self, op: str) -> None:
@@ -131,7 +140,7 @@ class SimCardIssuer(SimDevice):
         with self._lock:
             if self.jammed:
                 raise DeviceError("jam", "card jammed", Action.MAINTENANCE)
-            if self.position is not CardPosition.NONE:
+            if self.position not in (CardPosition.NONE, CardPosition.RETAINED):
                 raise DeviceError("card_in_transport", "a card is already in the printer", Action.RESET)
             if self.blanks <= 0:
                 raise DeviceError("feeder_empty", "no blank cards in the hopper", Action.CLEAR)
@@ -145,7 +154,7 @@ class SimCardIssuer(SimDevice):
     def print_face(self, face: CardFace) -> None:
         self._jam_check("print")
         with self._lock:
-            if self.position is CardPosition.NONE:
+            if self.position in (CardPosition.NONE, CardPosition.RETAINED):
                 raise DeviceError("no_card", "no card to print on", Action.RESET)
             if self.ribbon <= 0:
                 raise DeviceError("ribbon_out", "the ribbon is used up", Action.CLEAR)
@@ -159,7 +168,7 @@ class SimCardIssuer(SimDevice):
     def eject_to_bezel(self) -> None:
         self._jam_check("eject")
         with self._lock:
-            if self.position is CardPosition.NONE:
+            if self.position in (CardPosition.NONE, CardPosition.RETAINED):
                 raise DeviceError("no_card", "no card to eject", Action.RESET)
             self.position = CardPosition.BEZEL
             self._count("ejected")
@@ -173,7 +182,7 @@ class SimCardIssuer(SimDevice):
             if self.rejected >= self.reject_capacity:
                 raise DeviceError("reject_box_full", "the reject box is full", Action.CLEAR)
             self.jammed = False
-            if self.position is not CardPosition.NONE:
+            if self.position not in (CardPosition.NONE, CardPosition.RETAINED):
                 self.rejected += 1
                 self._count("rejected")
             self.position = CardPosition.NONE
@@ -181,8 +190,22 @@ class SimCardIssuer(SimDevice):
         self.encoder.remove()
         self._moved_only()
 
+    def retract(self) -> None:
+        """A card not taken: back in from the bezel, into the retain bin."""
+        self._jam_check("retract")
+        with self._lock:
+            if self.position is not CardPosition.BEZEL:
+                raise DeviceError("no_card_inside", "no card in the bezel to retract", Action.RESET)
+            if self.retained >= self.retain_capacity:
+                raise DeviceError("retain_bin_full", "the retain bin is full", Action.CLEAR)
+            self.retained += 1
+            self._count("retained")
+            self.position = CardPosition.RETAINED
+            self._persist()
+        self._moved_only()
+
     def card_taken(self) -> bool:
-        return self.position is not CardPosition.BEZEL
+        return self.position not in (CardPosition.BEZEL, CardPosition.RETAINED)
 
     def take_card(self) -> None:
         with self._lock:
@@ -207,6 +230,11 @@ class SimCardIssuer(SimDevice):
         if action == "jam":
             self._fail_next[str(params.get("op", "*"))] = "jam"
             return "jam armed"
+        if action == "empty_retain_bin":
+            with self._lock:
+                n, self.retained = self.retained, 0
+                self._persist()
+            return f"emptied {n}"
         if action == "empty_reject_box":
             with self._lock:
                 n, self.rejected = self.rejected, 0

@@ -77,7 +77,7 @@ class CardHolderBody(Body):
 
 
 class ProductionResultBody(Body):
-    result: Literal["success", "failed"]
+    result: Literal["success", "failed", "retained"]  # retained: not taken, retracted (after success)
     card_no: str | None = None
     failure_reason: str | None = None
     chip_atr: str | None = None

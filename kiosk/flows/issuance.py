@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hal.status import DeviceError
 from hal.types import CardFace, CardPersonalisation, IdCardData, Receipt, ReceiptLine
 from kiosk.central import outcomes
 from kiosk.central.bodies import Applicant as ApplicantBody
@@ -213,8 +214,14 @@ class IssuanceFlow(Flow):
             produced_at=ctx.clock.now().isoformat(timespec="seconds"), kiosk_id=ctx.config.kiosk.id))
         activated = self._activate(ctx, created.card_no, card.id_number)
         taken = self._wait_taken(ctx, produced.issue_id)
-        ctx.services.stock_ledger.record(Kind.ISSUED if taken else Kind.UNDELIVERED, ctx.clock.now(),
-                                         created.application_id, record, "" if taken else "not_taken")
+        retained = not taken and self._retract(ctx, produced.issue_id)
+        if retained:  # the central holds the application open for pickup at the counter
+            self._send_result(ctx, card.id_number, created.application_id, ProductionResultBody(
+                result="retained", card_no=created.card_no,
+                produced_at=ctx.clock.now().isoformat(timespec="seconds"), kiosk_id=ctx.config.kiosk.id))
+        kind = Kind.ISSUED if taken else Kind.RETAINED if retained else Kind.UNDELIVERED
+        ctx.services.stock_ledger.record(kind, ctx.clock.now(), created.application_id, record,
+                                         "" if taken else "not_taken")
         ctx.services.submit_stock_ledger(ctx.clock.today())
         overdue = self.progress(ctx).overdue
         if overdue:
@@ -229,10 +236,13 @@ class IssuanceFlow(Flow):
             ReceiptLine(f"费用 Fee: {'免费 free' if created.free_of_charge else '按规定收费 standard fee'}"),
             ReceiptLine("社保功能 Social security: " + ("已启用 active" if activated else "待启用 pending")),
             ReceiptLine("密码 PIN: " + ("已修改 changed" if pin_changed else f"初始密码 {INITIAL_PIN}，请及时修改")),
+            *_card_whereabouts(taken, retained),
         )))
-        code = "issued" if taken else "card_not_taken"
-        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.issued" if taken else "prompt.card_not_taken",
+        code = "issued" if taken else "card_retained" if retained else "card_not_taken"
+        message = "prompt.issued" if taken else "prompt.card_retained" if retained else "prompt.card_not_taken"
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, message,
                               params={"txn": txn, "card_no": mask_card_no(created.card_no),
+                                      "card_at": "citizen" if taken else "counter" if retained else "bezel",
                                       "free": "1" if created.free_of_charge else "0",
                                       "activated": "1" if activated else "0",
                                       "pin_changed": "1" if pin_changed else "0", "overdue": "1" if overdue else "0",
@@ -282,6 +292,17 @@ class IssuanceFlow(Flow):
             ctx.services.journal.mark(issue_id, Step.TAKEN, "not_taken")
             return False
         ctx.services.journal.mark(issue_id, Step.TAKEN)
+        return True
+
+    def _retract(self, ctx: FlowContext, issue_id: int) -> bool:
+        """Pull the card not taken into the retain bin; True only once the printer did."""
+        try:
+            ctx.devices.issuer.retract()
+        except DeviceError as exc:
+            ctx.services.alarm(exc.code, "a card not taken could not be retracted; it is in the bezel",
+                               device="issuer", severity="critical")
+            return False
+        ctx.services.journal.mark(issue_id, Step.TAKEN, "retained")
         return True
 
     def _offer_pin_change(self, ctx: FlowContext, card_no: str) -> bool:
@@ -342,6 +363,17 @@ class IssuanceFlow(Flow):
                 result="failed", failure_reason=f"kiosk session ended before production ({_code(exc)})",
                 card_no=card_no, produced_at=ctx.clock.now().isoformat(timespec="seconds"),
                 kiosk_id=ctx.config.kiosk.id))
+
+
+def _card_whereabouts(taken: bool, retained: bool) -> tuple[ReceiptLine, ...]:
+    """Where the card is, on the receipt, when the citizen did not take it."""
+    if taken:
+        return ()
+    if retained:
+        return (ReceiptLine("卡片: 未取走，已回收，请持身份证到柜台领取 Card: not taken, retained; "
+                            "collect it at the counter with your ID card", bold=True),)
+    return (ReceiptLine("卡片: 未取走，仍在出卡口，工作人员将协助处理 Card: not taken, still in the card slot; "
+                        "staff have been alerted", bold=True),)
 
 
 def _code(exc: BaseException) -> str:

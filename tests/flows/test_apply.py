@@ -66,7 +66,7 @@ def test_instant_issue_with_photo_on_file(runtime: Runtime, central: ServerHandl
     assert central_count(central, "accounts", "account_class = 'I' AND card_no LIKE 'A2%'") == 1
     assert central_count(central, "stock_ledgers") == 1
     counts = runtime.stock_ledger.counts(runtime.clock.today())
-    assert counts == {"issued": 1, "spoiled": 0, "undelivered": 0}
+    assert counts == {"issued": 1, "spoiled": 0, "undelivered": 0, "retained": 0}
     assert d.issuer.printed_faces and d.issuer.printed_faces[-1].photo_jpeg
     assert runtime.journal.unfinished() == []
     receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
@@ -155,8 +155,8 @@ def test_card_not_taken_is_ledgered_and_alarmed(runtime: Runtime) -> None:
     d = begin(runtime)
     to_production(d)
     _view, result = d.end()
-    assert result.code == "card_not_taken"
-    assert runtime.stock_ledger.counts(runtime.clock.today())["undelivered"] == 1
+    assert result.code == "card_retained"  # retracted into the retain bin (tests/flows/test_card_retract.py)
+    assert runtime.stock_ledger.counts(runtime.clock.today())["retained"] == 1
     assert any(e.code == "card_not_taken" for e in runtime.events.recent)
 
 

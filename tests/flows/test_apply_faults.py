@@ -92,7 +92,8 @@ def test_eject_fault_spoils_that_card_and_the_fresh_blank_succeeds(runtime: Runt
     take_and_skip_pin(d)
     _, result = d.end()
     assert result.code == "issued" and d.issuer.rejected == 1
-    assert runtime.stock_ledger.counts(runtime.clock.today()) == {"issued": 1, "spoiled": 1, "undelivered": 0}
+    assert runtime.stock_ledger.counts(runtime.clock.today()) == {"issued": 1, "spoiled": 1, "undelivered": 0,
+                                                                  "retained": 0}
 
 
 def test_full_reject_box_stops_at_once_with_a_critical_alarm(runtime: Runtime) -> None:

@@ -73,7 +73,7 @@ def test_stock_ledger_rows_counts_and_upload_body(tmp_path: Path) -> None:
     rows = ledger.rows(at.date())
     assert [r.kind for r in rows] == [Kind.SPOILED, Kind.ISSUED]
     assert rows[0].name == "陈**" and rows[0].ssn == "3501**********0315" and rows[0].reason == "chip_write_error"
-    assert ledger.counts(at.date()) == {"issued": 1, "spoiled": 1, "undelivered": 0}
+    assert ledger.counts(at.date()) == {"issued": 1, "spoiled": 1, "undelivered": 0, "retained": 0}
     body = ledger.upload_body(at.date())
     assert body["date"] == "2026-05-01" and body["entries"][1]["ssn"] == "350102198804120315"
     assert ledger.rows(dt.date(2026, 5, 2)) == []

@@ -104,7 +104,8 @@ def test_implements_the_card_issuer_protocol(issuer: EvolisUsbIssuer) -> None:
 def test_full_issuance_sequence(issuer: EvolisUsbIssuer, printer: EvolisPrinterEmulator, face: CardFace) -> None:
     st = issuer.status()
     assert st.state == DeviceState.ONLINE and st.media == Media.NOT_PRESENT
-    assert st.supplies == {"blank_cards": Supply.OK, "ribbon": Supply.OK, "reject_box": Supply.OK}
+    assert st.supplies == {"blank_cards": Supply.OK, "ribbon": Supply.OK, "reject_box": Supply.OK,
+                           "retain_bin": Supply.OK}
 
     issuer.feed_to_contact()
     assert printer.slot == Slot.CONTACT and printer.hopper == 29
@@ -123,6 +124,8 @@ def test_full_issuance_sequence(issuer: EvolisUsbIssuer, printer: EvolisPrinterE
         "cards_printed": 1,
         "cards_ejected": 1,
         "cards_rejected": 0,
+        "cards_retained": 0,
+        "retain_bin": 0,
         "jams": 0,
     }
     # the wire: software error management first, a K-panel job, no eject after print
