@@ -149,9 +149,16 @@ class Driver:
             if view.end is not None:
                 break
         self.send("home")
+        self.take_cards()
         result = self.rt.wait_idle(timeout)
         assert result is not None
         return view, result
+
+    def take_cards(self) -> None:
+        """The citizen takes the ID card and social security card, as the session end asks."""
+        for reader in (self.rt.devices.id_reader, self.rt.devices.card_reader):
+            if isinstance(reader, SimIdCardReader | SimCardReader):
+                reader.remove()
 
     # devices
     @property
