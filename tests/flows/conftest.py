@@ -109,6 +109,7 @@ class Driver:
         self.rt = rt
         self.views: queue.Queue[View] = queue.Queue()
         self.seen: list[View] = []
+        self.taken_chip: SimChip | None = None  # the social security card the citizen took at the end
         self.channel: FlowChannel = rt.start_service(service, self._emit)
 
     def _emit(self, view: View) -> None:
@@ -156,9 +157,10 @@ class Driver:
 
     def take_cards(self) -> None:
         """The citizen takes the ID card and social security card, as the session end asks."""
-        for reader in (self.rt.devices.id_reader, self.rt.devices.card_reader):
-            if isinstance(reader, SimIdCardReader | SimCardReader):
-                reader.remove()
+        if isinstance(self.rt.devices.id_reader, SimIdCardReader):
+            self.rt.devices.id_reader.remove()
+        if isinstance(self.rt.devices.card_reader, SimCardReader):
+            self.taken_chip = self.rt.devices.card_reader.remove() or self.taken_chip
 
     # devices
     @property

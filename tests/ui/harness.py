@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hal.sim.card_reader import SimCardReader
+from hal.sim.id_reader import SimIdCardReader
 from kiosk.config import Config, load_config, simulated
 
 MIN_FONT_PX = 32.0
@@ -273,6 +275,9 @@ class UiHarness:
             self.app.send(UserInput("cancel"))
             self.pump_until(lambda: self.view is not None and self.view.end is not None, 5, "end view")
             self.app.send(UserInput("home"))
+            for reader in (self.runtime.devices.id_reader, self.runtime.devices.card_reader):
+                if isinstance(reader, SimIdCardReader | SimCardReader):
+                    reader.remove()  # else the session end waits for the cards to be taken
             self.runtime.wait_idle(5)
         self.app.stop()
         self.runtime.stop()
