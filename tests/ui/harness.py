@@ -77,7 +77,17 @@ class UiHarness:
 
     def _step(self) -> None:
         self._loop.idle()
+        self._take_cards_when_asked()
         time.sleep(0.004)
+
+    def _take_cards_when_asked(self) -> None:
+        """The citizen takes the ID / social security card when the session end asks for it."""
+        seen = self.app.views_seen
+        if not seen or seen[-1].screen not in ("take_id_card", "take_sscard"):
+            return
+        for reader in (self.runtime.devices.id_reader, self.runtime.devices.card_reader):
+            if isinstance(reader, SimIdCardReader | SimCardReader) and reader.card_present():
+                reader.remove()
 
     @property
     def screens(self) -> list[str]:
