@@ -388,7 +388,7 @@ def run_flow(flow: Flow, ctx: FlowContext) -> FlowResult:
                 timeout_s=ctx.config.timeouts.idle_warning_s,
             )
         )
-    _take_cards_back(flow, ctx, cards_read)
+    _take_cards_back(flow, ctx, cards_read, result.end)
     log.info("flow ended", extra={"service": flow.service.value, "end": result.end.value, "code": result.code})
     return result
 
@@ -420,15 +420,16 @@ def _cards_read(ctx: FlowContext) -> list[_LeftCard]:
     return cards
 
 
-def _take_cards_back(flow: Flow, ctx: FlowContext, cards: list[_LeftCard]) -> None:
-    """Every session end that read a citizen's card asks to take it (screen and voice) until its
-    reader is empty; after ``card_take_s`` a card still there raises a warning alarm."""
+def _take_cards_back(flow: Flow, ctx: FlowContext, cards: list[_LeftCard], end: End) -> None:
+    """Every session end that read a citizen's card asks to take it (screen and voice; an end view,
+    the session being over) until its reader is empty; after ``card_take_s`` a card still there
+    raises a warning alarm."""
     for card in cards:
-        if _still_there(card, ctx, ctx.idle_timeout(ctx.config.timeouts.card_take_s), flow):
+        if _still_there(card, ctx, ctx.idle_timeout(ctx.config.timeouts.card_take_s), flow, end):
             ctx.services.alarm(card.alarm, card.alarm_text, device=card.device, severity="warning")
 
 
-def _still_there(card: _LeftCard, ctx: FlowContext, timeout_s: float, flow: Flow) -> bool:
+def _still_there(card: _LeftCard, ctx: FlowContext, timeout_s: float, flow: Flow, end: End) -> bool:
     misses = 0
     shown = False
     deadline = ctx.clock.monotonic() + timeout_s
@@ -444,7 +445,7 @@ def _still_there(card: _LeftCard, ctx: FlowContext, timeout_s: float, flow: Flow
             shown = True
             ctx.channel.show(View(service=flow.service, screen=card.message.removeprefix("prompt."),
                                   step=flow.total_steps, total=flow.total_steps, title=f"service.{flow.service.value}",
-                                  message=card.message, timeout_s=timeout_s))
+                                  message=card.message, timeout_s=timeout_s, end=end))
         if ctx.clock.monotonic() >= deadline:
             return True
         ctx.channel.poll(0.1)  # nothing to answer: the citizen only has to take the card

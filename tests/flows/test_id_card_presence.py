@@ -92,7 +92,7 @@ def test_id_card_left_after_the_session_is_asked_back_then_alarmed(rt: Runtime, 
     d.send("home")
     d.wait("done")
     take = d.wait("take_id_card")
-    assert take.message == "prompt.take_id_card" and take.timeout_s == TAKE_S
+    assert take.message == "prompt.take_id_card" and take.timeout_s == TAKE_S and take.end is End.DONE
     time.sleep(0.3)
     assert rt.in_transaction and not alarms(rt, "id_card_left_behind")  # still asking, no alarm yet
     clock.skip(TAKE_S)

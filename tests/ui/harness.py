@@ -85,7 +85,8 @@ class UiHarness:
         seen = self.app.views_seen
         if not seen or seen[-1].screen not in ("take_id_card", "take_sscard"):
             return
-        for reader in (self.runtime.devices.id_reader, self.runtime.devices.card_reader):
+        # the social security card first: once the ID card is gone its prompt ends at once
+        for reader in (self.runtime.devices.card_reader, self.runtime.devices.id_reader):
             if isinstance(reader, SimIdCardReader | SimCardReader) and reader.card_present():
                 reader.remove()
 
