@@ -40,7 +40,7 @@ FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → i
 
 
 CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
-ID_SCREENS = frozenset({"read_id", "read_guardian_id"})
+ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id", "take_id_card"})
 # Actions the footer shows; every other action of a view gets a big button in the body.
 FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
 

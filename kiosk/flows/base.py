@@ -369,6 +369,7 @@ def run_flow(flow: Flow, ctx: FlowContext) -> FlowResult:
         _safe_on_fault(flow, ctx, exc)
         result = FlowResult(End.FAULT, "internal_error")
     finally:
+        cards_read = _cards_read(ctx)
         ctx.session.wipe()
     if ctx.channel.current is None or ctx.channel.current.end is None:
         ctx.channel.drain()
@@ -387,8 +388,67 @@ def run_flow(flow: Flow, ctx: FlowContext) -> FlowResult:
                 timeout_s=ctx.config.timeouts.idle_warning_s,
             )
         )
+    _take_cards_back(flow, ctx, cards_read, result.end)
     log.info("flow ended", extra={"service": flow.service.value, "end": result.end.value, "code": result.code})
     return result
+
+
+@dataclass(frozen=True)
+class _LeftCard:
+    """A card of the citizen's that a session read, and what to do if it stays in its reader."""
+
+    device: str  # device name, as in alarms and statuses
+    present: Callable[[], bool]
+    message: str  # string-table key of the "take your card" prompt
+    alarm: str  # alarm code when it is still there after the take timeout
+    alarm_text: str
+
+
+def _cards_read(ctx: FlowContext) -> list[_LeftCard]:
+    """The citizen's cards this session read (checked before the wipe drops the session)."""
+    cards: list[_LeftCard] = []
+    if "id_card" in ctx.session or "guardian_id_card" in ctx.session:
+        with contextlib.suppress(DeviceError):
+            id_reader = ctx.devices.id_reader
+            cards.append(_LeftCard("id_reader", id_reader.card_present, "prompt.take_id_card",
+                                   "id_card_left_behind", "ID card left behind"))
+    if "sscard" in ctx.session:
+        with contextlib.suppress(DeviceError):
+            card_reader = ctx.devices.card_reader
+            cards.append(_LeftCard("card_reader", card_reader.card_present, "prompt.take_sscard",
+                                   "sscard_left_behind", "social security card left behind"))
+    return cards
+
+
+def _take_cards_back(flow: Flow, ctx: FlowContext, cards: list[_LeftCard], end: End) -> None:
+    """Every session end that read a citizen's card asks to take it (screen and voice; an end view,
+    the session being over) until its reader is empty; after ``card_take_s`` a card still there
+    raises a warning alarm."""
+    for card in cards:
+        if _still_there(card, ctx, ctx.idle_timeout(ctx.config.timeouts.card_take_s), flow, end):
+            ctx.services.alarm(card.alarm, card.alarm_text, device=card.device, severity="warning")
+
+
+def _still_there(card: _LeftCard, ctx: FlowContext, timeout_s: float, flow: Flow, end: End) -> bool:
+    misses = 0
+    shown = False
+    deadline = ctx.clock.monotonic() + timeout_s
+    while True:
+        try:
+            present = card.present()
+        except DeviceError:
+            return False  # a faulty reader is reported by its status, not as a card left behind
+        misses = 0 if present else misses + 1
+        if misses >= ID_CARD_MISSES:  # debounced, as readers may briefly answer "no card"
+            return False
+        if present and not shown:
+            shown = True
+            ctx.channel.show(View(service=flow.service, screen=card.message.removeprefix("prompt."),
+                                  step=flow.total_steps, total=flow.total_steps, title=f"service.{flow.service.value}",
+                                  message=card.message, timeout_s=timeout_s, end=end))
+        if ctx.clock.monotonic() >= deadline:
+            return True
+        ctx.channel.poll(0.1)  # nothing to answer: the citizen only has to take the card
 
 
 def _safe_on_fault(flow: Flow, ctx: FlowContext, exc: BaseException) -> None:

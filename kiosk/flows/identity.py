@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
+from hal.interfaces import IdCardReader
 from hal.types import IdCardData
 from kiosk.domain.idnumber import InvalidIdNumber, age_on, parse_id_number
-from kiosk.flows.base import FlowContext, Refused, View
+from kiosk.flows.base import ID_CARD_MISSES, FlowContext, Refused, View
 
 
 def id_card_problems(card: IdCardData, ctx: FlowContext) -> list[str]:
@@ -25,9 +29,34 @@ def id_card_problems(card: IdCardData, ctx: FlowContext) -> list[str]:
     return reasons
 
 
+LIFT_POLL_S = 0.1
+
+
+def require_fresh_placement(ctx: FlowContext, reader: IdCardReader, view: View) -> None:
+    """The rule: an ID card is read only if it was placed after the session started.
+
+    A card already lying on the reader (left by the previous citizen, or placed before anyone
+    chose a service) may not be this citizen's: ask to lift it and place it again."""
+    if not reader.card_present():
+        return
+    misses = 0
+
+    def lifted(t: float) -> bool | None:
+        nonlocal misses
+        misses = 0 if reader.card_present() else misses + 1
+        if misses >= ID_CARD_MISSES:  # debounced: a reader may briefly answer "no card"
+            return True
+        time.sleep(min(t, LIFT_POLL_S))
+        return None
+
+    lift = replace(view, screen="lift_id", message="prompt.lift_id_card")
+    ctx.wait_for(lift, lifted, ctx.config.timeouts.id_card_read_s)
+
+
 def read_id_card(ctx: FlowContext, view: View) -> IdCardData:
-    """Wait for the ID card, validate it and keep it in the session."""
+    """Wait for a freshly placed ID card, validate it and keep it in the session."""
     reader = ctx.devices.id_reader
+    require_fresh_placement(ctx, reader, view)
     card: IdCardData = ctx.wait_for(view, lambda t: reader.read_card(t), ctx.config.timeouts.id_card_read_s)
     problems = id_card_problems(card, ctx)
     if problems:

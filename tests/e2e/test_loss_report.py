@@ -57,6 +57,7 @@ def test_online_loss_report_freezes_the_card_and_prints_a_receipt(
     done = screen.wait("done")
     assert done.message == "prompt.loss_done"
     channel.send(UserInput("home"))
+    runtime.devices.id_reader.remove()  # type: ignore[union-attr]  # the citizen takes the ID card
     result = runtime.wait_idle(10)
     assert result is not None and result.end is End.DONE and result.code == "applied"
     assert card_status(central, tmp_path, card_no) == "loss_reported"
@@ -85,6 +86,7 @@ def test_offline_loss_report_is_queued_pending_and_delivered_once_the_link_retur
     done = screen.wait("done")
     assert done.message == "prompt.loss_pending"
     channel.send(UserInput("home"))
+    runtime.devices.id_reader.remove()  # type: ignore[union-attr]  # the citizen takes the ID card
     result = runtime.wait_idle(10)
     assert result is not None and result.code == "pending"
     receipt = runtime.devices.receipt_printer.printed[-1]  # type: ignore[union-attr]
@@ -132,6 +134,7 @@ def test_no_log_line_holds_the_full_id_number(runtime: Runtime) -> None:
     channel.send(UserInput("confirm"))
     screen.wait("done")
     channel.send(UserInput("home"))
+    runtime.devices.id_reader.remove()  # type: ignore[union-attr]  # the citizen takes the ID card
     runtime.wait_idle(10)
     output = sink.getvalue()
     assert "flow ended" in output  # the flow did log

@@ -109,6 +109,7 @@ class Driver:
         self.rt = rt
         self.views: queue.Queue[View] = queue.Queue()
         self.seen: list[View] = []
+        self.taken_chip: SimChip | None = None  # the social security card the citizen took at the end
         self.channel: FlowChannel = rt.start_service(service, self._emit)
 
     def _emit(self, view: View) -> None:
@@ -149,9 +150,17 @@ class Driver:
             if view.end is not None:
                 break
         self.send("home")
+        self.take_cards()
         result = self.rt.wait_idle(timeout)
         assert result is not None
         return view, result
+
+    def take_cards(self) -> None:
+        """The citizen takes the ID card and social security card, as the session end asks."""
+        if isinstance(self.rt.devices.id_reader, SimIdCardReader):
+            self.rt.devices.id_reader.remove()
+        if isinstance(self.rt.devices.card_reader, SimCardReader):
+            self.taken_chip = self.rt.devices.card_reader.remove() or self.taken_chip
 
     # devices
     @property

@@ -26,7 +26,7 @@ def test_pin_changed_and_event_delivered(runtime: Runtime, central: ServerHandle
     view, result = d.end()
     assert_ended(view, result, End.DONE)
     assert view.message == "prompt.pin_changed"
-    assert d.card_reader.chip is not None and d.card_reader.chip.pin == "135790"
+    assert d.taken_chip is not None and d.taken_chip.pin == "135790"
     assert runtime.forwarder.flush(timeout=5)
     assert central_count(central, "pin_events", "event = 'changed'") == 1
     digits = [v.params["digits"] for v in d.seen if v.screen == "old_pin"]
@@ -76,7 +76,7 @@ def test_three_bad_new_pins_refuse(runtime: Runtime) -> None:
         d.type_pin("new_pin", pin)
     view, result = d.end()
     assert_ended(view, result, End.REFUSED, "reason.pin_is_initial")
-    assert d.card_reader.chip is not None and d.card_reader.chip.pin == "888888"
+    assert d.taken_chip is not None and d.taken_chip.pin == "888888"
 
 
 def test_offline_change_is_card_local_and_event_queued(runtime: Runtime, central: ServerHandle) -> None:

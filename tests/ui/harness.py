@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hal.sim.card_reader import SimCardReader
+from hal.sim.id_reader import SimIdCardReader
 from kiosk.config import Config, load_config, simulated
 
 MIN_FONT_PX = 32.0
@@ -75,7 +77,18 @@ class UiHarness:
 
     def _step(self) -> None:
         self._loop.idle()
+        self._take_cards_when_asked()
         time.sleep(0.004)
+
+    def _take_cards_when_asked(self) -> None:
+        """The citizen takes the ID / social security card when the session end asks for it."""
+        seen = self.app.views_seen
+        if not seen or seen[-1].screen not in ("take_id_card", "take_sscard"):
+            return
+        # the social security card first: once the ID card is gone its prompt ends at once
+        for reader in (self.runtime.devices.card_reader, self.runtime.devices.id_reader):
+            if isinstance(reader, SimIdCardReader | SimCardReader) and reader.card_present():
+                reader.remove()
 
     @property
     def screens(self) -> list[str]:
@@ -273,6 +286,9 @@ class UiHarness:
             self.app.send(UserInput("cancel"))
             self.pump_until(lambda: self.view is not None and self.view.end is not None, 5, "end view")
             self.app.send(UserInput("home"))
+            for reader in (self.runtime.devices.id_reader, self.runtime.devices.card_reader):
+                if isinstance(reader, SimIdCardReader | SimCardReader):
+                    reader.remove()  # else the session end waits for the cards to be taken
             self.runtime.wait_idle(5)
         self.app.stop()
         self.runtime.stop()

@@ -141,9 +141,9 @@ class Setup:
         end = h.view
         h.check_sizes()
         h.tap("button.home")
-        h.wait_home()
-        self.devices.id_reader.remove()
+        self.devices.id_reader.remove()  # the citizen takes the cards, as the session end asks
         self.devices.card_reader.remove()
+        h.wait_home()
         return {"end": end.end.value, "message": end.message, "reasons": list(end.reasons), "screens": list(h.screens)}
 
 

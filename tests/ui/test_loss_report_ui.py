@@ -27,7 +27,7 @@ def test_loss_report_through_the_touchscreen(tmp_path: Path) -> None:
     assert report["receipts"] == 1
     views = report["views"]
     assert isinstance(views, list)
-    assert views[0] == "read_id" and "confirm_card" in views and views[-1] == "done"
+    assert views[0] == "read_id" and "confirm_card" in views and views[-2:] == ["done", "take_id_card"]
     assert report["screens"] == ["attract", "flow", "attract"]
     for name in ("attract", "loss_report-read_id", "loss_report-confirm", "loss_report-done"):
         png = tmp_path / f"{name}.png"

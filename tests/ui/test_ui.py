@@ -96,7 +96,8 @@ def test_attract_lists_every_service_and_switches_language_in_one_tap(group: str
 # ---- every service end to end through the UI --------------------------------------------------------
 def test_loss_report_freezes_the_card_and_shows_masked_data(services: dict[str, Any]) -> None:
     r = ok(services, "loss_report")
-    assert r["screens"] == ["read_id", "lookup", "confirm_card", "submitting", "printing", "done"]
+    assert r["screens"] == ["read_id", "lookup", "confirm_card", "submitting", "printing", "done",
+                            "take_id_card"]
     assert r["end"] == "done" and r["card_status"] == "loss_reported"
     assert r["masked"] and r["params_masked"]
 
@@ -109,7 +110,7 @@ def test_pin_change_shows_the_digit_count_and_changes_the_chip(services: dict[st
 
 def test_activate(services: dict[str, Any]) -> None:
     r = ok(services, "activate")
-    assert r["screens"] == ["read_id", "insert_card", "confirm", "submitting", "done"]
+    assert r["screens"] == ["read_id", "insert_card", "confirm", "submitting", "done", "take_id_card"]
     assert r["activated"] == 1
 
 
@@ -128,7 +129,7 @@ def test_contact_change_through_keypads_and_the_address_picker(services: dict[st
 
 def test_progress_query_shows_the_timeline(services: dict[str, Any]) -> None:
     r = ok(services, "progress_query")
-    assert r["screens"] == ["read_id", "lookup", "applications", "timeline", "done"]
+    assert r["screens"] == ["read_id", "lookup", "applications", "timeline", "done", "take_id_card"]
     assert any("已受理" in row for row in r["timeline_rows"])
 
 

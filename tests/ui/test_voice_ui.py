@@ -73,7 +73,9 @@ def test_elderly_mode_speaks_the_countdown_while_more_time_is_asked(voice: dict[
 
 
 def test_a_screen_change_stops_speech_before_the_next_prompt(voice: dict[str, Any]) -> None:
-    assert voice["scenarios"]["controls"]["cancel_home"] == [["stop"], ["play", "zh.end.cancelled"], ["stop"]]
+    said = voice["scenarios"]["controls"]["cancel_home"]
+    assert said[:3] == [["stop"], ["play", "zh.end.cancelled"], ["stop"]], said
+    assert said[3] == ["play", "zh.prompt.take_id_card"], said  # the session end asks for the ID card
     log = voice["scenarios"]["issuance_en"]["log"]
     for before, entry in itertools.pairwise(log):
         if entry[0] == "play":
