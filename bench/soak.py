@@ -344,6 +344,7 @@ def _drive(rt: Runtime, service: ServiceId, answers: dict[str, Callable[[Driver,
         view = d.views.get(timeout=max(0.1, deadline - time.monotonic()))
         if view.end is not None:
             d.send("home")
+            d.take_cards()  # the session end asks for the ID card and the card back
             result = rt.wait_idle(timeout)
             assert result is not None
             return result

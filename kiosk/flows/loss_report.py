@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from hal.types import Receipt, ReceiptLine
+from kiosk.central.models import PersonLookup
 from kiosk.central.outcomes import Queued
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
-from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
-from kiosk.flows.common import queued
+from kiosk.flows.base import End, Flow, FlowContext, FlowResult, LinkLost, Refused, new_transaction_no
+from kiosk.flows.common import central, queued
 from kiosk.flows.identity import read_id_card
 
 REPORTABLE = ("normal", "suspended", "in_production")
+
+
+def _lookup(ctx: FlowContext, id_number: str, name: str) -> PersonLookup | None:
+    """The citizen's cards; None when the link drops during the call: art. 33 says a loss report must not
+    wait, so the flow goes on as offline (by ID number, queued at top priority)."""
+    try:
+        return central(ctx, lambda: ctx.central.lookup_person(id_number, name))
+    except LinkLost as exc:
+        if exc.code == "link_lost":
+            return None
+        raise
 
 
 class LossReportFlow(Flow):
@@ -21,10 +33,9 @@ class LossReportFlow(Flow):
         card = read_id_card(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
         ctx.working(self.view("lookup", 2, "prompt.looking_up"))
 
-        online = ctx.services.link_online()
+        person = _lookup(ctx, card.id_number, card.name) if ctx.services.link_online() else None
         card_no = ""
-        if online:
-            person = ctx.central.lookup_person(card.id_number, card.name)
+        if person is not None:
             cards = [c for c in person.cards if c.status in REPORTABLE]
             if not cards:
                 raise Refused("no_reportable_card")

@@ -28,3 +28,23 @@ def test_queued_loss_report_refusal_shows_reason_keys_not_http_text(runtime: Run
     assert all(r.startswith("reason.") and " " not in r and "HTTP" not in r for r in view.reasons), view.reasons
     dead = [i for i in runtime.outbox.list_items(["dead"]) if i.service == "loss_report"]
     assert len(dead) == 1 and dead[0].error_code == "card_cancelled"
+
+
+def test_a_link_drop_at_the_lookup_reports_by_id_number_and_queues(runtime: Runtime, central: ServerHandle) -> None:
+    """Art. 33: a loss report must not wait. The link monitor still says online, but the lookup fails:
+    the flow goes on as offline (confirm by ID number), never ends as an internal error."""
+    from central_sim.faults import FaultRule
+
+    p = person("adult_active_card")
+    central.faults.add(FaultRule.from_dict({"path": "/v1/persons/lookup", "error_rate": 1.0}))
+    assert runtime.link.online
+    d = Driver(runtime, ServiceId.LOSS_REPORT)
+    d.wait("read_id")
+    d.id_reader.place(id_card(p))
+    d.wait("confirm_offline")
+    d.send("confirm")
+    view, result = d.end()
+    assert result.end is End.DONE, (view, result)
+    items = [i for i in runtime.outbox.list_items(["pending", "in_flight", "acked"]) if i.service == "loss_report"]
+    assert len(items) == 1
+    assert runtime.blocks.is_blocked(p["id_number"])  # blocked here at once, whatever the link does
