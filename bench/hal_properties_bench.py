@@ -23,6 +23,12 @@ FILES = {
     "pinpad": "tests/hal/test_pinpad_properties.py",
     "escpos": "tests/hal/test_receipt_properties.py",
 }
+# The other trust boundaries' property tests run at their suite settings; the bench records their cases.
+BOUNDARY_FILES = {
+    "config": "tests/domain/test_config.py",
+    "queue rows, blobs, files, WALs": "tests/queue/test_properties.py",
+    "heartbeat, event, audit head": "tests/central/test_heartbeat_event_properties.py",
+}
 SUITE_EXAMPLES = None  # the default of tests/hal/property_settings.py
 MANY_EXAMPLES = int(os.environ.get("BENCH_PROPERTY_EXAMPLES", "5000"))
 _CASES = re.compile(r"(\d+) passing, (\d+) failing, and (\d+) invalid test cases")
@@ -65,3 +71,9 @@ def run(results: dict[str, float], report: list[str]) -> None:
     results["hal_properties.suite_cases"] = total_suite
     report += ["", f"{total_many:,} cases in the bench run against {total_suite:,} in the suite's "
                f"(ratio {total_many / max(total_suite, 1):.0f}x); every property held."]
+    report += ["", "Other trust boundaries (hypothesis, the suite's own settings):", "",
+               "| boundary | cases | s |", "|---|---|---|"]
+    for name, path in BOUNDARY_FILES.items():
+        cases, secs = run_properties(path, None)
+        results[f"properties.{name.split(',')[0].replace(' ', '_')}.cases"] = cases
+        report.append(f"| {name} | {cases:,} | {secs:.1f} |")
