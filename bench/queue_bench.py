@@ -144,7 +144,8 @@ def _drain(batch: bool, items: int) -> float:
                     ordering_key=f"c{i % 500}",
                 )
             cfg = ForwarderConfig(use_batch=batch, batch_threshold=20, backoff_base_s=0.01)
-            fwd = Forwarder(ob, HttpTransport(handle.url), config=cfg)
+            # as the kiosk does (kiosk/queue_setup.py): the central acts only for a named kiosk
+            fwd = Forwarder(ob, HttpTransport(handle.url, default_headers={"X-Kiosk-Id": "FZ-BENCH-0001"}), config=cfg)
             t0 = time.perf_counter()
             fwd.start()
             ok = fwd.flush(600)
