@@ -133,7 +133,7 @@ class EventsBody(Body):
 
 
 class HeartbeatBody(Body):
-    """The heartbeat's state fields are built by kiosk.central.heartbeat_state; passed through as they are."""
+    """The heartbeat's state fields are built by kiosk.link_heartbeat.state_fields; passed through as they are."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     send_nulls: ClassVar[bool] = True  # e.g. last_success_at: null before the first success

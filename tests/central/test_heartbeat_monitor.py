@@ -93,15 +93,17 @@ def test_commands_run_only_when_idle_and_report_outcomes(central: ServerHandle, 
 
 def test_state_from_hal_link_and_queue_objects(central: ServerHandle, tmp_path: Path) -> None:
     from hal.status import DeviceState, DeviceStatus, Supply
-    from kiosk.central.heartbeat_state import build_state
-    from offline_queue import LinkMonitor
+    from kiosk.link_heartbeat import state_fields
+    from offline_queue import BodyCipher, LinkMonitor, Outbox, create_key_file
 
     link = LinkMonitor()
     link.report_success()
-    state = build_state(
-        app_version="0.1.0", started_monotonic=time.monotonic() - 5, mode="in_service", in_transaction=True,
-        devices={"receipt_printer": DeviceStatus(DeviceState.ONLINE, supplies={"paper": Supply.LOW})},
-        link=link.state(), queue=None, data_dir=str(tmp_path))
+    outbox = Outbox(tmp_path / "q.sqlite", BodyCipher(create_key_file(tmp_path / "k")))
+    state = state_fields(
+        started=time.monotonic() - 5, mode="in_service", in_transaction=True,
+        statuses={"receipt_printer": DeviceStatus(DeviceState.ONLINE, supplies={"paper": Supply.LOW})},
+        supplies=None, link=link, outbox=outbox, data_dir=str(tmp_path))
+    outbox.close()
     sender, client = _sender(central, tmp_path, "FZ-D", state=lambda: state)
     assert sender.send_now()
     client.close()

@@ -1,4 +1,4 @@
-"""Heartbeat bodies shaped like the kiosk's (kiosk/central/heartbeat_state.py) for fleet tests and benches."""
+"""Heartbeat bodies shaped like the kiosk's (kiosk/link_heartbeat.py state_fields) for fleet tests and benches."""
 
 from __future__ import annotations
 
