@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test e2e lint typecheck bench soak screenshots prompts clean deb
+.PHONY: setup run test e2e stress lint typecheck bench soak screenshots prompts clean deb
 
 $(STAMP): requirements.lock pyproject.toml central_sim/pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -24,6 +24,10 @@ lint: $(STAMP)
 # Booted end-to-end runs of several minutes each (signed update and rollback under systemd-nspawn).
 e2e: $(STAMP)
 	KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider -m e2e_long
+
+# The queue's crash and chaos tests at full size: 200 SIGKILLs, 2,000 items under faults (a few minutes).
+stress: $(STAMP)
+	QUEUE_KILLS_PER_CHAIN=50 QUEUE_CHAOS_ITEMS=2000 KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider tests/queue/test_crash.py tests/queue/test_chaos.py
 
 bench: $(STAMP)
 	$(PY) -m bench.run

@@ -1,4 +1,5 @@
-"""SIGKILL 200 times during enqueue, during forwarding and between the central's commit and our ack.
+"""SIGKILL many times (80 in `make test`, 200 in `make stress`) during enqueue, during forwarding
+and between the central's commit and our ack.
 
 Four independent kiosk databases run in parallel; each is killed again and again (every run is
 a fresh process), then restarted once more and drained against the central. Then:
@@ -29,7 +30,8 @@ from tests.queue.conftest import Central
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAINS = 4
-KILLS_PER_CHAIN = 50
+# `make stress` raises this to 50 (200 kills); the suite keeps 20 per chain to stay within its time budget.
+KILLS_PER_CHAIN = int(os.environ.get("QUEUE_KILLS_PER_CHAIN", "20"))
 MODES = ["enqueue", "forward", "ack"]
 
 
@@ -103,7 +105,7 @@ def _read_log(path: Path) -> tuple[set[str], set[str]]:
 
 
 @pytest.mark.slow
-def test_sigkill_200_times_then_drain_exactly_once(tmp_path: Path, key_path: Path, central: Central) -> None:
+def test_sigkill_many_times_then_drain_exactly_once(tmp_path: Path, key_path: Path, central: Central) -> None:
     central.faults(path="*", lost_after_commit_rate=0.05)
     kills: Counter[str] = Counter()
     errors: list[str] = []
@@ -116,7 +118,8 @@ def test_sigkill_200_times_then_drain_exactly_once(tmp_path: Path, key_path: Pat
     for t in threads:
         t.join()
     assert errors == []
-    assert sum(kills.values()) >= 200 and min(kills[m] for m in MODES) >= 60, kills
+    total = CHAINS * KILLS_PER_CHAIN
+    assert sum(kills.values()) >= total and min(kills[m] for m in MODES) >= total * 3 // 10, kills
     central.clear_faults()
 
     cipher = BodyCipher(load_key_file(key_path))
