@@ -37,7 +37,7 @@ soak: $(STAMP)
 
 # Contract fuzzing: schemathesis against a live central_sim (the suite runs a bounded pass of the same test).
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider --timeout=3600 tests/central/test_openapi.py -k fuzz
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_CASES=$${FUZZ_CASES:-10000} KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider --timeout=3600 tests/central/test_openapi.py tests/security/test_fuzz_inputs.py -k fuzz
 
 # Voice prompts: re-render the missing or stale clips from the string tables, delete orphans.
 prompts: $(STAMP)

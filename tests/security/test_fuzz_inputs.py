@@ -2,15 +2,17 @@
 model, through the real client code), the configuration loader, and the maintenance side's own
 readers (audit log, log viewer, technician accounts). Only the documented errors may come out.
 
-Each parser gets 10,000 cases from a seeded generator (valid-looking bodies with fields dropped,
-added, retyped, control and right-to-left characters, oversized strings, plus random bytes) and
-a shorter hypothesis run that shrinks what it finds. The device parsers (ID reader frames and
-text, PIN pad frames, ESC/POS, Evolis, APDUs) are fuzzed by their own tests in tests/hal.
+Each parser gets 3,000 cases (10,000 under `make fuzz`) from a seeded generator (valid-looking
+bodies with fields dropped, added, retyped, control and right-to-left characters, oversized
+strings, plus random bytes) and a shorter hypothesis run that shrinks what it finds. The device
+parsers (ID reader frames and text, PIN pad frames, ESC/POS, Evolis, APDUs) are fuzzed by their
+own tests in tests/hal.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import string
 from collections.abc import Callable, Iterator
@@ -33,7 +35,8 @@ from kiosk.maintenance.auth import AuthError, TechnicianStore
 from kiosk.maintenance.config_edit import dump_toml, flatten
 from kiosk.maintenance.logs_view import read_logs
 
-N = 10_000
+# 3,000 seeded cases per reader in the suite; `make fuzz` runs 10,000.
+N = int(os.environ.get("FUZZ_CASES", "3000"))
 SHORT = settings(max_examples=300, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -143,7 +146,7 @@ def test_central_responses_parse_or_fail_with_a_typed_error(client_and_box: Any)
     parsed = 0
     for model, status, body in cases("central", lambda r: (r.choice(MODELS), r.choice(STATUSES), _body(r))):
         parsed += _one_response(client, box, model, status, body)
-    assert parsed > 50  # some bodies do validate (the fuzz is not all noise)
+    assert parsed > N // 200  # some bodies do validate (the fuzz is not all noise)
 
 
 @SHORT
