@@ -98,6 +98,10 @@ class CardIssuer(Device, Protocol):
         """Take a card not taken back from the bezel into the retain bin (DeviceError if none/full)."""
         ...
 
+    def retain_bin_emptied(self) -> None:
+        """Staff took the retained cards out: the bin's level (not the lifetime count) goes to zero."""
+        ...
+
     def card_taken(self) -> bool:
         """True once the citizen took the card from the bezel."""
         ...

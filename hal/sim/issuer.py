@@ -190,6 +190,11 @@ class SimCardIssuer(SimDevice):
         self.encoder.remove()
         self._moved_only()
 
+    def retain_bin_emptied(self) -> None:
+        with self._lock:
+            self.retained = 0
+            self._persist()
+
     def retract(self) -> None:
         """A card not taken: back in from the bezel, into the retain bin."""
         self._jam_check("retract")
@@ -231,9 +236,8 @@ class SimCardIssuer(SimDevice):
             self._fail_next[str(params.get("op", "*"))] = "jam"
             return "jam armed"
         if action == "empty_retain_bin":
-            with self._lock:
-                n, self.retained = self.retained, 0
-                self._persist()
+            n = self.retained
+            self.retain_bin_emptied()
             return f"emptied {n}"
         if action == "empty_reject_box":
             with self._lock:

@@ -1,7 +1,8 @@
 """Consumables: refill the hopper, replace the ribbon, empty the reject box, change the receipt
-paper. Every change is recorded (0600 JSON lines); the hopper count the technician entered and the
+paper, empty the retain bin. Every change is recorded (0600 JSON lines); the hopper count the technician entered and the
 cards fed since give the kiosk's own blank-card level, and the low/out thresholds below feed the
-heartbeat's ``supplies``. Emptying the reject box lists the spoiled cards for destruction (arts. 27, 36).
+heartbeat's ``supplies``. Emptying the reject box lists the spoiled cards for destruction (arts. 27, 36);
+emptying the retain bin lists the retracted cards to hand to the counter for pickup (art. 27).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from hal.status import DeviceStatus, Supply
 from kiosk.clock import CHINA_TZ
@@ -49,22 +50,38 @@ _WORSE = {Supply.UNKNOWN: 0, Supply.OK: 1, Supply.LOW: 2, Supply.OUT: 3}
 
 
 @dataclass(frozen=True)
-class DestructionList:
-    """Spoiled cards taken out of the reject box, for the destruction record (art. 36)."""
+class BinList:
+    """Cards a technician took out of a bin, against what the stock ledger says went in."""
 
     counted: int
     emptied_at: str
     cards: tuple[LedgerRow, ...]
+
+    title: ClassVar[str] = ""
 
     @property
     def mismatch(self) -> bool:
         return self.counted != len(self.cards)
 
     def lines(self) -> list[str]:
-        out = [f"废卡销毁清单 spoiled cards for destruction, emptied {self.emptied_at}",
+        out = [f"{self.title}, emptied {self.emptied_at}",
                f"counted {self.counted}, ledger {len(self.cards)}" + (" MISMATCH" if self.mismatch else "")]
         out += [f"{r.at} {r.application_id} {r.name} {r.card_no} {r.reason}" for r in self.cards]
         return out
+
+
+@dataclass(frozen=True)
+class DestructionList(BinList):
+    """Spoiled cards taken out of the reject box, for the destruction record (art. 36)."""
+
+    title = "废卡销毁清单 spoiled cards for destruction"
+
+
+@dataclass(frozen=True)
+class PickupList(BinList):
+    """Retracted cards taken out of the retain bin, for the counter's pickup shelf (art. 27)."""
+
+    title = "回收卡交接清单 retained cards handed to the counter"
 
 
 class Consumables:
@@ -131,21 +148,45 @@ class Consumables:
     def empty_reject_box(self, counted: int, actor: str) -> DestructionList:
         if not 0 <= counted <= 1000:
             raise ValueError("count must be 0..1000")
-        last = self._last("empty_reject_box")
-        since = str(last["at"]) if last else ""
-        cards: list[LedgerRow] = []
-        if self.ledger is not None:
-            today = dt.datetime.now(CHINA_TZ).date()
-            first = dt.date.fromisoformat(since[:10]) if since else today - dt.timedelta(days=31)
-            day = first
-            while day <= today:
-                cards += [r for r in self.ledger.rows(day) if r.kind is Kind.SPOILED and r.at > since[:19]]
-                day += dt.timedelta(days=1)
+        cards, upto = self._ledger_since("empty_reject_box", Kind.SPOILED)
         self._steer(self.devices.issuer, "empty_reject_box")
-        rec = self._append("empty_reject_box", actor, counted=counted, listed=len(cards),
+        rec = self._append("empty_reject_box", actor, counted=counted, listed=len(cards), upto_row=upto,
                            rejected_at=_counter(self._issuer_status(), REJECT_COUNTERS),
                            cards=[r.application_id for r in cards])
         return DestructionList(counted, str(rec["at"]), tuple(cards))
+
+    def empty_retain_bin(self, counted: int, actor: str) -> PickupList:
+        """Retracted cards out of the printer, listed for the counter where their holders collect them."""
+        if not 0 <= counted <= 1000:
+            raise ValueError("count must be 0..1000")
+        cards, upto = self._ledger_since("empty_retain_bin", Kind.RETAINED)
+        issuer = self.devices.issuer
+        if issuer is not None:
+            issuer.retain_bin_emptied()
+        rec = self._append("empty_retain_bin", actor, counted=counted, listed=len(cards), upto_row=upto,
+                           cards=[r.application_id for r in cards])
+        return PickupList(counted, str(rec["at"]), tuple(cards))
+
+    def _ledger_since(self, action: str, kind: Kind) -> tuple[list[LedgerRow], int]:
+        """Ledger rows of ``kind`` added since ``action`` was last recorded (at most 31 days back),
+        and the ledger's high-water row to record with this action. Rows are told apart by their
+        row number, not their time: a card retracted in the same second as the last emptying
+        would otherwise be listed twice or never."""
+        if self.ledger is None:
+            return [], 0
+        last = self._last(action)
+        since = str(last["at"]) if last else ""
+        after = int(last.get("upto_row", 0)) if last else 0
+        today = dt.datetime.now(CHINA_TZ).date()
+        day = dt.date.fromisoformat(since[:10]) if since else today - dt.timedelta(days=31)
+        rows: list[LedgerRow] = []
+        while day <= today:
+            rows += self.ledger.rows(day)
+            day += dt.timedelta(days=1)
+        if last is not None and "upto_row" not in last:  # a record written before row marks: by time
+            rows = [r for r in rows if r.at[:19] > since[:19]]
+        upto = max((r.row_id for r in rows), default=after)
+        return [r for r in rows if r.kind is kind and r.row_id > after], max(upto, after)
 
     # ---- levels -------------------------------------------------------------------------------
     def blank_cards_left(self) -> int | None:

@@ -85,3 +85,21 @@ def test_a_card_not_retracted_is_never_said_to_be_retained(runtime: Runtime, cen
     assert [r.kind for r in runtime.stock_ledger.rows(runtime.clock.today())] == [Kind.UNDELIVERED]
     assert runtime.forwarder.flush(timeout=10)
     assert app_row(central, runtime, "status") == "produced"
+
+
+def test_emptying_the_retain_bin_lists_the_cards_for_the_counter_and_resets_its_level(
+        runtime: Runtime, central: ServerHandle) -> None:
+    d = begin(runtime)
+    to_production(d)
+    d.wait("take_card")
+    _, result = d.end()
+    assert result.code == "card_retained" and d.issuer.status().supplies["retain_bin"] is not None
+    app_id = runtime.stock_ledger.rows(runtime.clock.today())[0].application_id
+    consumables = runtime.maintenance.consumables
+    pickup = consumables.empty_retain_bin(1, "T001")
+    assert [r.application_id for r in pickup.cards] == [app_id] and not pickup.mismatch
+    assert pickup.lines()[0].startswith("回收卡交接清单") and app_id in pickup.lines()[2]
+    assert d.issuer.retained == 0  # the printer's bin level is back to empty
+    assert consumables.records()[-1]["action"] == "empty_retain_bin"
+    again = consumables.empty_retain_bin(0, "T001")  # nothing retracted since
+    assert again.cards == () and not again.mismatch
