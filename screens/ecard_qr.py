@@ -43,6 +43,8 @@ class KioskQr(BoxLayout):
         self.caption.kiosk_id = "ecard.kiosk_qr_caption"
         self.add_widget(self.image)
         self.add_widget(self.caption)
+        app.register(self.image)
+        app.register(self.caption)
 
 
 def shoot_ecard_screens(tour: Any) -> None:
