@@ -458,6 +458,20 @@ class BatchReply(_Out):
     results: list[BatchResult]
 
 
+# --- e-card sign-in (central_sim/ecard.py) ----------------------------------------------------------
+
+class EcardVerifyIn(_In):
+    code: Annotated[str, Field(min_length=1, max_length=512, description="the code the e-card app shows; opaque")]
+
+
+class EcardIdentity(_Out):
+    id_number: str
+    name: str
+    sex: str
+    birth_date: str
+    verified_at: str
+
+
 # --- the route table's bodies ------------------------------------------------------------------
 
 REQUESTS: dict[str, type[_In]] = {
@@ -477,6 +491,7 @@ REQUESTS: dict[str, type[_In]] = {
     "/v1/kiosks/{kiosk_id}/events": EventsIn,
     "/v1/kiosks/{kiosk_id}/stock-ledger": StockLedgerIn,
     "/v1/batch": BatchIn,
+    "/v1/ecard/verify": EcardVerifyIn,  # e-card sign-in
 }
 
 RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
@@ -498,6 +513,7 @@ RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
     "/v1/kiosks/{kiosk_id}/audit-head": (200, AuditHead),
     "/v1/kiosks/{kiosk_id}/stock-ledger": (200, LedgerRecorded),
     "/v1/batch": (200, BatchReply),
+    "/v1/ecard/verify": (200, EcardIdentity),  # e-card sign-in
 }
 
 MAX_REASONS = 50

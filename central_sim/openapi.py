@@ -43,6 +43,7 @@ SUMMARIES = {
     "/v1/kiosks/{kiosk_id}/events": "device alarms, technician actions, command outcomes, batched",
     "/v1/kiosks/{kiosk_id}/stock-ledger": "daily card stock and spoiled-card ledger",
     "/v1/batch": "deliver up to 100 queued requests at once (each item judged on its own)",
+    "/v1/ecard/verify": "e-card sign-in: verify a code once, for this kiosk, within its validity; who the person is",
 }
 
 

@@ -189,3 +189,12 @@ CREATE TABLE IF NOT EXISTS audit_state (
     problem TEXT NOT NULL DEFAULT '',
     problem_at TEXT NOT NULL DEFAULT ''
 );
+-- E-card sign-in codes (ecard.py): only a digest of each code; bound to one kiosk, used once.
+CREATE TABLE IF NOT EXISTS ecard_codes (
+    code_hash TEXT PRIMARY KEY,               -- SHA-256 hex of the code
+    id_number TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);

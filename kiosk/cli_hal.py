@@ -35,6 +35,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     au.add_argument("--volume", type=float, default=0.8)
     au.add_argument("--json", action="store_true")
     au.set_defaults(func=_probe_audio)
+    sc = psub.add_parser("scanner", help="arm the QR scanner and wait for one code (e-card sign-in)")
+    sc.add_argument("--driver", default="honeywell-serial", choices=["honeywell-serial", "evdev", "camera"])
+    sc.add_argument("--port", default="", help="serial port, or the evdev node for --driver evdev")
+    sc.add_argument("--baud", type=int, default=115200)
+    sc.add_argument("--suffix", default="cr", choices=["cr", "crlf", "lf", "tab"])
+    sc.add_argument("--source", default="0", help="camera index or path for --driver camera")
+    sc.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a code")
+    sc.add_argument("--json", action="store_true")
+    sc.set_defaults(func=_probe_scanner)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -79,3 +88,12 @@ def _probe_audio(args: argparse.Namespace) -> int:
         print("探测不可用 probe unavailable: audio driver not installed", file=sys.stderr)
         return 3
     return int(probe(args.driver, args.clip, args.volume, args.json))
+
+
+def _probe_scanner(args: argparse.Namespace) -> int:
+    try:
+        from hal.scanner.probe import probe
+    except ImportError:
+        print("探测不可用 probe unavailable: scanner driver not installed", file=sys.stderr)
+        return 3
+    return int(probe(args.driver, args.port, args.baud, args.suffix, args.source, args.wait, args.json))

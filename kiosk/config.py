@@ -69,6 +69,7 @@ class DeviceSection:
     width: int = 640
     height: int = 480
     plugin: str = ""  # dotted path of an optional plug-in (e.g. the WLT photo decoder)
+    suffix: str = "cr"  # scanner: what ends a code on the wire (cr | crlf | lf | tab), programmed at open
 
 
 _DEVICE_DRIVERS: dict[str, tuple[str, ...]] = {
@@ -80,6 +81,7 @@ _DEVICE_DRIVERS: dict[str, tuple[str, ...]] = {
     "pin_pad": ("sim", "zt588", "onscreen", "none"),
     "receipt_printer": ("sim", "escpos-serial", "escpos-usb", "none"),
     "audio": ("sim", "sdl", "none"),
+    "scanner": ("sim", "honeywell-serial", "evdev", "camera", "none"),  # e-card sign-in (QR)
 }
 
 
@@ -93,6 +95,7 @@ PRODUCTION_DRIVERS: dict[str, str] = {
     "pin_pad": "zt588",
     "receipt_printer": "escpos-usb",
     "audio": "sdl",
+    "scanner": "camera",  # no scanner configured: the kiosk's own camera reads the QR code
 }
 
 
@@ -110,6 +113,7 @@ class DevicesSection:
     pin_pad: DeviceSection = field(default_factory=partial(_production, "pin_pad"))
     receipt_printer: DeviceSection = field(default_factory=partial(_production, "receipt_printer"))
     audio: DeviceSection = field(default_factory=partial(_production, "audio"))  # speaker for the voice prompts
+    scanner: DeviceSection = field(default_factory=partial(_production, "scanner"))  # e-card QR sign-in
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("photo.match_distance", "must be above 0 and at most 0.5 (the central's limit)")
     if not 0 < cfg.photo.jpeg_min_kb < cfg.photo.jpeg_max_kb:
         raise ConfigError("photo.jpeg_max_kb", "must be larger than photo.jpeg_min_kb (and both positive)")
+    if cfg.devices.scanner.suffix not in ("cr", "crlf", "lf", "tab"):
+        raise ConfigError("devices.scanner.suffix", "must be one of cr, crlf, lf, tab")
     if cfg.timeouts.idle_warning_s >= cfg.timeouts.idle_s:
         raise ConfigError("timeouts.idle_warning_s", "must be shorter than timeouts.idle_s")
 

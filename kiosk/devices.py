@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hal.interfaces import AudioOutput, Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
+from hal.scanner.types import Scanner
 from hal.sim.audio import SimAudio
 from hal.sim.camera import SimCamera
 from hal.sim.card_reader import SimCardReader
@@ -17,6 +18,7 @@ from hal.sim.id_reader import SimIdCardReader
 from hal.sim.issuer import SimCardIssuer
 from hal.sim.pin_pad import SimPinPad
 from hal.sim.receipt_printer import SimReceiptPrinter
+from hal.sim.scanner import SimScanner
 from hal.status import DeviceError, DeviceState, DeviceStatus
 from kiosk.config import Config, DeviceSection
 from kiosk.domain.services import Device as ServiceDevice
@@ -35,6 +37,7 @@ class DeviceSet:
     pin_pad: PinPad | None = None
     receipt_printer: ReceiptPrinter | None = None
     audio: AudioOutput | None = None  # voice prompts; no service needs it (a mute kiosk still serves)
+    scanner: Scanner | None = None  # QR codes for e-card sign-in (a scanner, or the camera read by zxing)
 
     def items(self) -> Iterator[tuple[str, Any]]:
         for f in fields(self):
@@ -122,7 +125,27 @@ def _real(kind: str, section: DeviceSection, data_dir: Path) -> Any:
         from hal.audio.sdl_audio import SdlAudio
 
         return SdlAudio(name="audio")
+    if kind == "scanner" and drv == "honeywell-serial":
+        from hal.scanner.serial_scanner import HoneywellSerialScanner
+
+        return HoneywellSerialScanner(section.port, section.baud, suffix=section.suffix)
+    if kind == "scanner" and drv == "evdev":
+        from hal.scanner.evdev_wedge import EvdevWedgeScanner
+
+        return EvdevWedgeScanner(section.port)
     raise DeviceError("driver_unavailable", f"{kind}: driver {drv!r} is not available in this build")
+
+
+def _camera_scanner(camera: Camera | None) -> Scanner | None:
+    """The kiosk's camera read by zxing-cpp, for kiosks without a scanner (none without a camera)."""
+    if camera is None:
+        return None
+    try:
+        from hal.scanner.camera_scanner import CameraQrScanner
+    except ImportError:  # zxing-cpp missing from this build: no e-card sign-in, everything else runs
+        log.warning("zxing-cpp not installed: no QR decoding from the camera")
+        return None
+    return CameraQrScanner(camera, name="scanner")
 
 
 def build_devices(cfg: Config) -> DeviceSet:
@@ -143,10 +166,14 @@ def build_devices(cfg: Config) -> DeviceSet:
         "pin_pad": lambda: SimPinPad(),
         "receipt_printer": lambda: SimReceiptPrinter(),
         "audio": lambda: SimAudio(),
+        "scanner": lambda: SimScanner(),
     }
     for kind, make_sim in sims.items():
         section: DeviceSection = getattr(d, kind)
         if section.driver == "none":
+            continue
+        if kind == "scanner" and section.driver == "camera":
+            ds.scanner = _camera_scanner(ds.camera)
             continue
         setattr(ds, kind, make_sim() if section.driver == "sim" else _real(kind, section, data_dir))
     if ds.audio is not None:

@@ -57,6 +57,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
     from kiosk.flows.activate import ActivateFlow
     from kiosk.flows.apply import ApplyFlow
     from kiosk.flows.contact_change import ContactChangeFlow
+    from kiosk.flows.ecard_sign_in import EcardSignInFlow
     from kiosk.flows.loss_cancel import LossCancelFlow
     from kiosk.flows.loss_report import LossReportFlow
     from kiosk.flows.pin_change import PinChangeFlow
@@ -74,6 +75,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
         ServiceId.PIN_RESET: PinResetFlow,
         ServiceId.CONTACT_CHANGE: ContactChangeFlow,
         ServiceId.PROGRESS_QUERY: ProgressQueryFlow,
+        ServiceId.ECARD_SIGN_IN: EcardSignInFlow,
     }
 
 

@@ -108,6 +108,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         d.add_argument("device")
     h = s.add_parser("hopper", help="set the blank cards in the hopper")
     h.add_argument("count", type=int)
+    ec = s.add_parser("show-ecard", help="show a seeded citizen's e-card sign-in code to the scanner "
+                                         "(issued by the reference central's test hook)")
+    ec.add_argument("citizen")
+    s.add_parser("unreadable-code", help="show the scanner a code it cannot read")
     p.set_defaults(func=_cmd)
 
 
@@ -132,6 +136,10 @@ def _cmd(args: argparse.Namespace) -> int:
         command = {"device": args.device, "action": "fail", "op": args.op, "code": args.code}
     elif c == "hopper":
         command = {"device": "issuer", "action": "hopper", "count": args.count}
+    elif c == "show-ecard":
+        command = {"device": "scanner", "action": "scan", "text": _demo_ecard_code(cfg, args.citizen)}
+    elif c == "unreadable-code":
+        command = {"device": "scanner", "action": "unreadable"}
     else:
         command = {"device": args.device, "action": c}
     try:
@@ -144,3 +152,15 @@ def _cmd(args: argparse.Namespace) -> int:
         return 1
     print(reply.get("result"))
     return 0
+
+
+def _demo_ecard_code(cfg: Any, citizen: str) -> str:
+    """The citizen's e-card app, played by the reference central's test hook (never a production one)."""
+    import httpx
+
+    from kiosk import demo
+
+    body = {"id_number": demo.citizen(citizen)["id_number"], "kiosk_id": cfg.kiosk.id}
+    resp = httpx.post(f"{cfg.central.url}/v1/_test/ecard/codes", json=body, timeout=5.0)
+    resp.raise_for_status()
+    return str(resp.json()["code"])

@@ -3,6 +3,8 @@ out-of-service screen (hotline 12333 and the counter message)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
@@ -32,6 +34,10 @@ SERVICE_ORDER = (
     ServiceId.LOSS_CANCEL, ServiceId.ACTIVATE, ServiceId.PIN_CHANGE,
     ServiceId.PIN_RESET, ServiceId.CONTACT_CHANGE, ServiceId.PROGRESS_QUERY,
 )
+# E-card QR sign-in (then progress query, contact change, activation): a button beside the elderly
+# switch, or the last entry of the elderly pages.
+ECARD = ServiceId.ECARD_SIGN_IN
+ELDERLY_ORDER = (*SERVICE_ORDER, ECARD)
 USABLE = (Availability.AVAILABLE, Availability.AVAILABLE_OFFLINE)
 
 
@@ -88,7 +94,13 @@ class AttractScreen(KioskScreen):
             self.footer.size_hint_y = 1
             self.elderly_button.size_hint_x = None
             self.elderly_button.width = target_px() * 3.0
+            # body-size text (name + the reason when it cannot start: two lines in one target's height)
+            self.ecard_button = BigButton("", f"service.{ECARD.value}", primary=True, raw=True, scale=0.8,
+                                          size_hint_x=None, width=target_px() * 3.6)
+            bottom.height = target_px() * 1.1  # the e-card button's two lines when it cannot start
+            self.ecard_button.bind(on_release=lambda _b: app.start_service(ECARD))
             bottom.add_widget(self.footer)
+            bottom.add_widget(self.ecard_button)
             bottom.add_widget(self.elderly_button)
             rows = (top, self.subtitle, self.grid, bottom)
         for w in rows:
@@ -115,14 +127,16 @@ class AttractScreen(KioskScreen):
         avail = self.app.availability()
         shown: tuple[ServiceId, ...] = SERVICE_ORDER
         if self.elderly:
-            pages = (len(SERVICE_ORDER) + ELDERLY_PAGE - 1) // ELDERLY_PAGE
+            pages = (len(ELDERLY_ORDER) + ELDERLY_PAGE - 1) // ELDERLY_PAGE
             self.page = max(0, min(self.page, pages - 1))
-            shown = SERVICE_ORDER[self.page * ELDERLY_PAGE:(self.page + 1) * ELDERLY_PAGE]
+            shown = ELDERLY_ORDER[self.page * ELDERLY_PAGE:(self.page + 1) * ELDERLY_PAGE]
             self.page_label.set(t("elderly.page", page=self.page + 1, pages=pages))
             self.nav["attract.prev"].set(f"◀ {t('elderly.prev_page')}")
             self.nav["attract.next"].set(f"{t('elderly.next_page')} ▶")
             self.nav["attract.prev"].disabled = self.page == 0
             self.nav["attract.next"].disabled = self.page >= pages - 1
+        else:
+            self._refresh_ecard(*avail[ECARD])
         for sid in shown:
             state, missing = avail[sid]
             usable = state in USABLE
@@ -143,6 +157,17 @@ class AttractScreen(KioskScreen):
             self.grid.add_widget(btn)
         for _ in range(len(shown), ELDERLY_PAGE if self.elderly else 0):
             self.grid.add_widget(Widget())  # the last page keeps the buttons' size
+
+    def _refresh_ecard(self, state: Availability, _missing: frozenset[Any]) -> None:
+        """The e-card button: its name, and the short reason on a second line when it cannot start."""
+        t, usable = self.app.t, state in USABLE
+        text = f"[b]{markup(t(f'service.{ECARD.value}'))}[/b]"
+        if not usable:
+            note = markup(t(f"elderly.availability.{state.value}"))
+            text += f"\n[size={int(MIN_BODY_PX * theme().text_scale)}]{note}[/size]"
+        self.ecard_button.text = text
+        self.ecard_button.disabled = not usable
+        self.app.register(self.ecard_button)
 
 
 class OutOfServiceScreen(KioskScreen):

@@ -18,6 +18,7 @@ from kiosk.domain.choices import CHOICE_FIELDS, KEYPAD_FIELDS
 from kiosk.flows.base import UserInput, View
 from screens.address import AddressPicker
 from screens.camera import CameraPreview
+from screens.ecard_qr import KioskQr
 from screens.keypad import NumericKeypad
 from screens.ports import AppPort
 from screens.widgets import (
@@ -96,6 +97,8 @@ def picture_for(view: View) -> str | None:
         return None  # the live preview is the picture
     if s in ID_SCREENS or view.message in ("prompt.place_id_card", "prompt.place_guardian_id"):
         return "id_card"
+    if s == "scan_ecard":
+        return "scanner"
     if s.startswith("insert"):
         return "insert_card"
     if s.startswith("take"):
@@ -177,6 +180,14 @@ class ActionPanel(Panel):
         super().__init__(app, view, **kw)
         self.add_actions(extra_actions(view))
         self.add_widget(Widget())
+
+
+class EcardQrPanel(Panel):
+    """E-card sign-in: the kiosk's own QR code for the citizen's app to scan (screens.ecard_qr)."""
+
+    def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
+        super().__init__(app, view, **kw)
+        self.add_widget(KioskQr(app, view.params.get("kiosk_qr", "")))
 
 
 class TimelinePanel(Panel):
@@ -495,6 +506,8 @@ def panel_for(app: AppPort, view: View, on_editor: Callable[[bool], None] = lamb
         return None
     if is_camera(view):
         return CameraPanel(app, view)
+    if view.screen == "scan_ecard":
+        return EcardQrPanel(app, view)
     if form_fields(view):
         return FormPanel(app, view, on_editor)
     if "digits" in view.params and "length" in view.params:

@@ -17,7 +17,7 @@ from kivy.uix.widget import Widget
 
 from screens.widgets import BRAND, INK, OK_GREEN, SOFT
 
-KINDS = ("id_card", "insert_card", "take_card", "camera", "pin_pad", "receipt", "wait", "card_made")
+KINDS = ("id_card", "insert_card", "take_card", "camera", "pin_pad", "receipt", "wait", "card_made", "scanner")
 
 CARD_BLUE = (0.16, 0.45, 0.78, 1)
 ID_TEAL = (0.55, 0.78, 0.85, 1)
@@ -162,6 +162,25 @@ class ActionPicture(Widget):
         self._rect(30, 52 - 40 * out, 40, 40 * out, (1, 1, 1, 1))
         for i in range(int(5 * out)):
             self._rect(34, 48 - i * 7, 30 - (i % 2) * 10, 2, INK)
+
+    def _draw_scanner(self, p: float) -> None:
+        # The scanner window under a phone that comes down showing its QR code; the window
+        # glows red while it reads.
+        self._rect(10, 4, 80, 22, DEVICE, r=4)
+        reading = p > 0.6
+        self._rect(22, 18, 56, 6, (0.9, 0.2, 0.2, 1) if reading else SLOT, r=2)
+        drop = min(1.0, p / 0.6)
+        y = 78 - 44 * drop
+        self._rect(32, y, 36, 58 * 0.6, (0.15, 0.15, 0.18, 1), r=3)  # the phone
+        self._rect(35, y + 3, 30, 29, (1, 1, 1, 1))  # its screen
+        for cx, cy in ((37, 22), (53, 22), (37, 6)):  # finder patterns
+            self._rect(cx, y + cy, 9, 9, INK)
+            self._rect(cx + 2, y + cy + 2, 5, 5, (1, 1, 1, 1))
+            self._rect(cx + 3, y + cy + 3, 3, 3, INK)
+        for k in range(6):  # data modules
+            self._rect(49 + (k % 3) * 5, y + 6 + (k // 3) * 5, 3, 3, INK)
+        if not reading:
+            self._arrow(85, 40 + 20 * (1 - drop), down=True)
 
     def _draw_wait(self, p: float) -> None:
         for i in range(8):

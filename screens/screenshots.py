@@ -280,6 +280,9 @@ class Tour:
         if not self.elderly:
             self.progress_query()
             self.refusal()
+            from screens.ecard_qr import shoot_ecard_screens  # e-card sign-in
+
+            shoot_ecard_screens(self)
         self.apply()
         if not self.elderly:
             self.idle_prompt()

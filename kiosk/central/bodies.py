@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Body(BaseModel):
@@ -141,3 +141,10 @@ class HeartbeatBody(Body):
 
 class BatchBody(Body):
     items: list[dict[str, Any]]
+
+
+# e-card sign-in
+class EcardVerifyBody(Body):
+    """The code the citizen's e-card app shows: opaque to the kiosk, a credential (never in a repr)."""
+
+    code: str = Field(repr=False)

@@ -50,6 +50,9 @@ class CentralGateway:
     def application_status(self, id_number: str) -> m.ApplicationStatusList:
         return self._client.application_status(id_number)
 
+    def verify_ecard(self, code: str) -> m.EcardIdentity:  # e-card sign-in
+        return self._client.call(rq.ECARD_VERIFY, b.EcardVerifyBody(code=code))
+
     # ---- through the queue -----------------------------------------------------------------------
     def report_loss(self, *, id_number: str, reported_at: str, card_no: str | None = None) -> Outcome:
         body = loss_report_body(reported_at, card_no, None if card_no else id_number)

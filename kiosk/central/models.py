@@ -180,3 +180,17 @@ class AuditHead(_Model):
     head: str | None = None
     problem: str = ""
     anchors: list[AnchoredHead] = Field(default_factory=list, max_length=10_000)
+
+
+# e-card sign-in
+class EcardIdentity(_Model):
+    """POST /v1/ecard/verify: the person the e-card code names (personal data: no repr)."""
+
+    id_number: str
+    name: str
+    sex: str
+    birth_date: str
+    verified_at: str
+
+    def __repr__(self) -> str:
+        return "EcardIdentity(<personal data>)"

@@ -19,6 +19,7 @@ class ServiceId(StrEnum):
     PIN_RESET = "pin_reset"  # 重置密码
     CONTACT_CHANGE = "contact_change"  # 信息变更
     PROGRESS_QUERY = "progress_query"  # 进度查询
+    ECARD_SIGN_IN = "ecard_sign_in"  # 电子社保卡扫码登录, then one of ECARD_SERVICES
 
 
 class Offline(StrEnum):
@@ -37,6 +38,7 @@ class Device(StrEnum):
     CAMERA = "camera"
     PIN_PAD = "pin_pad"
     RECEIPT_PRINTER = "receipt_printer"
+    SCANNER = "scanner"  # QR codes (e-card sign-in)
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,13 @@ SERVICES: dict[ServiceId, Service] = {
                 frozenset({_D.ID_READER, _D.CARD_READER, _D.CAMERA, _D.PIN_PAD}), 30, (32,)),
         Service(ServiceId.CONTACT_CHANGE, Offline.QUEUED, frozenset({_D.ID_READER}), 30, (30,)),
         Service(ServiceId.PROGRESS_QUERY, Offline.NO, frozenset({_D.ID_READER}), 90, ()),
+        Service(ServiceId.ECARD_SIGN_IN, Offline.NO, frozenset({_D.SCANNER}), 90, ()),  # the central spends the code
     )
 }  # fmt: skip
+
+# The services an e-card sign-in may stand in for the ID card in: those that need no physical ID
+# card. Issuance (apply, replace) and the card-security services keep the ID card.
+ECARD_SERVICES: tuple[ServiceId, ...] = (ServiceId.PROGRESS_QUERY, ServiceId.CONTACT_CHANGE, ServiceId.ACTIVATE)
 
 class Availability(StrEnum):
     AVAILABLE = "available"

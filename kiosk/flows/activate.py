@@ -11,7 +11,7 @@ from kiosk.domain.masking import mask_card_no, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
 from kiosk.flows.common import holder_matches, insert_sscard, queued
-from kiosk.flows.identity import read_id_card
+from kiosk.flows.identity import read_identity
 
 
 class ActivateFlow(Flow):
@@ -19,7 +19,7 @@ class ActivateFlow(Flow):
     total_steps = 4
 
     def steps(self, ctx: FlowContext) -> FlowResult:
-        idc = read_id_card(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        idc = read_identity(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
         card = insert_sscard(ctx, self.view("insert_card", 2, "prompt.insert_card", actions=("cancel",)))
         holder_matches(card, idc.id_number)
         ctx.ask(self.view("confirm", 3, "prompt.confirm_activate",

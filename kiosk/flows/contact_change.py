@@ -12,7 +12,7 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
 from kiosk.flows.common import queued
 from kiosk.flows.details import Details, edit_details
-from kiosk.flows.identity import read_id_card
+from kiosk.flows.identity import read_identity
 
 
 class ContactChangeFlow(Flow):
@@ -20,7 +20,7 @@ class ContactChangeFlow(Flow):
     total_steps = 3
 
     def steps(self, ctx: FlowContext) -> FlowResult:
-        idc = read_id_card(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        idc = read_identity(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
         d = edit_details(ctx, self, "contact_form", 2, "prompt.contact_form", Details(),
                          required=frozenset(), require_change=True)
         contact = ContactBody(id_number=idc.id_number, mobile=d.mobile or None, phone=d.phone or None,

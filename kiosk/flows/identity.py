@@ -9,6 +9,7 @@ from hal.interfaces import IdCardReader
 from hal.types import IdCardData
 from kiosk.domain.idnumber import InvalidIdNumber, age_on, parse_id_number
 from kiosk.flows.base import ID_CARD_MISSES, FlowContext, Refused, View
+from kiosk.flows.ecard_identity import Person, signed_in
 
 
 def id_card_problems(card: IdCardData, ctx: FlowContext) -> list[str]:
@@ -64,6 +65,12 @@ def read_id_card(ctx: FlowContext, view: View) -> IdCardData:
     ctx.session["id_card"] = card
     ctx.watch_id_card(reader)  # lifting the ID card from now on ends the session
     return card
+
+
+def read_identity(ctx: FlowContext, view: View) -> Person:
+    """The citizen for a service that may take an e-card sign-in instead of the ID card
+    (kiosk.domain.services.ECARD_SERVICES): the signed-in person, else the ID card read now."""
+    return signed_in(ctx, view.service) or read_id_card(ctx, view)
 
 
 def age_of(card: IdCardData, ctx: FlowContext) -> int:

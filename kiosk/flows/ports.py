@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Protocol, TypeVar
 
 from hal.interfaces import Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
+from hal.scanner.types import Scanner
 from hal.status import DeviceError
 from hal.types import Receipt
 from kiosk.alarms import Severity
@@ -85,6 +86,10 @@ class FlowDevices:
     @property
     def pin_pad(self) -> PinPad:
         return _need(self._d.pin_pad, "pin_pad")
+
+    @property
+    def scanner(self) -> Scanner:
+        return _need(self._d.scanner, "scanner")
 
     @property
     def receipt_printer(self) -> ReceiptPrinter | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult
 from kiosk.flows.common import central, require_online
-from kiosk.flows.identity import read_id_card
+from kiosk.flows.identity import read_identity
 
 
 class ProgressQueryFlow(Flow):
@@ -18,7 +18,7 @@ class ProgressQueryFlow(Flow):
 
     def steps(self, ctx: FlowContext) -> FlowResult:
         require_online(ctx)
-        idc = read_id_card(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        idc = read_identity(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
         ctx.working(self.view("lookup", 2, "prompt.looking_up"))
         found = central(ctx, lambda: ctx.central.application_status(idc.id_number))
         apps = {a.application_id: a for a in found.applications}

@@ -41,7 +41,8 @@ from offline_queue.store import Outbox
 
 log = logging.getLogger("kiosk.maintenance")
 T = TypeVar("T")
-SIM_DEVICES = ("id_reader", "card_reader", "encoder", "issuer", "camera", "pin_pad", "receipt_printer", "audio")
+SIM_DEVICES = ("id_reader", "card_reader", "encoder", "issuer", "camera", "pin_pad", "receipt_printer", "audio",
+               "scanner")
 VOLUME_KEY = "voice.volume"
 
 
