@@ -142,3 +142,13 @@ def test_kiosk_central_sim_command_runs_the_central_cli(tmp_path: Path) -> None:
     assert kiosk_main(["central-sim", "--make-pki", str(tmp_path / "pki"), "--kiosk-id", "FZ-TEST-0001"]) == 0
     made = {p.name for p in (tmp_path / "pki").iterdir()}
     assert {"ca.crt", "server.crt", "kiosk-FZ-TEST-0001.crt", "kiosk-FZ-TEST-0001.key"} <= made
+
+
+def test_the_dev_build_makes_its_repository_once_and_ships_its_root(tmp_path: Path) -> None:
+    """`make deb` (--dev-repo): kiosk-release makes the repository on first use; later builds reuse it,
+    so kiosks built from one checkout keep trusting the same development root."""
+    bd = build_deb_module()
+    first = bd.dev_trusted_root(tmp_path / "dev-repo").read_bytes()
+    assert (tmp_path / "dev-repo/keys").is_dir()  # the keys stay with the repository, never in the package
+    assert bd.dev_trusted_root(tmp_path / "dev-repo").read_bytes() == first
+    assert bd.check_trusted_root(tmp_path / "dev-repo/trusted_root.json") == first
