@@ -47,7 +47,7 @@ screenshots: $(STAMP)
 	$(PY) -m screens.screenshots docs/screens
 
 deb: $(STAMP)
-	$(PY) packaging/build_deb.py --out dist
+	$(PY) packaging/build_deb.py --out dist --dev-repo build/dev-release-repo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

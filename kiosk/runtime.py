@@ -35,7 +35,7 @@ from kiosk.pin_journal import PinJournal
 from kiosk.queue_setup import open_queue
 from kiosk.recovery import RecoveryReport, recover
 from kiosk.recovery_store import RecoveryStore
-from kiosk.remote_commands import RemoteCommands, Restarter
+from kiosk.remote_commands import RemoteCommands, Restarter, remote_self_tests
 from kiosk.secrets_check import enforce_secrets
 from kiosk.session import Session
 from kiosk.stock_ledger import CardRecord, StockLedger
@@ -158,7 +158,9 @@ class Runtime:
         self.gateway = CentralGateway(self.central, self.delivery)  # what flows and recovery reach
         self.spool = CommandSpool(cfg.run_path(""))
         self.restarter = Restarter()
-        self.commands = RemoteCommands(modes=self.modes, reload_config=self.reload_config, restarter=self.restarter)
+        self.commands = RemoteCommands(modes=self.modes, reload_config=self.reload_config, restarter=self.restarter,
+                                       self_tests=self.remote_self_tests,
+                                       upload_stock_ledger=self.upload_todays_ledger)
         self.heartbeat: Any = None
         if self.in_process_sync and central is None:
             self.heartbeat = start_heartbeat(cfg, self.central, self.heartbeat_state, self.is_idle, self.outbox,
@@ -336,6 +338,17 @@ class Runtime:
         return state_fields(started=self.started, mode=self.mode.value, in_transaction=self.in_transaction,
                             statuses=self.supervisor.statuses(), supplies=self.maintenance.consumables.overlay,
                             link=self.link, outbox=self.outbox, data_dir=self.cfg.kiosk.data_dir)
+
+    # ---- remote commands (kiosk/remote_commands.py) ---------------------------------------------
+    def remote_self_tests(self) -> str:
+        self.poll_devices()  # fresh probes first
+        return remote_self_tests(self.maintenance.selftests.run, self.supervisor.statuses,
+                                 lambda name: getattr(self.devices, name, None) is not None)
+
+    def upload_todays_ledger(self) -> str:
+        day = self.clock.today()
+        self.submit_stock_ledger(day)
+        return f"stock ledger {day} queued ({sum(self.stock_ledger.counts(day).values())} rows)"
 
     # ---- background -------------------------------------------------------------------------
     def poll_devices(self) -> None:

@@ -30,7 +30,7 @@ from offline_queue.store import Outbox
 
 log = logging.getLogger("kiosk.sync")
 UI_STATE_STALE_S = 10.0
-UI_COMMANDS = ("set_mode", "reload_config", "restart_app")
+UI_COMMANDS = ("set_mode", "reload_config", "restart_app", "run_self_tests", "upload_stock_ledger")
 LEDGER_KEEP_S = 35 * 86400.0  # masked receipts of acked items: the central keeps outcomes 30 days
 LEDGER_PRUNE_EVERY_S = 3600.0
 

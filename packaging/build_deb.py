@@ -9,6 +9,12 @@ or the configured indexes), so rebuilds run offline.
 The venv is built inside the staging tree and then made relocatable to its final path:
 script shebangs and activate scripts are rewritten and the bytecode is compiled with the
 final source paths (the kiosk user cannot write __pycache__ under ProtectSystem=strict).
+
+Signed updates (docs/updates.md): the package ships the TUF root the kiosk trusts
+(kiosk/update/trusted_root.json) and the update units. The root is a build input, never a file
+of the source tree: ``--trusted-root PATH`` takes the root exported at the key ceremony
+(``kiosk-release export-root``); ``--dev-repo DIR`` (``make deb``) makes or reuses a
+development repository there and ships its root, for demo and test kiosks only.
 """
 
 from __future__ import annotations
@@ -136,9 +142,44 @@ def _normalise_version(version: str) -> str:
     return str(re.sub(r"[-_]", ".", version.lower()))
 
 
-def build_project_wheel(work: Path) -> Path:
+TRUSTED_ROOT = "kiosk/update/trusted_root.json"  # where kiosk/update/settings.py looks (SHIPPED_ROOT)
+
+
+def check_trusted_root(path: Path) -> bytes:
+    """A TUF root that signs itself to its own threshold; anything else would leave every kiosk
+    answering ``bad_trusted_root`` to its first update."""
+    from tuf.api.exceptions import UnsignedMetadataError
+    from tuf.api.metadata import Metadata, Root
+
+    try:
+        data = path.read_bytes()
+        md = Metadata[Root].from_bytes(data)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"build_deb: --trusted-root {path}: not a TUF root: {exc}") from None
+    if not isinstance(md.signed, Root):
+        raise SystemExit(f"build_deb: --trusted-root {path}: a {md.signed.type} metadata file, not root")
+    try:
+        md.verify_delegate(Root.type, md)
+    except UnsignedMetadataError as exc:
+        raise SystemExit(f"build_deb: --trusted-root {path}: not signed to its own threshold: {exc}") from None
+    return data
+
+
+def dev_trusted_root(repo: Path) -> Path:
+    """The development repository's root (made with kiosk-release on first use, reused after)."""
+    root = repo / "metadata/root.json"
+    if not root.exists():
+        # keys unencrypted under <repo>/keys: a repository for demo and test kiosks only
+        _run(sys.executable, "-m", "central_sim.release.cli", "--repo", repo, "init", cwd=ROOT)
+    exported = repo / "trusted_root.json"
+    _run(sys.executable, "-m", "central_sim.release.cli", "--repo", repo, "export-root", exported, cwd=ROOT)
+    return exported
+
+
+def build_project_wheel(work: Path, trusted_root: bytes | None = None) -> Path:
     """The project's wheel, built from a clean copy of the tree (setuptools' build/ dir in
-    the checkout can hold modules deleted since, and would ship them)."""
+    the checkout can hold modules deleted since, and would ship them), with ``trusted_root``
+    as kiosk/update/trusted_root.json (a root.json lying in the checkout is never shipped)."""
     src, out = work / "src", work / "dist"
     src.mkdir(parents=True)
     shutil.copy(ROOT / "pyproject.toml", src)
@@ -147,6 +188,9 @@ def build_project_wheel(work: Path) -> Path:
         for pkg in ROOT.glob(pattern):
             if pkg.is_dir():
                 shutil.copytree(pkg, src / pkg.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (src / TRUSTED_ROOT).unlink(missing_ok=True)
+    if trusted_root is not None:
+        (src / TRUSTED_ROOT).write_bytes(trusted_root)
     _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
          "--wheel-dir", out, src)
     (whl,) = out.glob("sscard_kiosk-*.whl")
@@ -210,9 +254,16 @@ def _install(src: Path, dst: Path, mode: int = 0o644) -> None:
     dst.chmod(mode)
 
 
+# kiosk.service runs the current release (the drop-in); postinst makes the package's venv the
+# first release (`kiosk update adopt`), and kiosk-update.path is enabled with the other units.
+UNITS = ("kiosk.service", "kiosk-sync.service", "kiosk-cage.service",
+         "kiosk-update.service", "kiosk-update.path", "kiosk-update-confirm.service")
+DROP_INS = ("kiosk.service.d/50-releases.conf",)
+
+
 def stage_files(stage: Path) -> None:
     sd = ROOT / "systemd"
-    for unit in ("kiosk.service", "kiosk-sync.service", "kiosk-cage.service"):
+    for unit in (*UNITS, *DROP_INS):
         _install(sd / unit, stage / "lib/systemd/system" / unit)
     _install(sd / "tmpfiles.d/sscard-kiosk.conf", stage / "usr/lib/tmpfiles.d/sscard-kiosk.conf")
     _install(sd / "sysusers.d/sscard-kiosk.conf", stage / "usr/lib/sysusers.d/sscard-kiosk.conf")
@@ -260,16 +311,17 @@ def write_control(stage: Path, version: str) -> None:
     (debian / "md5sums").write_text("".join(sums))
 
 
-def build(out_dir: Path, cache: Path, work: Path) -> Path:
+def build(out_dir: Path, cache: Path, work: Path, trusted_root: Path) -> Path:
     os.umask(0o022)  # the kiosk user must read everything under /opt
     version = project_version()
+    root_json = check_trusted_root(trusted_root)
     if work.exists():
         shutil.rmtree(work)
     stage = work / "stage"
     stage.mkdir(parents=True)
     wheelhouse = cache / "wheels"
     wheels = collect_wheels(runtime_pins(), wheelhouse)
-    project_whl = build_project_wheel(work)
+    project_whl = build_project_wheel(work, root_json)
     make_venv(stage, wheels, project_whl, wheelhouse)
     stage_files(stage)
     write_control(stage, version)
@@ -286,8 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get(
         "SSCARD_DEB_CACHE", Path.home() / ".cache/sscard-kiosk-deb")), help="wheel cache directory")
     ap.add_argument("--work", type=Path, default=ROOT / "build/deb", help="scratch directory")
+    trust = ap.add_mutually_exclusive_group(required=True)
+    trust.add_argument("--trusted-root", type=Path,
+                       help="the TUF root kiosks trust for updates (`kiosk-release export-root`)")
+    trust.add_argument("--dev-repo", type=Path,
+                       help="make or reuse a development release repository here and ship its root")
     args = ap.parse_args(argv)
-    deb = build(args.out, args.cache, args.work)
+    root = args.trusted_root or dev_trusted_root(args.dev_repo)
+    deb = build(args.out, args.cache, args.work, root)
     print(deb)
     return 0
 

@@ -163,7 +163,8 @@ def _kpis(k: dict[str, Any], lang: str) -> str:
     ]
     out = [f'<div class="kpi {cls}" id="kpi-{key}"><small>{t(key, lang)}</small><b>{n}</b></div>'
            for key, n, cls in cells]
-    services = ", ".join(f"{e(s)} {n}" for s, n in k["transactions_today"].items()) or t("none", lang)
+    services = ", ".join(f"{e(label('service', s, lang))} {n}"
+                         for s, n in k["transactions_today"].items()) or t("none", lang)
     total_tx = sum(k["transactions_today"].values())
     out.append(f'<div class="kpi" id="kpi-tx"><small>{t("tx_today", lang)}</small><b>{total_tx}</b>'
                f"<small>{services}</small></div>")

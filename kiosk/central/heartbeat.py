@@ -31,7 +31,8 @@ from kiosk.central.models import Command
 log = logging.getLogger("kiosk.central.heartbeat")
 CST = dt.timezone(dt.timedelta(hours=8))
 BOOT_ID = str(uuid.uuid4())  # this process's boot (central-api-additions.md "Heartbeat ordering")
-COMMAND_TYPES = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "update")
+COMMAND_TYPES = ("set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "update",
+                 "run_self_tests", "upload_stock_ledger")
 
 StateProvider = Callable[[], Mapping[str, Any]]  # app_version, uptime_s, mode, in_transaction, devices, link, queue…
 CommandHandler = Callable[[Command], str]  # returns a short masked outcome message; raises on failure

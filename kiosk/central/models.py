@@ -124,7 +124,8 @@ class ApplicationStatusList(_Model):
 class Command(_Model):
     model_config = ConfigDict(extra="allow", frozen=True)
     id: str
-    type: Literal["set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "update"]
+    type: Literal["set_mode", "flush_queue", "upload_diagnostics", "reload_config", "restart_app", "update",
+                  "run_self_tests", "upload_stock_ledger"]
     mode: Mode | None = None
     message: str | None = None
 

@@ -30,6 +30,7 @@ from kiosk.config import Config
 from kiosk.devices import DeviceSet
 from kiosk.maintenance.auth import TECHNICIAN_FILE, Authenticator, AuthError, TechnicianStore, TechSession
 from kiosk.maintenance.consumables import CONSUMABLES_FILE, Consumables
+from kiosk.maintenance.queue_tools import QueueTools
 from kiosk.maintenance.roles import Perm, require
 from kiosk.maintenance.selftests import SELFTEST_FILE, Readiness, SelfTests, TestResult
 from kiosk.mode import Mode
@@ -90,7 +91,7 @@ class NoSession(Exception):
 class MaintenanceService:
     def __init__(self, rt: MaintenanceHost, *, clock: Callable[[], float] = time.monotonic,
                  store: TechnicianStore | None = None) -> None:
-        self.rt = rt
+        self._host = rt  # private: screens read through the methods below (tests/maintenance/test_one_door.py)
         self.store = store or TechnicianStore(rt.cfg.data_path(TECHNICIAN_FILE))
         self.auth = Authenticator(self.store, clock=clock)
         self.audit = open_audit_log(rt.cfg.data_path(AUDIT_FILE), rt.cfg.data_path(AUDIT_KEY_FILE), rt.queue_key)
@@ -109,13 +110,13 @@ class MaintenanceService:
 
     def _record(self, actor: str, action: str, outcome: str, detail: str = "") -> None:
         record = self.audit.append("technician", actor, action, outcome, detail)
-        self.rt.events.record(KioskEvent("technician_action", action, "info",
+        self._host.events.record(KioskEvent("technician_action", action, "info",
                                          f"{actor}: {outcome} {detail}".strip()[:200],
                                          audit={"seq": record["seq"], "head": record["hash"]}))
 
     # ---- login / logout -----------------------------------------------------------------------
     def _check_idle(self) -> None:
-        if self.rt.in_transaction or not self.rt.may_enter_maintenance():
+        if self._host.in_transaction or not self._host.may_enter_maintenance():
             raise NotIdle("终端忙 the kiosk is busy: maintenance starts only when idle")
 
     def login_password(self, tech_id: str, password: str) -> TechSession:
@@ -132,7 +133,7 @@ class MaintenanceService:
     def login_card(self, pin: PinBlock) -> TechSession:
         with self._lock:
             self._check_idle()
-            reader = self.rt.devices.card_reader
+            reader = self._host.devices.card_reader
             if reader is None:
                 raise AuthError("no_reader", "no card reader")
             try:
@@ -157,10 +158,10 @@ class MaintenanceService:
             return False
 
     def _begin(self, session: TechSession) -> None:
-        self._return_to = (self.rt.mode, self.rt.mode_message)
+        self._return_to = (self._host.mode, self._host.mode_message)
         self.session = session
         self._record(session.tech_id, "login", "ok", f"{session.method} role={session.role.value}")
-        self.rt.set_mode(Mode.MAINTENANCE, "maintenance")
+        self._host.set_mode(Mode.MAINTENANCE, "maintenance")
 
     def logout(self, reason: str = "logout") -> None:
         with self._lock:
@@ -171,7 +172,7 @@ class MaintenanceService:
             mode, message = self._return_to or (Mode.IN_SERVICE, "")
             self._return_to = None
             self._record(tech, "logout", reason)
-            self.rt.set_mode(mode, message)
+            self._host.set_mode(mode, message)
         for cb in list(self.listeners):
             cb()
 
@@ -184,7 +185,7 @@ class MaintenanceService:
 
     @property
     def mode_after_logout(self) -> str:
-        return str((self._return_to or (self.rt.mode, ""))[0])
+        return str((self._return_to or (self._host.mode, ""))[0])
 
     @property
     def active(self) -> bool:
@@ -224,23 +225,60 @@ class MaintenanceService:
         self.require(Perm.SELF_TEST)
         return run()
 
+    # ---- what the maintenance screens show (read through here, never through the host) -----------
+    @property
+    def config(self) -> Config:
+        return self._host.cfg
+
+    @property
+    def exports_dir(self) -> Path:
+        return Path(self._host.cfg.kiosk.data_dir) / "exports"
+
+    @property
+    def has_speaker(self) -> bool:
+        return self._host.devices.audio is not None
+
+    @property
+    def stock_ledger(self) -> StockLedger:
+        return self._host.stock_ledger
+
+    @property
+    def mode_now(self) -> Mode:
+        return self._host.mode
+
+    @property
+    def link_online(self) -> bool:
+        return self._host.link.online
+
+    def queue_tools(self) -> QueueTools:
+        return QueueTools(self._host.outbox, self._host.forwarder)
+
+    def log_file(self) -> Path:
+        from kiosk.logs import LOG_FILE
+
+        return self._host.cfg.data_path(LOG_FILE)
+
+    def upload_stock_ledger(self, day: dt.date) -> None:
+        """Queue the day's ledger for the central (LEDGER_EXPORT, audited)."""
+        self.act(Perm.LEDGER_EXPORT, "ledger.upload", lambda: self._host.submit_stock_ledger(day), str(day))
+
     def readiness(self) -> Readiness:
         self.require(Perm.VIEW_DEVICES)
         return self.readiness_report()
 
     def readiness_report(self) -> Readiness:
-        statuses = self.rt.devices.statuses()
+        statuses = self._host.devices.statuses()
         supplies: dict[str, str] = {}
         for name, st in statuses.items():
             merged = self.consumables.overlay({k: v.value for k, v in st.supplies.items()}, name)
             supplies.update({f"{name}.{k}": v for k, v in merged.items()})
-        return Readiness(self.rt.cfg.kiosk.id, dt.datetime.now(CHINA_TZ).isoformat(timespec="seconds"),
-                         statuses, dict(self.selftests.results), supplies, self.rt.outbox.status().to_json(),
-                         self.rt.link.online)
+        return Readiness(self._host.cfg.kiosk.id, dt.datetime.now(CHINA_TZ).isoformat(timespec="seconds"),
+                         statuses, dict(self.selftests.results), supplies, self._host.outbox.status().to_json(),
+                         self._host.link.online)
 
     def print_readiness(self) -> bool:
         report = self.readiness()
-        printer = self.rt.devices.receipt_printer
+        printer = self._host.devices.receipt_printer
         if printer is None:
             return False
         self.act(Perm.VIEW_DEVICES, "print_readiness", lambda: printer.print_receipt(report.receipt()))
@@ -253,11 +291,11 @@ class MaintenanceService:
 
         session = self.require(Perm.CONFIG_EDIT)
         try:
-            new, old, value = config_edit.edit(self.rt.cfg, key, text)
+            new, old, value = config_edit.edit(self._host.cfg, key, text)
         except Exception as exc:
             self._record(session.tech_id, "config.edit", f"failed:{type(exc).__name__}", key)
             raise
-        self.rt.cfg = new
+        self._host.cfg = new
         self._record(session.tech_id, "config.edit", "ok", f"{key}: {old} -> {value}")
         return old, value
 
@@ -267,8 +305,8 @@ class MaintenanceService:
         technician hear the new level."""
         level = round(min(1.0, max(0.0, level)), 2)
         old, value = self.edit_config(VOLUME_KEY, str(level))
-        self.rt.narrator.set_volume(float(value))  # the narrator keeps the level and sets the speaker's
-        audio = self.rt.devices.audio
+        self._host.narrator.set_volume(float(value))  # the narrator keeps the level and sets the speaker's
+        audio = self._host.devices.audio
         if audio is not None and audio.status().usable:
             from hal.audio.chime import ensure_chime
 
@@ -298,7 +336,7 @@ class MaintenanceService:
     def restart_app(self) -> None:
         self.act(Perm.RESTART, "restart_app", lambda: None)
         self.logout("restart")
-        self.rt.request_restart()
+        self._host.request_restart()
 
     def supply_levels(self) -> dict[str, Supply]:
         return self.consumables.levels()
@@ -306,13 +344,13 @@ class MaintenanceService:
     # ---- simulator control --------------------------------------------------------------------
     def simulator(self, device: str, action: str, **params: Any) -> str:
         """Steer a simulator (insert/remove cards, present a face, inject faults): simulator mode only."""
-        if not self.rt.cfg.kiosk.simulator_mode:
+        if not self._host.cfg.kiosk.simulator_mode:
             raise PermissionError("simulator control exists only in simulator mode")
         if device not in SIM_DEVICES:
             raise ValueError(f"unknown device {device!r}")
         from hal.sim.base import SimDevice
 
-        dev = getattr(self.rt.devices, device)
+        dev = getattr(self._host.devices, device)
         if not isinstance(dev, SimDevice):
             raise PermissionError(f"{device} is not a simulator")
         params = _sim_params(device, action, params)

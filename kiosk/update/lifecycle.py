@@ -114,7 +114,12 @@ class Lifecycle:
         return st
 
     def adopt(self, version: str, venv: Path) -> UpdateState:
-        """Make the package-installed venv the first release (``current`` → it), without copying it."""
+        """Make the package-installed venv the first release (``current`` → it), without copying it.
+
+        ``version`` "" takes the version installed in ``venv``. Run by the package's postinst on
+        first install; idempotent, and it never moves an existing ``current``.
+        """
+        version = version or releases.installed_version(venv)
         releases.adopt(self.root, version, venv)
         if not releases.current_version(self.root):
             releases.switch(self.root, version)

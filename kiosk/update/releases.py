@@ -135,6 +135,19 @@ def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     return out
 
 
+PACKAGE_DIST = "sscard_kiosk"  # the kiosk distribution's dist-info name (pyproject: sscard-kiosk)
+
+
+def installed_version(venv: Path) -> str:
+    """The kiosk distribution's version installed in ``venv`` (from its dist-info, not the
+    running interpreter: the technician may adopt a venv other than the one running this)."""
+    for meta in sorted(venv.glob(f"lib/python3*/site-packages/{PACKAGE_DIST}-*.dist-info/METADATA")):
+        for line in meta.read_text(encoding="utf-8").splitlines():
+            if line.startswith("Version:"):
+                return check_version(line.split(":", 1)[1].strip())
+    raise ReleaseError(f"no {PACKAGE_DIST} installation in {venv}: give --version")
+
+
 def adopt(root: Path, version: str, venv: Path) -> Path:
     """A release directory whose ``venv`` is a link to an existing venv (the .deb's own)."""
     final = root / "releases" / check_version(version)

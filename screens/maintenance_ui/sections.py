@@ -13,7 +13,6 @@ from kiosk.clock import CHINA_TZ
 from kiosk.maintenance import config_edit
 from kiosk.maintenance.ledger_export import export_day
 from kiosk.maintenance.logs_view import read_logs
-from kiosk.maintenance.queue_tools import QueueTools
 from kiosk.maintenance.roles import Perm
 from kiosk.maintenance.selftests import TESTS
 from kiosk.maintenance.service import MaintenanceService
@@ -71,16 +70,16 @@ def _devices(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
     actions = [Action(f"自检 {label.split()[0]}", f"maint.test.{name}", test(name)) for name, label in TESTS.items()]
     actions.append(Action("打印就绪报告 print report", "maint.print_readiness", svc.print_readiness))
     actions.append(Action("保存报告 save HTML/text", "maint.save_readiness", lambda: svc.save_readiness(
-        Path(svc.rt.cfg.kiosk.data_dir) / "exports")))
+        svc.exports_dir)))
     lines = report.lines()
-    if svc.rt.devices.audio is not None:
+    if svc.has_speaker:
         def volume(step: float) -> Callable[[], str]:
             def run() -> str:
-                old, new = svc.set_volume(svc.rt.cfg.voice.volume + step)
+                old, new = svc.set_volume(svc.config.voice.volume + step)
                 return _both("maint.volume.saved", old=_pct(old), new=_pct(new))
             return run
 
-        lines.insert(3, _both("maint.volume.level", percent=_pct(svc.rt.cfg.voice.volume)))
+        lines.insert(3, _both("maint.volume.level", percent=_pct(svc.config.voice.volume)))
         actions += [Action(_both("maint.volume.down"), "maint.volume.down", volume(-VOLUME_STEP)),
                     Action(_both("maint.volume.up"), "maint.volume.up", volume(VOLUME_STEP))]
     return Section(lines, actions)
@@ -117,18 +116,18 @@ def _consumables(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
 def _ledger(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
     svc.require(Perm.LEDGER_VIEW)
     day = _today()
-    ledger = svc.rt.stock_ledger
+    ledger = svc.stock_ledger
     rows = ledger.rows(day)
     lines = [f"{day} {ledger.counts(day)}", *(f"{r.at[11:19]} {r.kind.value:11} {r.name} {r.ssn} {r.card_no} "
                                                f"{r.bank_account} {r.reason}" for r in rows[-30:])]
 
     def export() -> str:
-        out = Path(svc.rt.cfg.kiosk.data_dir) / "exports"
-        paths = svc.act(Perm.LEDGER_EXPORT, "ledger.export", lambda: export_day(ledger, day, out), str(day))
+        paths = svc.act(Perm.LEDGER_EXPORT, "ledger.export", lambda: export_day(ledger, day, svc.exports_dir),
+                        str(day))
         return "exported: " + ", ".join(p.name for p in paths)
 
     def upload() -> str:
-        svc.act(Perm.LEDGER_EXPORT, "ledger.upload", lambda: svc.rt.submit_stock_ledger(day), str(day))
+        svc.upload_stock_ledger(day)
         return "queued for the central"
 
     return Section(lines, [Action("导出 export CSV/XLSX", "maint.ledger_export", export),
@@ -137,13 +136,13 @@ def _ledger(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
 
 def _queue(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
     svc.require(Perm.QUEUE_VIEW)
-    tools = QueueTools(svc.rt.outbox, svc.rt.forwarder)
+    tools = svc.queue_tools()
     view = tools.view(limit=30)
     lines = [f"depth {view.depth}  oldest {view.oldest_age_s:.0f} s  dead letters {view.dead_letters}",
              *view.lines]
 
     def export() -> str:
-        path = Path(svc.rt.cfg.kiosk.data_dir) / "exports" / f"dead-letters-{_today()}.json"
+        path = svc.exports_dir / f"dead-letters-{_today()}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         n = svc.act(Perm.QUEUE_EXPORT, "queue.export_dead", lambda: tools.export_dead(path))
         return f"{n} dead letters exported (masked) to {path.name}"
@@ -159,12 +158,10 @@ def _queue(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
 
 def _logs(svc: MaintenanceService, state: dict[str, Any]) -> Section:
     svc.require(Perm.LOGS_VIEW)
-    from kiosk.logs import LOG_FILE
-
     level = str(state.get("log_level", "info"))
     hours = int(state.get("log_hours", 24))
     since = dt.datetime.now() - dt.timedelta(hours=hours)
-    entries = read_logs(svc.rt.cfg.data_path(LOG_FILE), since=since, min_level=level, limit=40)
+    entries = read_logs(svc.log_file(), since=since, min_level=level, limit=40)
     lines = [f"level ≥ {level}, last {hours} h: {len(entries)} entries", *(e.line()[:160] for e in entries)]
 
     def setter(key: str, value: Any) -> Callable[[], str]:
@@ -179,7 +176,7 @@ def _logs(svc: MaintenanceService, state: dict[str, Any]) -> Section:
 
 def _config(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
     svc.require(Perm.CONFIG_VIEW)
-    cfg = svc.rt.cfg
+    cfg = svc.config
     lines = [f"file: {cfg.source or '(built-in defaults)'}",
              *(f"{k} = {v}" for k, v in config_edit.flatten(cfg).items())]
 
@@ -193,9 +190,8 @@ def _config(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
 
 
 def _service(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
-    rt = svc.rt
-    lines = [f"mode now: {rt.mode.value}", f"after logout: {svc.mode_after_logout}",
-             f"link: {'online' if rt.link.online else 'OFFLINE'}"]
+    lines = [f"mode now: {svc.mode_now.value}", f"after logout: {svc.mode_after_logout}",
+             f"link: {'online' if svc.link_online else 'OFFLINE'}"]
 
     def oos(message: str) -> Callable[[], str]:
         def run() -> str:
@@ -238,7 +234,7 @@ SIM_ACTIONS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 
 
 def _simulator(svc: MaintenanceService, _state: dict[str, Any]) -> Section:
-    if not svc.rt.cfg.kiosk.simulator_mode:
+    if not svc.config.kiosk.simulator_mode:
         return Section(["simulator control exists only in simulator mode"])
     faces = sorted(Path(__file__).resolve().parents[2].joinpath("tests", "data", "faces").glob("*.jpg"))[:1]
     def steer(dev: str, act: str, params: dict[str, Any]) -> Callable[[], str]:

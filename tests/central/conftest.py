@@ -10,21 +10,11 @@ import pytest
 
 from central_sim.server import ServerHandle, run_in_thread
 from kiosk.central.client import CentralClient
-from tests.central.pg_fixtures import pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.central import pg_fixtures
 from tests.central.tls_fixtures import KIOSK_ID, Pki, make_pki
 
-
-@pytest.fixture
-def backend(request: pytest.FixtureRequest) -> str:
-    """"sqlite" unless a test is marked with pg_fixtures.BOTH_BACKENDS."""
-    return str(getattr(request, "param", "sqlite"))
-
-
-@pytest.fixture
-def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if backend == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    return str(tmp_path / "central.sqlite")
+# The shared backend fixtures (one definition, in tests/central/pg_fixtures.py)
+backend, db_url, pg_server, pg_url = pg_fixtures.backend, pg_fixtures.db_url, pg_fixtures.pg_server, pg_fixtures.pg_url
 
 
 @pytest.fixture

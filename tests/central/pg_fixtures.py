@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,17 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
     yield pg_server.url_for(name)
     with psycopg.connect(pg_server.admin_url, autocommit=True, connect_timeout=10) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
+# The backend a test runs on, shared by tests/central and tests/fleet (their conftests import these).
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """"sqlite" unless a test is marked with BOTH_BACKENDS."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "central.sqlite")

@@ -7,6 +7,7 @@ run on a machine also runs debootstrap (~1 min) and collects the wheels (~30 s).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,13 +18,18 @@ from pathlib import Path
 
 import pytest
 
+from central_sim.release.artifact import build
+from central_sim.release.repository import ReleaseRepository
 from tests.deploy.debian_root import CACHE, throwaway_root
+from tests.update.conftest import make_tree
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "sscard-kiosk"
 UNITS = ("kiosk.service", "kiosk-sync.service", "kiosk-cage.service")
+UPDATE_UNITS = ("kiosk-update.service", "kiosk-update.path", "kiosk-update-confirm.service")
+SITE = "opt/sscard-kiosk/venv/lib/python3.11/site-packages"
 CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
 
 
@@ -40,11 +46,24 @@ def ok(res: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def release_repo(tmp_path_factory: pytest.TempPathFactory) -> ReleaseRepository:
+    """The fleet's TUF repository (kiosk-release's code): the package ships its root."""
+    tmp = tmp_path_factory.mktemp("release-repo")
+    repo = ReleaseRepository(tmp / "repo")
+    repo.init(root_keys=3, root_threshold=2)
+    archive, _ = build(tmp / "dist", "0.2.0", tree=make_tree(tmp, "0.2.0"))
+    repo.add_release(archive, version="0.2.0")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def deb(tmp_path_factory: pytest.TempPathFactory, release_repo: ReleaseRepository) -> Path:
     out = tmp_path_factory.mktemp("deb")
+    root = out / "root.json"
+    release_repo.export_root(root)
     subprocess.run(
         [sys.executable, str(ROOT / "packaging/build_deb.py"), "--out", str(out), "--cache", str(CACHE),
-         "--work", str(out / "work")],
+         "--work", str(out / "work"), "--trusted-root", str(root)],
         check=True, capture_output=True, timeout=600,
     )
     (pkg,) = out.glob("sscard-kiosk_*_amd64.deb")
@@ -78,7 +97,9 @@ def test_package_is_installed_with_its_files(installed: Path) -> None:
     status = ok(chroot(installed, "dpkg-query", "-W", "-f=${Status} ${Version}", "sscard-kiosk"))
     assert status.startswith("install ok installed ")
     for path in (
-        *(f"lib/systemd/system/{u}" for u in UNITS),
+        *(f"lib/systemd/system/{u}" for u in (*UNITS, *UPDATE_UNITS)),
+        "lib/systemd/system/kiosk.service.d/50-releases.conf",
+        f"{SITE}/kiosk/update/trusted_root.json",
         "usr/lib/tmpfiles.d/sscard-kiosk.conf",
         "usr/lib/sysusers.d/sscard-kiosk.conf",
         "usr/lib/systemd/journald.conf.d/sscard-kiosk.conf",
@@ -91,8 +112,32 @@ def test_package_is_installed_with_its_files(installed: Path) -> None:
         assert (installed / path).is_file(), path
     assert (installed / "lib/systemd/system/kiosk.service").read_bytes() == \
         (ROOT / "systemd/kiosk.service").read_bytes()
+    for unit in (*UPDATE_UNITS, "kiosk.service.d/50-releases.conf"):
+        assert (installed / "lib/systemd/system" / unit).read_bytes() == (ROOT / "systemd" / unit).read_bytes()
     conffiles = ok(chroot(installed, "dpkg-query", "-W", "-f=${Conffiles}", "sscard-kiosk"))
     assert "/etc/sscard-kiosk/kiosk.toml" in conffiles
+
+
+def test_the_kiosk_trusts_the_root_given_at_build_time(installed: Path, release_repo: ReleaseRepository) -> None:
+    """The installed kiosk walks the fleet repository from the shipped root (no `no_trusted_root`)."""
+    assert (installed / SITE / "kiosk/update/trusted_root.json").read_bytes() == release_repo.root_bytes(1)
+    bundle = installed / "var/tmp/repo"
+    shutil.copytree(release_repo.metadata_dir, bundle / "metadata")
+    shutil.copytree(release_repo.targets_dir, bundle / "targets")
+    out = ok(chroot(installed, "/opt/sscard-kiosk/venv/bin/kiosk", "update", "check", "--bundle", "/var/tmp/repo",
+                    "--releases-root", "/var/tmp/releases"))
+    assert json.loads(out)["available"] == "0.2.0"
+
+
+def test_first_install_adopts_the_package_as_the_first_release(installed: Path) -> None:
+    """postinst: the package's venv is release <version> and `current`, so kiosk.service (which runs
+    /opt/kiosk/current through the drop-in) starts, and the first signed update can roll back to it."""
+    version = ok(chroot(installed, "dpkg-query", "-W", "-f=${Version}", "sscard-kiosk"))
+    assert os.readlink(installed / "opt/kiosk/current") == f"releases/{version}"
+    assert os.readlink(installed / f"opt/kiosk/releases/{version}/venv") == "/opt/sscard-kiosk/venv"
+    status = json.loads(ok(chroot(installed, "/opt/sscard-kiosk/venv/bin/kiosk", "update", "status",
+                                  "--releases-root", "/opt/kiosk")))
+    assert (status["current"], status["good"], status["pending"]) == (version, version, "")
 
 
 def test_user_and_directories(installed: Path) -> None:
@@ -163,7 +208,7 @@ def test_bytecode_is_shipped_with_final_paths(installed: Path) -> None:
             assert b"/stage/" not in script.read_bytes(), script.name
 
 
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", (*UNITS, *UPDATE_UNITS))
 def test_installed_units_verify_against_the_installed_root(installed: Path, unit: str) -> None:
     res = subprocess.run(["systemd-analyze", "verify", "--man=no", "--generators=no", f"--root={installed}", unit],
                          capture_output=True, text=True, timeout=60, check=False)
@@ -189,6 +234,7 @@ def test_reinstall_keeps_local_config_and_purge_keeps_data(deb: Path, tmp_path: 
         assert not (root / "opt/sscard-kiosk/venv").exists()
         assert not (root / "lib/systemd/system/kiosk.service").exists()
         assert not conf.exists()
+        assert not (root / "opt/kiosk").exists()  # the adopted release goes with the package
         assert (root / "var/lib/sscard-kiosk/queue.sqlite").read_bytes() == b"queued"
         left = chroot(root, "dpkg-statoverride", "--list")
         assert (left.returncode, left.stdout) == (1, "")  # exit 1: no overrides at all

@@ -14,7 +14,11 @@ import pytest
 from central_sim.clock import CST
 from central_sim.console.auth import CONFIG_ENV, hash_password
 from central_sim.server import ServerHandle, run_in_thread
-from tests.central.pg_fixtures import pg_server, pg_url  # noqa: F401  (fixtures)
+from tests.central import pg_fixtures
+
+# The shared backend fixtures (one definition, in tests/central/pg_fixtures.py)
+backend, db_url, pg_server, pg_url = pg_fixtures.backend, pg_fixtures.db_url, pg_fixtures.pg_server, pg_fixtures.pg_url
+
 
 PASSWORDS = {"vera": "viewer-pass-1", "otto": "operator-pass-1", "ada": "admin-pass-1"}
 ROLES = {"vera": "viewer", "otto": "operator", "ada": "admin"}
@@ -44,18 +48,6 @@ def write_console_config(directory: Path, sites: dict[str, dict[str, str]] | Non
     path = directory / "console.json"
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(getattr(request, "param", "sqlite"))
-
-
-@pytest.fixture
-def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if backend == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    return str(tmp_path / "central.sqlite")
 
 
 @pytest.fixture

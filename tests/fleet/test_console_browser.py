@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page
 
 from central_sim.server import ServerHandle
+from kiosk.central.client import CentralClient
 from tests.fleet.browser import chromium
 from tests.fleet.conftest import PASSWORDS, Clock
 from tests.fleet.test_console import alarm, beat, populate
@@ -154,3 +155,36 @@ def test_works_with_scripts_off(browser: Browser, central: ServerHandle, clock: 
     page.goto(central.url + "/console/map")
     # 5 kiosks at 4 sites (the two GL kiosks share a branch)
     assert page.locator("svg#map polygon").count() == 13 and page.locator("svg#map circle.site").count() == 4
+
+
+def transactions(central: ServerHandle, kiosk_id: str, codes: list[str]) -> None:
+    """The kiosk's transaction_outcome events (code `<service>.<end>`, as kiosk/runtime.py sends them)."""
+    with CentralClient(central.url, kiosk_id) as c:
+        c.send_events([{"event_id": f"tx-{kiosk_id}-{i}", "at": "2026-11-27T09:00:00+08:00",
+                        "type": "transaction_outcome", "severity": "info", "code": code, "message": ""}
+                       for i, code in enumerate(codes)])
+
+
+def test_transactions_by_service_read_as_labels_in_both_languages(browser: Browser, central: ServerHandle,
+                                                                  clock: Clock) -> None:
+    beat(central, "FZ-GL-0001")
+    transactions(central, "FZ-GL-0001", ["apply.done", "apply.cancelled", "loss_report.done"])
+    page = open_as(browser, central, "vera")
+    kpi = page.inner_text("#kpi-tx")
+    assert "申领社保卡 2" in kpi and "挂失 1" in kpi
+    assert "apply" not in kpi and "loss_report" not in kpi  # no raw service keys
+    page.click("text=English")
+    page.wait_for_url("**lang=en**")
+    kpi = page.inner_text("#kpi-tx")
+    assert "Apply for a card 2" in kpi and "Report card lost 1" in kpi and "loss_report" not in kpi
+
+
+def test_service_labels_are_the_kiosks_own_names_for_every_service() -> None:
+    """One table: the console says what the kiosk's home screen says, for every service there is."""
+    from central_sim.console.labels import label
+    from kiosk.domain.services import ServiceId
+    from kiosk.strings import t
+
+    for service in ServiceId:
+        for lang in ("zh", "en"):
+            assert label("service", service.value, lang) == t(lang, f"service.{service.value}"), (service, lang)

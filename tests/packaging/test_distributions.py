@@ -16,6 +16,7 @@ from types import ModuleType
 import httpx
 import pytest
 
+from central_sim.release.repository import ReleaseRepository
 from kiosk import dev_central
 from kiosk.cli import main as kiosk_main
 
@@ -32,9 +33,41 @@ def build_deb_module() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def kiosk_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    whl: Path = build_deb_module().build_project_wheel(tmp_path_factory.mktemp("wheel"))
+def fleet_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fleet repository's root, as `kiosk-release export-root` writes it."""
+    tmp = tmp_path_factory.mktemp("fleet-repo")
+    repo = ReleaseRepository(tmp / "repo")
+    repo.init(root_keys=3, root_threshold=2)
+    repo.export_root(tmp / "root.json")
+    return tmp / "root.json"
+
+
+@pytest.fixture(scope="module")
+def kiosk_wheel(tmp_path_factory: pytest.TempPathFactory, fleet_root: Path) -> Path:
+    bd = build_deb_module()
+    whl: Path = bd.build_project_wheel(tmp_path_factory.mktemp("wheel"), bd.check_trusted_root(fleet_root))
     return whl
+
+
+def test_the_wheel_ships_the_root_given_at_build_time(kiosk_wheel: Path, fleet_root: Path) -> None:
+    with zipfile.ZipFile(kiosk_wheel) as z:
+        assert z.read("kiosk/update/trusted_root.json") == fleet_root.read_bytes()
+
+
+def test_build_deb_refuses_a_root_that_does_not_sign_itself(fleet_root: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    bd = build_deb_module()
+    edited = json.loads(fleet_root.read_text())
+    edited["signed"]["roles"]["targets"]["threshold"] += 1  # a change the root keys never signed
+    (tmp_path / "edited.json").write_text(json.dumps(edited))
+    with pytest.raises(SystemExit, match="not signed to its own threshold"):
+        bd.check_trusted_root(tmp_path / "edited.json")
+    timestamp = fleet_root.parent / "repo/metadata/timestamp.json"
+    with pytest.raises(SystemExit, match="a timestamp metadata file, not root"):
+        bd.check_trusted_root(timestamp)
+    with pytest.raises(SystemExit) as refused:
+        bd.main(["--out", str(tmp_path)])  # no root, no dev repository: no package
+    assert refused.value.code == 2 and "--trusted-root" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +142,13 @@ def test_kiosk_central_sim_command_runs_the_central_cli(tmp_path: Path) -> None:
     assert kiosk_main(["central-sim", "--make-pki", str(tmp_path / "pki"), "--kiosk-id", "FZ-TEST-0001"]) == 0
     made = {p.name for p in (tmp_path / "pki").iterdir()}
     assert {"ca.crt", "server.crt", "kiosk-FZ-TEST-0001.crt", "kiosk-FZ-TEST-0001.key"} <= made
+
+
+def test_the_dev_build_makes_its_repository_once_and_ships_its_root(tmp_path: Path) -> None:
+    """`make deb` (--dev-repo): kiosk-release makes the repository on first use; later builds reuse it,
+    so kiosks built from one checkout keep trusting the same development root."""
+    bd = build_deb_module()
+    first = bd.dev_trusted_root(tmp_path / "dev-repo").read_bytes()
+    assert (tmp_path / "dev-repo/keys").is_dir()  # the keys stay with the repository, never in the package
+    assert bd.dev_trusted_root(tmp_path / "dev-repo").read_bytes() == first
+    assert bd.check_trusted_root(tmp_path / "dev-repo/trusted_root.json") == first

@@ -110,3 +110,13 @@ def test_ordering_tag_is_a_keyed_pseudonym() -> None:
     assert a.ordering_tag("350102199003071234") == a.ordering_tag("350102199003071234")
     assert a.ordering_tag("350102199003071234") != b.ordering_tag("350102199003071234")
     assert "1990" not in a.ordering_tag("350102199003071234")
+
+
+def test_associated_data_v2_bytes_are_pinned() -> None:
+    """Rows sealed by earlier releases must keep opening: the AD layout never changes by accident
+    (the enqueue path builds it by hand for speed)."""
+    from offline_queue.crypto import AD_V2, _aad
+
+    assert _aad(AD_V2, 42, "k-é", "POST", "/v1/x") == (
+        b"oq2" + b"\x00\x00\x00\x02" + b"42" + b"\x00\x00\x00\x04" + "k-é".encode() + b"\x00\x00\x00\x04" + b"POST"
+        + b"\x00\x00\x00\x05" + b"/v1/x")

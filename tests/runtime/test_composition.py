@@ -42,7 +42,8 @@ def test_the_split_parts_do_not_import_the_composition_root() -> None:
 def _commands() -> tuple[ModeMachine, Restarter, list[str], RemoteCommands]:
     modes, restarter, stops = ModeMachine(), Restarter(), []
     restarter.handlers.append(lambda: stops.append("stop"))
-    commands = RemoteCommands(modes=modes, reload_config=lambda: "reloaded", restarter=restarter)
+    commands = RemoteCommands(modes=modes, reload_config=lambda: "reloaded", restarter=restarter,
+                              self_tests=lambda: f"tested in {modes.mode.value}", upload_stock_ledger=lambda: "queued")
     return modes, restarter, stops, commands
 
 

@@ -23,12 +23,16 @@ import pytest
 from central_sim.release.artifact import build
 from central_sim.release.repository import ReleaseRepository
 from tests.deploy.debian_root import throwaway_root
-from tests.deploy.test_deb_install import _passwd, chroot, deb, dpkg_install, ok  # noqa: F401  (deb: fixture)
+from tests.deploy.test_deb_install import (  # noqa: F401  (deb, release_repo: fixtures)
+    _passwd,
+    deb,
+    dpkg_install,
+    release_repo,
+)
 
 pytestmark = pytest.mark.e2e_long  # ~3 min: `make e2e` (its transcript is in docs/updates.md)
 
 ROOT = Path(__file__).resolve().parents[2]
-SYSTEMD = ROOT / "systemd"
 BASE = "https://updates.invalid/updates/"
 FAST = 1  # gzip level: the three 580 MB trees would take ~100 s at the default 6
 TEST_DROPINS = {
@@ -91,9 +95,7 @@ def test_remote_update_then_broken_release_rolls_back(deb: Path, tmp_path: Path)
     repo.add_release(frozen, version="0.2.2")
 
     with throwaway_root(tmp_path / "boot") as root:
-        dpkg_install(root, deb)
-        ok(chroot(root, "/opt/sscard-kiosk/venv/bin/kiosk", "update", "adopt", "--version", "0.1.0",
-                  "--config", "/etc/sscard-kiosk/kiosk.toml"))
+        dpkg_install(root, deb)  # postinst adopts the package's venv as release 0.1.0; the units come with it
         subprocess.run(["umount", str(root / "proc")], check=True)  # nspawn mounts its own
         shutil.copytree(repo.metadata_dir, root / "srv/repo/metadata")
         shutil.copytree(repo.targets_dir, root / "srv/repo/targets")
@@ -105,14 +107,11 @@ def test_remote_update_then_broken_release_rolls_back(deb: Path, tmp_path: Path)
                         .replace("https://central.example.invalid", "http://127.0.0.1:9"))
         shutil.copy(Path(__file__).parent / "data/release_probe.py", root / "usr/local/lib/release_probe.py")
         etc = root / "etc/systemd/system"
-        for unit in ("kiosk-update.service", "kiosk-update.path", "kiosk-update-confirm.service"):
-            shutil.copy(SYSTEMD / unit, etc / unit)
-        shutil.copytree(SYSTEMD / "kiosk.service.d", etc / "kiosk.service.d")
         for unit, text in TEST_DROPINS.items():
             (etc / f"{unit}.d").mkdir(exist_ok=True)
             (etc / f"{unit}.d/zz-test.conf").write_text(f"[Service]\n{text}")
         for target, unit_path in (("graphical.target", "/lib/systemd/system/kiosk.service"),
-                                  ("multi-user.target", "/etc/systemd/system/kiosk-update.path")):
+                                  ("multi-user.target", "/lib/systemd/system/kiosk-update.path")):
             (etc / f"{target}.wants").mkdir(exist_ok=True)
             (etc / f"{target}.wants" / Path(unit_path).name).symlink_to(unit_path)
         boot = subprocess.Popen(
