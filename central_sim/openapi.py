@@ -43,6 +43,7 @@ SUMMARIES = {
     "/v1/kiosks/{kiosk_id}/events": "device alarms, technician actions, command outcomes, batched",
     "/v1/kiosks/{kiosk_id}/stock-ledger": "daily card stock and spoiled-card ledger",
     "/v1/batch": "deliver up to 100 queued requests at once (each item judged on its own)",
+    "/v1/identity/face-verify": "人证核验: the live face against the portrait on record (no portrait returned)",
 }
 
 

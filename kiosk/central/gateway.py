@@ -50,6 +50,9 @@ class CentralGateway:
     def application_status(self, id_number: str) -> m.ApplicationStatusList:
         return self._client.application_status(id_number)
 
+    def verify_face(self, id_number: str, live_jpeg: bytes, consent_version: str) -> m.FaceVerification:
+        return self._client.verify_face(id_number, live_jpeg, consent_version)
+
     # ---- through the queue -----------------------------------------------------------------------
     def report_loss(self, *, id_number: str, reported_at: str, card_no: str | None = None) -> Outcome:
         body = loss_report_body(reported_at, card_no, None if card_no else id_number)

@@ -180,3 +180,12 @@ class AuditHead(_Model):
     head: str | None = None
     problem: str = ""
     anchors: list[AnchoredHead] = Field(default_factory=list, max_length=10_000)
+
+
+# issue 17 人证核验: POST /v1/identity/face-verify (never a portrait)
+class FaceVerification(_Model):
+    match: bool
+    score: float
+    threshold: float
+    reason: str
+    method: str = ""

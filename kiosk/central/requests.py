@@ -51,7 +51,7 @@ class Request(Generic[B, R]):
         return self.method != "GET" and self.route is not Route.UNQUEUED and self.name not in _READS
 
 
-_READS = frozenset({"lookup_person", "person_photo", "application_status"})
+_READS = frozenset({"lookup_person", "person_photo", "application_status", "verify_face"})
 
 HEALTH: Request[BaseModel, m.Health] = Request("health", "GET", "/v1/health", None, m.Health, Route.DIRECT, 3.0)
 LOOKUP_PERSON = Request("lookup_person", "POST", "/v1/persons/lookup", b.PersonLookupBody, m.PersonLookup,
@@ -88,11 +88,15 @@ STOCK_LEDGER = Request("send_stock_ledger", "POST", "/v1/kiosks/{kiosk_id}/stock
 AUDIT_HEAD: Request[BaseModel, m.AuditHead] = Request("audit_head", "GET", "/v1/kiosks/{kiosk_id}/audit-head", None,
                                                      m.AuditHead, Route.DIRECT, 10.0)
 BATCH = Request("batch", "POST", "/v1/batch", b.BatchBody, m.BatchReply, Route.DIRECT, 30.0)
+# issue 17 人证核验: the live face against the portrait on record, compared by the central
+VERIFY_FACE = Request("verify_face", "POST", "/v1/identity/face-verify", b.FaceVerifyBody, m.FaceVerification,
+                      Route.DIRECT, 15.0)
 
 ALL: tuple[Request[BaseModel, BaseModel], ...] = (
     HEALTH, LOOKUP_PERSON, PERSON_PHOTO, APPLY, APPLY_LATER, OPEN_BANK_ACCOUNT, PRODUCTION_RESULT, ACTIVATE_CARD,
     REPORT_LOSS, CANCEL_LOSS, AUTHORIZE_PIN_RESET, PIN_EVENT, CHANGE_CONTACT, APPLICATION_STATUS, HEARTBEAT, EVENTS,
     STOCK_LEDGER, AUDIT_HEAD, BATCH,
+    VERIFY_FACE,  # issue 17
 )  # type: ignore[assignment]  # Request is invariant in B and R; the table is read, never written through
 
 
