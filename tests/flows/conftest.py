@@ -70,6 +70,12 @@ def central(tmp_path: Path) -> Iterator[ServerHandle]:
 def make_runtime(tmp_path: Path, central: ServerHandle, **over: Any) -> Runtime:
     rt = Runtime(flow_config(tmp_path, central.url, **over), clock=FixedDateClock(TODAY))
     rt.start()
+    if isinstance(rt.devices.id_reader, SimIdCardReader):  # 人证核验: the ID card's holder stands there
+        from kiosk.photo.detector import get_models
+        from tests.flows.faces import HolderFaceCamera
+
+        get_models()  # once per process, before a flow's short idle timeout counts
+        rt.devices.camera = HolderFaceCamera(rt.devices.id_reader)
     return rt
 
 
@@ -105,8 +111,9 @@ def go_offline(rt: Runtime, central: ServerHandle) -> None:
 class Driver:
     """Runs one service and answers its views as the touchscreen would."""
 
-    def __init__(self, rt: Runtime, service: ServiceId) -> None:
+    def __init__(self, rt: Runtime, service: ServiceId, face_consent: str | None = "agree") -> None:
         self.rt = rt
+        self.face_consent = face_consent  # the citizen's answer to the face-capture consent; None: the test's
         self.views: queue.Queue[View] = queue.Queue()
         self.seen: list[View] = []
         self.taken_chip: SimChip | None = None  # the social security card the citizen took at the end
@@ -115,6 +122,8 @@ class Driver:
     def _emit(self, view: View) -> None:
         self.seen.append(view)
         self.views.put(view)
+        if view.screen == "face_consent" and self.face_consent is not None:
+            self.send(self.face_consent)
 
     @property
     def screens(self) -> list[str]:
