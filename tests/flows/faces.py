@@ -24,7 +24,7 @@ from tests.photo.synth import blink_sequence, kiosk_frame
 
 def _framings(img: Frame) -> list[Frame]:
     """The portrait as a 640x480 camera would see the citizen: close up, or a step back."""
-    frames = [kiosk_frame(img)]  # type: ignore[arg-type]
+    frames = [kiosk_frame(img)]
     scaled = cv2.resize(img, None, fx=0.9, fy=0.9)
     frame = np.full((480, 640, 3), 235, np.uint8)
     h, w = min(scaled.shape[0], 480), min(scaled.shape[1], 640)
@@ -75,7 +75,7 @@ class HolderFaceCamera(SimCamera):
         self._nobody = False
         self._i = 0
 
-    def impostor(self, path: str) -> None:
+    def impostor(self, path: str | None) -> None:
         self._someone = path
 
     def nobody(self) -> None:
