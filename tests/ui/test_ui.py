@@ -148,8 +148,10 @@ def test_pin_reset_with_a_live_blink_and_face_match(issuance: dict[str, Any]) ->
 # ---- the camera and the full issuance -----------------------------------------------------------------
 def test_camera_preview_guide_feedback_autocapture_retake(issuance: dict[str, Any]) -> None:
     r = ok(issuance, "photo")
-    assert r["screens"][:7] == ["read_id", "lookup", "photo_choice", "photo", "photo_confirm", "photo",
-                                "photo_confirm"]
+    face = ("face_consent", "verifying", "liveness")  # 人证核验 before the photo (issue 17)
+    assert r["screens"][2] == "face_consent"
+    assert [x for x in r["screens"] if x not in face][:7] == ["read_id", "lookup", "photo_choice", "photo",
+                                                             "photo_confirm", "photo", "photo_confirm"]
     assert r["no_face_text"] == "请站到摄像头前，正对摄像头" and not r["guide_good_without_face"]
     assert {"no_face", "ok"} <= set(r["hints"])
     assert r["choice_picture"] == "camera" and r["end"] == "cancelled" and r["applications"] == 0
