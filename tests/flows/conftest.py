@@ -70,12 +70,9 @@ def central(tmp_path: Path) -> Iterator[ServerHandle]:
 def make_runtime(tmp_path: Path, central: ServerHandle, **over: Any) -> Runtime:
     rt = Runtime(flow_config(tmp_path, central.url, **over), clock=FixedDateClock(TODAY))
     rt.start()
-    if isinstance(rt.devices.id_reader, SimIdCardReader):  # 人证核验: the ID card's holder stands there
-        from kiosk.photo.detector import get_models
-        from tests.flows.faces import HolderFaceCamera
+    from tests.flows.faces import holder_before_camera
 
-        get_models()  # once per process, before a flow's short idle timeout counts
-        rt.devices.camera = HolderFaceCamera(rt.devices.id_reader)
+    holder_before_camera(rt)  # 人证核验: the ID card's holder stands before the camera
     return rt
 
 

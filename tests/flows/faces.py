@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import cv2
 
@@ -65,3 +66,13 @@ class HolderFaceCamera(SimCamera):
         seq = blinking(path)
         self._i += 1
         return seq[self._i % len(seq)].copy()
+
+
+def holder_before_camera(rt: Any) -> None:
+    """The runtime's camera shows the ID card's holder (a sim ID reader), dlib's models loaded first
+    (once per process, before a flow's short idle timeout counts)."""
+    from kiosk.photo.detector import get_models
+
+    if isinstance(rt.devices.id_reader, SimIdCardReader):
+        get_models()
+        rt.devices.camera = HolderFaceCamera(rt.devices.id_reader)
