@@ -87,8 +87,9 @@ def verify_identity(ctx: FlowContext, flow: Flow, person: IdCardData, step: int)
         tries += 1
         left_today = failures.record_failure(person.id_number, today)
         left = min(SESSION_TRIES - tries, left_today)
-        if left <= 0:
-            raise Refused("face_attempts_exhausted", (code, "reason.face_attempts_exhausted", COUNTER))
+        if left <= 0:  # "no tries left today" only when the day's limit is what ended it
+            today_too = ("reason.face_attempts_exhausted",) if left_today <= 0 else ()
+            raise Refused("face_attempts_exhausted", (code, *today_too, COUNTER))
         reasons = (code,)
         ctx.ask(_view(ctx, flow, "face_retry", step, "prompt.face_retry", params={"attempts_left": str(left)},
                           reasons=reasons, actions=("retry", "cancel")))

@@ -11,6 +11,7 @@ import pytest
 
 from central_sim.seed import citizen
 from central_sim.server import ServerHandle
+from hal import pii
 from kiosk.central.client import CentralClient
 from kiosk.central.errors import CentralRejected
 from tests.photo.conftest import faces_dir
@@ -82,4 +83,4 @@ def test_the_answer_holds_no_portrait_and_the_logs_no_id_number(client: CentralC
     answer = json.dumps(got.model_dump())
     assert set(got.model_dump()) == {"match", "score", "threshold", "reason", "method"}
     assert len(answer) < 300  # no image, base64 or otherwise
-    assert p["id_number"] not in caplog.text
+    assert p["id_number"] not in caplog.text and not pii.ID_NUMBER.search(caplog.text)

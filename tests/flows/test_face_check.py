@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from central_sim.server import ServerHandle
+from hal import pii
 from hal.sim.camera import SimCamera
 from kiosk.clock import FixedDateClock
 from kiosk.domain.services import ServiceId
@@ -152,6 +153,7 @@ def test_session_ends_after_three_tries_even_with_tries_left_today(tmp_path: Pat
             d.send("retry")
         view, result = d.end(timeout=20)
         assert_ended(view, result, End.REFUSED, "reason.go_to_counter")
+        assert "reason.face_attempts_exhausted" not in view.reasons  # tries are left today
         # a new session the same day starts over (7 tries left today): consent, then the camera
         d2 = _contact(rt)
         d2.wait("liveness", timeout=20)
@@ -231,6 +233,7 @@ def test_without_a_decoder_the_central_compares(rt: Runtime, central: ServerHand
     d2.end()
     p = person("adult_active_card")
     assert p["id_number"] not in caplog.text and p["id_number"][-8:] not in caplog.text
+    assert not pii.ID_NUMBER.search(caplog.text)  # hal/pii.py's rule: no ID number at all
     assert "/9j/" not in caplog.text  # no JPEG (base64) in any log line
 
 
