@@ -64,22 +64,32 @@ def _framings(portrait: Image) -> list[Image]:
     return [close, back]
 
 
+OPEN, SHUT = 4, 1  # frames with the eyes open on each side of one shut frame
+
+
 def live_citizen(portrait: Image) -> list[Image] | None:
     """Frames of the portrait's person blinking, looped by the simulator camera; None when no framing
     of it reads as a blink (at some framings a portrait's lids keep their open landmarks, so each
-    candidate is checked with the kiosk's own liveness challenge)."""
+    candidate is checked with the kiosk's own liveness challenge).
+
+    The loop is read from wherever the camera happens to be, so a challenge may start on the shut
+    frame; one shut frame keeps the open-eye baseline high enough from any start (two shut frames
+    at the start would make "shut" the baseline). Checked from the start and from the shut frame."""
     from kiosk.photo.liveness import LivenessChallenge
+
+    def passes(seq: list[Image], start: int) -> bool:
+        challenge = LivenessChallenge("blink", max_frames=3 * len(seq))
+        i = start
+        while challenge.status == "pending":
+            challenge.feed(seq[i % len(seq)])
+            i += 1
+        return challenge.status == "passed"
 
     for frame in _framings(portrait):
         faces = detect_faces(frame)
         if not faces:
             continue
-        seq = blink_sequence(frame, faces[0].landmarks)
-        challenge = LivenessChallenge("blink", max_frames=3 * len(seq))
-        for f in seq * 3:
-            challenge.feed(f)
-            if challenge.status != "pending":
-                break
-        if challenge.status == "passed":
+        seq = blink_sequence(frame, faces[0].landmarks, open_before=OPEN, closed=SHUT, open_after=OPEN)
+        if passes(seq, 0) and passes(seq, OPEN):
             return seq
     return None
