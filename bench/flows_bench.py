@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from central_sim.server import run_in_thread
 from hal.sim.id_reader import SimIdCardReader
@@ -56,7 +57,6 @@ def _one_issuance(tmp: Path) -> tuple[float, float]:
         reader = rt.devices.id_reader
         issuer = rt.devices.issuer
         assert isinstance(reader, SimIdCardReader) and isinstance(issuer, SimCardIssuer)
-        reader.place(id_card_for(person))
         holder: dict[str, FlowChannel] = {}
         ready = threading.Event()
         details = iter(DETAILS)
@@ -64,7 +64,11 @@ def _one_issuance(tmp: Path) -> tuple[float, float]:
         def answer(view: View) -> None:
             ready.wait()
             ch = holder["ch"]
-            if view.screen == "photo_choice":
+            if view.screen == "read_id":  # placed once asked: a card already lying there is not read
+                reader.place(id_card_for(person))
+            elif view.screen == "face_consent":  # 人证核验 (issue 17): agreed; the citizen blinks
+                ch.send(UserInput("agree"))
+            elif view.screen == "photo_choice":
                 ch.send(UserInput("use_on_file"))
             elif view.screen == "details":
                 action, value = next(details)
@@ -75,7 +79,9 @@ def _one_issuance(tmp: Path) -> tuple[float, float]:
                 ch.send(UserInput("skip"))
             elif view.end is not None:
                 ch.send(UserInput("home"))
+                reader.remove()  # the citizen takes the ID card, as the session end asks
 
+        _live_face(rt, citizen("adult_never_applied"))
         t0 = time.perf_counter()
         holder["ch"] = rt.start_service(ServiceId.APPLY, answer)
         ready.set()
@@ -87,6 +93,19 @@ def _one_issuance(tmp: Path) -> tuple[float, float]:
     # baseline: the same person's unavoidable central round trips, bare, on a fresh central
     central.stop()
     return flow_s, _bare_roundtrips(tmp / "bare.sqlite")
+
+
+def _live_face(rt: Runtime, p: dict[str, Any]) -> None:
+    """The citizen blinks before the simulator camera (models loaded before the clock starts)."""
+    import cv2
+
+    from kiosk.photo.detector import get_models
+    from kiosk.photo.live_sim import live_citizen
+
+    get_models()
+    frames = live_citizen(cv2.imread(str(p["photo_path"])))  # type: ignore[arg-type]
+    assert frames is not None
+    rt.devices.camera.present_sequence(frames)  # type: ignore[union-attr]
 
 
 def _bare_roundtrips(db: Path) -> float:

@@ -210,13 +210,15 @@ class Soak:
         import cv2
 
         from kiosk.photo.detector import get_models
+        from kiosk.photo.live_sim import live_citizen
         from tests.photo.conftest import faces_dir
         from tests.photo.synth import kiosk_frame
 
         get_models()
         camera: Any = self.rt.devices.camera
         portrait: Any = cv2.imread(str(faces_dir() / "obama_portrait.jpg"))
-        camera.present(kiosk_frame(portrait))
+        # blinking: the face check (人证核验) of apply, contact change and loss cancel needs a live face
+        camera.present_sequence(live_citizen(portrait) or [kiosk_frame(portrait)])
 
     def close(self) -> None:
         self.rt.stop()

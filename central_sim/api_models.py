@@ -46,6 +46,7 @@ Long = Annotated[str, Field(max_length=1000)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Seconds = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
 PhotoB64 = Annotated[str, Field(max_length=700_000)]  # base64 of a JPEG well under 512 KB
+ConsentVersion = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]  # issue 17: face-consent-2026-01
 Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
 
 
@@ -111,6 +112,17 @@ class OtherCardConsent(_In):
     card_no: Short | None = None
 
 
+class IdentityCheckIn(_In):
+    """人证核验 evidence the kiosk attaches (issue 17): who compared, the result, the consent text's version."""
+
+    verified_by: Literal["kiosk", "central"] | None = None
+    method: Short | None = None
+    score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    threshold: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    liveness_passed: bool | None = None
+    consent_version: ConsentVersion | None = None
+
+
 class ApplicationIn(_In):
     kind: Kind | None = None
     reason: ReplacementReason | None = None
@@ -120,6 +132,7 @@ class ApplicationIn(_In):
     consent_stop_other_card: OtherCardConsent | None = None
     bank_code: Short | None = None
     delivery: Delivery | None = None
+    identity_check: IdentityCheckIn | None = None  # issue 17: the applicant's (or guardian's) face check
 
 
 class BankAccountIn(_In):
@@ -179,6 +192,7 @@ class ContactIn(_In):
     phone: Short | None = None
     residence_address: Text | None = None
     postal_code: Short | None = None
+    identity_check: IdentityCheckIn | None = None  # issue 17: the citizen's face check
 
 
 class Device(_In):
@@ -546,3 +560,25 @@ def validate(model: type[BaseModel], body: Any) -> BaseModel:
         return model.model_validate(body)
     except ValidationError as exc:
         raise ApiError(422, "invalid_body", "请求内容不符合接口约定", validation_reasons(exc)) from None
+
+
+# --- issue 17 人证核验: POST /v1/identity/face-verify ------------------------------------------------
+
+class FaceVerifyIn(_In):
+    id_number: Short | None = None
+    live_jpeg_b64: PhotoB64 | None = None
+    liveness_passed: bool | None = None
+    consent_version: ConsentVersion | None = None
+
+
+class FaceVerification(_Out):
+    match: bool
+    score: float
+    threshold: float
+    reason: Literal["face_matched", "face_mismatch", "no_face_live", "no_face_reference"]
+    method: str
+    consent_version: str
+
+
+REQUESTS["/v1/identity/face-verify"] = FaceVerifyIn
+RESPONSES["/v1/identity/face-verify"] = (200, FaceVerification)

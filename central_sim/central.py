@@ -15,6 +15,7 @@ from central_sim import (  # noqa: F401
     audit_anchor,
     cards,
     ecard,
+    face_verify,
     fleet,
     persons,
     testing,

@@ -148,7 +148,7 @@ class PhotoSection:
     # Face verification (PIN reset): largest accepted 128-d embedding distance. The central
     # accepts a similarity (1 - distance) of at least 0.5, so this may not exceed 0.5.
     match_distance: float = 0.5
-    face_failures_per_day: int = 3  # per card (regulation: identity checks are limited)
+    face_failures_per_day: int = 3  # per ID card, every face-checking service (identity checks are limited)
 
     def settings(self) -> Any:
         """The photo pipeline's settings (kiosk.photo.settings.PhotoSettings)."""

@@ -84,7 +84,7 @@ def _real(kind: str, section: DeviceSection, data_dir: Path) -> Any:
     if kind == "id_reader" and drv == "sam-serial":
         from hal.idreader.sam_serial import SamSerialIdReader
 
-        return SamSerialIdReader(section.port, section.baud)
+        return SamSerialIdReader(section.port, section.baud, wlt_decoder=section.plugin or None)  # WLT plug-in
     if kind in ("card_reader", "encoder") and drv == "pcsc":
         from hal.sscard.pcsc_reader import PcscCardReader
 

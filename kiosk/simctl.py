@@ -32,11 +32,27 @@ def apply(devices: Any, command: dict[str, Any]) -> str:
         person = demo.citizen(str(command["citizen"]))
         devices.card_reader.insert(demo.chip_of(person, int(command.get("index", 0))))
         return "card inserted"
+    if action == "live-face":  # 人证核验: the seeded citizen blinking before the camera
+        return _live_face(devices, demo.citizen(str(command["citizen"])))
     device = getattr(devices, str(command.get("device", "")), None)
     if device is None or not hasattr(device, "steer"):
         raise ValueError(f"no simulated device {command.get('device')!r}")
     params = {k: v for k, v in command.items() if k not in ("action", "device")}
     return str(device.steer(action, **params))
+
+
+def _live_face(devices: Any, person: dict[str, Any]) -> str:
+    import cv2
+
+    from kiosk.photo.detector import u8
+    from kiosk.photo.live_sim import live_citizen
+
+    img = cv2.imread(str(person.get("photo_path") or ""))
+    frames = live_citizen(u8(img)) if img is not None else None
+    if frames is None:
+        raise ValueError("no live face for this citizen (no usable photo)")
+    devices.camera.present_sequence(frames)
+    return "citizen before the camera"
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -97,6 +113,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     s.add_parser("take-card", help="take the new card from the bezel")
     pf = s.add_parser("present-face", help="show an image to the camera ('' to clear)")
     pf.add_argument("path")
+    lf = s.add_parser("live-face", help="a seeded citizen blinking before the camera (the face check)")
+    lf.add_argument("citizen")
     tp = s.add_parser("type-pin", help="type a PIN on the simulated pad, then Enter")
     tp.add_argument("pin")
     f = s.add_parser("fail", help="make a device's next operation fail")
@@ -122,7 +140,7 @@ def _cmd(args: argparse.Namespace) -> int:
     c = args.sim_command
     simple = {"remove-id": ("id_reader", "remove"), "remove-card": ("card_reader", "remove"),
               "take-card": ("issuer", "take")}
-    if c in ("place-id", "insert-card"):
+    if c in ("place-id", "insert-card", "live-face"):
         command: dict[str, Any] = {"action": c, "citizen": args.citizen}
         if c == "insert-card":
             command["index"] = args.index

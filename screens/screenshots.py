@@ -25,6 +25,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from screens import face_shots
+
 SIZES = ("1920x1080", "1280x800")
 ELDERLY_SIZE = "1280x800"  # the smaller screen: where the larger type is hardest to fit
 LANGS = ("zh", "en")
@@ -183,9 +185,9 @@ class Shooter:
         self.pump(0.2)
         if self.app.channel is not None:  # some flows end without waiting on their end view
             self.tap("button.home")
-        self.home()
-        self.dev.id_reader.remove()
+        self.dev.id_reader.remove()  # the session end asks for the cards back before it goes home
         self.dev.card_reader.remove()
+        self.home()
 
     def close(self) -> None:
         self.app.stop()
@@ -283,6 +285,7 @@ class Tour:
             from screens.ecard_qr import shoot_ecard_screens  # e-card sign-in
 
             shoot_ecard_screens(self)
+            face_shots.declined(self)
         self.apply()
         if not self.elderly:
             self.idle_prompt()
@@ -337,7 +340,7 @@ class Tour:
         self.start("contact_change")
         s.view("read_id")
         self.place_id("other_city_resident")
-        s.view("contact_form")
+        face_shots.through(self, "other_city_resident", "contact_form", shoot=True)  # 人证核验 (issue 17)
         s.shot("details_form")
 
         def type_mobile() -> None:
@@ -405,6 +408,7 @@ class Tour:
         self.start("apply")
         s.view("read_id")
         self.place_id("adult_never_applied")
+        face_shots.through(self, "adult_never_applied", "photo_choice")
         s.view("photo_choice")
         s.shot("photo_choice")
         s.tap("button.take_new")
@@ -454,7 +458,7 @@ class Tour:
         s.tap("service.contact_change")
         s.view("read_id")
         self.place_id("other_city_resident")
-        s.view("contact_form")
+        face_shots.through(self, "other_city_resident", "contact_form")
         s.app.flow.deadline = time.monotonic() + 10
         s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
         s.pump(0.3)

@@ -68,6 +68,7 @@ class SamSerialIdReader:
         self._poll_interval_s = poll_interval_s
         self._retries = retries
         self._decoder = load_wlt_decoder(wlt_decoder) if isinstance(wlt_decoder, str) else wlt_decoder
+        self.decodes_photos = self._decoder is not None  # the kiosk's face check compares locally only then
         self._read_command = (
             SamCommand.READ_TEXT_PHOTO_FINGERPRINT if read_fingerprint else SamCommand.READ_TEXT_PHOTO
         )

@@ -20,6 +20,9 @@ class SimCamera(SimDevice):
         self.width = width
         self.height = height
         self._frame: Frame = _empty_scene(width, height)
+        self._sequence: list[Frame] = []  # present_sequence: a live citizen (e.g. blinking), looped
+        self._next = 0
+        self.frames_read = 0  # frames handed out: proves when the camera was (not) used
 
     @property
     def fps(self) -> float:
@@ -29,6 +32,7 @@ class SimCamera(SimDevice):
         """Show an image (BGR) letterboxed into the frame; None shows the empty scene."""
         import cv2  # local: OpenCV is heavy and only needed once something is presented
 
+        self._sequence = []
         if image is None:
             self._frame = _empty_scene(self.width, self.height)
             return
@@ -41,8 +45,18 @@ class SimCamera(SimDevice):
         frame[y:y + resized.shape[0], x:x + resized.shape[1]] = resized
         self._frame = frame
 
+    def present_sequence(self, frames: list[Frame]) -> None:
+        """Frames (already 640x480-like) played in a loop: a live person in front of the camera."""
+        self._sequence = list(frames)
+        self._next = 0
+
     def read_frame(self) -> Frame | None:
         self._operation("read")
+        self.frames_read += 1
+        if self._sequence:
+            frame = self._sequence[self._next % len(self._sequence)]
+            self._next += 1
+            return frame.copy()
         return self._frame.copy()
 
     def _steer(self, action: str, params: dict[str, object]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from hal.sim.base import SimDevice
@@ -10,9 +11,11 @@ from hal.types import IdCardData
 
 
 class SimIdCardReader(SimDevice):
-    def __init__(self, name: str = "id_reader", latency_s: float = 0.0) -> None:
+    def __init__(self, name: str = "id_reader", latency_s: float = 0.0, *, decodes_photos: bool = True) -> None:
         super().__init__(name, latency_s)
         self._card: IdCardData | None = None
+        # as with a WLT decoder plug-in; False: like a reader without one, the photo stays undecoded
+        self.decodes_photos = decodes_photos
 
     def _media(self) -> Media:
         return Media.PRESENT if self._card else Media.NOT_PRESENT
@@ -26,6 +29,11 @@ class SimIdCardReader(SimDevice):
         with self._lock:
             self._card = None
             self._changed.notify_all()
+
+    def placed(self) -> IdCardData | None:
+        """The card lying on the reader, as placed (a tester's peek; not a read)."""
+        with self._lock:
+            return self._card
 
     def card_present(self) -> bool:
         with self._lock:
@@ -41,6 +49,8 @@ class SimIdCardReader(SimDevice):
                     return None
                 self._changed.wait(min(left, 0.2))
             self._count("reads")
+            if not self.decodes_photos and self._card.photo_bmp is not None:
+                return dataclasses.replace(self._card, photo_bmp=None)
             return self._card
 
     def _steer(self, action: str, params: dict[str, object]) -> str:

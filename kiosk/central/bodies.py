@@ -58,6 +58,18 @@ class OtherCityCard(Body):
     card_no: str
 
 
+class IdentityCheckBody(Body):
+    """人证核验 evidence carried with the transaction (issue 17): who compared, the result, and the
+    version of the face-consent text the citizen agreed to (PIPL art. 29)."""
+
+    verified_by: Literal["kiosk", "central"]
+    method: str
+    score: float
+    threshold: float
+    liveness_passed: bool
+    consent_version: str
+
+
 class ApplicationBody(Body):
     kind: str
     applicant: Applicant
@@ -67,6 +79,7 @@ class ApplicationBody(Body):
     guardian: Guardian | None = None  # required under 14
     photo_jpeg_b64: str | None = None  # omitted under 2
     consent_stop_other_card: OtherCityCard | None = None
+    identity_check: IdentityCheckBody | None = None  # issue 17: the applicant's (or guardian's) face check
 
 
 class CardHolderBody(Body):
@@ -121,6 +134,7 @@ class ContactBody(Body):
     phone: str | None = None
     residence_address: str | None = None
     postal_code: str | None = None
+    identity_check: IdentityCheckBody | None = None  # issue 17
 
 
 class StockLedgerBody(Body):
@@ -148,3 +162,9 @@ class EcardVerifyBody(Body):
     """The code the citizen's e-card app shows: opaque to the kiosk, a credential (never in a repr)."""
 
     code: str = Field(repr=False)
+# issue 17 人证核验: the central compares when the kiosk has no WLT photo decoder
+class FaceVerifyBody(Body):
+    id_number: str
+    live_jpeg_b64: str
+    liveness_passed: bool
+    consent_version: str

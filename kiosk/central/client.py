@@ -287,6 +287,13 @@ class CentralClient:
                               new_pin=new_pin)
         return self.call(rq.AUTHORIZE_PIN_RESET, body, idempotency_key=idempotency_key)
 
+    def verify_face(self, id_number: str, live_jpeg: bytes, consent_version: str, *,
+                    liveness_passed: bool = True) -> m.FaceVerification:
+        """The central compares the live JPEG with the portrait on record (issue 17); no portrait comes back."""
+        body = b.FaceVerifyBody(id_number=id_number, live_jpeg_b64=base64.b64encode(live_jpeg).decode("ascii"),
+                                liveness_passed=liveness_passed, consent_version=consent_version)
+        return self.call(rq.VERIFY_FACE, body)
+
     def record_pin_event(self, card_no: str, event: str, at: str, idempotency_key: str | None = None) -> m.Recorded:
         return self.call(rq.PIN_EVENT, b.PinEventBody(card_no=card_no, event=event, at=at),
                          idempotency_key=idempotency_key)

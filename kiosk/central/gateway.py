@@ -52,6 +52,8 @@ class CentralGateway:
 
     def verify_ecard(self, code: str) -> m.EcardIdentity:  # e-card sign-in
         return self._client.call(rq.ECARD_VERIFY, b.EcardVerifyBody(code=code))
+    def verify_face(self, id_number: str, live_jpeg: bytes, consent_version: str) -> m.FaceVerification:
+        return self._client.verify_face(id_number, live_jpeg, consent_version)
 
     # ---- through the queue -----------------------------------------------------------------------
     def report_loss(self, *, id_number: str, reported_at: str, card_no: str | None = None) -> Outcome:

@@ -195,3 +195,10 @@ class EcardIdentity(_Model):
 
     def __repr__(self) -> str:
         return "EcardIdentity(<personal data>)"
+# issue 17 人证核验: POST /v1/identity/face-verify (never a portrait)
+class FaceVerification(_Model):
+    match: bool
+    score: float
+    threshold: float
+    reason: str
+    method: str = ""

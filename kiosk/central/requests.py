@@ -51,7 +51,7 @@ class Request(Generic[B, R]):
         return self.method != "GET" and self.route is not Route.UNQUEUED and self.name not in _READS
 
 
-_READS = frozenset({"lookup_person", "person_photo", "application_status"})
+_READS = frozenset({"lookup_person", "person_photo", "application_status", "verify_face"})
 
 HEALTH: Request[BaseModel, m.Health] = Request("health", "GET", "/v1/health", None, m.Health, Route.DIRECT, 3.0)
 LOOKUP_PERSON = Request("lookup_person", "POST", "/v1/persons/lookup", b.PersonLookupBody, m.PersonLookup,
@@ -91,11 +91,14 @@ BATCH = Request("batch", "POST", "/v1/batch", b.BatchBody, m.BatchReply, Route.D
 # e-card sign-in: online only (the central spends the code once), so never queued
 ECARD_VERIFY = Request("verify_ecard", "POST", "/v1/ecard/verify", b.EcardVerifyBody, m.EcardIdentity,
                        Route.DIRECT, 8.0)
+# issue 17 人证核验: the live face against the portrait on record, compared by the central
+VERIFY_FACE = Request("verify_face", "POST", "/v1/identity/face-verify", b.FaceVerifyBody, m.FaceVerification,
+                      Route.DIRECT, 15.0)
 
 ALL: tuple[Request[BaseModel, BaseModel], ...] = (
     HEALTH, LOOKUP_PERSON, PERSON_PHOTO, APPLY, APPLY_LATER, OPEN_BANK_ACCOUNT, PRODUCTION_RESULT, ACTIVATE_CARD,
     REPORT_LOSS, CANCEL_LOSS, AUTHORIZE_PIN_RESET, PIN_EVENT, CHANGE_CONTACT, APPLICATION_STATUS, HEARTBEAT, EVENTS,
-    STOCK_LEDGER, AUDIT_HEAD, BATCH, ECARD_VERIFY,
+    STOCK_LEDGER, AUDIT_HEAD, BATCH, ECARD_VERIFY, VERIFY_FACE,
 )  # type: ignore[assignment]  # Request is invariant in B and R; the table is read, never written through
 
 

@@ -15,6 +15,7 @@ from kiosk.domain.regions import CITIES
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.common import central
+from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
 from kiosk.flows.issuance import NO_EXTRA, Extra, IssuanceFlow, offline_or_fail
 
@@ -25,9 +26,11 @@ class ApplyFlow(IssuanceFlow):
 
     def steps(self, ctx: FlowContext) -> FlowResult:
         self.start_clock(ctx)
+        require_face_check_possible(ctx)
         applicant = read_applicant(ctx, self)
         card = applicant.id_card
         if offline_or_fail(ctx):
+            verify_identity(ctx, self, applicant.guardian or card, 1)  # 人证核验 (the guardian under 14)
             photo = self.take_photo(ctx) if photo_required(applicant.age) else None
             details = self.details(ctx, "resident")
             return self.accept_for_later(ctx, applicant, details, photo)
@@ -50,6 +53,7 @@ class ApplyFlow(IssuanceFlow):
                 raise Refused("other_city_card_no_consent", ("reason.other_city_card_no_consent",))
             extra = Extra(consent=OtherCityCard(city=other.city, card_no=other.card_no))
 
+        verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验, once the service may go on
         photo = self.photo(ctx, applicant, person.photo_on_file)
         details = self.details(ctx, person.medical_insurance)
         return self.issue(ctx, applicant, details, photo, extra)

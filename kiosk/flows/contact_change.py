@@ -12,6 +12,7 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
 from kiosk.flows.common import queued
 from kiosk.flows.details import Details, edit_details
+from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity import read_identity
 
 
@@ -20,17 +21,19 @@ class ContactChangeFlow(Flow):
     total_steps = 3
 
     def steps(self, ctx: FlowContext) -> FlowResult:
+        require_face_check_possible(ctx)
         idc = read_identity(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        evidence = verify_identity(ctx, self, idc, 1)  # 人证核验 (an e-card sign-in is checked by the central)
         d = edit_details(ctx, self, "contact_form", 2, "prompt.contact_form", Details(),
                          required=frozenset(), require_change=True)
         contact = ContactBody(id_number=idc.id_number, mobile=d.mobile or None, phone=d.phone or None,
                               residence_address=d.address.text() if d.address is not None else None,
-                              postal_code=d.postal_code or None)
+                              postal_code=d.postal_code or None, identity_check=evidence)
         ctx.working(self.view("submitting", 3, "prompt.submitting"))
         outcome = queued(ctx, lambda: ctx.central.change_contact(contact))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         pending = isinstance(outcome, Queued)
-        changed = contact.model_dump(exclude_none=True, exclude={"id_number"})
+        changed = contact.model_dump(exclude_none=True, exclude={"id_number", "identity_check"})
         ctx.finish(self.view("done", 3, "prompt.contact_pending" if pending else "prompt.contact_changed",
                              params={"txn": txn, "fields": ",".join(changed)},
                              actions=("home",), end=End.DONE))

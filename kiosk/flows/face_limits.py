@@ -1,6 +1,8 @@
-"""Face-match failures for PIN reset, limited per card per day and persisted across restarts.
+"""Face-check failures, limited per ID card per day across every service that checks the face
+(kiosk.flows.face_check: apply, replace, loss cancellation, contact change, PIN reset), persisted
+across restarts.
 
-Only keyed hashes of (card number, day) are stored, so the file holds no card number.
+Only keyed hashes of (ID number, day) are stored, so the file holds no personal number.
 """
 
 from __future__ import annotations
@@ -27,20 +29,20 @@ class FaceFailures:
         if path.exists():
             self._counts = {str(k): int(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
 
-    def _key(self, card_no: str, day: dt.date) -> str:
-        return hmac.new(self._secret, f"face|{card_no}|{day.isoformat()}".encode(), hashlib.sha256).hexdigest()
+    def _key(self, holder: str, day: dt.date) -> str:
+        return hmac.new(self._secret, f"face|{holder}|{day.isoformat()}".encode(), hashlib.sha256).hexdigest()
 
-    def count(self, card_no: str, day: dt.date) -> int:
+    def count(self, holder: str, day: dt.date) -> int:
         with self._lock:
-            return self._counts.get(self._key(card_no, day), 0)
+            return self._counts.get(self._key(holder, day), 0)
 
-    def blocked(self, card_no: str, day: dt.date) -> bool:
-        return self.count(card_no, day) >= self.limit
+    def blocked(self, holder: str, day: dt.date) -> bool:
+        return self.count(holder, day) >= self.limit
 
-    def record_failure(self, card_no: str, day: dt.date) -> int:
+    def record_failure(self, holder: str, day: dt.date) -> int:
         """Count one failure; returns the failures left today."""
         with self._lock:
-            key = self._key(card_no, day)
+            key = self._key(holder, day)
             self._counts[key] = self._counts.get(key, 0) + 1
             write_atomic(self.path, json.dumps(self._counts))
             return max(0, self.limit - self._counts[key])

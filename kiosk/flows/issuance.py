@@ -157,6 +157,7 @@ class IssuanceFlow(Flow):
             guardian=(Guardian(name=a.guardian.name, id_type="01", id_number=a.guardian.id_number)
                       if a.guardian is not None else None),
             photo_jpeg_b64=base64.b64encode(photo).decode("ascii") if photo is not None else None,
+            identity_check=ctx.session.get("identity_check"),  # kiosk.flows.face_check (issue 17)
         )
 
     # ---- offline: accept for later (central-api.md offline policy) --------------------------------

@@ -12,6 +12,7 @@ from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
 from kiosk.flows.common import central, holder_matches, insert_sscard, require_online
+from kiosk.flows.face_check import verify_identity
 from kiosk.flows.identity import read_id_card
 
 
@@ -30,6 +31,7 @@ class LossCancelFlow(Flow):
         problems = loss_cancel_problems(on_record, person.applications)
         if problems:
             raise Refused("not_eligible", problems)
+        verify_identity(ctx, self, idc, 3)  # 人证核验
         ctx.ask(self.view("confirm", 3, "prompt.confirm_loss_cancel",
                           params={"name": mask_name(idc.name), "sex": idc.sex_code,
                                   "card_no": mask_card_no(card.card_no)},

@@ -22,6 +22,7 @@ from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.common import central, refusal
+from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
 from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
 
@@ -38,11 +39,13 @@ class ReplaceFlow(IssuanceFlow):
 
     def steps(self, ctx: FlowContext) -> FlowResult:
         self.start_clock(ctx)
+        require_face_check_possible(ctx)
         applicant = read_applicant(ctx, self)
         card = applicant.id_card
         reasons_menu = tuple((r, f"replace_reason.{r}") for r in REPLACEMENT_REASONS)
         if offline_or_fail(ctx):
             reason = self._choose_reason(ctx, reasons_menu)
+            verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验 (the guardian under 14)
             photo = self.take_photo(ctx) if photo_required(applicant.age) else None
             return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, Extra(reason=reason))
 
@@ -62,6 +65,7 @@ class ReplaceFlow(IssuanceFlow):
                                         age=applicant.age, today=ctx.clock.today())
         if problems:
             raise Refused("not_eligible", problems)
+        verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验, before anything changes
         if must_report_loss_first(reason, old):
             self._report_loss_first(ctx, old.card_no, card.id_number)
         self._old_card_no = old.card_no

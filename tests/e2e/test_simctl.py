@@ -53,3 +53,23 @@ def test_unknown_device_is_a_clear_error() -> None:
     devices = build_devices(simulated(load_config(None)))
     with pytest.raises(ValueError, match="no simulated device"):
         apply(devices, {"device": "teleporter", "action": "jam"})
+
+
+def test_a_seeded_citizen_blinks_before_the_camera_for_the_face_check() -> None:
+    from kiosk.demo import citizen
+    from kiosk.photo.liveness import LivenessChallenge
+    from kiosk.simctl import apply
+
+    devices = build_devices(simulated(load_config(None)))
+    assert "before the camera" in apply(devices, {"action": "live-face", "citizen": "card_lost"})
+    challenge = LivenessChallenge("blink", max_frames=60)
+    camera = devices.camera
+    assert camera is not None
+    while challenge.status == "pending":
+        frame = camera.read_frame()
+        assert frame is not None
+        challenge.feed(frame)
+    assert challenge.status == "passed"
+    assert citizen("not_insured").get("photo_path") is None
+    with pytest.raises(ValueError, match="no live face"):
+        apply(devices, {"action": "live-face", "citizen": "not_insured"})

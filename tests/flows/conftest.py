@@ -70,6 +70,9 @@ def central(tmp_path: Path) -> Iterator[ServerHandle]:
 def make_runtime(tmp_path: Path, central: ServerHandle, **over: Any) -> Runtime:
     rt = Runtime(flow_config(tmp_path, central.url, **over), clock=FixedDateClock(TODAY))
     rt.start()
+    from tests.flows.faces import holder_before_camera
+
+    holder_before_camera(rt)  # 人证核验: the ID card's holder stands before the camera
     return rt
 
 
@@ -105,8 +108,9 @@ def go_offline(rt: Runtime, central: ServerHandle) -> None:
 class Driver:
     """Runs one service and answers its views as the touchscreen would."""
 
-    def __init__(self, rt: Runtime, service: ServiceId) -> None:
+    def __init__(self, rt: Runtime, service: ServiceId, face_consent: str | None = "agree") -> None:
         self.rt = rt
+        self.face_consent = face_consent  # the citizen's answer to the face-capture consent; None: the test's
         self.views: queue.Queue[View] = queue.Queue()
         self.seen: list[View] = []
         self.taken_chip: SimChip | None = None  # the social security card the citizen took at the end
@@ -115,6 +119,8 @@ class Driver:
     def _emit(self, view: View) -> None:
         self.seen.append(view)
         self.views.put(view)
+        if view.screen == "face_consent" and self.face_consent is not None:
+            self.send(self.face_consent)
 
     @property
     def screens(self) -> list[str]:

@@ -8,45 +8,15 @@ transforms / a planar perspective tilt, as when someone holds up and moves a pho
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from kiosk.photo.detector import Image, u8
+from kiosk.photo.live_sim import blink_sequence as blink_sequence  # the blink, shared with the simulator
+from kiosk.photo.live_sim import close_eyes as close_eyes
 
 Landmarks = npt.NDArray[np.float64]
-
-
-def close_eyes(img: Image, lm: Landmarks) -> Image:
-    """Paint both eyes shut: the eye opening inpainted from the surrounding lid skin, then a
-    dark, slightly curved lash line where the lids meet."""
-    mask = np.zeros(img.shape[:2], np.uint8)
-    for idx in (slice(36, 42), slice(42, 48)):
-        eye = lm[idx]
-        w = float(np.linalg.norm(eye[3] - eye[0]))
-        hull = cv2.convexHull(eye.astype(np.int32))
-        cv2.fillConvexPoly(mask, hull, 255)
-        cv2.polylines(mask, [hull], True, 255, max(2, int(0.22 * w)))
-    out = u8(cv2.inpaint(img, mask, 5, cv2.INPAINT_TELEA))
-    for idx in (slice(36, 42), slice(42, 48)):
-        eye = lm[idx]
-        w = float(np.linalg.norm(eye[3] - eye[0]))
-        cx, cy = eye.mean(axis=0)
-        skin = out[int(cy), int(cx)].astype(np.float64)
-        lash = tuple(int(c * 0.3) for c in skin)
-        angle_deg = math.degrees(math.atan2(eye[3][1] - eye[0][1], eye[3][0] - eye[0][0]))
-        cv2.ellipse(out, (int(cx), int(cy + 0.05 * w)), (int(0.5 * w), int(0.12 * w)), angle_deg, 0, 180,
-                    lash, max(2, int(0.07 * w)))
-    return out
-
-
-def blink_sequence(
-    img: Image, lm: Landmarks, open_before: int = 4, closed: int = 2, open_after: int = 3
-) -> list[Image]:
-    shut = close_eyes(img, lm)
-    return [img] * open_before + [shut] * closed + [img] * open_after
 
 
 def rigid(img: Image, dx: float, dy: float, angle_deg: float, scale: float) -> Image:

@@ -25,6 +25,7 @@ from kiosk.domain.services import ServiceId
 from kiosk.recovery import recover
 from kiosk.runtime import Runtime
 from tests.flows.conftest import TODAY, Driver, flow_config, id_card, person
+from tests.flows.faces import holder_before_camera
 
 CITIZEN = "adult_never_applied"
 STEP_S = 0.3  # each printer/encoder operation waits this long before acting (and a card moves as long)
@@ -38,6 +39,7 @@ def _issue(workdir: Path, url: str) -> None:
     issuer.latency_s = issuer.motion_s = encoder.latency_s = STEP_S
     rt = Runtime(cfg, clock=FixedDateClock(TODAY), devices=devices)
     rt.start()
+    holder_before_camera(rt)  # 人证核验 (issue 17)
     d = Driver(rt, ServiceId.APPLY)
     d.wait("read_id")
     d.id_reader.place(id_card(person(CITIZEN)))

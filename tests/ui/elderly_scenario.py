@@ -307,6 +307,7 @@ class Walk:
         h, s = self.h, self.s
         self.begin(ServiceId.CONTACT_CHANGE)
         s.place_id("other_city_resident")
+        s.face_check("other_city_resident")  # 人证核验 (issue 17)
         self.view("contact_form")
         self.keypad_field("mobile", "13700000128")
         self.address("12")
@@ -323,6 +324,7 @@ class Walk:
         s.devices.camera.present(None)
         self.begin(ServiceId.APPLY)
         s.place_id("adult_never_applied")
+        s.face_check("adult_never_applied")
         self.view("photo_choice")
         h.tap("button.take_new")
         self.view("photo", timeout=20)

@@ -97,6 +97,7 @@ def issuance_en(s: Setup) -> dict[str, Any]:
     mark = len(audio.log)
     s.start(ServiceId.APPLY)
     s.place_id("adult_never_applied")
+    s.face_check("adult_never_applied")  # 人证核验 (issue 17)
     h.wait_view("photo_choice")
     h.tap("button.take_new")
     h.wait_view("photo", timeout=20)
