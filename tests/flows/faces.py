@@ -76,3 +76,10 @@ def holder_before_camera(rt: Any) -> None:
     if isinstance(rt.devices.id_reader, SimIdCardReader):
         get_models()
         rt.devices.camera = HolderFaceCamera(rt.devices.id_reader)
+
+
+def citizen_before_camera(rt: Any, id_number: str) -> None:
+    """A citizen signed in without an ID card on the reader (an e-card) stands before the camera."""
+    camera = rt.devices.camera
+    assert isinstance(camera, HolderFaceCamera)
+    camera.impostor(_portraits()[id_number])

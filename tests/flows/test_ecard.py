@@ -15,6 +15,7 @@ from kiosk.flows.base import End
 from kiosk.flows.ecard_sign_in import KIOSK_QR_PREFIX
 from kiosk.runtime import Runtime
 from tests.flows.conftest import Driver, assert_ended, central_count, central_one, chip, go_offline, person
+from tests.flows.faces import citizen_before_camera
 
 
 def mint(central: ServerHandle, runtime: Runtime, key: str = "adult_active_card", *, kiosk_id: str | None = None,
@@ -38,6 +39,7 @@ def signed_in(runtime: Runtime, central: ServerHandle, service: ServiceId, key: 
     assert scan.params["kiosk_qr"] == KIOSK_QR_PREFIX + runtime.cfg.kiosk.id
     assert scan.message == "prompt.scan_ecard"
     scanner(runtime).show(mint(central, runtime, key))
+    citizen_before_camera(runtime, person(key)["id_number"])  # for the services with a face check
     menu = d.wait("ecard_services")
     assert [v for v, _ in menu.choices] == [s.value for s in ECARD_SERVICES]
     assert menu.params["name"] != person(key)["name"] and menu.params["name"][0] == person(key)["name"][0]
