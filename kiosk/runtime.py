@@ -107,6 +107,9 @@ class Services:
     def block_card_locally(self, identifier: str) -> None:
         self._rt.blocks.block(identifier)
 
+    def card_blocked_locally(self, *identifiers: str) -> bool:
+        return self._rt.blocks.is_blocked(*identifiers)
+
     def print_receipt(self, receipt: Receipt) -> bool:
         printer = self._rt.devices.receipt_printer
         if printer is None:

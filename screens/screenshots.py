@@ -384,7 +384,7 @@ class Tour:
         s = self.s
         s.tap("service.apply")
         s.view("read_id")
-        self.place_id("not_insured")
+        self.place_id("replacement_in_progress")
         s.until(lambda: s.app.flow.view is not None and s.app.flow.view.end is not None, "refusal")
         s.pump(0.2)
         s.shot("refused_with_reasons")

@@ -58,6 +58,15 @@ class OtherCityCard(Body):
     card_no: str
 
 
+class DeliverLater(Body):
+    """Arts. 16, 26: the card cannot be made on the spot; the applicant agreed to get it within
+    ``working_days`` by the application's ``delivery`` (courier postage borne by the applicant)."""
+
+    reasons: list[str]
+    working_days: int
+    postage_by_applicant: bool
+
+
 class ApplicationBody(Body):
     kind: str
     applicant: Applicant
@@ -67,6 +76,9 @@ class ApplicationBody(Body):
     guardian: Guardian | None = None  # required under 14
     photo_jpeg_b64: str | None = None  # omitted under 2
     consent_stop_other_card: OtherCityCard | None = None
+    # issue 17 §4 (docs/central-api-additions.md): art. 3 voluntary applicant; art. 16/26 consent to deliver later
+    voluntary: bool | None = None
+    deliver_later: DeliverLater | None = None
 
 
 class CardHolderBody(Body):

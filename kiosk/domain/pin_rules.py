@@ -12,9 +12,10 @@ import itertools
 
 from hal.types import PinBlock
 
-INITIAL_PIN = "888888"  # art. 32
-MAX_TRIES = 6  # art. 32: six wrong entries lock the card
+INITIAL_PIN = "888888"  # art. 32 (the six-tries lock is the card's own counter)
 PIN_LENGTH = 6
+# Art. 33: a card reported lost is frozen, a cancelled one (or one lapsed by a replacement) is void.
+NO_PIN_CHANGE = ("loss_reported", "cancelled", "suspended")
 
 
 def _trivial(pin: str) -> bool:
@@ -36,6 +37,17 @@ def new_pin_problems(pin: PinBlock) -> tuple[str, ...]:
     if _trivial(clear):
         return ("reason.pin_trivial",)
     return ()
+
+
+def pin_change_problems(status: str | None, *, blocked_locally: bool) -> tuple[str, ...]:
+    """Why a card's PIN may not be changed: its status at the central (online; None when unknown) and the
+    kiosk's own block list (a loss reported here, not yet confirmed)."""
+    reasons = []
+    if status in NO_PIN_CHANGE:
+        reasons.append(f"reason.card_{status}")
+    if blocked_locally and status is None:
+        reasons.append("reason.card_blocked_locally")
+    return tuple(reasons)
 
 
 def same_pin(a: PinBlock, b: PinBlock) -> bool:

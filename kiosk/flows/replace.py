@@ -15,13 +15,12 @@ from kiosk.domain.eligibility import (
     REPLACEABLE,
     REPLACEMENT_REASONS,
     must_report_loss_first,
-    photo_required,
     replacement_problems,
 )
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
-from kiosk.flows.common import central, refusal
+from kiosk.flows.common import central, queued, refusal
 from kiosk.flows.identity_guardian import read_applicant
 from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
 
@@ -43,7 +42,9 @@ class ReplaceFlow(IssuanceFlow):
         reasons_menu = tuple((r, f"replace_reason.{r}") for r in REPLACEMENT_REASONS)
         if offline_or_fail(ctx):
             reason = self._choose_reason(ctx, reasons_menu)
-            photo = self.take_photo(ctx) if photo_required(applicant.age) else None
+            if must_report_loss_first(reason, None):
+                self._report_loss_offline(ctx, card.id_number)
+            photo = self.offline_photo(ctx, applicant)
             return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, Extra(reason=reason))
 
         ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
@@ -58,8 +59,8 @@ class ReplaceFlow(IssuanceFlow):
                                      actions=("choose", "cancel")))
             old = next((c for c in held if c.card_no == got.value), old)
         reason = self._choose_reason(ctx, reasons_menu)
-        problems = replacement_problems(reason, old, person.applications, insured=person.insured,
-                                        age=applicant.age, today=ctx.clock.today())
+        problems = replacement_problems(reason, old, person.applications, age=applicant.age,
+                                        today=ctx.clock.today())
         if problems:
             raise Refused("not_eligible", problems)
         if must_report_loss_first(reason, old):
@@ -89,6 +90,16 @@ class ReplaceFlow(IssuanceFlow):
             raise refusal(outcome)
         if isinstance(outcome, outcomes.Queued):  # frozen later, but the replacement needs the freeze first
             raise Refused("loss_report_pending", ("reason.loss_report_pending",))
+
+    def _report_loss_offline(self, ctx: FlowContext, id_number: str) -> None:
+        """Art. 33 offline: the card list is unknown, so the loss is reported by ID number. The kiosk blocks
+        it at once, then queues the report at the loss report's top priority, ahead of the application."""
+        ctx.ask(self.pview(ctx, "confirm_report_first", 2, "prompt.confirm_report_first_offline",
+                           params={"hotline": ctx.config.kiosk.hotline}, actions=("confirm", "cancel")))
+        ctx.services.block_card_locally(id_number)
+        ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
+        queued(ctx, lambda: ctx.central.report_loss(id_number=id_number,
+                                                    reported_at=ctx.clock.now().isoformat(timespec="seconds")))
 
     def accepted(self, ctx: FlowContext) -> None:
         if self._old_card_no:  # art. 33: the old card is invalid from acceptance

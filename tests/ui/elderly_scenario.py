@@ -362,7 +362,7 @@ class Walk:
     def refused(self) -> None:
         """Every reason of a refusal at once, at 1.5x."""
         self.begin(ServiceId.APPLY)
-        self.s.place_id("not_insured")
+        self.s.place_id("replacement_in_progress")  # has a card and an open application
         self.end()
 
     def device_down(self) -> None:
