@@ -22,7 +22,7 @@ from kiosk.clock import Clock, SystemClock
 from kiosk.command_spool import CommandSpool
 from kiosk.config import Config
 from kiosk.devices import DeviceSet, build_devices
-from kiosk.domain.services import Availability, ServiceId, availability
+from kiosk.domain.services import SERVICES, Availability, ServiceId, availability
 from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInput, View, run_flow
 from kiosk.flows.face_limits import FaceFailures
 from kiosk.issuance_journal import IssuanceJournal
@@ -57,6 +57,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
     from kiosk.flows.activate import ActivateFlow
     from kiosk.flows.apply import ApplyFlow
     from kiosk.flows.contact_change import ContactChangeFlow
+    from kiosk.flows.counter_guidance import CounterGuidanceFlow
     from kiosk.flows.loss_cancel import LossCancelFlow
     from kiosk.flows.loss_report import LossReportFlow
     from kiosk.flows.pin_change import PinChangeFlow
@@ -74,6 +75,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
         ServiceId.PIN_RESET: PinResetFlow,
         ServiceId.CONTACT_CHANGE: ContactChangeFlow,
         ServiceId.PROGRESS_QUERY: ProgressQueryFlow,
+        ServiceId.COUNTER_GUIDANCE: CounterGuidanceFlow,
     }
 
 
@@ -254,7 +256,8 @@ class Runtime:
         if self.mode is Mode.MAINTENANCE:
             return "maintenance"
         usable = {Availability.AVAILABLE, Availability.AVAILABLE_OFFLINE}
-        states = [a for s, (a, _) in self.availability().items() if s in self.flows]
+        states = [a for s, (a, _) in self.availability().items()
+                  if s in self.flows and not SERVICES[s].informational]  # guidance alone is no service
         if any(a in usable for a in states):
             return None
         return "link" if not self.link.online else "devices"

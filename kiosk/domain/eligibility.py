@@ -163,6 +163,11 @@ def loss_cancel_problems(card: CardLike | None, applications: Sequence[Applicati
 
 
 # --- when the card cannot be made on the spot (arts. 16, 26) ---------------------------------------
+def account_can_be_kept(card_bank: str, kiosk_bank: str) -> bool:
+    """A replacement may keep the old card's bank account number only at the bank that holds it."""
+    return bool(card_bank) and card_bank == kiosk_bank
+
+
 def instant_issue_blockers(*, keep_account: bool, blank_cards: bool) -> tuple[str, ...]:
     """Art. 16: a replacement that keeps the bank account number, or a kiosk without blank cards, cannot
     make the card now: the kiosk says why and asks consent to deliver within 15 working days."""

@@ -1,7 +1,7 @@
 """补换卡: replace a card (arts. 29, 30, 33) for one of six reasons, then produce it on the spot.
 
 Screens: read_id → [read_guardian_id] → lookup → [choose_card] → choose_reason →
-[confirm_report_first] → [photo_choice] → photo → photo_confirm → details → submitting → … → done
+[confirm_report_first] → [keep_account] → [photo_choice] → photo → photo_confirm → details → submitting → … → done
 (as apply). A lost card not yet reported is reported first (art. 33); the old card is invalid
 from acceptance (blocked locally too); a quality defect within one month of collection is free.
 """
@@ -14,6 +14,7 @@ from kiosk.domain.eligibility import (
     HOME_CITY,
     REPLACEABLE,
     REPLACEMENT_REASONS,
+    account_can_be_kept,
     must_report_loss_first,
     replacement_problems,
 )
@@ -66,10 +67,20 @@ class ReplaceFlow(IssuanceFlow):
         if must_report_loss_first(reason, old):
             self._report_loss_first(ctx, old.card_no, card.id_number)
         self._old_card_no = old.card_no
+        keep_account = self._keep_account(ctx, old.bank_code)
 
         photo = self.photo(ctx, applicant, person.photo_on_file and reason not in NEW_PHOTO_REASONS)
         details = self.details(ctx, person.medical_insurance)
-        return self.issue(ctx, applicant, details, photo, Extra(reason=reason))
+        return self.issue(ctx, applicant, details, photo, Extra(reason=reason, keep_account=keep_account))
+
+    def _keep_account(self, ctx: FlowContext, card_bank: str) -> bool:
+        """Art. 16: the citizen may keep the old card's bank account number; the outlet then makes the card
+        (not on the spot), which ``issue`` says and asks consent for."""
+        if not account_can_be_kept(card_bank, ctx.config.kiosk.bank_code):
+            return False
+        got = ctx.ask(self.pview(ctx, "keep_account", 2, "prompt.keep_account",
+                                 actions=("new_account", "keep_account", "cancel")))
+        return got.action == "keep_account"
 
     def _choose_reason(self, ctx: FlowContext, menu: tuple[tuple[str, str], ...]) -> str:
         got = ctx.ask(self.pview(ctx, "choose_reason", 2, "prompt.choose_reason", choices=menu,

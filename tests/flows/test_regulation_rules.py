@@ -292,3 +292,56 @@ def test_offline_pin_change_of_a_card_not_blocked_goes_on(runtime: Runtime, cent
     d.send("cancel")
     _, result = d.end()
     assert result.end is End.CANCELLED
+
+
+def test_keeping_the_bank_account_defers_the_replacement_with_consent(runtime: Runtime, central: ServerHandle) -> None:
+    d = Driver(runtime, ServiceId.REPLACE)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person("adult_active_card")))
+    d.answer("choose_reason", "choose", "damaged")
+    d.answer("keep_account", "keep_account")
+    d.answer("photo_choice", "use_on_file")
+    fill_details(d)
+    ask = d.wait("deliver_later")
+    assert ask.reasons == ("reason.keep_account_not_instant",)
+    d.send("choose", "pickup")
+    _, result = d.end()
+    assert result.code == "deliver_later_pickup"
+    assert central_one(central, "SELECT delivery FROM applications WHERE kiosk_id = ?",
+                       runtime.cfg.kiosk.id) == "pickup"
+    assert runtime.blocks.is_blocked("A10000002")  # art. 33: the old card lapses from acceptance
+    assert len(d.issuer.printed_faces) == 0
+
+
+# ---- arts. 35, 51: counter guidance (the kiosk explains, it does not pretend to do them) ----------------
+def test_counter_guidance_shows_and_prints_the_proxy_checklist(runtime: Runtime, central: ServerHandle) -> None:
+    from kiosk.domain.counter_guidance import GUIDES
+
+    go_offline(runtime, central)  # needs no central
+    d = Driver(runtime, ServiceId.COUNTER_GUIDANCE)
+    menu = d.wait("guide_choose")
+    assert [c for c, _ in menu.choices] == ["cancel", "cancel_death", "suspend", "proxy"]
+    d.send("choose", "proxy")
+    guide = d.wait("guidance")
+    assert guide.message == "prompt.guide_proxy" and guide.reasons == GUIDES["proxy"].checklist
+    assert "print" in guide.actions
+    d.send("print")
+    view, result = d.end()
+    assert_ended(view, result, End.DONE)
+    assert result.code == "guidance_proxy" and view.message == "prompt.guide_printed"
+    paper = d.printer.printed[-1]
+    text = " ".join(line.text for line in paper.lines) + " ".join(paper.footer)
+    assert "授权委托书" in text and "第51条" in text and "non-financial" in text
+    assert central_count(central, "applications", "kiosk_id = ?", runtime.cfg.kiosk.id) == 0
+
+
+def test_counter_guidance_for_a_death_without_printing(runtime: Runtime) -> None:
+    d = Driver(runtime, ServiceId.COUNTER_GUIDANCE)
+    d.answer("guide_choose", "choose", "cancel_death")
+    guide = d.answer("guidance", "skip")
+    assert "prompt.guide_item_death_certificate" in guide.reasons
+    assert "prompt.guide_item_relative_id" in guide.reasons
+    printed = len(d.printer.printed)
+    view, result = d.end()
+    assert result.code == "guidance_cancel_death" and view.message == "prompt.guide_done"
+    assert len(d.printer.printed) == printed
