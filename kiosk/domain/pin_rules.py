@@ -55,8 +55,3 @@ def same_pin(a: PinBlock, b: PinBlock) -> bool:
     if a.clear_pin is not None or b.clear_pin is not None:
         return a.clear_pin == b.clear_pin
     return a.encrypted_hex is not None and a.encrypted_hex == b.encrypted_hex
-
-
-def initial_pin_block() -> PinBlock:
-    """The initial PIN as a weak-mode block (simulator encoder only: the real encoder sets it itself)."""
-    return PinBlock(encrypted_hex=None, clear_pin=INITIAL_PIN, format="sim-clear")
