@@ -56,7 +56,7 @@ def rule_screens(tour: Any) -> None:
     try:
         tour.start("apply")
         s.view("read_id")
-        tour.place_id("adult_never_applied")
+        tour.place_id("rare_char_yan")  # not adult_never_applied: the tour's own apply comes next
         s.view("photo_choice")
         s.tap("button.use_on_file")
         s.view("details")
@@ -64,6 +64,9 @@ def rule_screens(tour: Any) -> None:
         s.tap("button.confirm")
         s.view("deliver_later")
         s.shot("deliver_later_consent")
+        s.tap("button.agree")
+        s.view("deliver_later_how")
+        s.shot("deliver_later_how")
         s.tap("choice.courier")
         s.view("done")
         s.shot("deliver_later_done")

@@ -321,7 +321,7 @@ class Tour:
         self.start("pin_change")
         s.view("insert_card")
         s.shot("insert_card")
-        self.insert_card("adult_active_card")
+        self.insert_card("recent_card_quality")  # adult_active_card was reported lost above
         s.view("old_pin")
         for d in "888":
             s.dev.pin_pad.press(d)

@@ -2,7 +2,7 @@
 who cannot come (art. 51). The kiosk does not do these; it shows the checklist (spoken like every
 view), prints it on the receipt printer if the citizen wants, and says which counter service it is.
 
-Screens: guide_choose (choices: the cases) → guidance (reasons: the checklist; actions print/skip) → done.
+Screens: guide_choose (choices: the cases) → guidance (reasons: the checklist; actions print/no_print) → done.
 Needs no device and no central: it runs offline too.
 """
 
@@ -36,7 +36,7 @@ class CounterGuidanceFlow(Flow):
         guide = GUIDES.get(got.value) or next(iter(GUIDES.values()))
         hotline = ctx.config.kiosk.hotline
         got = ctx.ask(self.view("guidance", 2, guide.message, params={"hotline": hotline},
-                                reasons=guide.checklist, actions=("print", "skip")))
+                                reasons=guide.checklist, actions=("print", "no_print")))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         receipt = "none"
         if got.action == "print":

@@ -315,15 +315,15 @@ class IssuanceFlow(Flow):
                       blockers: tuple[str, ...]) -> FlowResult:
         """Say why the card cannot be made now; with the citizen's consent the application goes to the
         central for pickup or courier (postage borne by the applicant, art. 26) within 15 working days."""
-        got = ctx.ask(self.pview(ctx, "deliver_later", SUBMIT_STEP, "prompt.deliver_later",
-                                 params={"working_days": str(DELIVERY_WORKING_DAYS),
-                                         "hotline": ctx.config.kiosk.hotline},
-                                 reasons=blockers,
-                                 choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier_postage")),
-                                 actions=("choose", "decline")))
-        if got.action != "choose" or got.value not in ("pickup", "courier"):
+        days = {"working_days": str(DELIVERY_WORKING_DAYS), "hotline": ctx.config.kiosk.hotline}
+        got = ctx.ask(self.pview(ctx, "deliver_later", SUBMIT_STEP, "prompt.deliver_later", params=days,
+                                 reasons=blockers, actions=("agree", "decline", "cancel")))
+        if got.action != "agree":
             raise Refused("deliver_later_declined", blockers)
-        delivery = got.value
+        got = ctx.ask(self.pview(ctx, "deliver_later_how", SUBMIT_STEP, "prompt.deliver_later_how", params=days,
+                                 choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier_postage")),
+                                 actions=("choose", "cancel")))
+        delivery = got.value if got.value in ("pickup", "courier") else "pickup"
         ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
         consent = DeliverLater(reasons=[b.removeprefix("reason.") for b in blockers],
                                working_days=DELIVERY_WORKING_DAYS, postage_by_applicant=delivery == "courier")

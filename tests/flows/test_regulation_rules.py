@@ -169,7 +169,9 @@ def test_no_blank_cards_asks_consent_to_deliver_by_courier(runtime: Runtime, cen
     fill_details(d)
     ask = d.wait("deliver_later")
     assert "reason.no_blank_cards" in ask.reasons and ask.params["working_days"] == "15"
-    assert dict(ask.choices)["courier"] == "delivery.courier_postage"
+    d.send("agree")
+    how = d.wait("deliver_later_how")
+    assert dict(how.choices)["courier"] == "delivery.courier_postage"
     d.send("choose", "courier")
     view, result = d.end()
     assert_ended(view, result, End.DONE)
@@ -304,7 +306,8 @@ def test_keeping_the_bank_account_defers_the_replacement_with_consent(runtime: R
     fill_details(d)
     ask = d.wait("deliver_later")
     assert ask.reasons == ("reason.keep_account_not_instant",)
-    d.send("choose", "pickup")
+    d.send("agree")
+    d.answer("deliver_later_how", "choose", "pickup")
     _, result = d.end()
     assert result.code == "deliver_later_pickup"
     assert central_one(central, "SELECT delivery FROM applications WHERE kiosk_id = ?",
@@ -338,7 +341,7 @@ def test_counter_guidance_shows_and_prints_the_proxy_checklist(runtime: Runtime,
 def test_counter_guidance_for_a_death_without_printing(runtime: Runtime) -> None:
     d = Driver(runtime, ServiceId.COUNTER_GUIDANCE)
     d.answer("guide_choose", "choose", "cancel_death")
-    guide = d.answer("guidance", "skip")
+    guide = d.answer("guidance", "no_print")
     assert "prompt.guide_item_death_certificate" in guide.reasons
     assert "prompt.guide_item_relative_id" in guide.reasons
     printed = len(d.printer.printed)

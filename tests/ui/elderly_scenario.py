@@ -260,7 +260,7 @@ class Walk:
     def pin_change(self) -> None:
         s = self.s
         self.begin(ServiceId.PIN_CHANGE)
-        s.insert_card("adult_active_card")
+        s.insert_card("recent_card_quality")  # adult_active_card was just reported lost
         s.pin("old_pin", "888888")
         self.clip("old_pin")
         s.pin("new_pin", "135790")
@@ -283,7 +283,7 @@ class Walk:
         h.app.feeds = dataclasses.replace(feeds, pin_key=onscreen_pin_keys(h.runtime.cfg, h.runtime.devices.pin_pad))
         try:
             self.begin(ServiceId.PIN_CHANGE)
-            s.insert_card("adult_active_card")
+            s.insert_card("recent_card_quality")
             self.view("old_pin")
             for _ in range(6):
                 h.tap("pin.key.8")
