@@ -87,6 +87,7 @@ class IssuanceFlow(Flow):
         self._open_application: tuple[str, str, str] | None = None  # (application id, card no, id number)
         self._watch_stop = threading.Event()
         self._over_limit = threading.Event()
+        self._watch: threading.Thread | None = None
 
     # ---- progress against art. 21 ----------------------------------------------------------------
     def start_clock(self, ctx: FlowContext) -> None:
@@ -95,7 +96,8 @@ class IssuanceFlow(Flow):
         self._started = ctx.clock.monotonic()
         self._watch_stop.clear()
         self._over_limit.clear()
-        threading.Thread(target=self._watch_limit, args=(ctx,), name="issuance-limit", daemon=True).start()
+        self._watch = threading.Thread(target=self._watch_limit, args=(ctx,), name="issuance-limit", daemon=True)
+        self._watch.start()
 
     def _watch_limit(self, ctx: FlowContext) -> None:
         while not self._watch_stop.wait(LIMIT_POLL_S):
@@ -106,8 +108,10 @@ class IssuanceFlow(Flow):
                 return
 
     def stop_clock(self) -> bool:
-        """The issuance ended; True when it went over the limit."""
+        """The issuance ended; True when it went over the limit. The watch is gone when this returns."""
         self._watch_stop.set()
+        if self._watch is not None and self._watch is not threading.current_thread():
+            self._watch.join(timeout=2.0)
         return self._over_limit.is_set()
 
     def progress(self, ctx: FlowContext) -> IssuanceProgress:

@@ -405,7 +405,7 @@ def normal_walk(workdir: Path, width: int, height: int) -> dict[str, Any]:
     s = scenarios.Setup(workdir, width, height, [])
     s.h.check_clipping_on_views = True
     try:
-        for name in ("attract", "loss_report", "pin_change", "contact_change", "issuance"):
+        for name in ("attract", "pin_change", "loss_report", "contact_change", "issuance"):
             getattr(scenarios, name)(s)
             s.h.check_clipping(f"normal:{name}")
         return {"clip_checks": s.h.clip_checks, "clip_violations": sorted(set(s.h.clip_violations))}

@@ -104,7 +104,9 @@ def test_loss_report_freezes_the_card_and_shows_masked_data(services: dict[str, 
 
 def test_pin_change_shows_the_digit_count_and_changes_the_chip(services: dict[str, Any]) -> None:
     r = ok(services, "pin_change")
-    assert r["screens"][:4] == ["insert_card", "old_pin", "new_pin", "new_pin_again"] and r["end"] == "done"
+    # checking_card: the card's status at the central first (a lost or cancelled card is refused, issue 17 §4)
+    assert r["screens"][:5] == ["insert_card", "checking_card", "old_pin", "new_pin", "new_pin_again"]
+    assert r["end"] == "done"
     assert r["chip_pin_changed"] and r["pin_events"] == 1
 
 
