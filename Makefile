@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test e2e stress lint typecheck bench soak screenshots prompts clean deb
+.PHONY: setup run test e2e stress lint typecheck bench soak screenshots prompts clean deb mutation
 
 $(STAMP): requirements.lock pyproject.toml central_sim/pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -38,6 +38,10 @@ soak: $(STAMP)
 # Contract fuzzing: schemathesis against a live central_sim (the suite runs a bounded pass of the same test).
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_CASES=$${FUZZ_CASES:-10000} KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider --timeout=3600 tests/central/test_openapi.py tests/security/test_fuzz_inputs.py -k fuzz
+
+# Mutation check of the domain rules (kiosk/domain): writes docs/mutation.md, fails above 5 % survivors.
+mutation: $(STAMP)
+	KIVY_NO_ARGS=1 KIVY_NO_CONSOLELOG=1 $(PY) scripts/mutate.py --out docs/mutation.md
 
 # Voice prompts: re-render the missing or stale clips from the string tables, delete orphans.
 prompts: $(STAMP)

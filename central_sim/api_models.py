@@ -107,6 +107,15 @@ class Guardian(_In):
     id_number: Short | None = None
 
 
+class DeliverLaterConsent(_In):
+    """Arts. 16, 26 (issue 17 §4): why the card was not made on the spot, the delivery time the applicant
+    agreed to, and whether the applicant bears the courier's postage."""
+
+    reasons: list[Short] = Field(default_factory=list, max_length=10)
+    working_days: int = Field(ge=1, le=60)
+    postage_by_applicant: bool = False
+
+
 class OtherCardConsent(_In):
     city: Text | None = None
     card_no: Short | None = None
@@ -133,6 +142,9 @@ class ApplicationIn(_In):
     bank_code: Short | None = None
     delivery: Delivery | None = None
     identity_check: IdentityCheckIn | None = None  # issue 17: the applicant's (or guardian's) face check
+    # issue 17 §4: art. 3 voluntary applicant (not insured); arts. 16/26 consent to deliver later
+    voluntary: bool | None = None
+    deliver_later: DeliverLaterConsent | None = None
 
 
 class BankAccountIn(_In):

@@ -9,7 +9,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from central_sim.cards import REPLACEMENT_OPEN, card_or_404, set_status
+from central_sim.cards import OPEN, REPLACEMENT_OPEN, card_or_404, set_status
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.idnumber import age_on, birth_date_of
@@ -155,6 +155,9 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if delivery and delivery not in DELIVERIES:
         reasons.add("invalid_delivery", "领卡方式应为 instant/pickup/courier")
     photo = _check_photo(body, age, reasons)
+    later = body.get("deliver_later")  # arts. 16, 26: consent to deliver later (issue 17 §4)
+    if isinstance(later, dict) and delivery == "instant":
+        reasons.add("deliver_later_instant", "同意延期发卡的申请须选择网点领取或邮寄")
     if age is not None and age < GUARDIAN_AGE:
         _check_guardian(tx, body, reasons, ctx.today)
 
@@ -166,12 +169,12 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if person is not None:
         if applicant.get("name") and applicant["name"] != person["name"]:
             reasons.add("name_mismatch", "姓名与社保登记信息不符")
-        if not person["insured"]:
+        if not person["insured"] and kind == "new" and body.get("voluntary") is not True:  # art. 3
             reasons.add("not_insured", "您尚未参加社会保险，请先办理参保登记")
         cards = tx.all("SELECT * FROM cards WHERE id_number = ?", (id_no,))
         fuzhou = [c for c in cards if c["city"] == FUZHOU and c["status"] in HELD]
-        open_apps = tx.all("SELECT * FROM applications WHERE id_number = ? AND status IN (?, ?)",
-                           (id_no, *REPLACEMENT_OPEN))
+        open_apps = tx.all("SELECT * FROM applications WHERE id_number = ? AND status IN (?, ?, ?)",
+                           (id_no, *OPEN))
         if open_apps:
             code = "replacement_in_progress" if any(a["kind"] == "replacement" for a in open_apps) \
                 else "application_in_progress"
@@ -215,6 +218,13 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     tx.execute("INSERT INTO cards (card_no, id_number, city, status, bank_code, application_id, status_changed_at)"
                " VALUES (?,?,?,?,?,?,?)", (card_no, id_no, FUZHOU, "in_production", bank_code, application_id, now))
     add_timeline(tx, application_id, "submitted", now, f"kiosk {ctx.kiosk_id}")
+    if isinstance(later, dict):
+        how = "邮寄（邮费申领人承担）" if delivery == "courier" else "网点领取"
+        causes = ",".join(str(r) for r in later.get("reasons") or [])
+        add_timeline(tx, application_id, "deliver_later_agreed", now,
+                     f"{later.get('working_days')} 个工作日内{how}; {causes}"[:200])
+    if body.get("voluntary") is True and not person["insured"]:
+        add_timeline(tx, application_id, "voluntary", now, "有个人意愿需求的人员（第三条），不关联医保")
     stopped = None
     if other is not None:
         set_status(tx, other["card_no"], "cancelled", now)

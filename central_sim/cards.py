@@ -16,6 +16,7 @@ from central_sim.storage import Row, Tx
 
 REPORTABLE = ("normal", "suspended", "in_production")
 REPLACEMENT_OPEN = ("approved", "account_opened")  # a replacement card is still being made
+OPEN = (*REPLACEMENT_OPEN, "production_failed")  # art. 34: still to be delivered (counter/courier after a failure)
 MIN_FACE_THRESHOLD = 0.5  # the central's floor: a kiosk may be stricter, never laxer
 AUTH_TTL = dt.timedelta(minutes=5)
 PIN = re.compile(r"^\d{6}$")
@@ -39,8 +40,8 @@ def owned_card(tx: Tx, card_no: str, id_no: str) -> Row:
 
 def replacement_in_progress(tx: Tx, card_no: str) -> bool:
     return tx.one(
-        "SELECT 1 AS x FROM applications WHERE replaces_card_no = ? AND status IN (?, ?)",
-        (card_no, *REPLACEMENT_OPEN),
+        "SELECT 1 AS x FROM applications WHERE replaces_card_no = ? AND status IN (?, ?, ?)",
+        (card_no, *OPEN),
     ) is not None
 
 

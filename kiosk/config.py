@@ -20,6 +20,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from kiosk.domain.eligibility import ISSUANCE_LIMIT_S
+
 
 class ConfigError(ValueError):
     def __init__(self, key: str, problem: str) -> None:
@@ -124,7 +126,7 @@ class TimeoutsSection:
     card_insert_s: float = 30.0
     pin_entry_s: float = 60.0
     card_take_s: float = 60.0
-    issuance_limit_s: float = 1200.0  # regulation art. 21: on the spot within 20 minutes
+    issuance_limit_s: float = float(ISSUANCE_LIMIT_S)  # regulation art. 21: on the spot within 20 minutes
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "timeouts.card_insert_s": (1.0, 3600.0),
     "timeouts.pin_entry_s": (1.0, 3600.0),
     "timeouts.card_take_s": (1.0, 3600.0),
-    "timeouts.issuance_limit_s": (1.0, 1200.0),  # regulation art. 21: never longer than 20 minutes
+    "timeouts.issuance_limit_s": (1.0, float(ISSUANCE_LIMIT_S)),  # regulation art. 21: never longer
     "offline.max_items": (1, 100_000_000),
     "offline.max_bytes": (1, 2**40),
     "offline.max_age_days": (0.01, 3650.0),

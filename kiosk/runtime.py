@@ -22,7 +22,7 @@ from kiosk.clock import Clock, SystemClock
 from kiosk.command_spool import CommandSpool
 from kiosk.config import Config
 from kiosk.devices import DeviceSet, build_devices
-from kiosk.domain.services import Availability, ServiceId, availability
+from kiosk.domain.services import SERVICES, Availability, ServiceId, availability
 from kiosk.flows.base import Flow, FlowChannel, FlowContext, FlowResult, UserInput, View, run_flow
 from kiosk.flows.face_limits import FaceFailures
 from kiosk.issuance_journal import IssuanceJournal
@@ -57,6 +57,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
     from kiosk.flows.activate import ActivateFlow
     from kiosk.flows.apply import ApplyFlow
     from kiosk.flows.contact_change import ContactChangeFlow
+    from kiosk.flows.counter_guidance import CounterGuidanceFlow
     from kiosk.flows.ecard_sign_in import EcardSignInFlow
     from kiosk.flows.loss_cancel import LossCancelFlow
     from kiosk.flows.loss_report import LossReportFlow
@@ -76,6 +77,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
         ServiceId.CONTACT_CHANGE: ContactChangeFlow,
         ServiceId.PROGRESS_QUERY: ProgressQueryFlow,
         ServiceId.ECARD_SIGN_IN: EcardSignInFlow,
+        ServiceId.COUNTER_GUIDANCE: CounterGuidanceFlow,
     }
 
 
@@ -108,6 +110,9 @@ class Services:
 
     def block_card_locally(self, identifier: str) -> None:
         self._rt.blocks.block(identifier)
+
+    def card_blocked_locally(self, *identifiers: str) -> bool:
+        return self._rt.blocks.is_blocked(*identifiers)
 
     def print_receipt(self, receipt: Receipt) -> bool:
         printer = self._rt.devices.receipt_printer
@@ -255,7 +260,8 @@ class Runtime:
         if self.mode is Mode.MAINTENANCE:
             return "maintenance"
         usable = {Availability.AVAILABLE, Availability.AVAILABLE_OFFLINE}
-        states = [a for s, (a, _) in self.availability().items() if s in self.flows]
+        states = [a for s, (a, _) in self.availability().items()
+                  if s in self.flows and not SERVICES[s].informational]  # guidance alone is no service
         if any(a in usable for a in states):
             return None
         return "link" if not self.link.online else "devices"

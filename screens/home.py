@@ -33,6 +33,7 @@ SERVICE_ORDER = (
     ServiceId.APPLY, ServiceId.REPLACE, ServiceId.LOSS_REPORT,
     ServiceId.LOSS_CANCEL, ServiceId.ACTIVATE, ServiceId.PIN_CHANGE,
     ServiceId.PIN_RESET, ServiceId.CONTACT_CHANGE, ServiceId.PROGRESS_QUERY,
+    ServiceId.COUNTER_GUIDANCE,
 )
 # E-card QR sign-in (then progress query, contact change, activation): a button beside the elderly
 # switch, or the last entry of the elderly pages.

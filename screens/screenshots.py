@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from screens import face_shots
+from screens.rule_shots import rule_screens
 
 SIZES = ("1920x1080", "1280x800")
 ELDERLY_SIZE = "1280x800"  # the smaller screen: where the larger type is hardest to fit
@@ -286,6 +287,7 @@ class Tour:
 
             shoot_ecard_screens(self)
             face_shots.declined(self)
+            rule_screens(self)  # issue 17 §4: guidance, deliver later, voluntary, under-2 photo, keep account
         self.apply()
         if not self.elderly:
             self.idle_prompt()
@@ -324,7 +326,7 @@ class Tour:
         self.start("pin_change")
         s.view("insert_card")
         s.shot("insert_card")
-        self.insert_card("adult_active_card")
+        self.insert_card("recent_card_quality")  # adult_active_card was reported lost above
         s.view("old_pin")
         for d in "888":
             s.dev.pin_pad.press(d)
@@ -390,7 +392,7 @@ class Tour:
         s = self.s
         s.tap("service.apply")
         s.view("read_id")
-        self.place_id("not_insured")
+        self.place_id("replacement_in_progress")
         s.until(lambda: s.app.flow.view is not None and s.app.flow.view.end is not None, "refusal")
         s.pump(0.2)
         s.shot("refused_with_reasons")

@@ -68,6 +68,13 @@ class IdentityCheckBody(Body):
     threshold: float
     liveness_passed: bool
     consent_version: str
+class DeliverLater(Body):
+    """Arts. 16, 26: the card cannot be made on the spot; the applicant agreed to get it within
+    ``working_days`` by the application's ``delivery`` (courier postage borne by the applicant)."""
+
+    reasons: list[str]
+    working_days: int
+    postage_by_applicant: bool
 
 
 class ApplicationBody(Body):
@@ -80,6 +87,9 @@ class ApplicationBody(Body):
     photo_jpeg_b64: str | None = None  # omitted under 2
     consent_stop_other_card: OtherCityCard | None = None
     identity_check: IdentityCheckBody | None = None  # issue 17: the applicant's (or guardian's) face check
+    # issue 17 §4 (docs/central-api-additions.md): art. 3 voluntary applicant; art. 16/26 consent to deliver later
+    voluntary: bool | None = None
+    deliver_later: DeliverLater | None = None
 
 
 class CardHolderBody(Body):

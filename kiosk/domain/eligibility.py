@@ -19,7 +19,11 @@ PHOTO_AGE = 2  # arts. 16-17, 30: under 2 the card may carry no photo
 ISSUANCE_LIMIT_S = 20 * 60  # art. 21: instant production within 20 minutes (config default)
 HELD = ("normal", "loss_reported", "suspended", "in_production")  # a card the person still holds
 STOPPABLE = ("normal", "suspended", "loss_reported")
-OPEN_APPLICATION = ("approved", "account_opened")  # a card is still being made
+# A card is still to be made: being made, or its instant production failed and the counter or a
+# courier delivers it (art. 34: while it stands, no loss cancellation and no second replacement).
+OPEN_APPLICATION = ("approved", "account_opened", "production_failed")
+UNINSURED = "none"  # the medical insurance of a voluntary applicant (art. 3): nothing to link (art. 16 (二))
+DELIVERY_WORKING_DAYS = 15  # arts. 16, 17: a card not made on the spot is delivered within 15 working days
 
 
 class CardLike(Protocol):
@@ -80,10 +84,10 @@ def open_applications(applications: Iterable[ApplicationLike]) -> list[Applicati
 
 
 def new_application_problems(cards: Sequence[CardLike], applications: Sequence[ApplicationLike],
-                             *, insured: bool, medical_insurance: str, transfer_pending: bool) -> tuple[str, ...]:
+                             *, medical_insurance: str, transfer_pending: bool) -> tuple[str, ...]:
+    """Art. 3: the insured *and* those who wish a card (有个人意愿需求的人员) may apply, so being
+    uninsured is no reason; see ``voluntary_applicant``."""
     reasons = []
-    if not insured:
-        reasons.append("reason.not_insured")  # art. 3: cards go to insured persons
     if any(c.city == HOME_CITY and c.status in HELD for c in cards):
         reasons.append("reason.has_card_use_replace")
     if open_applications(applications):
@@ -113,11 +117,20 @@ def quality_defect_free(collected_at: dt.date | None, today: dt.date) -> bool:
     return collected_at is not None and today <= one_month_after(collected_at)
 
 
+def voluntary_applicant(insured: bool) -> bool:
+    """Art. 3: an uninsured applicant applies of their own wish; the card carries no medical
+    insurance link (art. 16 (二): linked only for those insured in Fuzhou)."""
+    return not insured
+
+
+def application_insurance(insured: bool, chosen: str) -> str:
+    """The medical insurance an application states: the citizen's choice, or none when uninsured."""
+    return chosen if insured else UNINSURED
+
+
 def replacement_problems(reason: str, card: CardLike, applications: Sequence[ApplicationLike], *,
-                         insured: bool, age: int, today: dt.date) -> tuple[str, ...]:
+                         age: int, today: dt.date) -> tuple[str, ...]:
     reasons = []
-    if not insured:
-        reasons.append("reason.not_insured")
     if reason not in REPLACEMENT_REASONS:
         reasons.append("reason.replacement_reason_unknown")
     if card.status not in REPLACEABLE:
@@ -131,9 +144,10 @@ def replacement_problems(reason: str, card: CardLike, applications: Sequence[App
     return tuple(reasons)
 
 
-def must_report_loss_first(reason: str, card: CardLike) -> bool:
-    """Art. 33: a lost card not yet reported is reported (frozen) before it is replaced."""
-    return reason == "lost" and card.status != "loss_reported"
+def must_report_loss_first(reason: str, card: CardLike | None) -> bool:
+    """Art. 33: a lost card not yet reported is reported (frozen) before it is replaced; offline its
+    status is unknown (``card`` None), so it is reported."""
+    return reason == "lost" and (card is None or card.status != "loss_reported")
 
 
 # --- loss cancellation (art. 34) ---------------------------------------------------------------
@@ -145,6 +159,23 @@ def loss_cancel_problems(card: CardLike | None, applications: Sequence[Applicati
         reasons.append("reason.card_not_loss_reported")
     if any(a.kind == "replacement" for a in open_applications(applications)):
         reasons.append("reason.replacement_in_progress")
+    return tuple(reasons)
+
+
+# --- when the card cannot be made on the spot (arts. 16, 26) ---------------------------------------
+def account_can_be_kept(card_bank: str, kiosk_bank: str) -> bool:
+    """A replacement may keep the old card's bank account number only at the bank that holds it."""
+    return bool(card_bank) and card_bank == kiosk_bank
+
+
+def instant_issue_blockers(*, keep_account: bool, blank_cards: bool) -> tuple[str, ...]:
+    """Art. 16: a replacement that keeps the bank account number, or a kiosk without blank cards, cannot
+    make the card now: the kiosk says why and asks consent to deliver within 15 working days."""
+    reasons = []
+    if keep_account:
+        reasons.append("reason.keep_account_not_instant")
+    if not blank_cards:
+        reasons.append("reason.no_blank_cards")
     return tuple(reasons)
 
 

@@ -12,9 +12,10 @@ import itertools
 
 from hal.types import PinBlock
 
-INITIAL_PIN = "888888"  # art. 32
-MAX_TRIES = 6  # art. 32: six wrong entries lock the card
+INITIAL_PIN = "888888"  # art. 32 (the six-tries lock is the card's own counter)
 PIN_LENGTH = 6
+# Art. 33: a card reported lost is frozen, a cancelled one (or one lapsed by a replacement) is void.
+NO_PIN_CHANGE = ("loss_reported", "cancelled", "suspended")
 
 
 def _trivial(pin: str) -> bool:
@@ -38,13 +39,19 @@ def new_pin_problems(pin: PinBlock) -> tuple[str, ...]:
     return ()
 
 
+def pin_change_problems(status: str | None, *, blocked_locally: bool) -> tuple[str, ...]:
+    """Why a card's PIN may not be changed: its status at the central (online; None when unknown) and the
+    kiosk's own block list (a loss reported here, not yet confirmed)."""
+    reasons = []
+    if status in NO_PIN_CHANGE:
+        reasons.append(f"reason.card_{status}")
+    if blocked_locally and status is None:
+        reasons.append("reason.card_blocked_locally")
+    return tuple(reasons)
+
+
 def same_pin(a: PinBlock, b: PinBlock) -> bool:
     """The two entries of a new PIN agree (ISO 9564 format 0 blocks are deterministic per PAN)."""
     if a.clear_pin is not None or b.clear_pin is not None:
         return a.clear_pin == b.clear_pin
     return a.encrypted_hex is not None and a.encrypted_hex == b.encrypted_hex
-
-
-def initial_pin_block() -> PinBlock:
-    """The initial PIN as a weak-mode block (simulator encoder only: the real encoder sets it itself)."""
-    return PinBlock(encrypted_hex=None, clear_pin=INITIAL_PIN, format="sim-clear")

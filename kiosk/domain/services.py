@@ -20,6 +20,7 @@ class ServiceId(StrEnum):
     CONTACT_CHANGE = "contact_change"  # 信息变更
     PROGRESS_QUERY = "progress_query"  # 进度查询
     ECARD_SIGN_IN = "ecard_sign_in"  # 电子社保卡扫码登录, then one of ECARD_SERVICES
+    COUNTER_GUIDANCE = "counter_guidance"  # 柜台办理指引: 注销/停用 (art. 35), 代办 (art. 51) — what to bring
 
 
 class Offline(StrEnum):
@@ -28,6 +29,7 @@ class Offline(StrEnum):
     NO = "no"
     QUEUED = "queued"  # accepted, delivered later through the offline queue
     ACCEPT_FOR_LATER = "accept_for_later"  # apply/replace: no instant issue; pickup/courier if configured
+    LOCAL = "local"  # needs no central at all (guidance)
 
 
 class Device(StrEnum):
@@ -49,6 +51,7 @@ class Service:
     queue_priority: int  # lower is delivered first; loss reports go first (background requests: their
     # own priority in kiosk.central.requests)
     articles: tuple[int, ...]  # regulation articles the flow implements
+    informational: bool = False  # changes nothing: alone it does not keep the kiosk in service
 
 
 _D = Device
@@ -71,6 +74,7 @@ SERVICES: dict[ServiceId, Service] = {
         Service(ServiceId.CONTACT_CHANGE, Offline.QUEUED, frozenset({_D.ID_READER}), 30, (30,)),
         Service(ServiceId.PROGRESS_QUERY, Offline.NO, frozenset({_D.ID_READER}), 90, ()),
         Service(ServiceId.ECARD_SIGN_IN, Offline.NO, frozenset({_D.SCANNER}), 90, ()),  # the central spends the code
+        Service(ServiceId.COUNTER_GUIDANCE, Offline.LOCAL, frozenset(), 90, (35, 51), informational=True),
     )
 }  # fmt: skip
 
@@ -101,7 +105,7 @@ def availability(
     missing = frozenset(spec.devices - usable_devices)
     if missing:
         return Availability.DEVICE_DOWN, missing
-    if link_online:
+    if link_online or spec.offline is Offline.LOCAL:
         return Availability.AVAILABLE, frozenset()
     if spec.offline is Offline.QUEUED:
         return Availability.AVAILABLE_OFFLINE, frozenset()

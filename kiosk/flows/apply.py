@@ -1,7 +1,8 @@
 """申领 + 即时制卡: apply and take the card on the spot (arts. 3, 15, 16, 21, 24).
 
-Screens: read_id → [read_guardian_id] → lookup → [consent_stop_other] → [photo_choice] → photo →
-photo_confirm → details → submitting → opening_account → producing → take_card → [pin_offer →
+Screens: read_id → [read_guardian_id] → lookup → [voluntary_apply] → [consent_stop_other] →
+[photo_optional] → [photo_choice] → photo →
+photo_confirm → details → [deliver_later → done] → submitting → opening_account → producing → take_card → [pin_offer →
 insert_card → old_pin → new_pin → new_pin_again] → done. Offline (if configured): read_id → … →
 details → delivery_choice → done (accepted for later).
 """
@@ -9,7 +10,13 @@ details → delivery_choice → done (accepted for later).
 from __future__ import annotations
 
 from kiosk.central.bodies import OtherCityCard
-from kiosk.domain.eligibility import HOME_CITY, new_application_problems, other_city_card, photo_required
+from kiosk.domain.eligibility import (
+    HOME_CITY,
+    new_application_problems,
+    other_city_card,
+    stop_other_card_problems,
+    voluntary_applicant,
+)
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.regions import CITIES
 from kiosk.domain.services import ServiceId
@@ -17,7 +24,7 @@ from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.common import central
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
-from kiosk.flows.issuance import NO_EXTRA, Extra, IssuanceFlow, offline_or_fail
+from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
 
 
 class ApplyFlow(IssuanceFlow):
@@ -31,29 +38,37 @@ class ApplyFlow(IssuanceFlow):
         card = applicant.id_card
         if offline_or_fail(ctx):
             verify_identity(ctx, self, applicant.guardian or card, 1)  # 人证核验 (the guardian under 14)
-            photo = self.take_photo(ctx) if photo_required(applicant.age) else None
+            photo = self.offline_photo(ctx, applicant)
             details = self.details(ctx, "resident")
             return self.accept_for_later(ctx, applicant, details, photo)
 
         ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
         person = central(ctx, lambda: ctx.central.lookup_person(card.id_number, card.name))
-        problems = new_application_problems(person.cards, person.applications, insured=person.insured,
+        problems = new_application_problems(person.cards, person.applications,
                                             medical_insurance=person.medical_insurance,
                                             transfer_pending=person.transfer_pending)
         if problems:
             raise Refused("not_eligible", problems)
-        extra = NO_EXTRA
+        voluntary = voluntary_applicant(person.insured)
+        if voluntary:  # art. 3: not insured, applying of their own wish; no medical insurance link (art. 16 (二))
+            got = ctx.ask(self.pview(ctx, "voluntary_apply", 2, "prompt.voluntary_apply",
+                                     actions=("agree", "decline", "cancel")))
+            if got.action != "agree":
+                raise Refused("not_insured", ("reason.not_insured",))
+        extra = Extra(voluntary=voluntary)
         other = other_city_card(person.cards)
         if other is not None:  # art. 16: stop the other Fujian city's card only with consent
             got = ctx.ask(self.pview(ctx, "consent_stop_other", 2, "prompt.consent_stop_other",
                                      params={"city": CITIES[other.city][1] if other.city in CITIES else other.city,
                                              "card_no": mask_card_no(other.card_no), "home": HOME_CITY},
                                      actions=("agree", "decline", "cancel")))
-            if got.action != "agree":
-                raise Refused("other_city_card_no_consent", ("reason.other_city_card_no_consent",))
-            extra = Extra(consent=OtherCityCard(city=other.city, card_no=other.card_no))
+            refusal = stop_other_card_problems(person.medical_insurance, person.transfer_pending,
+                                               consent=got.action == "agree")
+            if refusal:
+                raise Refused("other_city_card_no_consent", refusal)
+            extra = Extra(voluntary=voluntary, consent=OtherCityCard(city=other.city, card_no=other.card_no))
 
         verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验, once the service may go on
         photo = self.photo(ctx, applicant, person.photo_on_file)
-        details = self.details(ctx, person.medical_insurance)
+        details = self.details(ctx, person.medical_insurance, voluntary=voluntary)
         return self.issue(ctx, applicant, details, photo, extra)

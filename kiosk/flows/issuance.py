@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hal.status import DeviceError
+from hal.status import DeviceError, Supply
 from hal.types import CardFace, CardPersonalisation, IdCardData, Receipt, ReceiptLine
 from kiosk.central import outcomes
 from kiosk.central.bodies import Applicant as ApplicantBody
-from kiosk.central.bodies import ApplicationBody, Guardian, OtherCityCard, ProductionResultBody
+from kiosk.central.bodies import ApplicationBody, DeliverLater, Guardian, OtherCityCard, ProductionResultBody
 from kiosk.central.outcomes import DeliveryRefused
-from kiosk.domain.eligibility import IssuanceProgress, photo_required
+from kiosk.domain.eligibility import (
+    DELIVERY_WORKING_DAYS,
+    UNINSURED,
+    IssuanceProgress,
+    application_insurance,
+    instant_issue_blockers,
+    photo_required,
+)
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.pin_rules import INITIAL_PIN
 from kiosk.flows.base import (
@@ -28,6 +36,7 @@ from kiosk.flows.base import (
     FlowResult,
     IdleTimeout,
     LinkLost,
+    Refused,
     View,
     new_transaction_no,
 )
@@ -40,15 +49,19 @@ from kiosk.stock_ledger import CardRecord, Kind
 log = logging.getLogger("kiosk.flow")
 PHOTO_STEP, DETAILS_STEP, SUBMIT_STEP, PRODUCE_STEP, PIN_STEP, DONE_STEP = 3, 4, 5, 6, 7, 8
 APPLY_REQUIRED = frozenset({"mobile", "address", "postal_code", "medical_insurance"})
+LIMIT_POLL_S = 0.25  # how often the art. 21 watch looks at the clock while an issuance runs
 
 
 @dataclass(frozen=True)
 class Extra:
     """What an application carries beyond the applicant: a replacement's reason, consent to stop a card
-    of another Fujian city (art. 16)."""
+    of another Fujian city (art. 16), a voluntary uninsured applicant (art. 3), a replacement keeping
+    the bank account number (art. 16: not made on the spot)."""
 
     reason: str | None = None
     consent: OtherCityCard | None = None
+    voluntary: bool = False
+    keep_account: bool = False
 
 
 NO_EXTRA = Extra()
@@ -72,10 +85,34 @@ class IssuanceFlow(Flow):
         self._started = 0.0
         self._production: CardProduction | None = None
         self._open_application: tuple[str, str, str] | None = None  # (application id, card no, id number)
+        self._watch_stop = threading.Event()
+        self._over_limit = threading.Event()
+        self._watch: threading.Thread | None = None
 
     # ---- progress against art. 21 ----------------------------------------------------------------
     def start_clock(self, ctx: FlowContext) -> None:
+        """Start counting the art. 21 limit, and a watch that raises its alarm while the issuance is
+        still running (a device step may block for minutes without a new view)."""
         self._started = ctx.clock.monotonic()
+        self._watch_stop.clear()
+        self._over_limit.clear()
+        self._watch = threading.Thread(target=self._watch_limit, args=(ctx,), name="issuance-limit", daemon=True)
+        self._watch.start()
+
+    def _watch_limit(self, ctx: FlowContext) -> None:
+        while not self._watch_stop.wait(LIMIT_POLL_S):
+            if self.progress(ctx).overdue:
+                self._over_limit.set()
+                ctx.services.alarm("issuance_over_limit", "instant issuance is over the art. 21 limit",
+                                   device="issuer")
+                return
+
+    def stop_clock(self) -> bool:
+        """The issuance ended; True when it went over the limit. The watch is gone when this returns."""
+        self._watch_stop.set()
+        if self._watch is not None and self._watch is not threading.current_thread():
+            self._watch.join(timeout=2.0)
+        return self._over_limit.is_set()
 
     def progress(self, ctx: FlowContext) -> IssuanceProgress:
         return IssuanceProgress(ctx.clock.monotonic() - self._started, ctx.config.timeouts.issuance_limit_s)
@@ -89,9 +126,20 @@ class IssuanceFlow(Flow):
                          actions=actions, reasons=reasons, choices=choices, end=end)
 
     # ---- photo (arts. 16-17) ----------------------------------------------------------------------
+    def wants_photo(self, ctx: FlowContext, applicant: Applicant) -> bool:
+        """Arts. 16-17: under 2 the card may go without a photo, at the citizen's choice."""
+        if photo_required(applicant.age):
+            return True
+        got = ctx.ask(self.pview(ctx, "photo_optional", PHOTO_STEP, "prompt.photo_optional",
+                                 actions=("no_photo", "take_photo", "cancel")))
+        return got.action == "take_photo"
+
+    def offline_photo(self, ctx: FlowContext, applicant: Applicant) -> bytes | None:
+        return self.take_photo(ctx) if self.wants_photo(ctx, applicant) else None
+
     def photo(self, ctx: FlowContext, applicant: Applicant, photo_on_file: bool) -> bytes | None:
-        """The card photo: none under 2, else the one on file (if the citizen wants it) or a new one."""
-        if not photo_required(applicant.age):
+        """The card photo: optional under 2, else the one on file (if the citizen wants it) or a new one."""
+        if not self.wants_photo(ctx, applicant):
             return None
         if photo_on_file and ctx.services.link_online():
             got = ctx.ask(self.pview(ctx, "photo_choice", PHOTO_STEP, "prompt.photo_choice",
@@ -130,13 +178,18 @@ class IssuanceFlow(Flow):
             session.reset()
 
     # ---- details -------------------------------------------------------------------------------
-    def details(self, ctx: FlowContext, medical_insurance: str) -> Details:
-        start = Details(medical_insurance=medical_insurance if medical_insurance != "none" else "resident")
+    def details(self, ctx: FlowContext, medical_insurance: str, *, voluntary: bool = False) -> Details:
+        """The form; a voluntary (uninsured) applicant has no medical insurance to state (art. 3)."""
+        if voluntary:
+            start, required = Details(medical_insurance=UNINSURED), APPLY_REQUIRED - {"medical_insurance"}
+        else:
+            start = Details(medical_insurance=medical_insurance if medical_insurance != UNINSURED else "resident")
+            required = APPLY_REQUIRED
         return edit_details(ctx, self, "details", DETAILS_STEP, "prompt.details", start,
-                            required=APPLY_REQUIRED, extra=lambda: self.progress(ctx).params())
+                            required=required, extra=lambda: self.progress(ctx).params())
 
     def application_body(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
-                         delivery: str, extra: Extra) -> ApplicationBody:
+                         delivery: str, extra: Extra, deliver_later: DeliverLater | None = None) -> ApplicationBody:
         card = a.id_card
         return ApplicationBody(
             kind=self.kind,
@@ -148,7 +201,8 @@ class IssuanceFlow(Flow):
                 nationality="CHN", occupation=d.occupation, mobile=d.mobile, phone=d.phone,
                 household_address=card.address,
                 residence_address=d.address.text() if d.address else "",
-                postal_code=d.postal_code, medical_insurance=d.medical_insurance,
+                postal_code=d.postal_code,
+                medical_insurance=application_insurance(not extra.voluntary, d.medical_insurance),
             ),
             bank_code=ctx.config.kiosk.bank_code,
             delivery=delivery,
@@ -158,6 +212,8 @@ class IssuanceFlow(Flow):
                       if a.guardian is not None else None),
             photo_jpeg_b64=base64.b64encode(photo).decode("ascii") if photo is not None else None,
             identity_check=ctx.session.get("identity_check"),  # kiosk.flows.face_check (issue 17)
+            voluntary=extra.voluntary or None,
+            deliver_later=deliver_later,
         )
 
     # ---- offline: accept for later (central-api.md offline policy) --------------------------------
@@ -172,6 +228,7 @@ class IssuanceFlow(Flow):
         body = self.application_body(ctx, a, d, photo, delivery, extra)
         queued(ctx, lambda: ctx.central.apply_later(service=self.service, application=body))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
+        self.stop_clock()
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
             ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
             ReceiptLine("状态: 已受理，联网后提交 Accepted, pending (link down)", bold=True),
@@ -186,6 +243,9 @@ class IssuanceFlow(Flow):
     def issue(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
               extra: Extra = NO_EXTRA) -> FlowResult:
         card = a.id_card
+        blockers = instant_issue_blockers(keep_account=extra.keep_account, blank_cards=self._blank_cards(ctx))
+        if blockers:
+            return self.deliver_later(ctx, a, d, photo, extra, blockers)
         ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
         body = self.application_body(ctx, a, d, photo, "instant", extra)
         created = central(ctx, lambda: ctx.central.apply(body))
@@ -224,9 +284,7 @@ class IssuanceFlow(Flow):
         ctx.services.stock_ledger.record(kind, ctx.clock.now(), created.application_id, record,
                                          "" if taken else "not_taken")
         ctx.services.submit_stock_ledger(ctx.clock.today())
-        overdue = self.progress(ctx).overdue
-        if overdue:
-            ctx.services.alarm("issuance_over_limit", "instant issuance exceeded the art. 21 limit", device="issuer")
+        overdue = self.stop_clock()
         pin_changed = False
         if taken:
             pin_changed = self._offer_pin_change(ctx, created.card_no)
@@ -236,6 +294,8 @@ class IssuanceFlow(Flow):
             ReceiptLine(f"社保卡号 Card: {mask_card_no(created.card_no)}"),
             ReceiptLine(f"费用 Fee: {'免费 free' if created.free_of_charge else '按规定收费 standard fee'}"),
             ReceiptLine("社保功能 Social security: " + ("已启用 active" if activated else "待启用 pending")),
+            *((ReceiptLine("医保 Medical insurance: 未参保，不关联医保 not insured, not linked"),) if extra.voluntary
+              else ()),
             ReceiptLine("密码 PIN: " + ("已修改 changed" if pin_changed else f"初始密码 {INITIAL_PIN}，请及时修改")),
             *_card_whereabouts(taken, retained),
         )))
@@ -250,6 +310,46 @@ class IssuanceFlow(Flow):
                                       "receipt": "ok" if receipt_ok else "failed"},
                               actions=("home",), end=End.DONE))
         return FlowResult(End.DONE, code, transaction_no=txn)
+
+    def _blank_cards(self, ctx: FlowContext) -> bool:
+        """False only when the card printer says its hopper is out (unknown: try, production defers if it fails)."""
+        return ctx.devices.issuer.status().supplies.get("blank_cards") is not Supply.OUT
+
+    # ---- not made on the spot: consent to deliver within 15 working days (arts. 16, 26) ---------------
+    def deliver_later(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None, extra: Extra,
+                      blockers: tuple[str, ...]) -> FlowResult:
+        """Say why the card cannot be made now; with the citizen's consent the application goes to the
+        central for pickup or courier (postage borne by the applicant, art. 26) within 15 working days."""
+        days = {"working_days": str(DELIVERY_WORKING_DAYS), "hotline": ctx.config.kiosk.hotline}
+        got = ctx.ask(self.pview(ctx, "deliver_later", SUBMIT_STEP, "prompt.deliver_later", params=days,
+                                 reasons=blockers, actions=("agree", "decline", "cancel")))
+        if got.action != "agree":
+            raise Refused("deliver_later_declined", blockers)
+        got = ctx.ask(self.pview(ctx, "deliver_later_how", SUBMIT_STEP, "prompt.deliver_later_how", params=days,
+                                 choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier_postage")),
+                                 actions=("choose", "cancel")))
+        delivery = got.value if got.value in ("pickup", "courier") else "pickup"
+        ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
+        consent = DeliverLater(reasons=[b.removeprefix("reason.") for b in blockers],
+                               working_days=DELIVERY_WORKING_DAYS, postage_by_applicant=delivery == "courier")
+        body = self.application_body(ctx, a, d, photo, delivery, extra, consent)
+        created = central(ctx, lambda: ctx.central.apply(body))
+        self.accepted(ctx)
+        self.stop_clock()
+        txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
+        receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
+            ReceiptLine(f"申请编号 Application: {created.application_id}"),
+            ReceiptLine("领卡方式 Delivery: " + ("邮寄（邮费自付）courier, postage paid by you" if delivery == "courier"
+                                              else "网点领取 pickup at the outlet")),
+            ReceiptLine(f"{DELIVERY_WORKING_DAYS} 个工作日内发卡 Card within {DELIVERY_WORKING_DAYS} working days",
+                        bold=True),
+        )))
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.deliver_later_done",
+                              params={"txn": txn, "delivery": delivery, "working_days": str(DELIVERY_WORKING_DAYS),
+                                      "receipt": "ok" if receipt_ok else "failed",
+                                      "hotline": ctx.config.kiosk.hotline},
+                              actions=("home",), end=End.DONE))
+        return FlowResult(End.DONE, f"deliver_later_{delivery}", transaction_no=txn)
 
     def accepted(self, ctx: FlowContext) -> None:
         """Called once the central accepted the application (replace: the old card lapses now)."""
@@ -319,6 +419,7 @@ class IssuanceFlow(Flow):
                            exc: ProductionFailed) -> FlowResult:
         """Both cards failed: tell the citizen, record the application for counter/courier, alarm."""
         self._open_application = None
+        self.stop_clock()
         ctx.services.alarm("production_failed", f"instant issuance failed twice ({exc.code})", device="issuer",
                            severity="critical")
         got = ctx.ask(self.pview(ctx, "production_failed", PRODUCE_STEP, "prompt.production_failed",
@@ -355,6 +456,7 @@ class IssuanceFlow(Flow):
 
     # ---- the global fault transition's clean-up ------------------------------------------------------
     def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:
+        self.stop_clock()
         if self._production is not None and self._production.in_printer:
             self._production.spoil("interrupted")  # never leave a half-made card in the printer
         if self._open_application is not None:

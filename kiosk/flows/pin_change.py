@@ -3,13 +3,15 @@
 Screens: insert_card → old_pin (reasons: reason.pin_wrong with params.tries_left; repeated
 until right or locked) → new_pin → new_pin_again → done (take the card). A locked card is
 refused with reason.pin_locked (the screen offers PIN reset). Works offline: the change is
-card-local; the pin-event goes through the queue.
+card-local; the pin-event goes through the queue. A card reported lost, cancelled or lapsed at the
+central (online), or on this kiosk's block list (offline), is refused before any PIN is asked.
 """
 
 from __future__ import annotations
 
 from hal.types import PinBlock, PinOutcome, SsCardData
 from kiosk.domain.masking import mask_card_no
+from kiosk.domain.pin_rules import pin_change_problems
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import (
     Cancelled,
@@ -19,12 +21,26 @@ from kiosk.flows.base import (
     FlowContext,
     FlowResult,
     IdleTimeout,
+    LinkLost,
     Refused,
     new_transaction_no,
 )
-from kiosk.flows.common import insert_sscard
+from kiosk.flows.common import central, insert_sscard
 from kiosk.flows.pin import enter_new_pin, enter_pin
 from kiosk.flows.pin_events import queue_pin_event
+
+
+def central_card_status(ctx: FlowContext, card: SsCardData) -> str | None:
+    """The card's status at the central; None offline (or when the link drops during the call)."""
+    if not ctx.services.link_online():
+        return None
+    try:
+        person = central(ctx, lambda: ctx.central.lookup_person(card.ssn, card.name))
+    except LinkLost as exc:
+        if exc.code == "link_lost":
+            return None
+        raise
+    return next((str(c.status) for c in person.cards if c.card_no == card.card_no), None)
 
 
 def _card_gone(result_outcome: PinOutcome) -> bool:
@@ -86,6 +102,11 @@ class PinChangeFlow(Flow):
 
     def steps(self, ctx: FlowContext) -> FlowResult:
         card = insert_sscard(ctx, self.view("insert_card", 1, "prompt.insert_card", actions=("cancel",)))
+        ctx.working(self.view("checking_card", 1, "prompt.looking_up"))
+        problems = pin_change_problems(central_card_status(ctx, card),
+                                       blocked_locally=ctx.services.card_blocked_locally(card.card_no, card.ssn))
+        if problems:
+            raise Refused("card_not_usable", problems)
         change_pin(ctx, self, 2, card, self.service)
         ctx.unwatch_removal(ctx.devices.card_reader)
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)

@@ -1,7 +1,7 @@
 """补换卡: replace a card (arts. 29, 30, 33) for one of six reasons, then produce it on the spot.
 
 Screens: read_id → [read_guardian_id] → lookup → [choose_card] → choose_reason →
-[confirm_report_first] → [photo_choice] → photo → photo_confirm → details → submitting → … → done
+[confirm_report_first] → [keep_account] → [photo_choice] → photo → photo_confirm → details → submitting → … → done
 (as apply). A lost card not yet reported is reported first (art. 33); the old card is invalid
 from acceptance (blocked locally too); a quality defect within one month of collection is free.
 """
@@ -14,14 +14,14 @@ from kiosk.domain.eligibility import (
     HOME_CITY,
     REPLACEABLE,
     REPLACEMENT_REASONS,
+    account_can_be_kept,
     must_report_loss_first,
-    photo_required,
     replacement_problems,
 )
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
-from kiosk.flows.common import central, refusal
+from kiosk.flows.common import central, queued, refusal
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
 from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
@@ -45,8 +45,10 @@ class ReplaceFlow(IssuanceFlow):
         reasons_menu = tuple((r, f"replace_reason.{r}") for r in REPLACEMENT_REASONS)
         if offline_or_fail(ctx):
             reason = self._choose_reason(ctx, reasons_menu)
+            if must_report_loss_first(reason, None):  # art. 33: the loss never waits for the face check
+                self._report_loss_offline(ctx, card.id_number)
             verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验 (the guardian under 14)
-            photo = self.take_photo(ctx) if photo_required(applicant.age) else None
+            photo = self.offline_photo(ctx, applicant)
             return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, Extra(reason=reason))
 
         ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
@@ -61,18 +63,28 @@ class ReplaceFlow(IssuanceFlow):
                                      actions=("choose", "cancel")))
             old = next((c for c in held if c.card_no == got.value), old)
         reason = self._choose_reason(ctx, reasons_menu)
-        problems = replacement_problems(reason, old, person.applications, insured=person.insured,
-                                        age=applicant.age, today=ctx.clock.today())
+        problems = replacement_problems(reason, old, person.applications, age=applicant.age,
+                                        today=ctx.clock.today())
         if problems:
             raise Refused("not_eligible", problems)
         verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验, before anything changes
         if must_report_loss_first(reason, old):
             self._report_loss_first(ctx, old.card_no, card.id_number)
         self._old_card_no = old.card_no
+        keep_account = self._keep_account(ctx, old.bank_code)
 
         photo = self.photo(ctx, applicant, person.photo_on_file and reason not in NEW_PHOTO_REASONS)
         details = self.details(ctx, person.medical_insurance)
-        return self.issue(ctx, applicant, details, photo, Extra(reason=reason))
+        return self.issue(ctx, applicant, details, photo, Extra(reason=reason, keep_account=keep_account))
+
+    def _keep_account(self, ctx: FlowContext, card_bank: str) -> bool:
+        """Art. 16: the citizen may keep the old card's bank account number; the outlet then makes the card
+        (not on the spot), which ``issue`` says and asks consent for."""
+        if not account_can_be_kept(card_bank, ctx.config.kiosk.bank_code):
+            return False
+        got = ctx.ask(self.pview(ctx, "keep_account", 2, "prompt.keep_account",
+                                 actions=("new_account", "keep_account", "cancel")))
+        return got.action == "keep_account"
 
     def _choose_reason(self, ctx: FlowContext, menu: tuple[tuple[str, str], ...]) -> str:
         got = ctx.ask(self.pview(ctx, "choose_reason", 2, "prompt.choose_reason", choices=menu,
@@ -93,6 +105,16 @@ class ReplaceFlow(IssuanceFlow):
             raise refusal(outcome)
         if isinstance(outcome, outcomes.Queued):  # frozen later, but the replacement needs the freeze first
             raise Refused("loss_report_pending", ("reason.loss_report_pending",))
+
+    def _report_loss_offline(self, ctx: FlowContext, id_number: str) -> None:
+        """Art. 33 offline: the card list is unknown, so the loss is reported by ID number. The kiosk blocks
+        it at once, then queues the report at the loss report's top priority, ahead of the application."""
+        ctx.ask(self.pview(ctx, "confirm_report_first", 2, "prompt.confirm_report_first_offline",
+                           params={"hotline": ctx.config.kiosk.hotline}, actions=("confirm", "cancel")))
+        ctx.services.block_card_locally(id_number)
+        ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
+        queued(ctx, lambda: ctx.central.report_loss(id_number=id_number,
+                                                    reported_at=ctx.clock.now().isoformat(timespec="seconds")))
 
     def accepted(self, ctx: FlowContext) -> None:
         if self._old_card_no:  # art. 33: the old card is invalid from acceptance

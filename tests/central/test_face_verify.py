@@ -50,7 +50,7 @@ def test_a_photo_without_a_face_is_no_face_live(client: CentralClient) -> None:
 
 
 def test_no_portrait_on_record_is_refused(client: CentralClient) -> None:
-    p = citizen("not_insured")  # no photo on record
+    p = citizen("child_under_2")  # no photo on record
     with pytest.raises(CentralRejected) as err:
         client.verify_face(p["id_number"], live_jpeg("obama_portrait.jpg"), CONSENT)
     assert (err.value.status, err.value.code) == (422, "no_reference_photo")

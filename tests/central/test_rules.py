@@ -65,8 +65,9 @@ def test_lookup_and_photo(client: CentralClient) -> None:
     assert err.value.code == "name_mismatch"
     q = citizen("not_insured")
     assert client.lookup_person(q["id_number"], q["name"]).insured is False
+    baby = citizen("child_under_2")  # no photo on record
     with pytest.raises(CentralRejected) as err:
-        client.person_photo(q["id_number"])
+        client.person_photo(baby["id_number"])
     assert (err.value.status, err.value.code) == (404, "photo_not_found")
 
 

@@ -40,6 +40,7 @@ def begin(runtime: Runtime, key: str, reason: str) -> Driver:
 def test_lost_card_is_reported_first_then_replaced(runtime: Runtime, central: ServerHandle) -> None:
     d = begin(runtime, "adult_active_card", "lost")
     d.answer("confirm_report_first", "confirm")
+    d.answer("keep_account", "new_account")
     d.answer("photo_choice", "use_on_file")
     fill_details(d)
     take_and_skip_pin(d)
@@ -54,6 +55,7 @@ def test_lost_card_is_reported_first_then_replaced(runtime: Runtime, central: Se
 
 def test_quality_defect_within_a_month_is_free(runtime: Runtime) -> None:
     d = begin(runtime, "recent_card_quality", "quality_defect")
+    d.answer("keep_account", "new_account")
     d.answer("photo_choice", "use_on_file")
     fill_details(d)
     take_and_skip_pin(d)
@@ -87,6 +89,7 @@ def test_no_card_to_replace(runtime: Runtime) -> None:
 
 def test_photo_change_needs_a_new_photo_and_cancel_there(runtime: Runtime, central: ServerHandle) -> None:
     d = begin(runtime, "adult_active_card", "photo_changed")
+    d.answer("keep_account", "new_account")
     d.wait("photo")
     d.send("cancel")
     view, result = d.end()

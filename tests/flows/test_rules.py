@@ -14,7 +14,7 @@ import pytest
 from hal.types import PinBlock
 from kiosk.domain import eligibility as el
 from kiosk.domain.contact import mobile_ok, phone_ok, postal_code_ok
-from kiosk.domain.pin_rules import INITIAL_PIN, MAX_TRIES, new_pin_problems, same_pin
+from kiosk.domain.pin_rules import INITIAL_PIN, new_pin_problems, same_pin
 from kiosk.domain.regions import DISTRICTS, cities_of, districts_of, parse_address
 
 
@@ -46,7 +46,7 @@ def test_new_pin_refusals(pin: str, reason: str) -> None:
 
 
 def test_acceptable_pins_and_comparison() -> None:
-    assert INITIAL_PIN == "888888" and MAX_TRIES == 6
+    assert INITIAL_PIN == "888888"
     for pin in ("135790", "258046", "112233"):
         assert new_pin_problems(clear(pin)) == ()
     assert new_pin_problems(PinBlock(encrypted_hex="AB" * 8)) == ()  # the card/HSM judge encrypted PINs
@@ -77,8 +77,8 @@ def test_other_city_card_consent_and_transfer() -> None:
 def test_new_application_lists_every_reason() -> None:
     problems = el.new_application_problems(
         [Card("A1", "350100", "normal"), Card("C5", "350500", "normal")], [App("approved", "new")],
-        insured=False, medical_insurance="employee", transfer_pending=True)
-    assert set(problems) == {"reason.not_insured", "reason.has_card_use_replace", "reason.application_in_progress",
+        medical_insurance="employee", transfer_pending=True)
+    assert set(problems) == {"reason.has_card_use_replace", "reason.application_in_progress",
                              "reason.insurance_transfer_pending"}
 
 
@@ -89,17 +89,17 @@ def test_quality_defect_free_within_one_month() -> None:
     assert not el.quality_defect_free(collected, dt.date(2026, 3, 1))
     assert not el.quality_defect_free(None, dt.date(2026, 2, 1))
     card = Card("A1", "350100", "normal", "2026-01-31T10:00:00+08:00")
-    assert el.replacement_problems("quality_defect", card, [], insured=True, age=30,
+    assert el.replacement_problems("quality_defect", card, [], age=30,
                                    today=dt.date(2026, 3, 2)) == ("reason.quality_defect_period_over",)
-    assert el.replacement_problems("quality_defect", card, [], insured=True, age=30, today=dt.date(2026, 2, 10)) == ()
+    assert el.replacement_problems("quality_defect", card, [], age=30, today=dt.date(2026, 2, 10)) == ()
 
 
 def test_replacement_rules() -> None:
     card = Card("A1", "350100", "normal")
-    assert el.replacement_problems("child_turned_2", card, [], insured=True, age=1,
+    assert el.replacement_problems("child_turned_2", card, [], age=1,
                                    today=dt.date(2026, 1, 1)) == ("reason.child_not_yet_2",)
     assert "reason.replacement_in_progress" in el.replacement_problems(
-        "damaged", card, [App("account_opened", "replacement")], insured=True, age=30, today=dt.date(2026, 1, 1))
+        "damaged", card, [App("account_opened", "replacement")], age=30, today=dt.date(2026, 1, 1))
     assert el.must_report_loss_first("lost", card)
     assert not el.must_report_loss_first("lost", Card("A1", "350100", "loss_reported"))
     assert not el.must_report_loss_first("damaged", card)

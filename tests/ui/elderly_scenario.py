@@ -260,7 +260,7 @@ class Walk:
     def pin_change(self) -> None:
         s = self.s
         self.begin(ServiceId.PIN_CHANGE)
-        s.insert_card("adult_active_card")
+        s.insert_card("recent_card_quality")  # adult_active_card was just reported lost
         s.pin("old_pin", "888888")
         self.clip("old_pin")
         s.pin("new_pin", "135790")
@@ -283,7 +283,7 @@ class Walk:
         h.app.feeds = dataclasses.replace(feeds, pin_key=onscreen_pin_keys(h.runtime.cfg, h.runtime.devices.pin_pad))
         try:
             self.begin(ServiceId.PIN_CHANGE)
-            s.insert_card("adult_active_card")
+            s.insert_card("recent_card_quality")
             self.view("old_pin")
             for _ in range(6):
                 h.tap("pin.key.8")
@@ -364,7 +364,7 @@ class Walk:
     def refused(self) -> None:
         """Every reason of a refusal at once, at 1.5x."""
         self.begin(ServiceId.APPLY)
-        self.s.place_id("not_insured")
+        self.s.place_id("replacement_in_progress")  # has a card and an open application
         self.end()
 
     def device_down(self) -> None:
@@ -407,7 +407,7 @@ def normal_walk(workdir: Path, width: int, height: int) -> dict[str, Any]:
     s = scenarios.Setup(workdir, width, height, [])
     s.h.check_clipping_on_views = True
     try:
-        for name in ("attract", "loss_report", "pin_change", "contact_change", "issuance"):
+        for name in ("attract", "pin_change", "loss_report", "contact_change", "issuance"):
             getattr(scenarios, name)(s)
             s.h.check_clipping(f"normal:{name}")
         return {"clip_checks": s.h.clip_checks, "clip_violations": sorted(set(s.h.clip_violations))}

@@ -430,6 +430,8 @@ def replace(s: Setup) -> dict[str, Any]:
     h.wait_view("choose_reason")
     h.tap("choice.lost")
     s.face_check("card_lost")
+    h.wait_view("keep_account")
+    h.tap("button.new_account")
     h.pump_until(lambda: h.view_name in ("photo_choice", "details", "photo"), 15, "after reason")
     if h.view_name == "photo_choice":
         h.tap("button.use_on_file")

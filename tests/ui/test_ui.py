@@ -87,7 +87,7 @@ def test_every_rendered_text_is_32px_and_every_button_80px(group: str, services:
 def test_attract_lists_every_service_and_switches_language_in_one_tap(group: str, services: dict[str, Any],
                                                                      issuance: dict[str, Any]) -> None:
     r = ok({"services": services, "issuance": issuance}[group], "attract")
-    assert len(r["services"]) == 10  # nine services and the e-card sign-in
+    assert len(r["services"]) == 11  # nine services, the counter guidance and the e-card sign-in
     assert r["zh"]["attract.title"] == "社会保障卡自助服务" and "申领" in r["zh"]["service.apply"]
     assert r["en"]["attract.title"].startswith("Social Security Card") and "Apply" in r["en"]["service.apply"]
     assert r["zh"]["button.language"] == "English" and r["en"]["button.language"] == "中文"
@@ -104,7 +104,9 @@ def test_loss_report_freezes_the_card_and_shows_masked_data(services: dict[str, 
 
 def test_pin_change_shows_the_digit_count_and_changes_the_chip(services: dict[str, Any]) -> None:
     r = ok(services, "pin_change")
-    assert r["screens"][:4] == ["insert_card", "old_pin", "new_pin", "new_pin_again"] and r["end"] == "done"
+    # checking_card: the card's status at the central first (a lost or cancelled card is refused, issue 17 §4)
+    assert r["screens"][:5] == ["insert_card", "checking_card", "old_pin", "new_pin", "new_pin_again"]
+    assert r["end"] == "done"
     assert r["chip_pin_changed"] and r["pin_events"] == 1
 
 

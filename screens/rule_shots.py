@@ -1,0 +1,95 @@
+"""`make screenshots` for the screens of issue 17 §4 (the regulation's rules): counter guidance
+(arts. 35, 51), consent to deliver later (arts. 16, 26), the voluntary applicant (art. 3), the
+under-2 photo choice (art. 16) and keeping the bank account (art. 16). Called by
+screens/screenshots.py's tour with itself (its Shooter as ``tour.s``)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+
+def rule_screens(tour: Any) -> None:
+    s = tour.s
+    # 柜台业务指引: the cases, one checklist, printed
+    tour.start("counter_guidance")
+    s.view("guide_choose")
+    s.shot("guide_choose")
+    s.tap("choice.proxy")
+    s.view("guidance")
+    s.shot("guide_proxy_checklist")
+    s.tap("button.print")
+    s.view("done")
+    s.shot("guide_printed")
+    s.end_home()
+    # art. 3: not insured, applying of one's own wish
+    tour.start("apply")
+    s.view("read_id")
+    tour.place_id("not_insured")
+    s.view("voluntary_apply")
+    s.shot("voluntary_apply")
+    s.tap("button.cancel")
+    s.end_home()
+    # art. 16: a child under 2, the photo is the guardian's choice
+    tour.start("apply")
+    s.view("read_id")
+    tour.place_id("child_under_2")
+    s.view("read_guardian_id")
+    s.dev.id_reader.remove()
+    tour.place_id("adult_active_card")
+    s.view("photo_optional")
+    s.shot("photo_optional")
+    s.tap("button.cancel")
+    s.end_home()
+    # art. 16: keep the bank account number → the outlet makes the card
+    tour.start("replace")
+    s.view("read_id")
+    tour.place_id("adult_active_card")
+    s.view("choose_reason")
+    s.tap("choice.damaged")
+    s.view("keep_account")
+    s.shot("keep_account")
+    s.tap("button.cancel")
+    s.end_home()
+    # arts. 16, 26: no blank cards → consent to deliver within 15 working days
+    s.dev.issuer.steer("hopper", count=0)
+    try:
+        tour.start("apply")
+        s.view("read_id")
+        tour.place_id("rare_char_yan")  # not adult_never_applied: the tour's own apply comes next
+        s.view("photo_choice")
+        s.tap("button.use_on_file")
+        s.view("details")
+        _fill_details(tour)
+        s.tap("button.confirm")
+        s.view("deliver_later")
+        s.shot("deliver_later_consent")
+        s.tap("button.agree")
+        s.view("deliver_later_how")
+        s.shot("deliver_later_how")
+        s.tap("choice.courier")
+        s.view("done")
+        s.shot("deliver_later_done")
+        s.end_home()
+    finally:
+        s.dev.issuer.steer("hopper", count=100)
+
+
+def _fill_details(tour: Any) -> None:
+    """The details form as a citizen fills it (mobile, postal code, a Fuzhou address)."""
+    s = tour.s
+    for field, digits in (("mobile", "13800000001"), ("postal_code", "350001")):
+        tour.reveal(f"form.edit.{field}")
+        s.tap(f"form.edit.{field}")
+        for d in digits:
+            s.tap(f"key.{d}")
+        s.tap("form.save")
+        s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
+    tour.reveal("form.edit.address")
+    s.tap("form.edit.address")
+    s.tap("address.option.350100")
+    s.tap("address.option.350102")
+    for k in ("key.1", "key.token.号"):
+        s.tap(k)
+    s.tap("address.done")
+    s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
