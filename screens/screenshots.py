@@ -149,7 +149,7 @@ class Shooter:
         self.service = "lobby"  # the tour being walked: the index groups the shots by it
         self.shots: list[dict[str, Any]] = []
         self.taps = 0
-        self.fitted: set[tuple[str, bool]] = set()  # (kind of widget, elderly) whose strings were measured
+        self.fitted: set[tuple[str, bool, int, int]] = set()  # (kind, elderly, width, height) measured
         self.pump(0.5)
 
     # ---- driving -----------------------------------------------------------------------------
@@ -217,17 +217,18 @@ class Shooter:
                 redo()
 
     def fit_strings(self) -> tuple[list[str], list[Any]]:
-        """Each kind of widget's strings (both languages) measured once per look, on the first shot
-        that shows such a widget (screens/shots/fit.py): the kinds measured here, and the findings."""
+        """Each kind of widget's strings (both languages) measured once per look and widget size, on
+        the first shot that shows it (screens/shots/fit.py): the kinds measured here, and the findings."""
         from screens.shots.fit import KINDS, check_kind, widgets_of
 
         kinds, found = [], []
         for kind in KINDS:
-            if (kind, bool(self.app.elderly)) in self.fitted:
-                continue
             widgets = widgets_of(kind, list(self.app.widgets.values()))
-            if widgets:
-                self.fitted.add((kind, bool(self.app.elderly)))
+            if not widgets:
+                continue
+            seen = (kind, bool(self.app.elderly), round(widgets[0].width), round(widgets[0].height))
+            if seen not in self.fitted:  # a kind shown at another size (a 7-column keypad) is measured again
+                self.fitted.add(seen)
                 kinds.append(kind)
                 found.extend(check_kind(kind, widgets[0]))
         return kinds, found

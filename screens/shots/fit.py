@@ -25,9 +25,9 @@ from screens.widgets import text_px, theme
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "tile": ("service.", ("service.",)),
     "title": ("header.title", ("service.",)),
-    "action button": ("button.", ("button.confirm", "button.cancel", "button.back", "button.home", "button.retry",
-                                  "button.continue", "voice.repeat")),
-    "keypad key": ("key.", ("keypad.",)),
+    # the footer's buttons (screens.panels.FOOTER_ACTIONS); a view's own actions get wider buttons
+    "action button": ("button.", ("button.confirm", "button.cancel", "button.back", "button.home", "voice.repeat")),
+    "keypad key": ("key.", ("keypad.",)),  # measured on the keys that show them (digits are larger)
 }
 # kinds whose label steps down in size to fit one line (screens.widgets.shrink_to_fit), to this floor
 SHRINKS: dict[str, Callable[[], float]] = {"title": lambda: text_px(1.0) if theme().elderly else 1e9}
@@ -102,7 +102,8 @@ def check_kind(kind: str, widget: Any) -> list[Finding]:
 def widgets_of(kind: str, shown: list[Any]) -> list[Any]:
     """The visible widgets of ``kind``, narrowest first (the hardest for a long string)."""
     prefix, keys = KINDS[kind]
-    ids = {"button.repeat" if k == "voice.repeat" else k for k in keys} if prefix == "button." else set()
+    ids = ({"button.repeat" if k == "voice.repeat" else k for k in keys} if prefix == "button."
+           else {"key.clear", "key.back"} if prefix == "key." else set())
     found = [w for w in shown if str(getattr(w, "kiosk_id", "")).startswith(prefix) and hasattr(w, "_label")
              and (not ids or getattr(w, "kiosk_id", "") in ids)
              and w.opacity > 0 and w.width > 1 and w.height > 1 and w.get_root_window() is not None]
