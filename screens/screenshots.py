@@ -553,22 +553,6 @@ def refusal(t: Tour) -> None:
     s.end_home()
 
 
-@tour("kiosk")
-def idle_prompt(t: Tour) -> None:
-    """The "need more time?" prompt over a form."""
-    s = t.s
-    s.tap("service.contact_change")
-    s.view("read_id")
-    t.place_id("other_city_resident")
-    s.view("contact_form")
-    s.app.flow.deadline = time.monotonic() + 10
-    s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
-    s.pump(0.3)
-    s.shot("idle_more_time")
-    s.tap("prompt.cancel")
-    s.end_home()
-
-
 @tour("activate")
 def card_removed(t: Tour) -> None:
     s = t.s
@@ -582,6 +566,22 @@ def card_removed(t: Tour) -> None:
     s.until(lambda: s.view_now().end is not None, "card removed")
     s.pump(0.2)
     s.shot("card_removed")
+    s.end_home()
+
+
+@tour("kiosk")
+def idle_prompt(t: Tour) -> None:
+    """The "need more time?" prompt over a form."""
+    s = t.s
+    s.tap("service.contact_change")
+    s.view("read_id")
+    t.place_id("other_city_resident")
+    s.view("contact_form")
+    s.app.flow.deadline = time.monotonic() + 10
+    s.until(lambda: s.app.flow.prompt is not None, "more-time prompt")
+    s.pump(0.3)
+    s.shot("idle_more_time")
+    s.tap("prompt.cancel")
     s.end_home()
 
 

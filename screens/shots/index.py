@@ -39,7 +39,9 @@ def write_index(out: Path, shots: list[dict[str, Any]]) -> Path:
              "the order a citizen meets them, service by service. The layout check's findings for every shot",
              "are in [layout-report.md](layout-report.md). The camera shows a drawn face, never a real person.",
              ""]
-    for service, names in _ordered(shots).items():
+    ordered = _ordered(shots)
+    lines += ["Services: " + " · ".join(f"{title(sv)} ({len(names)})" for sv, names in ordered.items()), ""]
+    for service, names in ordered.items():
         lines += [f"## {title(service)}", ""]
         for i, name in enumerate(names, 1):
             links = " · ".join(f"[{f}]({f}/{name}.png)" for f in folders if f"{f}/{name}.png" in have)
