@@ -170,6 +170,9 @@ class UiSection:
     # Input providers are explicit so an ID or barcode reader (HID) is never taken for a touch
     # screen: e.g. "mtdev:/dev/input/event5" or "hidinput:/dev/input/event5"; "" = mouse only.
     touch_provider: str = ""
+    # The panel's pixel density: touch targets are checked in millimetres (15 mm, 20 mm elderly).
+    # 96 suits a 23-inch 1920x1080 panel; a 21.5-inch one is 102.
+    dpi: float = 96.0
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "photo.face_failures_per_day": (1, 100),
     "ui.width": (1, 16384),
     "ui.height": (1, 16384),
+    "ui.dpi": (40, 600),
     "voice.volume": (0.0, 1.0),
     "voice.elderly_timeout_factor": (1.0, 10.0),
 }

@@ -28,10 +28,23 @@ def template(lang: str, key: str) -> str:
     return text
 
 
+# Parameters whose value is a code with a string of its own (an application's status): shown as
+# that string, never as the raw code (the voice speaks the same strings, kiosk.voice.catalogue).
+LABELLED_PARAMS = {"status": "app_status."}
+
+
+def label_param(lang: str, name: str, value: object) -> object:
+    """A labelled parameter's text in ``lang``; other values, and codes without a string, as given."""
+    prefix = LABELLED_PARAMS.get(name)
+    if prefix is None or not isinstance(value, str) or prefix + value not in table("zh"):
+        return value
+    return template(lang, prefix + value)
+
+
 def t(lang: str, key: str, **params: object) -> str:
     """The string for ``key``; a missing key shows the key itself (and a test fails on it)."""
     text = template(lang, key)
     try:
-        return text.format(**params)
+        return text.format(**{k: label_param(lang, k, v) for k, v in params.items()})
     except (KeyError, IndexError):
         return text

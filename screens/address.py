@@ -45,6 +45,10 @@ class AddressPicker(BoxLayout):
         self.head = BoxLayout(spacing=gap_px() / 2, size_hint_y=None, height=self.path.height)
         self.head.add_widget(self.path)
         self.add_widget(self.head)
+        # The detail level's example, beside the path: one line there (in the keypad's side column
+        # it had no room left and was drawn cut from a collapsed box).
+        self.hint = Text(self.label("address.detail_hint"), scale=0.9)
+        self.hint.kiosk_id = "address.detail_hint"
         self.area = BoxLayout(orientation="vertical", spacing=gap_px() / 2)
         self.add_widget(self.area)
         self.option_buttons: list[BigButton] = []
@@ -115,6 +119,8 @@ class AddressPicker(BoxLayout):
         self.area.clear_widgets()
         if self.detail is not None and self.elderly and self.keypad.display.parent is self.head:
             self.head.remove_widget(self.keypad.display)
+        if self.hint.parent is self.head:
+            self.head.remove_widget(self.hint)
         if self.district:
             self._render_detail()
             return
@@ -152,7 +158,7 @@ class AddressPicker(BoxLayout):
                                         cols=7, size_hint_x=0.66, own_display=False)
             self.detail.add_widget(self.keypad)
             side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.34)
-            side.add_widget(Text(self.label("address.detail_hint"), scale=0.9))
+            self.keypad.display.size_hint_y = 1  # the side column's free height
             side.add_widget(self.keypad.display)
             up = BigButton(self.label("address.up"), "address.up", size_hint_y=None, height=target_px())
             up.bind(on_release=lambda _b: self._up())
@@ -172,6 +178,8 @@ class AddressPicker(BoxLayout):
         assert self.detail is not None
         if self.elderly:
             self.head.add_widget(self.keypad.display)
+        else:
+            self.head.add_widget(self.hint)
         self.area.add_widget(self.detail)
 
     def _build_detail_elderly(self) -> None:

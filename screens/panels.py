@@ -198,7 +198,7 @@ class TimelinePanel(Panel):
         rows: list[Widget] = []
         for item in filter(None, view.params.get("steps", "").split(";")):
             status, _, at = item.partition("@")
-            row = Text(self.t("timeline.row", status=self.t(f"app_status.{status}"), at=at[:16].replace("T", " ")),
+            row = Text(self.t("timeline.row", status=status, at=at[:16].replace("T", " ")),
                        halign="left", size_hint_y=None, height=body_px() * 1.6)
             rows.append(row)
         if theme().elderly:

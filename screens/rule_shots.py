@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from screens import face_shots
+
 
 def rule_screens(tour: Any) -> None:
     s = tour.s
@@ -37,6 +39,7 @@ def rule_screens(tour: Any) -> None:
     s.view("read_guardian_id")
     s.dev.id_reader.remove()
     tour.place_id("adult_active_card")
+    face_shots.through(tour, "adult_active_card", "photo_optional")  # the guardian's face
     s.view("photo_optional")
     s.shot("photo_optional")
     s.tap("button.cancel")
@@ -47,6 +50,7 @@ def rule_screens(tour: Any) -> None:
     tour.place_id("adult_active_card")
     s.view("choose_reason")
     s.tap("choice.damaged")
+    face_shots.through(tour, "adult_active_card", "keep_account")
     s.view("keep_account")
     s.shot("keep_account")
     s.tap("button.cancel")
@@ -57,6 +61,7 @@ def rule_screens(tour: Any) -> None:
         tour.start("apply")
         s.view("read_id")
         tour.place_id("rare_char_yan")  # not adult_never_applied: the tour's own apply comes next
+        face_shots.through(tour, "rare_char_yan", "photo_choice")
         s.view("photo_choice")
         s.tap("button.use_on_file")
         s.view("details")

@@ -1,0 +1,70 @@
+"""The string tables (assets/strings/{zh,en}.json): every key in both languages, no Chinese left in
+the English, the same placeholders in both, no raw codes or PIN digits on screen.
+
+Whether each string fits its widget at both resolutions and in elderly mode is measured on the
+live app: tests/ui/test_layout.py (the ``fit`` part of the screenshot run's report)."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from kiosk.strings import LANGUAGES, t, table
+from screens.address import DETAIL_TOKENS
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+# English strings that show Chinese on purpose: the language button names the other language, and
+# the address keypad's keys are the characters themselves (the example uses exactly those keys).
+CHINESE_ON_PURPOSE = {"app.language_toggle": "中文", "address.detail_hint": "".join(DETAIL_TOKENS)}
+# Empty on purpose: an available service has no note; English has no polite "you" before a title.
+EMPTY_ON_PURPOSE = {"zh": {"availability.available"}, "en": {"availability.available", "voice.you"}}
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _lit, field, _spec, _conv in string.Formatter().parse(text) if field}
+
+
+def test_every_key_has_a_value_in_both_languages() -> None:
+    zh, en = table("zh"), table("en")
+    assert sorted(set(zh) ^ set(en)) == []
+    for lang, tab in (("zh", zh), ("en", en)):
+        assert sorted(k for k, v in tab.items() if not v.strip()) == sorted(EMPTY_ON_PURPOSE[lang]), lang
+
+
+def test_no_untranslated_chinese_in_the_english_table() -> None:
+    leftovers = {}
+    for key, text in table("en").items():
+        allowed = CHINESE_ON_PURPOSE.get(key, "")
+        stray = [ch for ch in CJK.findall(text) if ch not in allowed]
+        if stray:
+            leftovers[key] = text
+    assert leftovers == {}
+
+
+def test_placeholders_match_between_languages() -> None:
+    zh, en = table("zh"), table("en")
+    differ = {k: (sorted(placeholders(zh[k])), sorted(placeholders(en[k]))) for k in zh
+              if k in en and placeholders(zh[k]) != placeholders(en[k])}
+    assert differ == {}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_progress_shows_the_status_label_not_its_code(lang: str) -> None:
+    shown = t(lang, "prompt.timeline", status="approved")
+    assert "approved" not in shown
+    assert table(lang)["app_status.approved"] in shown
+    row = t(lang, "timeline.row", status="produced", at="2026-11-24 10:00")
+    assert "produced" not in row and table(lang)["app_status.produced"] in row
+    assert t(lang, "prompt.timeline", status="a_code_without_a_string").endswith("a_code_without_a_string")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_pin_digits_are_shown(lang: str) -> None:
+    """The initial PIN is named in words (it is printed on the receipt), never shown as digits."""
+    from kiosk.domain.pin_rules import INITIAL_PIN
+
+    shown = {k: v for k, v in table(lang).items() if INITIAL_PIN in v or "initial_pin" in placeholders(v)}
+    assert shown == {}
+    assert INITIAL_PIN not in t(lang, "prompt.pin_offer", initial_pin=INITIAL_PIN)
