@@ -18,15 +18,19 @@ from kiosk.domain.choices import CHOICE_FIELDS, KEYPAD_FIELDS
 from kiosk.flows.base import UserInput, View
 from screens.address import AddressPicker
 from screens.camera import CameraPreview
+from screens.design.components import SummaryList, action_button, outline
+from screens.design.icons import icon
 from screens.keypad import NumericKeypad
 from screens.ports import AppPort
 from screens.widgets import (
+    ACCENT,
     BRAND,
     MIN_TARGET_PX,
     MUTED,
     BigButton,
     Text,
     body_px,
+    colour,
     fit_height,
     gap_px,
     markup,
@@ -37,9 +41,17 @@ from screens.widgets import (
 ELDERLY_ROWS = 2  # elderly mode: rows of a paged list or form per page
 FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupation")
 FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → its param name
+# Which of the flow's reasons belong to which field: shown on the field itself, not only on top.
+FIELD_REASONS = {
+    "mobile": ("reason.invalid_mobile",), "phone": ("reason.invalid_phone",),
+    "address": ("reason.address_missing", "reason.address_district", "reason.address_detail"),
+    "postal_code": ("reason.invalid_postal_code",), "insurance": ("reason.invalid_medical_insurance",),
+}
 
 
 CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
+# The new card is in the issuer (being made, or in the bezel to be taken): 取消 cannot stop it.
+CARD_IN_SLOT_SCREENS = frozenset({"producing", "take_card"})
 ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id", "take_id_card"})
 # Actions the footer shows; every other action of a view gets a big button in the body.
 FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
@@ -113,6 +125,10 @@ def picture_for(view: View) -> str | None:
     return None
 
 
+def card_in_slot(view: View) -> bool:
+    return view.screen in CARD_IN_SLOT_SCREENS and view.end is None
+
+
 def form_fields(view: View) -> list[str]:
     return [f for f in FORM_ORDER if f"set_{f}" in view.actions]
 
@@ -146,6 +162,15 @@ class Panel(BoxLayout):
         self.app.register(b)
         return b
 
+    def action(self, action: str, on: Callable[[], None], primary: bool = True, **kw: Any) -> BigButton:
+        """A view's own action as a big button with its icon (screens.design.icons.ACTION_ICONS)."""
+        kw.setdefault("size_hint_y", None)
+        kw.setdefault("height", target_px())
+        b = action_button(self.t(f"button.{action}"), action, f"button.{action}", primary=primary, **kw)
+        b.bind(on_release=lambda _b: on())
+        self.app.register(b)
+        return b
+
     def send(self, action: str, value: str = "") -> None:
         self.app.send(UserInput(action, value))
 
@@ -165,8 +190,7 @@ class Panel(BoxLayout):
         grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
                           height=rows * h + (rows - 1) * gap_px() / 2)
         for a in actions:
-            grid.add_widget(self.button(self.t(f"button.{a}"), f"button.{a}", partial(self.send, a),
-                                        primary=True, height=h))
+            grid.add_widget(self.action(a, partial(self.send, a), height=h))
         self.add_widget(grid)
 
 
@@ -323,6 +347,7 @@ class FormPanel(Panel):
             for b in self.field_buttons.values():
                 self.grid.add_widget(b)
         self.filler = Widget()
+        self.reviewing = False
         self.keypad_field = ""
         self.show_form()
         # Build the editors in the frames after the form is up, one per frame, so that a tap
@@ -356,17 +381,57 @@ class FormPanel(Panel):
         self.show_form()
         return True
 
+    def field_error(self, field: str) -> str:
+        return next((r for r in self.view.reasons if r in FIELD_REASONS.get(field, ())), "")
+
     def show_form(self) -> None:
+        """The fields in their (numbered) order; a field the flow found wrong says why on itself
+        and carries the focus outline: the citizen starts there."""
         self.editing = None
+        self.reviewing = False
         self.on_editor(False)
         self.clear_widgets()
-        for f, b in self.field_buttons.items():
-            b.text = f"{markup(self.t(f'form.{f}'))}\n[b]{markup(self.value_of(f))}[/b]"
+        first_error = next((f for f in self.fields if self.field_error(f)), "")
+        for i, (f, b) in enumerate(self.field_buttons.items(), start=1):
+            name = markup(f"{i}. {self.t(f'form.{f}')}")
+            error = self.field_error(f)
+            if error:
+                hex_colour = "".join(f"{int(c * 255):02x}" for c in colour(ACCENT)[:3])
+                b.text = (f"{name}  [b]{markup(self.value_of(f))}[/b]\n"
+                          f"[color={hex_colour}]{icon('error')} {markup(self.t(error))}[/color]")
+            else:
+                b.text = f"{name}\n[b]{markup(self.value_of(f))}[/b]"
+            outline(b, f == first_error)
             self.app.register(b)
         self.add_widget(self.grid)
         self.add_widget(self.filler)
 
+    def review(self) -> None:
+        """Check your answers: every field and its value, each with a 修改 link back to the field;
+        the footer's 确认 then submits."""
+        self.editing = None
+        self.reviewing = True
+        self.on_editor(False)
+        self.clear_widgets()
+        title = Text(self.t("review.title"), bold=True, color=BRAND, halign="left", size_hint_y=None,
+                     height=body_px() * 1.6)
+        title.kiosk_id = "review.title"
+        self.app.register(title)
+        self.add_widget(title)
+        rows = [(f, self.t(f"form.{f}"), self.value_of(f)) for f in self.fields]
+        summary = SummaryList(rows, self.t("summary.edit"), self.edit)
+        for w in (*summary.labels(), *summary.edit_buttons.values()):
+            self.app.register(w)
+        if theme().elderly:  # 1.5x rows: a few a page, turned with big buttons
+            lines = list(reversed(summary.children))
+            summary.clear_widgets()
+            self.add_widget(Pager(self.app, lines, 3, lines[0].height if lines else target_px(), "review"))
+        else:
+            self.add_widget(summary)
+        self.add_widget(Widget())
+
     def edit(self, field: str) -> None:
+        self.reviewing = False
         self.editing = field
         self.clear_widgets()
         self.on_editor(True)
@@ -467,8 +532,7 @@ class CameraPanel(Panel):
         side.add_widget(self.steady)
         side.add_widget(Widget())
         for action in extra_actions(view):
-            side.add_widget(self.button(self.t(f"button.{action}"), f"button.{action}",
-                                        partial(self.send, action), primary=True))
+            side.add_widget(self.action(action, partial(self.send, action)))
         row.add_widget(side)
         self.add_widget(row)
         self.update(view)

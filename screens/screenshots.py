@@ -435,6 +435,8 @@ class Tour:
         s.pump(0.2)
         s.shot("details_filled")
         s.tap("button.confirm")
+        s.shot("check_answers")  # screens.design: the answers are checked before they are sent
+        s.tap("button.confirm")
         s.view("take_card")
         s.shot("take_card")
         s.dev.issuer.take_card()

@@ -311,6 +311,8 @@ class Walk:
         self.keypad_field("mobile", "13700000128")
         self.address("12")
         self.keypad_field("postal_code", "350001")
+        h.tap("button.confirm")  # check your answers
+        self.clip("check_answers")
         h.tap("button.confirm")
         self.view("done")
         self.end()
@@ -335,6 +337,7 @@ class Walk:
         self.keypad_field("mobile", "13800000001")
         self.address("1")
         self.keypad_field("postal_code", "350001")
+        h.tap("button.confirm")  # check your answers
         h.tap("button.confirm")
         self.view("take_card", timeout=30)
         s.devices.issuer.take_card()

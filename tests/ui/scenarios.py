@@ -237,11 +237,18 @@ def contact_change(s: Setup) -> dict[str, Any]:
     h.tap("form.save")
     h.pump_until(lambda: h.view.params.get("postal_code") == "350001", 5, "postal code set")
     mobile_button = h.text_of("form.edit.mobile")
+    h.tap("button.confirm")  # check your answers first: every value with a 修改 link back to its field
+    review = {k: h.text_of(k) for k in ("review.title", "summary.mobile", "summary.address", "summary.postal_code")}
+    h.tap("summary.postal_code.edit")  # the link opens that field's editor
+    edited_from_review = h.app.flow.panel.editing
+    h.tap("form.close")
     h.tap("button.confirm")
+    h.tap("button.confirm")  # 确认提交
     h.wait_view("done")
     out = s.finish()
     h.runtime.forwarder.flush(timeout=10)
     stored = s.one("SELECT mobile FROM persons WHERE id_number = ?", p["id_number"])
+    out.update(review=review, edited_from_review=edited_from_review)
     out.update(keypad_display=shown, mobile_masked="137****0128" in mobile_button and "1370000128" not in mobile_button,
                address_masked=address_shown, central_mobile=stored,
                changes=s.one("SELECT COUNT(*) FROM contact_changes WHERE id_number = ?", p["id_number"]))
@@ -281,7 +288,8 @@ def fill_details(s: Setup, mobile: str, house: str) -> None:
     h.type_digits("350001")
     h.tap("form.save")
     h.pump_until(lambda: h.view.params.get("postal_code") == "350001", 5, "postal code set")
-    h.tap("button.confirm")
+    h.tap("button.confirm")  # check your answers
+    h.tap("button.confirm")  # 确认提交
 
 
 def photo(s: Setup) -> dict[str, Any]:
@@ -350,8 +358,21 @@ def issuance(s: Setup) -> dict[str, Any]:
     s.place_id("adult_never_applied")
     h.wait_view("photo_choice")
     h.tap("button.use_on_file")
+    from kivy.clock import Clock
+
+    card_in_slot: dict[str, bool] = {}  # screen → was 取消 on screen while the new card was in the issuer
+
+    def watch(_dt: float) -> None:
+        v, cancel = h.app.flow.view, h.app.widgets.get("button.cancel")
+        if v is not None and v.screen in ("producing", "take_card") and h.screen == "flow":
+            shown = cancel is not None and cancel.get_root_window() is not None
+            card_in_slot[v.screen] = card_in_slot.get(v.screen, False) or shown
+
+    watcher = Clock.schedule_interval(watch, 0)
     fill_details(s, "13800000001", "1")
     h.wait_view("take_card", timeout=30)
+    h.pump(0.1)
+    watcher.cancel()
     progress = h.text_of("flow.progress")
     picture = h.app.widgets["flow.picture"].kind
     issuer = s.devices.issuer
@@ -375,7 +396,7 @@ def issuance(s: Setup) -> dict[str, Any]:
         max_frame_gap_s=h.app.max_frame_gap_s, max_frame_cpu_s=h.app.max_frame_cpu_s,
         stalls=h.app.stalls[:20], frames=h.app.frames,
         bezel_position=bezel, taken=issuer.position.value, printed_faces=len(issuer.printed_faces),
-        progress_text=progress, take_picture=picture,
+        progress_text=progress, take_picture=picture, cancel_while_card_in_slot=card_in_slot,
         application_status=s.one("SELECT status FROM applications WHERE id_number = ?", p["id_number"]),
         card_status=s.one("SELECT status FROM cards WHERE card_no = ?", card_no),
         chip_atr_recorded=s.one("SELECT chip_atr FROM cards WHERE card_no = ?", card_no) is not None,
@@ -591,6 +612,9 @@ def idle(s: Setup) -> dict[str, Any]:
     first = h.text_of("flow.countdown")
     h.pump_until(lambda: h.app.flow.prompt is not None, 5, "more-time prompt")
     out["prompt"] = h.text_of("prompt.question")
+    # Drawn above the floating language button: later children of the root are drawn on top.
+    layers = list(reversed(h.app.root_layout.children))
+    out["prompt_above_language"] = layers.index(h.app.flow.prompt) > layers.index(h.app.lang_button)
     h.check_sizes()
     h.tap("button.more_time")
     h.pump(0.3)
