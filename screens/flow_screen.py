@@ -15,7 +15,7 @@ from kivy.uix.progressbar import ProgressBar
 from kivy.uix.widget import Widget
 
 from kiosk.flows.base import End, UserInput, View
-from screens.design.components import Countdown, Modal, action_button, dialog, relabel
+from screens.design.components import Countdown, Modal, ResultPanel, action_button, dialog, relabel
 from screens.design.results import result_panel
 from screens.design.steps import step_keys
 from screens.header import Header, KioskScreen
@@ -98,7 +98,7 @@ class FlowScreen(KioskScreen):
         self.layer = FloatLayout()
         self.layer.add_widget(root)
         self.add_widget(self.layer)
-        self.result: Widget | None = None
+        self.result: ResultPanel | None = None
         for w in (self.message, self.reasons, self.countdown, self.picture):
             app.register(w)
         self.panel: Panel | None = None
@@ -173,6 +173,7 @@ class FlowScreen(KioskScreen):
                 elif w is not None:
                     w.set(self.app.t(key))
         editing = self.panel.editing if isinstance(self.panel, FormPanel) and not rebuild else None
+        reviewing = isinstance(self.panel, FormPanel) and self.panel.reviewing and not rebuild
         if self.panel is not None:
             self.panel.stop()
         self.slot.clear_widgets()
@@ -200,6 +201,8 @@ class FlowScreen(KioskScreen):
         if kind:
             self.picture.set_kind(kind)
         self._footer(view)
+        if reviewing:  # a language switch keeps the answers' check on screen
+            self._confirm()
         if isinstance(self.panel, FormPanel) and self.panel.editing:
             self.on_editor_opened()
         else:
@@ -207,8 +210,10 @@ class FlowScreen(KioskScreen):
 
     def _show_result(self, view: View) -> None:
         """A result page replaces the one-line message: mark, headline, summary, next steps, QR."""
-        if self.result is not None and self.result.parent is not None:
-            self.result.parent.remove_widget(self.result)
+        if self.result is not None:
+            self.result.stop()
+            if self.result.parent is not None:
+                self.result.parent.remove_widget(self.result)
         self.result = result_panel(self.app, view) if view.end is not None else None
         shown = self.result_shown = self.result is not None
         self.message.opacity = 0 if shown else 1
@@ -299,7 +304,7 @@ class FlowScreen(KioskScreen):
 
     def _hide_message(self, hidden: bool) -> None:
         self.message_hidden = hidden
-        self.message.opacity = 0 if hidden else 1
+        self.message.opacity = 0 if hidden or self.result_shown else 1
         self.message.height = 0 if hidden or self.result_shown else max(self.message.texture_size[1], self.message_min)
         if self.view is not None:
             self._texts(self.view)  # the time-limit row too

@@ -99,6 +99,7 @@ def build() -> Any:
     result = ResultPanel("success", "办理成功", "社保卡已启用。", [("txn", "交易号", "20261206-0001-B30233")],
                          ["卡片已启用，可在银行网点和医院使用", "请取走回执"], qr_text="20261206-0001-B30233",
                          qr_caption="柜台扫码查询")
+    result.finish()
     right.add_widget(result)
     right.add_widget(SummaryList([("mobile", "手机", "138 **** 0001"), ("address", "地址", "福建省福州市鼓楼区")],
                                  "修改", lambda _k: None))

@@ -47,16 +47,19 @@ def fill_frame(app: AppPort, frame: Frame) -> None:
 
 
 class Header(BoxLayout):
-    """The frame, then the service's title and where the citizen is in it."""
+    """The frame, then the service's title and where the citizen is in it. Elderly mode (1.5x
+    type on 800 px) keeps only the title row: every pixel of the body is needed there."""
 
     def __init__(self, app: AppPort, **kw: Any) -> None:
         self.app = app
-        self.frame = make_frame(app)
-        row_h = target_px() - self.frame.height * (0.0 if theme().elderly else 0.35)
-        super().__init__(orientation="vertical", size_hint_y=None, height=self.frame.height + row_h, **kw)
+        elderly = theme().elderly
+        self.frame = None if elderly else make_frame(app)
+        frame_h = 0.0 if self.frame is None else self.frame.height
+        row_h = target_px() - frame_h * 0.35
+        super().__init__(orientation="vertical", size_hint_y=None, height=frame_h + row_h, **kw)
         row = BoxLayout(size_hint_y=None, height=row_h, spacing=target_px() * 0.2)
-        self.title = Text(scale=1.3, bold=True, color=BRAND, halign="left", size_hint_x=0.8)
-        if theme().elderly:  # a long English service name: smaller, still 1.5x body text, one line
+        self.title = Text(scale=1.3, bold=True, color=BRAND, halign="left", size_hint_x=2.2 if elderly else 0.8)
+        if elderly:  # a long English service name: smaller, still 1.5x body text, one line
             shrink_to_fit(self.title, text_px(1.0))
         self.step = Stepper(halign="right")
         self.title.kiosk_id = "header.title"
@@ -66,13 +69,16 @@ class Header(BoxLayout):
         row.add_widget(self.step)
         # The language button overlaps the frame and this row's top: this row keeps it room.
         row.add_widget(Widget(size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH))
-        self.add_widget(self.frame)
+        if self.frame is not None:
+            self.add_widget(self.frame)
         self.add_widget(row)
 
     def set(self, title: str, step: str, names: Sequence[str] = (), current: int = 0) -> None:
-        fill_frame(self.app, self.frame)
+        if self.frame is not None:
+            fill_frame(self.app, self.frame)
         self.title.set(title)
         self.step.show(step, names, current)
 
     def stop(self) -> None:
-        self.frame.stop()
+        if self.frame is not None:
+            self.frame.stop()

@@ -11,7 +11,6 @@ from kivy.uix.widget import Widget
 
 from kiosk.domain.services import Availability, ServiceId
 from screens.design.components import action_button, relabel, service_tile
-from screens.design.icons import icon
 from screens.design.lobby import LOBBY, SERVICE_ICONS, SERVICE_ORDER, is_service, lobby_pages
 from screens.header import LANG_BUTTON_WIDTH, KioskScreen
 from screens.ports import AppPort
@@ -85,7 +84,7 @@ class AttractScreen(KioskScreen):
         else:
             self.footer.size_hint_y = 1
             self.elderly_button.size_hint_x = None
-            self.elderly_button.width = target_px() * 3.0
+            self.elderly_button.width = target_px() * 3.4
             bottom.add_widget(self.footer)
             bottom.add_widget(self.elderly_button)
             rows = (top, self.subtitle, self.grid, bottom)
@@ -108,7 +107,7 @@ class AttractScreen(KioskScreen):
         cfg = self.app.cfg
         self.footer.set(t("app.footer", outlet=cfg.kiosk.outlet_name, hotline=cfg.kiosk.hotline))
         glyph = ELDERLY_GLYPH[self.elderly]
-        self.elderly_button.text = f"{glyph} {icon('elderly')} [b]{markup(t('elderly.button'))}[/b]"
+        self.elderly_button.text = f"{glyph} [b]{markup(t('elderly.button'))}[/b]"  # the switch's state is its icon
         self.grid.clear_widgets()
         avail = self.app.availability()
         pages = lobby_pages(self.elderly)
@@ -119,14 +118,19 @@ class AttractScreen(KioskScreen):
             self.nav["attract.next"].set(f"{t('elderly.next_page')} ▶")
             self.nav["attract.prev"].disabled = self.page == 0
             self.nav["attract.next"].disabled = self.page >= len(pages) - 1
-        cols = max(len(keys) for _g, keys in LOBBY)
+        cols = 2 if self.elderly else max(len(keys) for _g, keys in LOBBY)
         for group, keys in pages[self.page]:
+            # Normal: the group's name left of its row. Elderly: one group a page, its name leads
+            # the instruction line (the tiles need the height a heading row would take).
             row = BoxLayout(spacing=gap_px())
             head = Text(t(f"lobby.group.{group}"), scale=0.9, bold=True, color=BRAND, halign="left",
-                        size_hint_x=0.24 if self.elderly else 0.16)
+                        size_hint_x=0.2)
             head.kiosk_id = f"lobby.group.{group}"
             self.app.register(head)
-            row.add_widget(head)
+            if self.elderly:
+                self.subtitle.text = f"[b]{markup(t(f'lobby.group.{group}'))}[/b]  ·  {markup(t('app.subtitle'))}"
+            else:
+                row.add_widget(head)
             tiles = GridLayout(cols=cols, spacing=gap_px())
             for key in keys:
                 tiles.add_widget(self._tile(key, avail))

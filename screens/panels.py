@@ -334,7 +334,7 @@ class FormPanel(Panel):
         self.editors: dict[str, tuple[Widget, list[Widget], Callable[[], None]]] = {}
         rows = (len(self.fields) + 1) // 2
         elderly = theme().elderly
-        h = target_px() * (1.4 if elderly else 1.25)  # a field's name and its value: two lines
+        h = target_px() * (1.4 if elderly else 1.05)  # a field's name and its value: two lines
         self.field_buttons: dict[str, BigButton] = {}
         for f in self.fields:
             self.field_buttons[f] = self.button("", f"form.edit.{f}", partial(self.edit, f), height=h, raw=True)
@@ -367,6 +367,9 @@ class FormPanel(Panel):
                 for w in self.editors["keypad" if self.editing in KEYPAD_FIELDS else self.editing][1]:
                     self.app.register(w)
         Clock.schedule_once(self._build_next, 0.05)
+
+    def field_given(self, field: str) -> bool:
+        return bool(self.view.params.get(FIELD_PARAM.get(field, field), ""))
 
     def value_of(self, field: str) -> str:
         raw = self.view.params.get(FIELD_PARAM.get(field, field), "")
@@ -418,14 +421,16 @@ class FormPanel(Panel):
         title.kiosk_id = "review.title"
         self.app.register(title)
         self.add_widget(title)
-        rows = [(f, self.t(f"form.{f}"), self.value_of(f)) for f in self.fields]
-        summary = SummaryList(rows, self.t("summary.edit"), self.edit)
+        rows = [(f, self.t(f"form.{f}"), self.value_of(f) if self.field_given(f) else self.t("review.empty"))
+                for f in self.fields]
+        elderly = theme().elderly
+        summary = SummaryList(rows, self.t("summary.edit"), self.edit, cols=1 if elderly else 2)
         for w in (*summary.labels(), *summary.edit_buttons.values()):
             self.app.register(w)
-        if theme().elderly:  # 1.5x rows: a few a page, turned with big buttons
-            lines = list(reversed(summary.children))
+        if elderly:  # 1.5x rows: two a page, turned with big buttons
+            lines = list(summary.rows_shown)
             summary.clear_widgets()
-            self.add_widget(Pager(self.app, lines, 3, lines[0].height if lines else target_px(), "review"))
+            self.add_widget(Pager(self.app, lines, ELDERLY_ROWS, lines[0].height if lines else target_px(), "review"))
         else:
             self.add_widget(summary)
         self.add_widget(Widget())

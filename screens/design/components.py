@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.graphics import Color, Line, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from screens.design.icons import action_icon, icon
 from screens.design.tokens import COLOUR, RADIUS, SPACE, TYPE
-from screens.widgets import BigButton, Text, colour, fit_height, gap_px, markup, paint, target_px, text_px, theme
+from screens.widgets import (
+    MIN_BODY_PX,
+    BigButton,
+    Text,
+    colour,
+    fit_height,
+    gap_px,
+    markup,
+    paint,
+    shrink_to_fit,
+    target_px,
+    text_px,
+    theme,
+    word_width,
+)
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -38,17 +54,58 @@ def labelled(name: str, text: str, size: float | None = None) -> str:
     return f"{icon(name, size)}\u00a0\u00a0{markup(text)}"
 
 
+class IconButton(BigButton):
+    """A button whose label has an icon before it (and optionally a note line under it). Where
+    icon and label do not fit one line (a narrow button in elderly mode), the icon gives way:
+    Kivy would otherwise put it on a line of its own."""
+
+    def __init__(self, icon_name: str, label: str, kiosk_id: str, *, note: str = "", strong: bool = False,
+                 icon_scale: float = 1.0, **kw: Any) -> None:
+        self.icon_name, self.label, self.note, self.strong, self.icon_scale = icon_name, label, note, strong, icon_scale
+        super().__init__(labelled(icon_name, label), kiosk_id, raw=True, **kw)
+        self.bind(size=lambda *_: self.compose())
+        self.bind(texture_size=self._shrink)
+        self.compose()
+
+    def _shrink(self, *_: Any) -> None:
+        """A label that wraps taller than the button steps down (never below the theme's body floor)."""
+        floor = MIN_BODY_PX * theme().text_scale
+        if self.height > 1 and self.texture_size[1] > self.height - 4 and self.font_size > floor:
+            self.font_size = max(floor, self.font_size - 2)
+
+    def relabel(self, label: str) -> None:
+        self.label = label
+        self.compose()
+
+    def compose(self) -> None:
+        self._fit_words()  # a new box: the full size again, as far as the longest word allows
+        room = self.width - 16
+        size = getattr(self, "full_size", self.font_size)
+        icon_px = size * self.icon_scale
+        needed = word_width(self.label, size, True) + icon_px * 1.6  # the icon and its two spaces
+        name = f"[b]{markup(self.label)}[/b]" if self.strong else markup(self.label)
+        shown = needed <= room or room <= 0
+        text = f"{icon(self.icon_name, icon_px)}\u00a0\u00a0{name}" if shown else name
+        if self.note:
+            text += f"\n[size={int(type_px('small'))}]{markup(self.note)}[/size]"
+        self.icon_shown = shown
+        self.text = text
+
+
 def action_button(label: str, action: str, kiosk_id: str, *, primary: bool = False, danger: bool = False,
-                  **kw: Any) -> BigButton:
+                  **kw: Any) -> IconButton:
     """Every action button: an icon before its label (screens.design.icons.ACTION_ICONS)."""
-    b = BigButton(labelled(action_icon(action), label), kiosk_id, primary=primary, danger=danger, raw=True, **kw)
+    b = IconButton(action_icon(action), label, kiosk_id, primary=primary, danger=danger, **kw)
     b.action = action
     return b
 
 
 def relabel(button: BigButton, label: str) -> None:
     """A new label for an action button, its icon kept (a language switch)."""
-    button.text = labelled(action_icon(getattr(button, "action", "")), label)
+    if isinstance(button, IconButton):
+        button.relabel(label)
+    else:
+        button.set(label)
 
 
 # ---- frame --------------------------------------------------------------------------------------
@@ -148,6 +205,8 @@ class Stepper(Text):
     def __init__(self, **kw: Any) -> None:
         super().__init__("", scale=TYPE["small"], color=COLOUR["brand"], **kw)
         self.kiosk_id = "header.step"
+        if theme().elderly:  # the current step's name alone may still not fit: smaller, one line
+            shrink_to_fit(self, MIN_BODY_PX)
         self.names: Sequence[str] = ()
         self.current = 0
         self.context = 2
@@ -202,13 +261,10 @@ class ActionCard(BoxLayout):
             self.add_widget(Text(note, scale=TYPE["small"], color=COLOUR["muted"]))
 
 
-def service_tile(icon_name: str, label: str, note: str, kiosk_id: str, usable: bool) -> BigButton:
+def service_tile(icon_name: str, label: str, note: str, kiosk_id: str, usable: bool) -> IconButton:
     """A lobby tile: icon, name and (when it cannot be used) why, as one big button."""
-    size = type_px("title") * 1.2
-    text = f"{icon(icon_name, size)}  [b]{markup(label)}[/b]"
-    if note:
-        text += f"\n[size={int(type_px('small'))}]{markup(note)}[/size]"
-    b = BigButton(text, kiosk_id, primary=usable, raw=True, scale=TYPE["lead"])
+    b = IconButton(icon_name, label, kiosk_id, note=note, strong=True, primary=usable,
+                   scale=TYPE["lead"])
     b.disabled = not usable
     return b
 
@@ -279,33 +335,39 @@ def outline(widget: Widget, on: bool, role: str = "brand") -> None:
     widget._focus_line = (c, ln, follow)
 
 
-class SummaryList(BoxLayout):
-    """Check your answers: one row per answer (label, value) with a 修改 link back to the field."""
+class SummaryList(GridLayout):
+    """Check your answers: one row per answer (label, value) with a 修改 link back to the field;
+    ``cols`` rows side by side (a long form fits one screen)."""
 
     def __init__(self, rows: Sequence[tuple[str, str, str]], edit_label: str = "",
-                 on_edit: Callable[[str], None] | None = None, **kw: Any) -> None:
+                 on_edit: Callable[[str], None] | None = None, cols: int = 1, **kw: Any) -> None:
         """``rows``: (key, label, value); ``on_edit(key)`` when the row's edit link is tapped."""
-        super().__init__(orientation="vertical", spacing=space("xs"), size_hint_y=None, **kw)
+        super().__init__(cols=cols, spacing=(space("m"), space("xs")), size_hint_y=None, **kw)
         self.edit_buttons: dict[str, BigButton] = {}
+        self.rows_shown: list[BoxLayout] = []
+        self._labels: list[Widget] = []
         row_h = max(target_px() if on_edit else 0, type_px("body") * 1.6)
         for key, label, value in rows:
-            row = BoxLayout(spacing=space("m"), size_hint_y=None, height=row_h)
-            name = Text(label, color=COLOUR["muted"], halign="left", size_hint_x=0.38)
+            row = BoxLayout(spacing=space("s"), size_hint_y=None, height=row_h)
+            name = Text(label, color=COLOUR["muted"], halign="left", size_hint_x=0.6)
             name.kiosk_id = f"summary.{key}.label"
             val = Text(value, bold=True, color=COLOUR["ink"], halign="left")
             val.kiosk_id = f"summary.{key}"
             row.add_widget(name)
             row.add_widget(val)
+            self._labels += [name, val]
             if on_edit is not None:
-                b = action_button(edit_label, "edit", f"summary.{key}.edit", size_hint_x=0.26)
+                b = action_button(edit_label, "edit", f"summary.{key}.edit", size_hint_x=0.5)
                 b.bind(on_release=lambda _b, k=key: on_edit(k))
                 self.edit_buttons[key] = b
                 row.add_widget(b)
+            self.rows_shown.append(row)
             self.add_widget(row)
-        self.height = len(rows) * row_h + max(0, len(rows) - 1) * self.spacing
+        lines = (len(rows) + cols - 1) // cols
+        self.height = lines * row_h + max(0, lines - 1) * space("xs")
 
     def labels(self) -> list[Widget]:
-        return [w for row in self.children for w in row.children if getattr(w, "kiosk_id", "")]
+        return list(self._labels)
 
 
 # ---- result ---------------------------------------------------------------------------------------
@@ -321,21 +383,25 @@ RESULT_LOOK = {  # kind → (icon, colour role)
 
 class ResultPanel(BoxLayout):
     """A result page: the mark (✓, ✗, ⌛), the headline, a summary of what was done, what happens
-    next, and a QR code of the transaction number for the counter (when there is one)."""
+    next, and a QR code of the transaction number for the counter (when there is one).
+
+    The headline and the reasons come in the first frame, the rest one part a frame after it:
+    a dozen new textures in one frame stalled the screen on software GL."""
 
     def __init__(self, kind: str, headline: str, detail: str, summary: Sequence[tuple[str, str, str]],
                  next_steps: Sequence[str], qr_text: str = "", qr_caption: str = "", reasons: Sequence[str] = (),
-                 background: Callable[..., None] | None = None, **kw: Any) -> None:
+                 background: Callable[..., None] | None = None,
+                 register: Callable[[Widget], None] = lambda _w: None, **kw: Any) -> None:
         super().__init__(spacing=space("l"), **kw)
         self.kind = kind
-        self._ids: list[Widget] = []
+        self.register = register
         name, role = RESULT_LOOK[kind]
         elderly = theme().elderly
-        left = BoxLayout(orientation="vertical", spacing=space("s"))
-        head = BoxLayout(spacing=space("m"), size_hint_y=None, height=type_px("display") * 1.7)
-        mark = Text(icon(name, type_px("display") * 1.5), color=COLOUR[role], size_hint_x=None,
-                    width=type_px("display") * 1.8)
-        mark.text = icon(name, type_px("display") * 1.5)
+        self.left = left = BoxLayout(orientation="vertical", spacing=space("s"))
+        big = type_px("title" if elderly else "display")
+        head = BoxLayout(spacing=space("m"), size_hint_y=None, height=big * 1.5)
+        mark = Text("", color=COLOUR[role], size_hint_x=None, width=big * 1.6)
+        mark.text = icon(name, big * 1.4)
         mark.kiosk_id = "result.mark"
         self.mark_icon = name
         self.headline = Text(headline, scale=TYPE["title"] if elderly else TYPE["display"], bold=True,
@@ -346,40 +412,72 @@ class ResultPanel(BoxLayout):
         left.add_widget(head)
         self.detail = fit_height(Text(detail, scale=TYPE["body"], halign="left"))
         self.detail.kiosk_id = "flow.message"
-        left.add_widget(self.detail)
+        if detail:
+            left.add_widget(self.detail)
         self.reason_lines: list[Text] = []
         for i, reason in enumerate(reasons):  # each reason on its own line, marked, in the danger colour
             line = IconLine("error", reason, "flow.reasons" if i == 0 else f"flow.reasons.{i}", COLOUR["danger"])
             self.reason_lines.append(line.label)
             left.add_widget(line)
-        self.summary = SummaryList(summary) if summary else None
-        if self.summary is not None:
-            left.add_widget(self.summary)
-        self.next_lines: list[Text] = []
-        for i, text in enumerate(next_steps):
-            line = IconLine("chevron_right", text, f"result.next.{i}")
-            self.next_lines.append(line.label)
-            left.add_widget(line)
-        left.add_widget(Widget())
+        left.add_widget(Widget())  # the filler: later parts go above it
         self.add_widget(left)
+        for w in (mark, self.headline, self.detail, *self.reason_lines):
+            register(w)
+        if elderly:  # 1.5x type: the transaction number goes under the QR code, one next step
+            qr_caption = "\n".join([qr_caption, *(v for k, _l, v in summary if k == "txn")])
+            summary, next_steps = [], list(next_steps)[:1]
+        self.summary: SummaryList | None = None
+        self.next_lines: list[Text] = []
         self.qr: QrCode | None = None
+        self._later: list[Callable[[], None]] = []
+        if summary:
+            self._later.append(lambda: self._add_summary(summary))
+        for i, text in enumerate(next_steps):
+            self._later.append(partial(self._add_next, i, text))
         if qr_text:
-            side = BoxLayout(orientation="vertical", spacing=space("s"), size_hint_x=0.3)
-            self.qr = QrCode(qr_text, background)
-            self.qr.kiosk_id = "result.qr"
-            side.add_widget(self.qr)
-            cap = fit_height(Text(qr_caption, scale=TYPE["small"], color=COLOUR["muted"]))
-            cap.kiosk_id = "result.qr_caption"
-            side.add_widget(cap)
-            self.add_widget(side)
-            self._ids += [self.qr, cap]
-        self._ids += [mark, self.headline, self.detail, *self.reason_lines, *self.next_lines]
-        if self.summary is not None:
-            self._ids += self.summary.labels()
+            self._later.append(lambda: self._add_qr(qr_text, qr_caption, background))
+        self._ev = Clock.schedule_once(self._build_next, 0)
 
-    def registered(self) -> list[Widget]:
-        """The widgets with a kiosk_id (the app registers them for tests and screenshots)."""
-        return list(self._ids)
+    def _build_next(self, _dt: float) -> None:
+        if self._later:
+            self._later.pop(0)()
+            self._ev = Clock.schedule_once(self._build_next, 0)
+
+    def finish(self) -> None:
+        """Build every remaining part now (the gallery, a screenshot)."""
+        self._ev.cancel()
+        while self._later:
+            self._later.pop(0)()
+
+    def stop(self) -> None:
+        self._ev.cancel()
+
+    def _above_filler(self, w: Widget) -> None:
+        self.left.add_widget(w, index=1)
+
+    def _add_summary(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        self.summary = SummaryList(rows)
+        self._above_filler(self.summary)
+        for w in self.summary.labels():
+            self.register(w)
+
+    def _add_next(self, i: int, text: str) -> None:
+        line = IconLine("chevron_right", text, f"result.next.{i}")
+        self.next_lines.append(line.label)
+        self._above_filler(line)
+        self.register(line.label)
+
+    def _add_qr(self, text: str, caption: str, background: Callable[..., None] | None) -> None:
+        side = BoxLayout(orientation="vertical", spacing=space("s"), size_hint_x=0.3)
+        self.qr = QrCode(text, background)
+        self.qr.kiosk_id = "result.qr"
+        side.add_widget(self.qr)
+        cap = fit_height(Text(caption, scale=TYPE["small"], color=COLOUR["muted"]))
+        cap.kiosk_id = "result.qr_caption"
+        side.add_widget(cap)
+        self.add_widget(side)
+        self.register(self.qr)
+        self.register(cap)
 
 
 def qr_matrix(text: str) -> list[list[bool]]:
@@ -446,7 +544,10 @@ class Countdown(Text):
             return
         self.plain, self.urgent = text, urgent
         self.color = colour(COLOUR["danger"] if urgent else COLOUR["muted"])
-        self.text = labelled("schedule", text, type_px("small")) if text else ""
+        if theme().elderly:  # 1.5x type: the icon would push the time onto a third line
+            self.set(text)
+        else:
+            self.text = labelled("schedule", text, type_px("small")) if text else ""
 
 
 class Modal(FloatLayout):

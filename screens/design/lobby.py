@@ -18,7 +18,7 @@ SERVICE_ICONS = {
     "activate": "verified_user", "pin_change": "password", "pin_reset": "lock_reset",
     "contact_change": "contact_phone", "progress_query": "manage_search", "ecard_signin": "qr_code_scanner",
 }
-ELDERLY_GROUPS = 2  # groups per lobby page in elderly mode (a group is never split over two pages)
+ELDERLY_GROUPS = 1  # groups per lobby page in elderly mode: one group, its tiles large (2 a row)
 
 
 def is_service(key: str) -> bool:

@@ -79,10 +79,10 @@ def result_panel(app: AppPort, view: View) -> ResultPanel:
     params = dict(view.params)
     reasons = [app.t(r, **params) for r in view.reasons]
     txn = view.params.get("txn", "")
-    panel = ResultPanel(kind, app.t(f"result.headline.{kind}"), app.t(view.message, **params),
+    # "暂不能办理" is the headline already; a message that says more (a fault's) stays
+    detail = "" if view.message == "end.refused" else app.t(view.message, **params)
+    panel = ResultPanel(kind, app.t(f"result.headline.{kind}"), detail,
                         summary(app, view) if kind in ("success", "pending", "attention") else [],
                         next_steps(app, view, kind), qr_text=txn, qr_caption=app.t("result.qr_caption"),
-                        reasons=reasons, background=app.background)
-    for w in panel.registered():
-        app.register(w)
+                        reasons=reasons, background=app.background, register=app.register)
     return panel

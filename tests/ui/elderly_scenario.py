@@ -179,7 +179,7 @@ class Walk:
         out["switch_ms"] = round(h.app.theme_switch_s * 1000, 1)
         out["elderly_attract_font"] = self.font("service.apply")
         pages = []
-        for _ in range(3):
+        for _ in range(6):  # until 下一页 is disabled
             pages.append(sorted(k.removeprefix("service.") for k, w in h.app.widgets.items()
                                 if k.startswith("service.") and w.get_root_window() is not None))
             self.clip(f"attract-page-{h.app.attract.page + 1}")
