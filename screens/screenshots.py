@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         proc = subprocess.run([sys.executable, "-m", "screens.screenshots", args.out, "--size", *extra],
                               cwd=ROOT, env=env, timeout=600)
         failed += proc.returncode != 0
+    failed += subprocess.run([sys.executable, "-m", "screens.gallery", f"{args.out}/gallery.png"], cwd=ROOT, env=env,
+                             timeout=120).returncode != 0  # the design system's parts (screens/design)
     pngs = sorted(Path(args.out).glob("*/*.png"))
     total = sum(p.stat().st_size for p in pngs)
     print(f"screenshots: {len(pngs)} PNGs, {total / 1e6:.1f} MB in {args.out}")

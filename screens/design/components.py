@@ -286,7 +286,6 @@ class FormField(BoxLayout):
         self.error.kiosk_id = f"{kiosk_id}.error"
         self.add_widget(self.button)
         self.add_widget(self.error)
-        self.focus_line: Any = None
         self.set_error(error)
         self.set_focus(focused)
 
@@ -297,21 +296,8 @@ class FormField(BoxLayout):
         self.height = self.button.height + self.error.height + (self.spacing if error else 0)
 
     def set_focus(self, focused: bool) -> None:
-        """The field the citizen is on gets a thick brand outline (visible focus, not colour alone)."""
-        if self.focus_line is not None:
-            self.button.canvas.after.remove(self.focus_line[0])
-            self.button.canvas.after.remove(self.focus_line[1])
-            self.focus_line = None
-        if focused:
-            with self.button.canvas.after:
-                c = Color(*colour(COLOUR["danger"] if self.error.text else COLOUR["brand"]))
-                line = Line(rectangle=(*self.button.pos, *self.button.size), width=4)
-            self.focus_line = (c, line)
-            self.button.bind(pos=self._move_focus, size=self._move_focus)
-
-    def _move_focus(self, *_: Any) -> None:
-        if self.focus_line is not None:
-            self.focus_line[1].rectangle = (*self.button.pos, *self.button.size)
+        """The field the citizen is on gets a thick outline (visible focus, not colour alone)."""
+        outline(self.button, focused, "danger" if self.error.text else "brand")
 
 
 def outline(widget: Widget, on: bool, role: str = "brand") -> None:

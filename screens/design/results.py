@@ -9,26 +9,12 @@
 
 from __future__ import annotations
 
-from kiosk.flows.base import End, View
+from kiosk.flows.base import View
 from screens.design.components import ResultPanel
+from screens.design.outcome import result_kind
 from screens.i18n import table
 from screens.ports import AppPort
 from screens.widgets import theme
-
-PENDING_MARKS = ("pending", "later", "deferred")
-ATTENTION = ("prompt.card_retained", "prompt.card_not_taken")  # done, but the card is not in hand
-
-
-def result_kind(view: View) -> str:
-    if view.end is End.DONE:
-        if view.message in ATTENTION:
-            return "attention"
-        return "pending" if any(m in view.message for m in PENDING_MARKS) else "success"
-    if view.end is End.REFUSED:
-        return "refused"
-    if view.end in (End.FAULT, End.CARD_REMOVED):
-        return "fault"
-    return "ended"
 
 
 def _has(app: AppPort, key: str) -> bool:

@@ -112,7 +112,14 @@ class Setup:
     def start(self, service: ServiceId) -> None:
         self.h.wait_home()
         self.h.new_transaction()
-        self.h.tap(f"service.{service.value}")
+        kid = f"service.{service.value}"
+        for _ in range(6):  # elderly mode pages the lobby one group at a time
+            w = self.h.app.widgets.get(kid)
+            nxt = self.h.app.widgets.get("attract.next")
+            if (w is not None and w.get_root_window() is not None) or nxt is None or nxt.get_root_window() is None:
+                break
+            self.h.tap("attract.next")
+        self.h.tap(kid)
 
     def place_id(self, key: str) -> None:
         self.h.wait_view("read_id")

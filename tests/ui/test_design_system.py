@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from kiosk.domain.services import ServiceId
+from kiosk.flows.base import End, View
 from kiosk.fonts import ICON_FONT, generate
 from screens.design.icons import ACTION_ICONS, ICONS
 from screens.design.lobby import ELDERLY_GROUPS, LOBBY, SERVICE_ICONS, SERVICE_ORDER, lobby_pages
+from screens.design.outcome import result_kind
 from screens.design.steps import STEPS, step_keys
 from screens.i18n import table
 
@@ -96,3 +98,28 @@ def test_every_step_name_and_design_string_is_in_both_tables() -> None:
 def test_a_service_whose_step_count_changed_shows_the_count_only() -> None:
     assert len(step_keys(ServiceId.APPLY, 8)) == 8
     assert step_keys(ServiceId.APPLY, 9) == ()  # a flow that gained a step: no wrong names
+
+
+def _end(message: str, end: End) -> View:
+    return View(service=ServiceId.ACTIVATE, screen="done", step=4, total=4, title="service.activate",
+                message=message, end=end)
+
+
+@pytest.mark.parametrize(("message", "end", "kind"), [
+    ("prompt.activated", End.DONE, "success"),
+    ("prompt.activate_pending", End.DONE, "pending"),  # queued offline: says what pending means
+    ("prompt.accepted_for_later", End.DONE, "pending"),
+    ("prompt.card_retained", End.DONE, "attention"),  # done, but the card stayed in the kiosk
+    ("end.refused", End.REFUSED, "refused"),
+    ("end.fault", End.FAULT, "fault"),
+    ("end.cancelled", End.CANCELLED, "ended"),
+])
+def test_each_end_gets_its_result_page(message: str, end: End, kind: str) -> None:
+    assert result_kind(_end(message, end)) == kind
+
+
+def test_result_page_strings_are_in_both_tables() -> None:
+    zh, en = table("zh"), table("en")
+    keys = {f"result.headline.{k}" for k in ("success", "pending", "attention", "refused", "fault", "ended")}
+    keys |= {k for k in zh if k.startswith(("result.", "todo.", "review."))}
+    assert sorted(k for k in keys if k not in zh or k not in en) == []
