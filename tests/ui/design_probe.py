@@ -83,7 +83,8 @@ def main() -> int:
         EventLoop.idle()
     png = os.path.join(tempfile.mkdtemp(prefix="qr-"), "qr.png")
     qr.export_to_png(png)
-    out["qr_decoded"] = cv2.QRCodeDetector().detectAndDecode(cv2.imread(png))[0]
+    image = cv2.imread(png)
+    out["qr_decoded"] = cv2.QRCodeDetector().detectAndDecode(image)[0] if image is not None else ""
     sys.stdout.write(REPORT_PREFIX + json.dumps(out) + "\n")
     sys.stdout.flush()
     return 0

@@ -247,7 +247,7 @@ def contact_change(s: Setup) -> dict[str, Any]:
     h.tap("button.confirm")  # check your answers first: every value with a 修改 link back to its field
     review = {k: h.text_of(k) for k in ("review.title", "summary.mobile", "summary.address", "summary.postal_code")}
     h.tap("summary.postal_code.edit")  # the link opens that field's editor
-    edited_from_review = h.app.flow.panel.editing
+    edited_from_review = getattr(h.app.flow.panel, "editing", None)
     h.tap("form.close")
     h.tap("button.confirm")
     h.tap("button.confirm")  # 确认提交
