@@ -16,6 +16,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.flows.base import End, UserInput, View
 from screens.design.components import Countdown, Modal, ResultPanel, action_button, dialog, relabel
+from screens.design.outcome import shows_result
 from screens.design.results import result_panel
 from screens.design.steps import step_keys
 from screens.header import Header, KioskScreen
@@ -214,7 +215,7 @@ class FlowScreen(KioskScreen):
             self.result.stop()
             if self.result.parent is not None:
                 self.result.parent.remove_widget(self.result)
-        self.result = result_panel(self.app, view) if view.end is not None else None
+        self.result = result_panel(self.app, view) if shows_result(view) else None
         shown = self.result_shown = self.result is not None
         self.message.opacity = 0 if shown else 1
         self.message_min = 0.0 if (self.elderly or shown) else target_px()

@@ -20,6 +20,7 @@ from screens.address import AddressPicker
 from screens.camera import CameraPreview
 from screens.design.components import SummaryList, action_button, outline
 from screens.design.icons import icon
+from screens.design.outcome import TAKE_BACK
 from screens.keypad import NumericKeypad
 from screens.ports import AppPort
 from screens.widgets import (
@@ -52,7 +53,7 @@ FIELD_REASONS = {
 CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
 # The new card is in the issuer (being made, or in the bezel to be taken): 取消 cannot stop it.
 CARD_IN_SLOT_SCREENS = frozenset({"producing", "take_card"})
-ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id", "take_id_card"})
+ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id"})
 # Actions the footer shows; every other action of a view gets a big button in the body.
 FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
 
@@ -104,6 +105,8 @@ class Pager(BoxLayout):
 def picture_for(view: View) -> str | None:
     """Which animation shows the next physical action (screens.pictures.KINDS)."""
     s = view.screen
+    if s in TAKE_BACK:
+        return TAKE_BACK[s]
     if view.end is not None or s in CAMERA_SCREENS:
         return None  # the live preview is the picture
     if s in ID_SCREENS or view.message in ("prompt.place_id_card", "prompt.place_guardian_id"):

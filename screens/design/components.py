@@ -148,10 +148,10 @@ class Frame(BoxLayout):
         super().__init__(size_hint_y=None, height=h, spacing=space("m"), **kw)
         self.brand_text = brand_text
         self.brand = Text("", scale=TYPE["small"], bold=True, color=COLOUR["brand"], halign="left",
-                          size_hint_x=1.0 if brand_text else 0.15)
-        self.place = Text("", scale=TYPE["small"], color=COLOUR["muted"], halign="left", size_hint_x=1.0)
-        self.help = Text("", scale=TYPE["small"], color=COLOUR["muted"], halign="left", size_hint_x=0.75)
-        self.clock = FrameClock(lang, halign="right", size_hint_x=0.65)
+                          size_hint_x=1.6 if brand_text else 0.15)
+        self.place = Text("", scale=TYPE["small"], color=COLOUR["muted"], halign="left", size_hint_x=0.95)
+        self.help = Text("", scale=TYPE["small"], color=COLOUR["muted"], halign="left", size_hint_x=0.7)
+        self.clock = FrameClock(lang, halign="right", size_hint_x=0.6)
         for kid, w in (("frame.brand", self.brand), ("frame.place", self.place), ("frame.help", self.help),
                        ("frame.clock", self.clock)):
             w.kiosk_id = kid

@@ -10,6 +10,14 @@ PENDING_MARKS = ("pending", "later", "deferred")
 ATTENTION = ("prompt.card_retained", "prompt.card_not_taken")  # done, but the card is not in hand
 
 
+# End views that ask for a card back: a picture of taking it, not a result page again.
+TAKE_BACK = {"take_id_card": "take_id_card", "take_sscard": "take_card"}
+
+
+def shows_result(view: View) -> bool:
+    return view.end is not None and view.screen not in TAKE_BACK
+
+
 def result_kind(view: View) -> str:
     if view.end is End.DONE:
         if view.message in ATTENTION:

@@ -18,7 +18,7 @@ from kiosk.flows.base import End, View
 from kiosk.fonts import ICON_FONT, generate
 from screens.design.icons import ACTION_ICONS, ICONS
 from screens.design.lobby import ELDERLY_GROUPS, LOBBY, SERVICE_ICONS, SERVICE_ORDER, lobby_pages
-from screens.design.outcome import result_kind
+from screens.design.outcome import TAKE_BACK, result_kind, shows_result
 from screens.design.steps import STEPS, step_keys
 from screens.i18n import table
 
@@ -123,3 +123,13 @@ def test_result_page_strings_are_in_both_tables() -> None:
     keys = {f"result.headline.{k}" for k in ("success", "pending", "attention", "refused", "fault", "ended")}
     keys |= {k for k in zh if k.startswith(("result.", "todo.", "review."))}
     assert sorted(k for k in keys if k not in zh or k not in en) == []
+
+
+def test_taking_a_card_back_shows_its_picture_not_a_second_result_page() -> None:
+    for screen in ("take_id_card", "take_sscard"):
+        v = View(service=ServiceId.ACTIVATE, screen=screen, step=4, total=4, title="service.activate",
+                 message=f"prompt.{screen}", end=End.DONE)
+        assert not shows_result(v)
+        # screens.pictures draws each (read as text: importing it would open a Kivy window here)
+        assert f"def _draw_{TAKE_BACK[screen]}(" in (ROOT / "screens/pictures.py").read_text()
+    assert shows_result(_end("prompt.activated", End.DONE))
