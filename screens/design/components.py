@@ -335,7 +335,7 @@ class SummaryList(GridLayout):
         row_h = max(target_px() if on_edit else 0, type_px("body") * 1.6)
         for key, label, value in rows:
             row = BoxLayout(spacing=space("s"), size_hint_y=None, height=row_h)
-            name = Text(label, color=COLOUR["muted"], halign="left", size_hint_x=0.6)
+            name = Text(label, color=COLOUR["muted"], halign="left", size_hint_x=0.8)
             name.kiosk_id = f"summary.{key}.label"
             val = Text(value, bold=True, color=COLOUR["ink"], halign="left")
             val.kiosk_id = f"summary.{key}"
