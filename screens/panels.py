@@ -473,7 +473,11 @@ class FormPanel(Panel):
             box.add_widget(prompt)
 
         def button(text: str, kid: str, on: Callable[[], None], primary: bool = False) -> BigButton:
-            b = BigButton(text, kid, primary=primary, size_hint_y=None, height=target_px())
+            # form.close / form.save are actions: their icon; an option of a choice is not
+            action = kid.removeprefix("form.")
+            b: BigButton = (action_button(text, action, kid, primary=primary, size_hint_y=None, height=target_px())
+                            if action in ("close", "save") else
+                            BigButton(text, kid, primary=primary, size_hint_y=None, height=target_px()))
             b.bind(on_release=lambda _b: on())
             register(b)
             return b
