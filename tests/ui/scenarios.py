@@ -239,6 +239,19 @@ def contact_change(s: Setup) -> dict[str, Any]:
     h.tap("address.done")
     h.pump_until(lambda: h.view.params.get("district") == "350102", 5, "address set")
     address_shown = h.view.params.get("address", "")
+    # A short postal code: sent through the answers' check, the form comes back with the error
+    # on the postal code's own field (and its focus outline), not only in the list on top.
+    h.tap("form.edit.postal_code")
+    h.type_digits("3500")
+    h.tap("form.save")
+    h.pump_until(lambda: h.view.params.get("postal_code") == "3500", 5, "short postal code set")
+    h.tap("button.confirm")
+    h.tap("button.confirm")
+    h.pump_until(lambda: "reason.invalid_postal_code" in h.view.reasons, 5, "postal code refused")
+    h.pump(0.05)
+    field_error = {f: h.text_of(f"form.edit.{f}") for f in ("postal_code", "mobile")}
+    focused = [f for f in ("mobile", "address", "postal_code")
+               if getattr(h.app.widgets[f"form.edit.{f}"], "_focus_line", None) is not None]
     h.tap("form.edit.postal_code")
     h.type_digits("350001")
     h.tap("form.save")
@@ -255,7 +268,7 @@ def contact_change(s: Setup) -> dict[str, Any]:
     out = s.finish()
     h.runtime.forwarder.flush(timeout=10)
     stored = s.one("SELECT mobile FROM persons WHERE id_number = ?", p["id_number"])
-    out.update(review=review, edited_from_review=edited_from_review)
+    out.update(review=review, edited_from_review=edited_from_review, field_error=field_error, focused=focused)
     out.update(keypad_display=shown, mobile_masked="137****0128" in mobile_button and "1370000128" not in mobile_button,
                address_masked=address_shown, central_mobile=stored,
                changes=s.one("SELECT COUNT(*) FROM contact_changes WHERE id_number = ?", p["id_number"]))

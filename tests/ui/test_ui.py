@@ -129,6 +129,10 @@ def test_contact_change_through_keypads_and_the_address_picker(services: dict[st
     # check your answers before the commit: each value shown (masked), each with a link to its field
     assert r["review"]["review.title"].startswith("请核对") and r["review"]["summary.postal_code"] == "350001"
     assert "137****0128" in r["review"]["summary.mobile"] and r["edited_from_review"] == "postal_code"
+    # a field the flow found wrong says so on the field itself and has the focus outline
+    errors = r["field_error"]
+    assert "邮政编码应为 6 位数字" in errors["postal_code"] and "邮政编码应为" not in errors["mobile"]
+    assert r["focused"] == ["postal_code"]
 
 
 def test_progress_query_shows_the_timeline(services: dict[str, Any]) -> None:
