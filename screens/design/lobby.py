@@ -11,12 +11,12 @@ LOBBY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("get_card", ("apply", "replace")),
     ("card_problems", ("loss_report", "activate", "loss_cancel")),
     ("pin", ("pin_change", "pin_reset")),
-    ("my_info", ("progress_query", "contact_change", "ecard_signin")),
+    ("my_info", ("progress_query", "contact_change", "ecard_sign_in")),
 )
 SERVICE_ICONS = {
     "apply": "add_card", "replace": "autorenew", "loss_report": "report_off", "loss_cancel": "lock_open",
     "activate": "verified_user", "pin_change": "password", "pin_reset": "lock_reset",
-    "contact_change": "contact_phone", "progress_query": "manage_search", "ecard_signin": "qr_code_scanner",
+    "contact_change": "contact_phone", "progress_query": "manage_search", "ecard_sign_in": "qr_code_scanner",
 }
 ELDERLY_GROUPS = 1  # groups per lobby page in elderly mode: one group, its tiles large (2 a row)
 

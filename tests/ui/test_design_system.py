@@ -78,7 +78,7 @@ def test_every_lobby_service_has_an_icon_and_appears_once() -> None:
     assert len(keys) == len(set(keys))
     assert set(SERVICE_ORDER) == set(ServiceId)  # every service the kiosk offers is in a group
     assert set(keys) <= set(SERVICE_ICONS)
-    assert "ecard_signin" in keys  # the e-card's QR sign-in entry point
+    assert "ecard_sign_in" in keys  # the e-card's QR sign-in entry point
 
 
 def test_elderly_lobby_pages_keep_groups_whole_and_no_page_has_a_lone_service() -> None:
