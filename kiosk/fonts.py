@@ -1,8 +1,10 @@
-"""The UI's CJK font, and per-character fallback for rare characters.
+"""The UI's CJK fonts (Regular and Bold), the icon font, and per-character fallback for rare characters.
 
-Noto Sans CJK ships as a .ttc and Kivy always opens face 0 (Japanese), so setup extracts
-the Simplified Chinese face to a single file. Characters that font lacks (some CJK
-extension B-G names) are drawn with HanaMin A/B via markup runs.
+Noto Sans CJK ships as .ttc collections and Kivy always opens face 0 (Japanese), so setup extracts
+the Simplified Chinese face of both weights (Debian's fonts-noto-cjk) to single files. Characters
+those fonts lack (some CJK extension B-G names) are drawn with HanaMin A/B via markup runs; HanaMin
+has one weight, so a rare character in a bold title stays legible but is drawn regular-weight.
+Icons come from Google's Material Icons (Debian's fonts-material-design-icons-iconfont).
 """
 
 from __future__ import annotations
@@ -18,25 +20,37 @@ from hal.atomic_file import write_atomic
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "assets" / "fonts" / "generated"
 PRIMARY = GENERATED / "NotoSansCJKsc-Regular.otf"
+BOLD = GENERATED / "NotoSansCJKsc-Bold.otf"
 NOTO_TTC = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+NOTO_BOLD_TTC = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 NOTO_SC_INDEX = 2
+ICON_SOURCE = Path("/usr/share/fonts/truetype/material-design-icons-iconfont/MaterialIcons-Regular.ttf")
+ICON_FONT = GENERATED / "MaterialIcons-Regular.ttf"  # copied: the package ships assets/, not Debian's font
 FALLBACKS = (
     Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
     Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),
 )
 
 
-def generate() -> Path:
-    """Extract the SC face of the Noto CJK collection and cache the fonts' coverage (idempotent)."""
-    if not PRIMARY.exists():
-        from fontTools.ttLib import TTCollection
+def _extract(collection_path: Path, target: Path) -> None:
+    if target.exists() or not collection_path.exists():
+        return
+    from fontTools.ttLib import TTCollection
 
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    font = TTCollection(str(collection_path)).fonts[NOTO_SC_INDEX]
+    buf = io.BytesIO()
+    font.save(buf)
+    write_atomic(target, buf.getvalue(), mode=0o644)
+
+
+def generate() -> Path:
+    """Extract the SC face of both Noto CJK weights and cache the fonts' coverage (idempotent)."""
+    _extract(NOTO_TTC, PRIMARY)
+    _extract(NOTO_BOLD_TTC, BOLD)
+    if not ICON_FONT.exists() and ICON_SOURCE.exists():
         GENERATED.mkdir(parents=True, exist_ok=True)
-        collection = TTCollection(str(NOTO_TTC))
-        font = collection.fonts[NOTO_SC_INDEX]
-        buf = io.BytesIO()
-        font.save(buf)
-        write_atomic(PRIMARY, buf.getvalue(), mode=0o644)
+        write_atomic(ICON_FONT, ICON_SOURCE.read_bytes(), mode=0o644)
     for path in (PRIMARY, *FALLBACKS):  # warm the cmap caches at setup, not at the first frame
         if path.exists():
             _cmap(str(path))
@@ -70,6 +84,16 @@ def _cmap(path: str) -> bytes:
         CMAP_CACHE.mkdir(parents=True, exist_ok=True)
         write_atomic(cache, bytes(bits), mode=0o644)
     return bytes(bits)
+
+
+def bold_face() -> Path:
+    """The bold weight (the regular one where the bold collection is not installed)."""
+    return BOLD if BOLD.exists() else PRIMARY
+
+
+def has_glyph(path: Path, char: str) -> bool:
+    cp = ord(char)
+    return path.exists() and bool(_cmap(str(path))[cp >> 3] & (1 << (cp & 7)))
 
 
 def font_for(char: str) -> Path | None:

@@ -31,6 +31,7 @@ from kiosk.maintenance.service import MaintenanceService
 from kiosk.runtime import Runtime
 from kiosk.ui_feeds import UiFeeds
 from kiosk.voice.narrator import Narrator
+from screens.design.components import action_button, relabel
 from screens.flow_screen import FlowScreen
 from screens.header import LANG_BUTTON_WIDTH
 from screens.home import AttractScreen, OutOfServiceScreen
@@ -176,9 +177,9 @@ class KioskApp(App):
             self.sm.add_widget(s)
         self._maintenance_screen: Any = None  # built on first use: it costs cold start otherwise
         self.root_layout.add_widget(self.sm)
-        self.lang_button = BigButton(self.t("app.language_toggle"), "button.language",
-                                     size_hint=(None, None), size=(target_px() * LANG_BUTTON_WIDTH, target_px()),
-                                     pos_hint={"right": 0.992, "top": 0.988})
+        self.lang_button = action_button(self.t("app.language_toggle"), "language", "button.language",
+                                         size_hint=(None, None), size=(target_px() * LANG_BUTTON_WIDTH, target_px()),
+                                         pos_hint={"right": 0.992, "top": 0.988})
         self.lang_button.bind(on_release=lambda _b: self.toggle_language())
         self.register(self.lang_button)
         self.root_layout.add_widget(self.lang_button)
@@ -214,6 +215,14 @@ class KioskApp(App):
         kid = getattr(widget, "kiosk_id", None)
         if kid:
             self.widgets[kid] = widget
+
+    def show_overlay(self, widget: Widget) -> None:
+        if widget.parent is None:
+            self.root_layout.add_widget(widget)  # added last: drawn over the language button
+
+    def hide_overlay(self, widget: Widget) -> None:
+        if widget.parent is not None:
+            widget.parent.remove_widget(widget)
 
     # ---- frame-time instrumentation -------------------------------------------------------------
     def _frame(self, _dt: float) -> None:
@@ -330,7 +339,7 @@ class KioskApp(App):
 
     def toggle_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
-        self.lang_button.set(self.t("app.language_toggle"))
+        relabel(self.lang_button, self.t("app.language_toggle"))
         self.attract.refresh()
         self.oos.refresh()
         self.flow.refresh(rebuild=False)
@@ -392,7 +401,7 @@ class KioskApp(App):
         self.ends_seen.append(result)
         self.feeds.clear_preview()  # the citizen's face leaves memory with the session
         self.lang = self.runtime.cfg.kiosk.language  # the next citizen starts in Chinese
-        self.lang_button.set(self.t("app.language_toggle"))
+        relabel(self.lang_button, self.t("app.language_toggle"))
         self.go_home()
         self.set_elderly(False)  # the next citizen starts in the normal look
 
@@ -420,8 +429,7 @@ class KioskApp(App):
         self.attract, self.flow, self.oos = AttractScreen(self), FlowScreen(self), OutOfServiceScreen(self)
         current = self.sm.current
         for screen in old:
-            if isinstance(screen, FlowScreen):
-                screen.dispose()
+            screen.dispose()
             self.sm.remove_widget(screen)
         for screen in (self.attract, self.flow, self.oos):
             self.sm.add_widget(screen)

@@ -49,9 +49,11 @@ def configure_kivy(cfg: Config, *, headless: bool = False) -> None:
 
 
 def register_fonts() -> None:
+    """The UI font in both weights: Kivy draws ``bold``/``[b]`` with ``fn_bold`` and never
+    emboldens a face itself, so without the Bold face every bold text came out regular."""
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
-    from kiosk.fonts import PRIMARY, generate
+    from kiosk.fonts import PRIMARY, bold_face, generate
 
     generate()
-    LabelBase.register(DEFAULT_FONT, str(PRIMARY))
+    LabelBase.register(DEFAULT_FONT, str(PRIMARY), fn_bold=str(bold_face()))

@@ -1,6 +1,7 @@
-"""The one screen every flow state is rendered on: header (service, step, language), body
-(message, reasons, panel, picture of the next physical action), footer (countdown, 返回,
-取消, the primary action). Idle countdown and the "need more time?" prompt live here."""
+"""The one screen every flow state is rendered on: header (frame, service, stepper with step
+names), body (message, reasons, panel, picture of the next physical action, or the result page),
+footer (countdown, 返回, 取消, the primary action). Idle countdown and the "need more time?"
+dialog live here. Built from the parts in screens.design."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from kivy.uix.progressbar import ProgressBar
 from kivy.uix.widget import Widget
 
 from kiosk.flows.base import End, UserInput, View
+from screens.design.components import Countdown, Modal, ResultPanel, action_button, dialog, relabel
+from screens.design.outcome import shows_result
+from screens.design.results import result_panel
+from screens.design.steps import step_keys
 from screens.header import Header, KioskScreen
-from screens.panels import FormPanel, Panel, PinPanel, panel_for, picture_for
+from screens.panels import FormPanel, Panel, PinPanel, card_in_slot, panel_for, picture_for
 from screens.pictures import ActionPicture
 from screens.ports import AppPort
 from screens.widgets import (
@@ -24,16 +29,16 @@ from screens.widgets import (
     INK,
     MUTED,
     OK_GREEN,
-    WHITE,
     BigButton,
     Text,
     colour,
     gap_px,
-    paint,
     target_px,
     text_px,
     theme,
 )
+
+__all__ = ["FlowScreen", "Modal", "message_colour"]
 
 SPOKEN_COUNTDOWN_S = (10, 5)  # elderly mode: seconds left that are said aloud
 
@@ -47,22 +52,6 @@ def message_colour(end: End | None) -> tuple[float, float, float, float]:
     if end in (End.REFUSED, End.FAULT, End.CARD_REMOVED):
         return colour(ACCENT)
     return colour(MUTED)
-
-
-class Modal(FloatLayout):
-    """Dims the screen and takes every touch, so only the prompt's buttons respond."""
-
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(**kw)
-        paint(self, (0, 0, 0, 0.55))
-
-    def on_touch_down(self, touch: Any) -> bool:
-        super().on_touch_down(touch)
-        return True
-
-    def on_touch_up(self, touch: Any) -> bool:
-        super().on_touch_up(touch)
-        return True
 
 
 class FlowScreen(KioskScreen):
@@ -87,8 +76,9 @@ class FlowScreen(KioskScreen):
         self.elderly = theme().elderly
         self.message_min = 0.0 if self.elderly else target_px()
         self.message_hidden = False  # elderly mode: a field editor has the body to itself
+        self.result_shown = False  # a result page says the message itself
         self.message.bind(texture_size=lambda w, ts: setattr(
-            w, "height", 0 if self.message_hidden else max(ts[1], self.message_min)))
+            w, "height", 0 if self.message_hidden or self.result_shown else max(ts[1], self.message_min)))
         self.reasons = Text(color=ACCENT, size_hint_y=None, halign="left")
         self.reasons.kiosk_id = "flow.reasons"
         self.reasons.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1]))
@@ -100,8 +90,7 @@ class FlowScreen(KioskScreen):
         body.add_widget(self.left)
         self.body = body
         foot = BoxLayout(spacing=pad, size_hint_y=None, height=target_px())
-        self.countdown = Text(scale=0.9, color=MUTED, size_hint_x=0.34)
-        self.countdown.kiosk_id = "flow.countdown"
+        self.countdown = Countdown(size_hint_x=0.34)
         self.buttons = BoxLayout(spacing=pad)
         foot.add_widget(self.countdown)
         foot.add_widget(self.buttons)
@@ -110,6 +99,7 @@ class FlowScreen(KioskScreen):
         self.layer = FloatLayout()
         self.layer.add_widget(root)
         self.add_widget(self.layer)
+        self.result: ResultPanel | None = None
         for w in (self.message, self.reasons, self.countdown, self.picture):
             app.register(w)
         self.panel: Panel | None = None
@@ -123,6 +113,9 @@ class FlowScreen(KioskScreen):
     def dispose(self) -> None:
         """The screen is replaced (elderly mode switched): stop its timers."""
         self._tick_ev.cancel()
+        self.header.stop()
+        self.picture.stop()
+        self._hide_prompt()
         if self.panel is not None:
             self.panel.stop()
 
@@ -145,8 +138,10 @@ class FlowScreen(KioskScreen):
             Clock.schedule_once(lambda _dt: self.app.send(UserInput("home")), 0)
 
     def _texts(self, view: View) -> None:
+        names = [self.app.t(k) for k in step_keys(view.service, view.total)] if view.end is None else []
         self.header.set(self.app.t(view.title),
-                        self.app.t("step.indicator", step=view.step, total=view.total) if view.end is None else "")
+                        self.app.t("step.indicator", step=view.step, total=view.total) if view.end is None else "",
+                        names, view.step)
         self.message.set(self.app.t(view.message, **dict(view.params)))
         bullets = [f"• {self.app.t(r, **dict(view.params))}" for r in view.reasons]
         self.reasons.set("\n".join(bullets))
@@ -174,33 +169,64 @@ class FlowScreen(KioskScreen):
             for kid, key in (("prompt.question", "idle.more_time_prompt"), ("button.more_time", "button.more_time"),
                              ("prompt.cancel", "button.cancel")):
                 w = self.app.widgets.get(kid)
-                if w is not None:
+                if isinstance(w, BigButton):
+                    relabel(w, self.app.t(key))
+                elif w is not None:
                     w.set(self.app.t(key))
         editing = self.panel.editing if isinstance(self.panel, FormPanel) and not rebuild else None
+        reviewing = isinstance(self.panel, FormPanel) and self.panel.reviewing and not rebuild
         if self.panel is not None:
             self.panel.stop()
         self.slot.clear_widgets()
+        self._show_result(view)
         self.panel = panel_for(self.app, view, self._editor_shown)
         if self.panel is not None:
             self.slot.add_widget(self.panel)
             if editing and isinstance(self.panel, FormPanel):
                 self.panel.edit(editing)
-        else:
+        elif self.result is None:
             self.slot.add_widget(Widget())
         kind = picture_for(view)
         if self.elderly and isinstance(self.panel, PinPanel) and self.panel.onscreen:
             kind = None  # the keys are on the screen: a hardware pad's picture would mislead
+        # The picture of the next physical action: large and centred under the instruction when it
+        # is all the step shows; beside the panel when the step also has buttons or keys.
+        where = self.slot if self.panel is None and self.result is None else self.body
+        if self.picture.parent is not None and (not kind or self.picture.parent is not where):
+            self.picture.parent.remove_widget(self.picture)
         if kind and self.picture.parent is None:
-            self.body.add_widget(self.picture)
-        elif not kind and self.picture.parent is not None:
-            self.body.remove_widget(self.picture)
+            if where is self.slot:
+                self.slot.clear_widgets()  # the empty filler gives way to the picture
+            self.picture.size_hint_x = 1 if where is self.slot else (0.34 if self.elderly else 0.42)
+            where.add_widget(self.picture)
         if kind:
             self.picture.set_kind(kind)
         self._footer(view)
+        if reviewing:  # a language switch keeps the answers' check on screen
+            self._confirm()
         if isinstance(self.panel, FormPanel) and self.panel.editing:
             self.on_editor_opened()
         else:
             self.on_editor_closed()  # 返回 closes the editor that was open before the language switch
+
+    def _show_result(self, view: View) -> None:
+        """A result page replaces the one-line message: mark, headline, summary, next steps, QR."""
+        if self.result is not None:
+            self.result.stop()
+            if self.result.parent is not None:
+                self.result.parent.remove_widget(self.result)
+        self.result = result_panel(self.app, view) if shows_result(view) else None
+        shown = self.result_shown = self.result is not None
+        self.message.opacity = 0 if shown else 1
+        self.message_min = 0.0 if (self.elderly or shown) else target_px()
+        self.message.height = 0 if shown else max(self.message.texture_size[1], self.message_min)
+        self.message.kiosk_id = "flow.message.line" if shown else "flow.message"
+        self.reasons.opacity = 0 if shown else 1
+        if shown:
+            self.reasons.height = 0
+            self.slot.add_widget(self.result)
+        else:
+            self.app.register(self.message)
 
     def _footer(self, view: View) -> None:
         self.buttons.clear_widgets()
@@ -211,16 +237,35 @@ class FlowScreen(KioskScreen):
         self._button("back", "button.back", enabled="back" in view.actions, local=self._back)
         if "home" in view.actions:
             self._button("home", "button.home")
-        else:
+        elif not card_in_slot(view):  # 取消 while the card is being made would only strand it
             self._button("cancel", "button.cancel", danger=True)
         if "confirm" in view.actions:
-            self._button("confirm", "button.confirm", primary=True)
+            self._button("confirm", "button.confirm", primary=True, local=self._confirm)
+
+    def _confirm(self) -> None:
+        """A details form is checked before it is sent: the first 确认 shows every answer with a
+        修改 link (check your answers); 确认提交 there sends it."""
+        if isinstance(self.panel, FormPanel) and not self.panel.reviewing:
+            self.panel.review()
+            b = self.app.widgets.get("button.confirm")
+            if isinstance(b, BigButton):
+                relabel(b, self.app.t("review.submit"))
+            self._footer_enable_back()
+            back = self.app.widgets.get("button.back")
+            if back is not None:
+                back.disabled = False  # 返回 goes back to the form
+            return
+        self.app.send(UserInput("confirm"))
 
     def _back(self) -> None:
-        """返回 closes an open field editor first; otherwise the flow decides what back means."""
-        if isinstance(self.panel, FormPanel) and self.panel.editing:
+        """返回 closes an open field editor or the answers' check first; otherwise the flow decides
+        what back means."""
+        if isinstance(self.panel, FormPanel) and (self.panel.editing or self.panel.reviewing):
             self.panel.show_form()
             self._footer_enable_back()
+            b = self.app.widgets.get("button.confirm")
+            if isinstance(b, BigButton):
+                relabel(b, self.app.t("button.confirm"))
             return
         self.app.send(UserInput("back"))
 
@@ -231,7 +276,7 @@ class FlowScreen(KioskScreen):
 
     def _button(self, action: str, key: str, primary: bool = False, enabled: bool = True, danger: bool = False,
                 local: Any = None) -> BigButton:
-        b = BigButton(self.app.t(key), f"button.{action}", primary=primary, danger=danger)
+        b = action_button(self.app.t(key), action, f"button.{action}", primary=primary, danger=danger)
         b.disabled = not enabled
         b.bind(on_release=lambda _b: local() if local else self.app.send(UserInput(action)))
         self.app.register(b)
@@ -239,6 +284,9 @@ class FlowScreen(KioskScreen):
         return b
 
     def _editor_shown(self, shown: bool) -> None:
+        b = self.app.widgets.get("button.confirm")
+        if isinstance(b, BigButton) and isinstance(self.panel, FormPanel) and not self.panel.reviewing:
+            relabel(b, self.app.t("button.confirm"))  # back from the answers' check to the form
         if shown:
             self.on_editor_opened()
         else:
@@ -257,8 +305,8 @@ class FlowScreen(KioskScreen):
 
     def _hide_message(self, hidden: bool) -> None:
         self.message_hidden = hidden
-        self.message.opacity = 0 if hidden else 1
-        self.message.height = 0 if hidden else max(self.message.texture_size[1], self.message_min)
+        self.message.opacity = 0 if hidden or self.result_shown else 1
+        self.message.height = 0 if hidden or self.result_shown else max(self.message.texture_size[1], self.message_min)
         if self.view is not None:
             self._texts(self.view)  # the time-limit row too
 
@@ -271,10 +319,11 @@ class FlowScreen(KioskScreen):
     def _tick(self, _dt: float) -> None:
         left = self.seconds_left()
         if left is None or self.view is None or self.manager is None or self.manager.current != "flow":
-            self.countdown.set("")
+            self.countdown.show("")
             return
-        self.countdown.set(self.app.t("elderly.countdown" if self.elderly else "idle.countdown", seconds=left))
         warn = self.app.cfg.timeouts.idle_warning_s * self.app.timeout_factor()
+        self.countdown.show(self.app.t("elderly.countdown" if self.elderly else "idle.countdown", seconds=left),
+                            urgent=left <= min(10.0, warn))
         # Only views that wait for a tap can be extended ("more_time" restarts the flow's timer).
         asks = self.view.end is None and any(a != "cancel" for a in self.view.actions)
         if asks and left <= warn and self.prompt is None:
@@ -290,26 +339,19 @@ class FlowScreen(KioskScreen):
             self.app.speech.countdown(left, self.app.lang)
 
     def _show_prompt(self) -> None:
-        box = BoxLayout(orientation="vertical", size_hint=(0.62, 0.46), pos_hint={"center_x": 0.5, "center_y": 0.5},
-                        padding=gap_px() * 1.5, spacing=gap_px())
-        paint(box, WHITE, radius=16)
+        """"Need more time?" as a modal dialog over the whole window: the language button floats
+        above the screens, so a dialog inside this screen was drawn under it."""
         q = Text(self.app.t("idle.more_time_prompt"), scale=1.3, bold=True, color=BRAND)
         q.kiosk_id = "prompt.question"
-        self.app.register(q)
-        box.add_widget(q)
-        row = BoxLayout(spacing=gap_px(), size_hint_y=None, height=target_px())
-        more = BigButton(self.app.t("button.more_time"), "button.more_time", primary=True)
+        more = action_button(self.app.t("button.more_time"), "more_time", "button.more_time", primary=True)
         more.bind(on_release=lambda _b: self._more_time())
-        end = BigButton(self.app.t("button.cancel"), "prompt.cancel", danger=True)
+        end = action_button(self.app.t("button.cancel"), "cancel", "prompt.cancel", danger=True)
         end.bind(on_release=lambda _b: self.app.send(UserInput("cancel")))
-        for b in (end, more):
-            self.app.register(b)
-            row.add_widget(b)
-        box.add_widget(row)
-        modal = Modal()
-        modal.add_widget(box)
+        for w in (q, end, more):
+            self.app.register(w)
+        modal = dialog(q, (end, more))
         self.prompt = modal
-        self.layer.add_widget(modal)
+        self.app.show_overlay(modal)
         self.app.speech.notice(("idle.more_time_prompt",), self.app.lang)
 
     def _more_time(self) -> None:
@@ -319,5 +361,5 @@ class FlowScreen(KioskScreen):
     def _hide_prompt(self) -> None:
         self.counted.clear()
         if self.prompt is not None:
-            self.layer.remove_widget(self.prompt)
+            self.app.hide_overlay(self.prompt)
             self.prompt = None

@@ -10,13 +10,14 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from kiosk.domain.services import Availability, ServiceId
+from screens.design.components import action_button, relabel, service_tile
+from screens.design.lobby import LOBBY, SERVICE_ICONS, SERVICE_ORDER, is_service, lobby_pages
 from screens.header import LANG_BUTTON_WIDTH, KioskScreen
 from screens.ports import AppPort
 from screens.widgets import (
     ACCENT,
     BRAND,
     INK,
-    MIN_BODY_PX,
     MUTED,
     BigButton,
     Text,
@@ -29,26 +30,14 @@ from screens.widgets import (
     theme,
 )
 
-SERVICE_ORDER = (
-    ServiceId.APPLY, ServiceId.REPLACE, ServiceId.LOSS_REPORT,
-    ServiceId.LOSS_CANCEL, ServiceId.ACTIVATE, ServiceId.PIN_CHANGE,
-    ServiceId.PIN_RESET, ServiceId.CONTACT_CHANGE, ServiceId.PROGRESS_QUERY,
-    ServiceId.COUNTER_GUIDANCE,
-)
-# E-card QR sign-in (then progress query, contact change, activation): a button beside the elderly
-# switch, or the last entry of the elderly pages.
-ECARD = ServiceId.ECARD_SIGN_IN
-ELDERLY_ORDER = (*SERVICE_ORDER, ECARD)
 USABLE = (Availability.AVAILABLE, Availability.AVAILABLE_OFFLINE)
-
-
-ELDERLY_PAGE = 4  # services per attract page in elderly mode (2 x 2 big buttons)
 ELDERLY_GLYPH = {True: "✓", False: "○"}  # both in the UI font: the switch shows its state
+__all__ = ["LOBBY", "SERVICE_ORDER", "AttractScreen", "OutOfServiceScreen", "lobby_pages"]
 
 
 class AttractScreen(KioskScreen):
-    """Every service; the elderly-mode switch. In elderly mode the services are paged, 4 at a
-    time, with big 上一页/下一页 buttons (no scrolling: taps only)."""
+    """Every service, in its group, with its icon; the elderly-mode switch. In elderly mode the
+    groups are paged, two at a time, with big 上一页/下一页 buttons (no scrolling: taps only)."""
 
     def __init__(self, app: AppPort) -> None:
         super().__init__(app, name="attract")
@@ -60,7 +49,8 @@ class AttractScreen(KioskScreen):
         top = BoxLayout(size_hint_y=None, height=target_px() * (1.0 if self.elderly else 1.2))
         # 重听 at the top left, opposite the language button (its top-left corner is the hidden
         # maintenance corner, which keeps its taps).
-        self.repeat_button = BigButton("", "button.repeat", size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH)
+        self.repeat_button = action_button("", "repeat", "button.repeat", size_hint_x=None,
+                                           width=target_px() * LANG_BUTTON_WIDTH)
         self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())
         top.add_widget(self.repeat_button)
         self.title = Text(scale=1.6 if not self.elderly else 1.25, bold=True, color=BRAND)
@@ -69,7 +59,7 @@ class AttractScreen(KioskScreen):
         top.add_widget(Widget(size_hint_x=None, width=target_px() * LANG_BUTTON_WIDTH))
         self.subtitle = Text(size_hint_y=None, height=target_px() * 0.7)
         self.subtitle.kiosk_id = "attract.subtitle"
-        self.grid = GridLayout(cols=2 if self.elderly else 3, spacing=pad)
+        self.grid = BoxLayout(orientation="vertical", spacing=pad)
         self.footer = Text(scale=0.9, color=MUTED, size_hint_y=None, height=target_px() * 0.6)
         if self.elderly:  # a long title steps down to one line; a long footer wraps and its row grows
             fit_height(self.footer, target_px() * 0.6)
@@ -94,14 +84,8 @@ class AttractScreen(KioskScreen):
         else:
             self.footer.size_hint_y = 1
             self.elderly_button.size_hint_x = None
-            self.elderly_button.width = target_px() * 3.0
-            # body-size text (name + the reason when it cannot start: two lines in one target's height)
-            self.ecard_button = BigButton("", f"service.{ECARD.value}", primary=True, raw=True, scale=0.8,
-                                          size_hint_x=None, width=target_px() * 3.6)
-            bottom.height = target_px() * 1.1  # the e-card button's two lines when it cannot start
-            self.ecard_button.bind(on_release=lambda _b: app.start_service(ECARD))
+            self.elderly_button.width = target_px() * 3.4
             bottom.add_widget(self.footer)
-            bottom.add_widget(self.ecard_button)
             bottom.add_widget(self.elderly_button)
             rows = (top, self.subtitle, self.grid, bottom)
         for w in rows:
@@ -119,56 +103,62 @@ class AttractScreen(KioskScreen):
         t = self.app.t
         self.title.set(t("app.title"))
         self.subtitle.set(t("app.subtitle"))
-        self.repeat_button.set(t("voice.repeat"))
+        relabel(self.repeat_button, t("voice.repeat"))
         cfg = self.app.cfg
         self.footer.set(t("app.footer", outlet=cfg.kiosk.outlet_name, hotline=cfg.kiosk.hotline))
         glyph = ELDERLY_GLYPH[self.elderly]
-        self.elderly_button.text = f"{glyph} [b]{markup(t('elderly.button'))}[/b]"
+        self.elderly_button.text = f"{glyph} [b]{markup(t('elderly.button'))}[/b]"  # the switch's state is its icon
         self.grid.clear_widgets()
         avail = self.app.availability()
-        shown: tuple[ServiceId, ...] = SERVICE_ORDER
+        pages = lobby_pages(self.elderly)
+        self.page = max(0, min(self.page, len(pages) - 1))
         if self.elderly:
-            pages = (len(ELDERLY_ORDER) + ELDERLY_PAGE - 1) // ELDERLY_PAGE
-            self.page = max(0, min(self.page, pages - 1))
-            shown = ELDERLY_ORDER[self.page * ELDERLY_PAGE:(self.page + 1) * ELDERLY_PAGE]
-            self.page_label.set(t("elderly.page", page=self.page + 1, pages=pages))
+            self.page_label.set(t("elderly.page", page=self.page + 1, pages=len(pages)))
             self.nav["attract.prev"].set(f"◀ {t('elderly.prev_page')}")
             self.nav["attract.next"].set(f"{t('elderly.next_page')} ▶")
             self.nav["attract.prev"].disabled = self.page == 0
-            self.nav["attract.next"].disabled = self.page >= pages - 1
-        else:
-            self._refresh_ecard(*avail[ECARD])
-        for sid in shown:
-            state, missing = avail[sid]
-            usable = state in USABLE
-            label = t(f"service.{sid.value}")
-            note = t(f"availability.{state.value}")
-            if self.elderly and note:  # one short line under the name: the long reason would not fit
-                note = t(f"elderly.availability.{state.value}")
-            elif state is Availability.DEVICE_DOWN and missing:
-                note = t("availability.device_down_named",
-                         devices="、".join(t(f"device.{d}") for d in sorted(missing)))
-            text = f"[b]{markup(label)}[/b]"
-            if note:
-                text += f"\n[size={int(MIN_BODY_PX * theme().text_scale)}]{markup(note)}[/size]"
-            btn = BigButton(text, f"service.{sid.value}", primary=usable, raw=True, scale=1.1)
-            btn.disabled = not usable
-            btn.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
-            self.app.register(btn)
-            self.grid.add_widget(btn)
-        for _ in range(len(shown), ELDERLY_PAGE if self.elderly else 0):
-            self.grid.add_widget(Widget())  # the last page keeps the buttons' size
+            self.nav["attract.next"].disabled = self.page >= len(pages) - 1
+        cols = 2 if self.elderly else max(len(keys) for _g, keys in LOBBY)
+        for group, keys in pages[self.page]:
+            # Normal: the group's name left of its row. Elderly: one group a page, its name leads
+            # the instruction line (the tiles need the height a heading row would take).
+            row = BoxLayout(spacing=gap_px())
+            head = Text(t(f"lobby.group.{group}"), scale=0.9, bold=True, color=BRAND, halign="left",
+                        size_hint_x=0.2)
+            head.kiosk_id = f"lobby.group.{group}"
+            self.app.register(head)
+            if self.elderly:
+                self.subtitle.text = f"[b]{markup(t(f'lobby.group.{group}'))}[/b]  ·  {markup(t('app.subtitle'))}"
+            else:
+                row.add_widget(head)
+            tiles = GridLayout(cols=cols, spacing=gap_px())
+            for key in keys:
+                tiles.add_widget(self._tile(key, avail))
+            for _ in range(len(keys), cols):
+                tiles.add_widget(Widget())  # a short group keeps the tiles' size
+            row.add_widget(tiles)
+            self.grid.add_widget(row)
 
-    def _refresh_ecard(self, state: Availability, _missing: frozenset[Any]) -> None:
-        """The e-card button: its name, and the short reason on a second line when it cannot start."""
-        t, usable = self.app.t, state in USABLE
-        text = f"[b]{markup(t(f'service.{ECARD.value}'))}[/b]"
-        if not usable:
-            note = markup(t(f"elderly.availability.{state.value}"))
-            text += f"\n[size={int(MIN_BODY_PX * theme().text_scale)}]{note}[/size]"
-        self.ecard_button.text = text
-        self.ecard_button.disabled = not usable
-        self.app.register(self.ecard_button)
+    def _tile(self, key: str, avail: Any) -> BigButton:
+        t = self.app.t
+        label = t(f"service.{key}")
+        if not is_service(key):  # an entry whose flow is not built yet
+            b = service_tile(SERVICE_ICONS[key], label, t("availability.coming_soon"), f"service.{key}", False)
+            self.app.register(b)
+            return b
+        sid = ServiceId(key)
+        state, missing = avail[sid]
+        usable = state in USABLE
+        note = t(f"availability.{state.value}")
+        if self.elderly and note:  # one short line under the name: the long reason would not fit
+            note = t(f"elderly.availability.{state.value}")
+        elif state is Availability.DEVICE_DOWN and missing:
+            note = t("availability.device_down_named",
+                     devices="、".join(t(f"device.{d}") for d in sorted(missing)))
+        b = service_tile(SERVICE_ICONS[key], label, note, f"service.{key}", usable)
+        b.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
+        self.app.register(b)
+        return b
 
 
 class OutOfServiceScreen(KioskScreen):
@@ -188,7 +178,7 @@ class OutOfServiceScreen(KioskScreen):
             w.kiosk_id = kid
             app.register(w)
             box.add_widget(fit_height(w) if elderly else w)
-        self.repeat_button = BigButton("", "button.repeat", size_hint=(None, None),
+        self.repeat_button = action_button("", "repeat", "button.repeat", size_hint=(None, None),
                                        size=(target_px() * LANG_BUTTON_WIDTH, target_px()), pos_hint={"center_x": 0.5})
         self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())
         box.add_widget(self.repeat_button)

@@ -18,16 +18,21 @@ from kiosk.domain.choices import CHOICE_FIELDS, KEYPAD_FIELDS
 from kiosk.flows.base import UserInput, View
 from screens.address import AddressPicker
 from screens.camera import CameraPreview
+from screens.design.components import SummaryList, action_button, outline
+from screens.design.icons import icon
+from screens.design.outcome import TAKE_BACK
 from screens.ecard_qr import KioskQr
 from screens.keypad import NumericKeypad
 from screens.ports import AppPort
 from screens.widgets import (
+    ACCENT,
     BRAND,
     MIN_TARGET_PX,
     MUTED,
     BigButton,
     Text,
     body_px,
+    colour,
     fit_height,
     gap_px,
     markup,
@@ -38,10 +43,18 @@ from screens.widgets import (
 ELDERLY_ROWS = 2  # elderly mode: rows of a paged list or form per page
 FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupation")
 FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → its param name
+# Which of the flow's reasons belong to which field: shown on the field itself, not only on top.
+FIELD_REASONS = {
+    "mobile": ("reason.invalid_mobile",), "phone": ("reason.invalid_phone",),
+    "address": ("reason.address_missing", "reason.address_district", "reason.address_detail"),
+    "postal_code": ("reason.invalid_postal_code",), "insurance": ("reason.invalid_medical_insurance",),
+}
 
 
 CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
-ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id", "take_id_card"})
+# The new card is in the issuer (being made, or in the bezel to be taken): 取消 cannot stop it.
+CARD_IN_SLOT_SCREENS = frozenset({"producing", "take_card"})
+ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id"})
 # Actions the footer shows; every other action of a view gets a big button in the body.
 FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
 
@@ -93,6 +106,8 @@ class Pager(BoxLayout):
 def picture_for(view: View) -> str | None:
     """Which animation shows the next physical action (screens.pictures.KINDS)."""
     s = view.screen
+    if s in TAKE_BACK:
+        return TAKE_BACK[s]
     if view.end is not None or s in CAMERA_SCREENS:
         return None  # the live preview is the picture
     if s in ID_SCREENS or view.message in ("prompt.place_id_card", "prompt.place_guardian_id"):
@@ -114,6 +129,10 @@ def picture_for(view: View) -> str | None:
     if view.busy:
         return "wait"
     return None
+
+
+def card_in_slot(view: View) -> bool:
+    return view.screen in CARD_IN_SLOT_SCREENS and view.end is None
 
 
 def form_fields(view: View) -> list[str]:
@@ -149,6 +168,15 @@ class Panel(BoxLayout):
         self.app.register(b)
         return b
 
+    def action(self, action: str, on: Callable[[], None], primary: bool = True, **kw: Any) -> BigButton:
+        """A view's own action as a big button with its icon (screens.design.icons.ACTION_ICONS)."""
+        kw.setdefault("size_hint_y", None)
+        kw.setdefault("height", target_px())
+        b = action_button(self.t(f"button.{action}"), action, f"button.{action}", primary=primary, **kw)
+        b.bind(on_release=lambda _b: on())
+        self.app.register(b)
+        return b
+
     def send(self, action: str, value: str = "") -> None:
         self.app.send(UserInput(action, value))
 
@@ -168,8 +196,7 @@ class Panel(BoxLayout):
         grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
                           height=rows * h + (rows - 1) * gap_px() / 2)
         for a in actions:
-            grid.add_widget(self.button(self.t(f"button.{a}"), f"button.{a}", partial(self.send, a),
-                                        primary=True, height=h))
+            grid.add_widget(self.action(a, partial(self.send, a), height=h))
         self.add_widget(grid)
 
 
@@ -321,7 +348,7 @@ class FormPanel(Panel):
         self.editors: dict[str, tuple[Widget, list[Widget], Callable[[], None]]] = {}
         rows = (len(self.fields) + 1) // 2
         elderly = theme().elderly
-        h = target_px() * (1.4 if elderly else 1.25)  # a field's name and its value: two lines
+        h = target_px() * (1.4 if elderly else 1.05)  # a field's name and its value: two lines
         self.field_buttons: dict[str, BigButton] = {}
         for f in self.fields:
             self.field_buttons[f] = self.button("", f"form.edit.{f}", partial(self.edit, f), height=h, raw=True)
@@ -334,6 +361,7 @@ class FormPanel(Panel):
             for b in self.field_buttons.values():
                 self.grid.add_widget(b)
         self.filler = Widget()
+        self.reviewing = False
         self.keypad_field = ""
         self.show_form()
         # Build the editors in the frames after the form is up, one per frame, so that a tap
@@ -354,6 +382,9 @@ class FormPanel(Panel):
                     self.app.register(w)
         Clock.schedule_once(self._build_next, 0.05)
 
+    def field_given(self, field: str) -> bool:
+        return bool(self.view.params.get(FIELD_PARAM.get(field, field), ""))
+
     def value_of(self, field: str) -> str:
         raw = self.view.params.get(FIELD_PARAM.get(field, field), "")
         if field == "insurance" and raw:
@@ -367,17 +398,59 @@ class FormPanel(Panel):
         self.show_form()
         return True
 
+    def field_error(self, field: str) -> str:
+        return next((r for r in self.view.reasons if r in FIELD_REASONS.get(field, ())), "")
+
     def show_form(self) -> None:
+        """The fields in their (numbered) order; a field the flow found wrong says why on itself
+        and carries the focus outline: the citizen starts there."""
         self.editing = None
+        self.reviewing = False
         self.on_editor(False)
         self.clear_widgets()
-        for f, b in self.field_buttons.items():
-            b.text = f"{markup(self.t(f'form.{f}'))}\n[b]{markup(self.value_of(f))}[/b]"
+        first_error = next((f for f in self.fields if self.field_error(f)), "")
+        for i, (f, b) in enumerate(self.field_buttons.items(), start=1):
+            name = markup(f"{i}. {self.t(f'form.{f}')}")
+            error = self.field_error(f)
+            if error:
+                hex_colour = "".join(f"{int(c * 255):02x}" for c in colour(ACCENT)[:3])
+                b.text = (f"{name}  [b]{markup(self.value_of(f))}[/b]\n"
+                          f"[color={hex_colour}]{icon('error')} {markup(self.t(error))}[/color]")
+            else:
+                b.text = f"{name}\n[b]{markup(self.value_of(f))}[/b]"
+            outline(b, f == first_error)
             self.app.register(b)
         self.add_widget(self.grid)
         self.add_widget(self.filler)
 
+    def review(self) -> None:
+        """Check your answers: every field and its value, each with a 修改 link back to the field;
+        the footer's 确认 then submits."""
+        self.editing = None
+        self.reviewing = True
+        self.on_editor(False)
+        self.clear_widgets()
+        title = Text(self.t("review.title"), bold=True, color=BRAND, halign="left", size_hint_y=None,
+                     height=body_px() * 1.6)
+        title.kiosk_id = "review.title"
+        self.app.register(title)
+        self.add_widget(title)
+        rows = [(f, self.t(f"form.{f}"), self.value_of(f) if self.field_given(f) else self.t("review.empty"))
+                for f in self.fields]
+        elderly = theme().elderly
+        summary = SummaryList(rows, self.t("summary.edit"), self.edit, cols=1 if elderly else 2)
+        for w in (*summary.labels(), *summary.edit_buttons.values()):
+            self.app.register(w)
+        if elderly:  # 1.5x rows: two a page, turned with big buttons
+            lines = list(summary.rows_shown)
+            summary.clear_widgets()
+            self.add_widget(Pager(self.app, lines, ELDERLY_ROWS, lines[0].height if lines else target_px(), "review"))
+        else:
+            self.add_widget(summary)
+        self.add_widget(Widget())
+
     def edit(self, field: str) -> None:
+        self.reviewing = False
         self.editing = field
         self.clear_widgets()
         self.on_editor(True)
@@ -411,7 +484,11 @@ class FormPanel(Panel):
             box.add_widget(prompt)
 
         def button(text: str, kid: str, on: Callable[[], None], primary: bool = False) -> BigButton:
-            b = BigButton(text, kid, primary=primary, size_hint_y=None, height=target_px())
+            # form.close / form.save are actions: their icon; an option of a choice is not
+            action = kid.removeprefix("form.")
+            b: BigButton = (action_button(text, action, kid, primary=primary, size_hint_y=None, height=target_px())
+                            if action in ("close", "save") else
+                            BigButton(text, kid, primary=primary, size_hint_y=None, height=target_px()))
             b.bind(on_release=lambda _b: on())
             register(b)
             return b
@@ -478,8 +555,7 @@ class CameraPanel(Panel):
         side.add_widget(self.steady)
         side.add_widget(Widget())
         for action in extra_actions(view):
-            side.add_widget(self.button(self.t(f"button.{action}"), f"button.{action}",
-                                        partial(self.send, action), primary=True))
+            side.add_widget(self.action(action, partial(self.send, action)))
         row.add_widget(side)
         self.add_widget(row)
         self.update(view)

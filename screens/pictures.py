@@ -17,7 +17,8 @@ from kivy.uix.widget import Widget
 
 from screens.widgets import BRAND, INK, OK_GREEN, SOFT
 
-KINDS = ("id_card", "insert_card", "take_card", "camera", "pin_pad", "receipt", "wait", "card_made", "scanner")
+KINDS = ("id_card", "take_id_card", "insert_card", "take_card", "camera", "pin_pad", "receipt", "wait", "card_made",
+         "scanner")
 
 CARD_BLUE = (0.16, 0.45, 0.78, 1)
 ID_TEAL = (0.55, 0.78, 0.85, 1)
@@ -99,6 +100,20 @@ class ActionPicture(Widget):
         self._rect(46, y + 6, 18, 3, INK)
         if p < 0.6:
             self._arrow(85, 40 + 20 * (1 - drop), down=True)
+
+    def _draw_take_id_card(self, p: float) -> None:
+        # The ID card lifts off the reader pad and goes back to the citizen (green: done with it).
+        self._rect(10, 8, 80, 26, DEVICE, r=4)
+        self._rect(18, 16, 64, 12, (0.45, 0.47, 0.5, 1), r=2)
+        rise = min(1.0, p / 0.6)
+        y = 24 + 46 * rise
+        self._rect(24, y, 52, 32, ID_TEAL, r=3)
+        self._rect(28, y + 6, 14, 18, (0.9, 0.9, 0.9, 1))
+        self._rect(46, y + 20, 26, 3, INK)
+        self._rect(46, y + 13, 22, 3, INK)
+        self._rect(46, y + 6, 18, 3, INK)
+        bob = math.sin(p * 4 * math.pi) * 3
+        self._arrow(85, 80 + bob, down=False, rgba=OK_GREEN)
 
     def _draw_insert_card(self, p: float) -> None:
         # A slot in the kiosk front; the card slides in, chip first.

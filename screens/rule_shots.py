@@ -67,6 +67,7 @@ def rule_screens(tour: Any) -> None:
         s.view("details")
         _fill_details(tour)
         s.tap("button.confirm")
+        s.tap("button.confirm")  # check your answers, then send
         s.view("deliver_later")
         s.shot("deliver_later_consent")
         s.tap("button.agree")

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.elderly_only:
             write_index(out, shots)
             write_layout_report(out / "layout-report.md", shots)
+    failed += subprocess.run([sys.executable, "-m", "screens.gallery", f"{out}/gallery.png"], cwd=ROOT,
+                             timeout=120).returncode != 0  # the design system's parts (screens/design)
     pngs = sorted(out.glob("*/*.png"))
     total = sum(p.stat().st_size for p in pngs)
     print(f"screenshots: {len(pngs)} PNGs, {total / 1e6:.1f} MB in {out}")
@@ -537,6 +539,8 @@ def apply(t: Tour) -> None:
     s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
     s.pump(0.2)
     s.shot("details_filled")
+    s.tap("button.confirm")
+    s.shot("check_answers")  # screens.design: the answers are checked before they are sent
     s.tap("button.confirm")
     t.step("take_card", shot="take_card")
     s.dev.issuer.take_card()

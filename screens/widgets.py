@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from kivy.core.window import Window
@@ -148,18 +150,33 @@ class BigButton(Button):
             **kw,
         )
         self.kiosk_id = kiosk_id
-        self.bind(size=lambda *_: setattr(self, "text_size", (self.width - 16, None)))
+        self.bind(size=lambda *_: self._fit_words())
         self.bind(disabled=lambda *_: self._show_disabled())
         self.retheme()
+
+    def _fit_words(self, *_: Any) -> None:
+        """Kivy wraps at spaces and cuts a word wider than the button anywhere ("Delet/e"): step
+        the type down until the longest word fits (never below the 32 px floor)."""
+        room = self.width - 16
+        self.text_size = (room, None)
+        size = getattr(self, "full_size", None)
+        word = longest_word(self.text)
+        if size is None or room <= 0:
+            return
+        while word and size > MIN_BODY_PX and word_width(word, size, True) > room:  # bold: the wider
+            size = max(MIN_BODY_PX, size - 2)
+        self.font_size = size
 
     def retheme(self) -> None:
         """Take the current theme's type size and colours (built under another theme)."""
         primary, danger, scale = self.roles
-        self.font_size = text_px(scale)
+        self.full_size = text_px(scale)
+        self.font_size = self.full_size
         self.enabled_bg = colour(ACCENT if danger else BRAND if primary else SOFT)
         self.color = colour(WHITE if (primary or danger) else INK)
         self.disabled_color = colour(DISABLED_TEXT)  # still readable: the reason must be legible
         self._show_disabled()
+        self._fit_words()
 
     def _show_disabled(self) -> None:
         # Elderly theme: dark text on light grey, not on the button's own (dark) colour.
@@ -171,6 +188,27 @@ class BigButton(Button):
 
     def set(self, text: str) -> None:
         self.text = with_fallback_markup(text)
+
+    def on_text(self, *_: Any) -> None:
+        self._fit_words()
+
+
+_TAGS = re.compile(r"\[/?[a-z]+(?:=[^\]]*)?\]")
+
+
+def longest_word(markup_text: str) -> str:
+    """The longest space-separated run of Latin text (CJK wraps anywhere, icons never wrap)."""
+    plain = _TAGS.sub(" ", markup_text).replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&")
+    words = [w for w in re.split(r"[\s\u00a0]+", plain) if w.isascii()]
+    return max(words, key=len, default="")
+
+
+@lru_cache(maxsize=512)
+def word_width(word: str, size: float, bold: bool) -> float:
+    from kivy.core.text import Label as CoreLabel
+
+    w, _h = CoreLabel(text=word, font_size=size, bold=bold).get_extents(word)
+    return float(w)
 
 
 def markup(text: str) -> str:

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   pcscd vsmartcard-vpcd libpcsclite-dev swig pkg-config   # PC/SC stack + what pyscard builds with
-  fonts-noto-cjk fonts-hanazono                           # CJK UI font + rare-character fallback
+  fonts-noto-cjk fonts-hanazono                           # CJK UI font (Regular + Bold) + rare-character fallback
+  fonts-material-design-icons-iconfont                    # the UI's icons (screens/design/icons.py)
   libgl1 libegl1 libgles2 libmtdev1                       # Kivy's SDL2/GL on Mesa (offscreen works)
   xvfb chromium                                           # fleet page test in headless Chromium
   systemd                                                 # systemd-analyze verify of the units

@@ -179,7 +179,7 @@ class Walk:
         out["switch_ms"] = round(h.app.theme_switch_s * 1000, 1)
         out["elderly_attract_font"] = self.font("service.apply")
         pages = []
-        for _ in range(3):
+        for _ in range(6):  # until 下一页 is disabled
             pages.append(sorted(k.removeprefix("service.") for k, w in h.app.widgets.items()
                                 if k.startswith("service.") and w.get_root_window() is not None))
             self.clip(f"attract-page-{h.app.attract.page + 1}")
@@ -312,6 +312,8 @@ class Walk:
         self.keypad_field("mobile", "13700000128")
         self.address("12")
         self.keypad_field("postal_code", "350001")
+        h.tap("button.confirm")  # check your answers
+        self.clip("check_answers")
         h.tap("button.confirm")
         self.view("done")
         self.end()
@@ -337,6 +339,7 @@ class Walk:
         self.keypad_field("mobile", "13800000001")
         self.address("1")
         self.keypad_field("postal_code", "350001")
+        h.tap("button.confirm")  # check your answers
         h.tap("button.confirm")
         self.view("take_card", timeout=30)
         s.devices.issuer.take_card()

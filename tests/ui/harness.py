@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -138,7 +139,8 @@ class UiHarness:
                         timeout, "home")
 
     def text_of(self, kiosk_id: str) -> str:
-        return str(getattr(self.app.widgets[kiosk_id], "text", ""))
+        """What the citizen reads: the widget's text without markup tags and icon glyphs."""
+        return plain_text(str(getattr(self.app.widgets[kiosk_id], "text", "")))
 
     # ---- input ---------------------------------------------------------------------------------
     def tap(self, kiosk_id: str, timeout: float = 10.0) -> None:
@@ -292,6 +294,15 @@ class UiHarness:
             self.runtime.wait_idle(5)
         self.app.stop()
         self.runtime.stop()
+
+
+_MARKUP_TAG = re.compile(r"\[/?(?:b|i|u|s|font|size|color|sub|sup|ref|anchor)(?:=[^\]]*)?\]")
+_ICON_GLYPHS = re.compile("[\ue000-\uf8ff]")  # Material Icons live in the private use area
+
+
+def plain_text(markup_text: str) -> str:
+    text = _ICON_GLYPHS.sub("", _MARKUP_TAG.sub("", markup_text))
+    return text.replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&").strip()
 
 
 def contrast_ratio(a: Any, b: Any) -> float:

@@ -120,7 +120,14 @@ class Setup:
     def start(self, service: ServiceId) -> None:
         self.h.wait_home()
         self.h.new_transaction()
-        self.h.tap(f"service.{service.value}")
+        kid = f"service.{service.value}"
+        for _ in range(6):  # elderly mode pages the lobby one group at a time
+            w = self.h.app.widgets.get(kid)
+            nxt = self.h.app.widgets.get("attract.next")
+            if (w is not None and w.get_root_window() is not None) or nxt is None or nxt.get_root_window() is None:
+                break
+            self.h.tap("attract.next")
+        self.h.tap(kid)
 
     def place_id(self, key: str) -> None:
         self.h.wait_view("read_id")
@@ -265,16 +272,36 @@ def contact_change(s: Setup) -> dict[str, Any]:
     h.tap("address.done")
     h.pump_until(lambda: h.view.params.get("district") == "350102", 5, "address set")
     address_shown = h.view.params.get("address", "")
+    # A short postal code: sent through the answers' check, the form comes back with the error
+    # on the postal code's own field (and its focus outline), not only in the list on top.
+    h.tap("form.edit.postal_code")
+    h.type_digits("3500")
+    h.tap("form.save")
+    h.pump_until(lambda: h.view.params.get("postal_code") == "3500", 5, "short postal code set")
+    h.tap("button.confirm")
+    h.tap("button.confirm")
+    h.pump_until(lambda: "reason.invalid_postal_code" in h.view.reasons, 5, "postal code refused")
+    h.pump(0.05)
+    field_error = {f: h.text_of(f"form.edit.{f}") for f in ("postal_code", "mobile")}
+    focused = [f for f in ("mobile", "address", "postal_code")
+               if getattr(h.app.widgets[f"form.edit.{f}"], "_focus_line", None) is not None]
     h.tap("form.edit.postal_code")
     h.type_digits("350001")
     h.tap("form.save")
     h.pump_until(lambda: h.view.params.get("postal_code") == "350001", 5, "postal code set")
     mobile_button = h.text_of("form.edit.mobile")
+    h.tap("button.confirm")  # check your answers first: every value with a 修改 link back to its field
+    review = {k: h.text_of(k) for k in ("review.title", "summary.mobile", "summary.address", "summary.postal_code")}
+    h.tap("summary.postal_code.edit")  # the link opens that field's editor
+    edited_from_review = getattr(h.app.flow.panel, "editing", None)
+    h.tap("form.close")
     h.tap("button.confirm")
+    h.tap("button.confirm")  # 确认提交
     h.wait_view("done")
     out = s.finish()
     h.runtime.forwarder.flush(timeout=10)
     stored = s.one("SELECT mobile FROM persons WHERE id_number = ?", p["id_number"])
+    out.update(review=review, edited_from_review=edited_from_review, field_error=field_error, focused=focused)
     out.update(keypad_display=shown, mobile_masked="137****0128" in mobile_button and "1370000128" not in mobile_button,
                address_masked=address_shown, central_mobile=stored,
                changes=s.one("SELECT COUNT(*) FROM contact_changes WHERE id_number = ?", p["id_number"]))
@@ -314,7 +341,8 @@ def fill_details(s: Setup, mobile: str, house: str) -> None:
     h.type_digits("350001")
     h.tap("form.save")
     h.pump_until(lambda: h.view.params.get("postal_code") == "350001", 5, "postal code set")
-    h.tap("button.confirm")
+    h.tap("button.confirm")  # check your answers
+    h.tap("button.confirm")  # 确认提交
 
 
 def photo(s: Setup) -> dict[str, Any]:
@@ -385,8 +413,21 @@ def issuance(s: Setup) -> dict[str, Any]:
     s.face_check("adult_never_applied")
     h.wait_view("photo_choice")
     h.tap("button.use_on_file")
+    from kivy.clock import Clock
+
+    card_in_slot: dict[str, bool] = {}  # screen → was 取消 on screen while the new card was in the issuer
+
+    def watch(_dt: float) -> None:
+        v, cancel = h.app.flow.view, h.app.widgets.get("button.cancel")
+        if v is not None and v.screen in ("producing", "take_card") and h.screen == "flow":
+            shown = cancel is not None and cancel.get_root_window() is not None
+            card_in_slot[v.screen] = card_in_slot.get(v.screen, False) or shown
+
+    watcher = Clock.schedule_interval(watch, 0)
     fill_details(s, "13800000001", "1")
     h.wait_view("take_card", timeout=30)
+    h.pump(0.1)
+    watcher.cancel()
     progress = h.text_of("flow.progress")
     picture = h.app.widgets["flow.picture"].kind
     issuer = s.devices.issuer
@@ -411,7 +452,7 @@ def issuance(s: Setup) -> dict[str, Any]:
         max_frame_gap_s=h.app.max_frame_gap_s, max_frame_cpu_s=h.app.max_frame_cpu_s,
         stalls=h.app.stalls[:20], frames=h.app.frames,
         bezel_position=bezel, taken=issuer.position.value, printed_faces=len(issuer.printed_faces),
-        progress_text=progress, take_picture=picture,
+        progress_text=progress, take_picture=picture, cancel_while_card_in_slot=card_in_slot,
         application_status=s.one("SELECT status FROM applications WHERE id_number = ?", p["id_number"]),
         card_status=s.one("SELECT status FROM cards WHERE card_no = ?", card_no),
         chip_atr_recorded=s.one("SELECT chip_atr FROM cards WHERE card_no = ?", card_no) is not None,
@@ -632,6 +673,9 @@ def idle(s: Setup) -> dict[str, Any]:
     first = h.text_of("flow.countdown")
     h.pump_until(lambda: h.app.flow.prompt is not None, 5, "more-time prompt")
     out["prompt"] = h.text_of("prompt.question")
+    # Drawn above the floating language button: later children of the root are drawn on top.
+    layers = list(reversed(h.app.root_layout.children))
+    out["prompt_above_language"] = layers.index(h.app.flow.prompt) > layers.index(h.app.lang_button)
     h.check_sizes()
     h.tap("button.more_time")
     h.pump(0.3)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.domain.services import ServiceId
 from tests.ui.run_scenario import REPORT_PREFIX
 
 pytestmark = pytest.mark.ui
@@ -87,7 +88,7 @@ def test_every_rendered_text_is_32px_and_every_button_80px(group: str, services:
 def test_attract_lists_every_service_and_switches_language_in_one_tap(group: str, services: dict[str, Any],
                                                                      issuance: dict[str, Any]) -> None:
     r = ok({"services": services, "issuance": issuance}[group], "attract")
-    assert len(r["services"]) == 11  # nine services, the counter guidance and the e-card sign-in
+    assert set(r["services"]) == {f"service.{s.value}" for s in ServiceId}
     assert r["zh"]["attract.title"] == "社会保障卡自助服务" and "申领" in r["zh"]["service.apply"]
     assert r["en"]["attract.title"].startswith("Social Security Card") and "Apply" in r["en"]["service.apply"]
     assert r["zh"]["button.language"] == "English" and r["en"]["button.language"] == "中文"
@@ -127,6 +128,13 @@ def test_contact_change_through_keypads_and_the_address_picker(services: dict[st
     assert r["keypad_display"] == "137 0000 0128"  # grouped for reading back; the slip was deleted
     assert r["mobile_masked"] and r["address_masked"].startswith("福建省福州市") and "号" not in r["address_masked"]
     assert r["central_mobile"] == "13700000128" and r["changes"] == 1
+    # check your answers before the commit: each value shown (masked), each with a link to its field
+    assert r["review"]["review.title"].startswith("请核对") and r["review"]["summary.postal_code"] == "350001"
+    assert "137****0128" in r["review"]["summary.mobile"] and r["edited_from_review"] == "postal_code"
+    # a field the flow found wrong says so on the field itself and has the focus outline
+    errors = r["field_error"]
+    assert "邮政编码应为 6 位数字" in errors["postal_code"] and "邮政编码应为" not in errors["mobile"]
+    assert r["focused"] == ["postal_code"]
 
 
 def test_progress_query_shows_the_timeline(services: dict[str, Any]) -> None:
@@ -168,6 +176,8 @@ def test_full_issuance_ejects_the_card_reports_production_and_never_stalls(issua
                                    "new_pin_again", "done"]), r["screens"]
     assert r["bezel_position"] == "bezel" and r["taken"] == "none" and r["printed_faces"] == 1
     assert r["take_picture"] == "take_card" and "20 分钟" in r["progress_text"]
+    # 取消 is not offered while the new card is in the issuer (it could only strand the card)
+    assert r["cancel_while_card_in_slot"] == {"producing": False, "take_card": False}
     assert r["application_status"] == "produced" and r["timeline"][-1] == "produced"
     assert r["card_status"] == "normal" and r["chip_atr_recorded"]
     assert r["frames"] > 100
@@ -221,6 +231,7 @@ def test_idle_countdown_more_time_expiry_and_card_removal(kiosk: dict[str, Any])
     r = ok(kiosk, "idle")
     assert r["countdown_first"] == "4 秒后返回首页"
     assert r["prompt"] == "需要更多时间吗？" and r["countdown_after_more_time"] >= 3
+    assert r["prompt_above_language"]  # the dialog was drawn under the language button
     assert r["ends"] == ["timed_out"]
     assert r["removed_end"] == "card_removed" and "卡片已取出" in r["removed_message"]
 

@@ -1,0 +1,32 @@
+"""Which result page an end View gets (no Kivy here): success, pending (accepted but not final:
+queued offline, deferred), attention (done, but the card is not in the citizen's hand), refused,
+fault, or ended (cancelled, timed out)."""
+
+from __future__ import annotations
+
+from kiosk.flows.base import End, View
+
+PENDING_MARKS = ("pending", "later", "deferred")
+ATTENTION = ("prompt.card_retained", "prompt.card_not_taken")  # done, but the card is not in hand
+
+
+# End views that ask for a card back: a picture of taking it, not a result page again.
+TAKE_BACK = {"take_id_card": "take_id_card", "take_sscard": "take_card"}
+
+
+def shows_result(view: View) -> bool:
+    return view.end is not None and view.screen not in TAKE_BACK
+
+
+def result_kind(view: View) -> str:
+    if view.end is End.DONE:
+        if view.message in ATTENTION:
+            return "attention"
+        return "pending" if any(m in view.message for m in PENDING_MARKS) else "success"
+    if view.end is End.REFUSED:
+        return "refused"
+    if view.end in (End.FAULT, End.CARD_REMOVED):
+        return "fault"
+    return "ended"
+
+
