@@ -43,6 +43,7 @@ SUMMARIES = {
     "/v1/kiosks/{kiosk_id}/events": "device alarms, technician actions, command outcomes, batched",
     "/v1/kiosks/{kiosk_id}/stock-ledger": "daily card stock and spoiled-card ledger",
     "/v1/batch": "deliver up to 100 queued requests at once (each item judged on its own)",
+    "/v1/documents": "a captured document (proof of relationship, proxy's papers) kept for review",
 }
 
 

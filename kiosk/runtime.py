@@ -62,6 +62,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
     from kiosk.flows.pin_change import PinChangeFlow
     from kiosk.flows.pin_reset import PinResetFlow
     from kiosk.flows.progress_query import ProgressQueryFlow
+    from kiosk.flows.proxy import ProxyFlow
     from kiosk.flows.replace import ReplaceFlow
 
     return {
@@ -74,6 +75,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
         ServiceId.PIN_RESET: PinResetFlow,
         ServiceId.CONTACT_CHANGE: ContactChangeFlow,
         ServiceId.PROGRESS_QUERY: ProgressQueryFlow,
+        ServiceId.PROXY: ProxyFlow,
     }
 
 

@@ -180,3 +180,9 @@ class AuditHead(_Model):
     head: str | None = None
     problem: str = ""
     anchors: list[AnchoredHead] = Field(default_factory=list, max_length=10_000)
+
+
+class DocumentRecorded(_Model):  # document capture (issue 21 §3)
+    document_id: str
+    review_status: str  # pending_review: a reviewer at the centre looks at it later
+    received_at: str = ""

@@ -88,11 +88,15 @@ STOCK_LEDGER = Request("send_stock_ledger", "POST", "/v1/kiosks/{kiosk_id}/stock
 AUDIT_HEAD: Request[BaseModel, m.AuditHead] = Request("audit_head", "GET", "/v1/kiosks/{kiosk_id}/audit-head", None,
                                                      m.AuditHead, Route.DIRECT, 10.0)
 BATCH = Request("batch", "POST", "/v1/batch", b.BatchBody, m.BatchReply, Route.DIRECT, 30.0)
+# document capture (高拍仪, issue 21 §3): one image per request, through the (encrypted) queue
+SUBMIT_DOCUMENT = Request("submit_document", "POST", "/v1/documents", b.DocumentBody, m.DocumentRecorded,
+                          Route.QUEUED, 20.0)
 
 ALL: tuple[Request[BaseModel, BaseModel], ...] = (
     HEALTH, LOOKUP_PERSON, PERSON_PHOTO, APPLY, APPLY_LATER, OPEN_BANK_ACCOUNT, PRODUCTION_RESULT, ACTIVATE_CARD,
     REPORT_LOSS, CANCEL_LOSS, AUTHORIZE_PIN_RESET, PIN_EVENT, CHANGE_CONTACT, APPLICATION_STATUS, HEARTBEAT, EVENTS,
     STOCK_LEDGER, AUDIT_HEAD, BATCH,
+    SUBMIT_DOCUMENT,  # document capture
 )  # type: ignore[assignment]  # Request is invariant in B and R; the table is read, never written through
 
 

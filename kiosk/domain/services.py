@@ -19,6 +19,7 @@ class ServiceId(StrEnum):
     PIN_RESET = "pin_reset"  # 重置密码
     CONTACT_CHANGE = "contact_change"  # 信息变更
     PROGRESS_QUERY = "progress_query"  # 进度查询
+    PROXY = "proxy"  # 代办: an adult for someone who cannot come, non-financial services only (art. 51)
 
 
 class Offline(StrEnum):
@@ -37,6 +38,7 @@ class Device(StrEnum):
     CAMERA = "camera"
     PIN_PAD = "pin_pad"
     RECEIPT_PRINTER = "receipt_printer"
+    DOCUMENT_CAMERA = "document_camera"  # 高拍仪
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ SERVICES: dict[ServiceId, Service] = {
                 frozenset({_D.ID_READER, _D.CARD_READER, _D.CAMERA, _D.PIN_PAD}), 30, (32,)),
         Service(ServiceId.CONTACT_CHANGE, Offline.QUEUED, frozenset({_D.ID_READER}), 30, (30,)),
         Service(ServiceId.PROGRESS_QUERY, Offline.NO, frozenset({_D.ID_READER}), 90, ()),
+        Service(ServiceId.PROXY, Offline.QUEUED, frozenset({_D.ID_READER, _D.DOCUMENT_CAMERA}), 30, (51,)),
     )
 }  # fmt: skip
 
@@ -101,3 +104,9 @@ def availability(
     if spec.offline is Offline.ACCEPT_FOR_LATER and accept_offline_applications:
         return Availability.AVAILABLE_OFFLINE, frozenset()
     return Availability.NEEDS_LINK, frozenset()
+
+
+# Art. 51: what a proxy may do for someone who cannot come: non-financial services only. Applying,
+# replacing, activating (the financial account), PINs and loss reports/cancels are financial
+# applications of the card (or need the holder's own card and PIN): the counter, under the bank's rules.
+PROXY_SERVICES: tuple[ServiceId, ...] = (ServiceId.PROGRESS_QUERY, ServiceId.CONTACT_CHANGE)

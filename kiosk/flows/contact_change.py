@@ -6,6 +6,7 @@ Screens: read_id → contact_form (see kiosk.flows.details) → submitting → d
 
 from __future__ import annotations
 
+from hal.types import IdCardData
 from kiosk.central.bodies import ContactBody
 from kiosk.central.outcomes import Queued
 from kiosk.domain.services import ServiceId
@@ -21,6 +22,10 @@ class ContactChangeFlow(Flow):
 
     def steps(self, ctx: FlowContext) -> FlowResult:
         idc = read_id_card(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        return self.change(ctx, idc)
+
+    def change(self, ctx: FlowContext, idc: IdCardData) -> FlowResult:
+        """The change for the holder of ``idc`` (the citizen, or a proxy's principal: kiosk.flows.proxy)."""
         d = edit_details(ctx, self, "contact_form", 2, "prompt.contact_form", Details(),
                          required=frozenset(), require_change=True)
         contact = ContactBody(id_number=idc.id_number, mobile=d.mobile or None, phone=d.phone or None,
