@@ -73,7 +73,7 @@ class ProxyFlow(Flow):
         principal: IdCardData = ctx.wait_for(
             self.view("read_principal_id", 2, "prompt.place_principal_id", actions=("cancel",)),
             principal_card, ctx.config.timeouts.id_card_read_s)
-        problems = [f"{r}_principal" if r.startswith("reason.id_") else r for r in id_card_problems(principal, ctx)]
+        problems = id_card_problems(principal, ctx)  # shown on the principal's screen: whose card is plain
         if problems:
             raise Refused("principal_unusable", tuple(problems))
         ctx.session["principal_id_card"] = principal

@@ -4,6 +4,7 @@ photo of a table), then spoiled the way a document camera spoils it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -148,3 +149,12 @@ def test_jpeg_is_brought_within_the_range_or_refused() -> None:
     with pytest.raises(DocumentSizeError) as large:
         encode_within(noise, 1_000, 20_000)
     assert large.value.code == "document_too_large"
+
+
+def test_instructions_in_the_string_tables_are_the_messages_table() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for index, lang in enumerate(("zh", "en")):
+        table = json.loads((root / "assets" / "strings" / f"{lang}.json").read_text(encoding="utf-8"))
+        assert {code: table[f"prompt.doc_{code}"] for code in MESSAGES} == {c: m[index] for c, m in MESSAGES.items()}
+        for kind in DocumentKind:
+            assert table[f"prompt.doc_place_{kind.value}"] and table[f"doc_kind.{kind.value}"]
