@@ -108,6 +108,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         d.add_argument("device")
     h = s.add_parser("hopper", help="set the blank cards in the hopper")
     h.add_argument("count", type=int)
+    dc = s.add_parser("document", help="lay a document on the document camera (高拍仪)")
+    dc.add_argument("kind", help="household_register | birth_certificate | authorisation_letter | id_card | none")
+    df = s.add_parser("document-fault", help="spoil the document camera's view")
+    df.add_argument("fault", help="none | glare | blur | no_page")
     p.set_defaults(func=_cmd)
 
 
@@ -132,6 +136,10 @@ def _cmd(args: argparse.Namespace) -> int:
         command = {"device": args.device, "action": "fail", "op": args.op, "code": args.code}
     elif c == "hopper":
         command = {"device": "issuer", "action": "hopper", "count": args.count}
+    elif c == "document-fault":
+        command = {"device": "document_camera", "action": "fault", "kind": args.fault}
+    elif c == "document":
+        command = {"device": "document_camera", "action": "document", "kind": args.kind}
     else:
         command = {"device": args.device, "action": c}
     try:

@@ -113,3 +113,15 @@ def test_probe_cli_without_a_camera(tmp_path: Path) -> None:
     done = _probe("--source", str(tmp_path / "no-such-video"))
     assert done.returncode == EXIT_UNAVAILABLE
     assert "高拍仪" in done.stderr and "document camera" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_demo_steering_reaches_the_simulator() -> None:
+    from kiosk.devices import DeviceSet
+    from kiosk.simctl import apply
+
+    devices = DeviceSet(document_camera=SimDocumentCamera(width=320, height=240))
+    assert apply(devices, {"device": "document_camera", "action": "document", "kind": "none"}) == "document none"
+    assert devices.document_camera is not None and devices.document_camera.status().media is Media.NOT_PRESENT
+    assert apply(devices, {"device": "document_camera", "action": "fault", "kind": "glare"}) == "fault glare"
+    with pytest.raises(ValueError):
+        apply(devices, {"device": "document_camera", "action": "document", "kind": "passport"})
