@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from hal.atomic_file import replace_path
+
 Frame = npt.NDArray[np.uint8]
 FOURCC = "MJPG"  # what UVC document cameras send, and what OpenCV's own codec writes without FFmpeg
 
@@ -51,7 +53,7 @@ class DocumentCameraEmulator:
                     writer.write(frame)
         finally:
             writer.release()
-        os.replace(tmp, self.path)  # the driver never opens a half-written stream
+        replace_path(tmp, self.path)  # the driver never opens a half-written stream
         return self.path
 
     def unplug(self) -> None:
