@@ -31,6 +31,7 @@ SERVICE_ORDER = (
     ServiceId.APPLY, ServiceId.REPLACE, ServiceId.LOSS_REPORT,
     ServiceId.LOSS_CANCEL, ServiceId.ACTIVATE, ServiceId.PIN_CHANGE,
     ServiceId.PIN_RESET, ServiceId.CONTACT_CHANGE, ServiceId.PROGRESS_QUERY,
+    ServiceId.PROXY,  # 代办 (art. 51)
 )
 USABLE = (Availability.AVAILABLE, Availability.AVAILABLE_OFFLINE)
 

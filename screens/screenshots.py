@@ -25,6 +25,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from screens import documents_tour
+
 SIZES = ("1920x1080", "1280x800")
 ELDERLY_SIZE = "1280x800"  # the smaller screen: where the larger type is hardest to fit
 LANGS = ("zh", "en")
@@ -183,9 +185,9 @@ class Shooter:
         self.pump(0.2)
         if self.app.channel is not None:  # some flows end without waiting on their end view
             self.tap("button.home")
-        self.home()
-        self.dev.id_reader.remove()
+        self.dev.id_reader.remove()  # the session end asks for the cards back before going home
         self.dev.card_reader.remove()
+        self.home()
 
     def close(self) -> None:
         self.app.stop()
@@ -280,6 +282,7 @@ class Tour:
         if not self.elderly:
             self.progress_query()
             self.refusal()
+            documents_tour.shoot(self)  # 高拍仪 and 代办 (issue 21 §3)
         self.apply()
         if not self.elderly:
             self.idle_prompt()

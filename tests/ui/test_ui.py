@@ -87,7 +87,7 @@ def test_every_rendered_text_is_32px_and_every_button_80px(group: str, services:
 def test_attract_lists_every_service_and_switches_language_in_one_tap(group: str, services: dict[str, Any],
                                                                      issuance: dict[str, Any]) -> None:
     r = ok({"services": services, "issuance": issuance}[group], "attract")
-    assert len(r["services"]) == 9
+    assert len(r["services"]) == 10
     assert r["zh"]["attract.title"] == "社会保障卡自助服务" and "申领" in r["zh"]["service.apply"]
     assert r["en"]["attract.title"].startswith("Social Security Card") and "Apply" in r["en"]["service.apply"]
     assert r["zh"]["button.language"] == "English" and r["en"]["button.language"] == "中文"
