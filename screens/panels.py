@@ -39,7 +39,7 @@ FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupat
 FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → its param name
 
 
-CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
+CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness", "document_place", "document_preview"})
 ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id", "take_id_card"})
 # Actions the footer shows; every other action of a view gets a big button in the body.
 FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
@@ -479,8 +479,10 @@ class CameraPanel(Panel):
         self.view = view
         hint = view.params.get("hint", "")
         self.preview.set_good(hint in ("ok", "capturing", "captured", "liveness_passed")
-                              or view.screen == "photo_confirm")
-        self.preview.frozen = view.screen == "photo_confirm"  # the captured frame stays on screen
+                              or view.screen in ("photo_confirm", "document_preview"))
+        # the captured frame stays on screen
+        self.preview.frozen = view.screen in ("photo_confirm", "document_preview")
+        self.preview.document = view.screen.startswith("document_")  # the platen: no mirror, no face guide
         steady, needed = view.params.get("steady", ""), view.params.get("needed", "")
         self.steady.set(self.t("photo.steady", steady=steady, needed=needed) if steady and needed else "")
         return True

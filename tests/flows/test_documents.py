@@ -84,6 +84,8 @@ def test_guardian_proof_recorded_for_review_and_the_card_issued(runtime: Runtime
     caplog.set_level(logging.DEBUG)
     d = guardian_start(runtime)
     preview = capture(d, "birth_certificate")
+    shown = runtime.preview.latest()  # the platen on the screen: the frame the kiosk captured from
+    assert shown is not None and shown[1].shape == (960, 1280, 3)
     limits = runtime.cfg.documents
     assert limits.jpeg_min_kb * 1024 <= int(preview.params["bytes"]) <= limits.jpeg_max_kb * 1024
     fill_details(d)
