@@ -18,6 +18,9 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from central_sim.applications import DELIVERIES, INSURANCE, KINDS, REPLACEMENT_REASONS
+from central_sim.documents import ALL_SERVICES as DOC_SERVICES
+from central_sim.documents import KINDS as DOC_KINDS
+from central_sim.documents import PURPOSES as DOC_PURPOSES
 from central_sim.errors import ApiError
 
 # --- vocabulary of the machine-written parts (fleet.py uses these tuples) ------------------------
@@ -496,6 +499,29 @@ class EcardIdentity(_Out):
     sex: str
     birth_date: str
     verified_at: str
+# --- document capture (高拍仪, issue 21 §3) -----------------------------------------------------------
+DocumentJpegB64 = Annotated[str, Field(max_length=960_000, description="base64 of one JPEG, 2–700 KB")]
+
+
+class DocumentIn(_In):
+    """One captured document for review: the handler judges the values (every reason at once)."""
+
+    case_id: Short | None = None
+    service: Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(DOC_SERVICES)})] | None = None
+    purpose: Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(DOC_PURPOSES)})] | None = None
+    kind: Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(DOC_KINDS)})] | None = None
+    subject_id_number: Short | None = Field(default=None, description="the person the service is for")
+    presenter_id_number: Short | None = Field(default=None, description="the guardian or proxy at the kiosk")
+    captured_at: Short | None = None
+    jpeg_b64: DocumentJpegB64 | None = None
+    sharpness: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    glare: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+
+
+class DocumentRecorded(_Out):
+    document_id: str
+    review_status: Literal["pending_review"]
+    received_at: str
 
 
 # --- the route table's bodies ------------------------------------------------------------------
@@ -518,6 +544,7 @@ REQUESTS: dict[str, type[_In]] = {
     "/v1/kiosks/{kiosk_id}/stock-ledger": StockLedgerIn,
     "/v1/batch": BatchIn,
     "/v1/ecard/verify": EcardVerifyIn,  # e-card sign-in
+    "/v1/documents": DocumentIn,  # document capture
 }
 
 RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
@@ -540,6 +567,7 @@ RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
     "/v1/kiosks/{kiosk_id}/stock-ledger": (200, LedgerRecorded),
     "/v1/batch": (200, BatchReply),
     "/v1/ecard/verify": (200, EcardIdentity),  # e-card sign-in
+    "/v1/documents": (201, DocumentRecorded),  # document capture
 }
 
 MAX_REASONS = 50

@@ -14,6 +14,7 @@ from central_sim import (  # noqa: F401
     applications,
     audit_anchor,
     cards,
+    documents,
     ecard,
     face_verify,
     fleet,

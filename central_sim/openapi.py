@@ -45,6 +45,7 @@ SUMMARIES = {
     "/v1/batch": "deliver up to 100 queued requests at once (each item judged on its own)",
     "/v1/ecard/verify": "e-card sign-in: verify a code once, for this kiosk, within its validity; who the person is",
     "/v1/identity/face-verify": "人证核验: the live face against the portrait on record (no portrait returned)",
+    "/v1/documents": "a captured document (proof of relationship, proxy's papers) kept for review",
 }
 
 

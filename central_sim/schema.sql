@@ -198,3 +198,22 @@ CREATE TABLE IF NOT EXISTS ecard_codes (
     expires_at TEXT NOT NULL,
     used_at TEXT
 );
+
+-- document capture (高拍仪, issue 21 §3): proofs of relationship and proxies' papers, for review
+CREATE TABLE IF NOT EXISTS documents (
+    document_id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    service TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject_id_number TEXT NOT NULL,
+    presenter_id_number TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    jpeg_b64 TEXT NOT NULL,
+    review_status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_subject ON documents (subject_id_number, review_status);

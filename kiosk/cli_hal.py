@@ -44,6 +44,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     sc.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a code")
     sc.add_argument("--json", action="store_true")
     sc.set_defaults(func=_probe_scanner)
+    dc = psub.add_parser("document-camera", help="read frames from the document camera (高拍仪)")  # doccam
+    dc.add_argument("--driver", default="opencv", choices=["opencv"])
+    dc.add_argument("--source", default="", help="device index or path (default: the second camera, index 1)")
+    dc.add_argument("--width", type=int, default=1600)
+    dc.add_argument("--height", type=int, default=1200)
+    dc.add_argument("--json", action="store_true")
+    dc.set_defaults(func=_probe_document_camera)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -97,3 +104,10 @@ def _probe_scanner(args: argparse.Namespace) -> int:
         print("探测不可用 probe unavailable: scanner driver not installed", file=sys.stderr)
         return 3
     return int(probe(args.driver, args.port, args.baud, args.suffix, args.source, args.wait, args.json))
+def _probe_document_camera(args: argparse.Namespace) -> int:
+    try:
+        from hal.doccam.probe import probe
+    except ImportError:
+        print("探测不可用 probe unavailable: document camera driver not installed", file=sys.stderr)
+        return 3
+    return int(probe(args.driver, args.source, args.width, args.height, args.json))

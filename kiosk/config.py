@@ -84,6 +84,7 @@ _DEVICE_DRIVERS: dict[str, tuple[str, ...]] = {
     "receipt_printer": ("sim", "escpos-serial", "escpos-usb", "none"),
     "audio": ("sim", "sdl", "none"),
     "scanner": ("sim", "honeywell-serial", "evdev", "camera", "none"),  # e-card sign-in (QR)
+    "document_camera": ("sim", "opencv", "none"),
 }
 
 
@@ -98,6 +99,7 @@ PRODUCTION_DRIVERS: dict[str, str] = {
     "receipt_printer": "escpos-usb",
     "audio": "sdl",
     "scanner": "camera",  # no scanner configured: the kiosk's own camera reads the QR code
+    "document_camera": "opencv",  # source "" = the second camera (index 1)
 }
 
 
@@ -116,6 +118,8 @@ class DevicesSection:
     receipt_printer: DeviceSection = field(default_factory=partial(_production, "receipt_printer"))
     audio: DeviceSection = field(default_factory=partial(_production, "audio"))  # speaker for the voice prompts
     scanner: DeviceSection = field(default_factory=partial(_production, "scanner"))  # e-card QR sign-in
+    # 高拍仪: proofs of relationship and proxies' authorisations (arts. 16, 51)
+    document_camera: DeviceSection = field(default_factory=partial(_production, "document_camera"))
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,16 @@ class PhotoSection:
 
 
 @dataclass(frozen=True)
+class DocumentsSection:
+    """Document capture (高拍仪): the JPEG size range sent for review, and steadiness before capture."""
+
+    jpeg_min_kb: int = 20  # below this a page is unreadable for the reviewer: refused
+    jpeg_max_kb: int = 400  # one image per request, well under the central's 1 MB body limit
+    steady_frames: int = 3  # consecutive good frames, corners still, before the picture is taken
+    retakes: int = 3  # captures a citizen may discard before the counter referral
+
+
+@dataclass(frozen=True)
 class UiSection:
     width: int = 1920
     height: int = 1080
@@ -190,6 +204,7 @@ class Config:
     timeouts: TimeoutsSection = field(default_factory=TimeoutsSection)
     offline: OfflineSection = field(default_factory=OfflineSection)
     photo: PhotoSection = field(default_factory=PhotoSection)
+    documents: DocumentsSection = field(default_factory=DocumentsSection)
     ui: UiSection = field(default_factory=UiSection)
     voice: VoiceSection = field(default_factory=VoiceSection)
     source: str = ""  # the file it came from ("" = defaults)
@@ -232,6 +247,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "photo.steady_frames": (1, 1000),
     "photo.match_distance": (0.0, 0.5),
     "photo.face_failures_per_day": (1, 100),
+    "documents.jpeg_min_kb": (1, 700),  # 700 KB of JPEG is the most one request's body holds in base64
+    "documents.jpeg_max_kb": (1, 700),
+    "documents.steady_frames": (1, 100),
+    "documents.retakes": (0, 20),
     "ui.width": (1, 16384),
     "ui.height": (1, 16384),
     "ui.dpi": (40, 600),
@@ -315,6 +334,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("photo.jpeg_max_kb", "must be larger than photo.jpeg_min_kb (and both positive)")
     if cfg.devices.scanner.suffix not in ("cr", "crlf", "lf", "tab"):
         raise ConfigError("devices.scanner.suffix", "must be one of cr, crlf, lf, tab")
+    if not 0 < cfg.documents.jpeg_min_kb < cfg.documents.jpeg_max_kb:
+        raise ConfigError("documents.jpeg_max_kb", "must be larger than documents.jpeg_min_kb (and both positive)")
     if cfg.timeouts.idle_warning_s >= cfg.timeouts.idle_s:
         raise ConfigError("timeouts.idle_warning_s", "must be shorter than timeouts.idle_s")
 

@@ -9,11 +9,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from hal.doccam import DocumentCamera
 from hal.interfaces import AudioOutput, Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
 from hal.scanner.types import Scanner
 from hal.sim.audio import SimAudio
 from hal.sim.camera import SimCamera
 from hal.sim.card_reader import SimCardReader
+from hal.sim.document_camera import SimDocumentCamera
 from hal.sim.id_reader import SimIdCardReader
 from hal.sim.issuer import SimCardIssuer
 from hal.sim.pin_pad import SimPinPad
@@ -38,6 +40,7 @@ class DeviceSet:
     receipt_printer: ReceiptPrinter | None = None
     audio: AudioOutput | None = None  # voice prompts; no service needs it (a mute kiosk still serves)
     scanner: Scanner | None = None  # QR codes for e-card sign-in (a scanner, or the camera read by zxing)
+    document_camera: DocumentCamera | None = None  # 高拍仪; only guardian and proxy steps need it
 
     def items(self) -> Iterator[tuple[str, Any]]:
         for f in fields(self):
@@ -113,6 +116,10 @@ def _real(kind: str, section: DeviceSection, data_dir: Path) -> Any:
         from hal.camera.opencv_camera import FileCamera
 
         return FileCamera(section.source, size=(section.width, section.height))
+    if kind == "document_camera" and drv == "opencv":
+        from hal.doccam.opencv_doccam import OpenCvDocumentCamera
+
+        return OpenCvDocumentCamera(section.source, width=section.width, height=section.height)
     if kind == "pin_pad" and drv == "zt588":
         from hal.pinpad.zt588_serial import Zt588PinPad
 
@@ -167,6 +174,7 @@ def build_devices(cfg: Config) -> DeviceSet:
         "receipt_printer": lambda: SimReceiptPrinter(),
         "audio": lambda: SimAudio(),
         "scanner": lambda: SimScanner(),
+        "document_camera": lambda: SimDocumentCamera(),
     }
     for kind, make_sim in sims.items():
         section: DeviceSection = getattr(d, kind)

@@ -64,6 +64,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
     from kiosk.flows.pin_change import PinChangeFlow
     from kiosk.flows.pin_reset import PinResetFlow
     from kiosk.flows.progress_query import ProgressQueryFlow
+    from kiosk.flows.proxy import ProxyFlow
     from kiosk.flows.replace import ReplaceFlow
 
     return {
@@ -78,6 +79,7 @@ def _flow_registry() -> dict[ServiceId, Callable[[], Flow]]:
         ServiceId.PROGRESS_QUERY: ProgressQueryFlow,
         ServiceId.ECARD_SIGN_IN: EcardSignInFlow,
         ServiceId.COUNTER_GUIDANCE: CounterGuidanceFlow,
+        ServiceId.PROXY: ProxyFlow,
     }
 
 

@@ -130,6 +130,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                          "(issued by the reference central's test hook)")
     ec.add_argument("citizen")
     s.add_parser("unreadable-code", help="show the scanner a code it cannot read")
+    dc = s.add_parser("document", help="lay a document on the document camera (高拍仪)")
+    dc.add_argument("kind", help="household_register | birth_certificate | authorisation_letter | id_card | none")
+    df = s.add_parser("document-fault", help="spoil the document camera's view")
+    df.add_argument("fault", help="none | glare | blur | no_page")
     p.set_defaults(func=_cmd)
 
 
@@ -158,6 +162,10 @@ def _cmd(args: argparse.Namespace) -> int:
         command = {"device": "scanner", "action": "scan", "text": _demo_ecard_code(cfg, args.citizen)}
     elif c == "unreadable-code":
         command = {"device": "scanner", "action": "unreadable"}
+    elif c == "document-fault":
+        command = {"device": "document_camera", "action": "fault", "kind": args.fault}
+    elif c == "document":
+        command = {"device": "document_camera", "action": "document", "kind": args.kind}
     else:
         command = {"device": args.device, "action": c}
     try:

@@ -44,11 +44,14 @@ class PreviewFeed:
             self._frame = None
 
     def flow_devices(self, devices: DeviceSet) -> DeviceSet:
-        """The device set a flow runs with: the same drivers, its camera reads published here."""
-        camera = devices.camera
-        if camera is None or isinstance(camera, TappedCamera):
-            return devices
-        return dataclasses.replace(devices, camera=TappedCamera(camera, self))
+        """The device set a flow runs with: the same drivers, its camera reads (and the document
+        camera's: the platen on the document screens) published here."""
+        tapped: dict[str, object] = {}
+        if devices.camera is not None and not isinstance(devices.camera, TappedCamera):
+            tapped["camera"] = TappedCamera(devices.camera, self)
+        if devices.document_camera is not None and not isinstance(devices.document_camera, TappedCamera):
+            tapped["document_camera"] = TappedCamera(devices.document_camera, self)  # resolution: passed through
+        return dataclasses.replace(devices, **tapped) if tapped else devices  # type: ignore[arg-type]
 
 
 class TappedCamera:

@@ -25,6 +25,7 @@ class CameraPreview(Widget):
         self._seq = -1
         self.good = False  # the photo checks passed on the last frame: the guide turns green
         self.frozen = False  # after capture: keep the last frame on screen
+        self.document = False  # the document camera's platen: shown as it is, with a page guide
         with self.canvas:
             Color(0.1, 0.1, 0.12, 1)
             self._bg = Rectangle()
@@ -56,7 +57,8 @@ class CameraPreview(Widget):
         # the GL driver wait for that frame (see screens.widgets.fresh_texture_update).
         texture = Texture.create(size=(w, h), colorfmt="rgb")
         texture.flip_vertical()  # numpy rows run top-down, GL bottom-up
-        texture.flip_horizontal()  # a mirror: moving left moves left on screen
+        if not self.document:
+            texture.flip_horizontal()  # a mirror: moving left moves left on screen
         texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
         self.texture = texture
         self._img.texture = texture
@@ -70,6 +72,10 @@ class CameraPreview(Widget):
         w, h = tw * scale, th * scale
         x, y = self.x + (self.width - w) / 2, self.y + (self.height - h) / 2
         self._img.pos, self._img.size = (x, y), (w, h)
+        if self.document:  # the area of the platen the page should lie in
+            self._guide.rectangle = (x + w * 0.06, y + h * 0.06, w * 0.88, h * 0.88)
+            self._guide_cross.points = []
+            return
         # The guide: an upright oval where the head should be (the card photo's head geometry).
         gw, gh = h * 0.42, h * 0.62
         cx, cy = x + w / 2, y + h * 0.55

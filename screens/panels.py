@@ -51,7 +51,7 @@ FIELD_REASONS = {
 }
 
 
-CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness"})
+CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness", "document_place", "document_preview"})
 # The new card is in the issuer (being made, or in the bezel to be taken): 取消 cannot stop it.
 CARD_IN_SLOT_SCREENS = frozenset({"producing", "take_card"})
 ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id"})
@@ -566,8 +566,10 @@ class CameraPanel(Panel):
         self.view = view
         hint = view.params.get("hint", "")
         self.preview.set_good(hint in ("ok", "capturing", "captured", "liveness_passed")
-                              or view.screen == "photo_confirm")
-        self.preview.frozen = view.screen == "photo_confirm"  # the captured frame stays on screen
+                              or view.screen in ("photo_confirm", "document_preview"))
+        # the captured frame stays on screen
+        self.preview.frozen = view.screen in ("photo_confirm", "document_preview")
+        self.preview.document = view.screen.startswith("document_")  # the platen: no mirror, no face guide
         steady, needed = view.params.get("steady", ""), view.params.get("needed", "")
         self.steady.set(self.t("photo.steady", steady=steady, needed=needed) if steady and needed else "")
         return True

@@ -37,7 +37,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from screens import face_shots
+from screens import documents_tour, face_shots
 from screens.rule_shots import rule_screens
 
 SIZES = ("1920x1080", "1280x800")
@@ -567,6 +567,11 @@ def ecard_sign_in(t: Tour) -> None:
     from screens.ecard_qr import shoot_ecard_screens
 
     shoot_ecard_screens(t)
+
+
+@tour("proxy")
+def proxy_documents(t: Tour) -> None:
+    documents_tour.shoot(t)  # 高拍仪 and 代办 (issue 21 §3)
 
 
 @tour("contact_change")

@@ -178,3 +178,19 @@ class FaceVerifyBody(Body):
     live_jpeg_b64: str
     liveness_passed: bool
     consent_version: str
+# --- document capture (高拍仪), issue 21 §3 ---
+class DocumentBody(Body):
+    """One captured document for the central's review: a guardian's proof of relationship, or a
+    proxy's authorisation letter and ID cards (arts. 16, 51). ``case_id`` ties a session's documents
+    together; ``subject`` is the person the service is for, ``presenter`` the one at the kiosk."""
+
+    case_id: str
+    service: str
+    purpose: Literal["guardian", "proxy"]
+    kind: str
+    subject_id_number: str
+    presenter_id_number: str
+    captured_at: str
+    jpeg_b64: str
+    sharpness: float | None = None
+    glare: float | None = None

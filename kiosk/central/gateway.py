@@ -88,6 +88,12 @@ class CentralGateway:
         return self._queue(rq.STOCK_LEDGER, body, ServiceId.APPLY, f"stock-ledger-{day.isoformat()}",
                            f"stock ledger {day}")
 
+    def submit_document(self, *, service: ServiceId, document: b.DocumentBody) -> Outcome:
+        """Ordered with the subject's other requests, so the proof reaches the central before (or with)
+        the application it supports."""
+        return self._queue(rq.SUBMIT_DOCUMENT, document, service, document.subject_id_number,
+                           f"document {document.kind} {mask_id(document.subject_id_number)}")
+
     def _queue(self, req: rq.Request[rq.B, rq.R], body: rq.B, service: ServiceId, ordering_key: str, summary: str,
                **path: str) -> Outcome:
         wire = rq.encode(req, body, kiosk_id=self._client.kiosk_id, **path)

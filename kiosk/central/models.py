@@ -202,3 +202,7 @@ class FaceVerification(_Model):
     threshold: float
     reason: str
     method: str = ""
+class DocumentRecorded(_Model):  # document capture (issue 21 §3)
+    document_id: str
+    review_status: str  # pending_review: a reviewer at the centre looks at it later
+    received_at: str = ""

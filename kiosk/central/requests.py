@@ -94,11 +94,14 @@ ECARD_VERIFY = Request("verify_ecard", "POST", "/v1/ecard/verify", b.EcardVerify
 # issue 17 人证核验: the live face against the portrait on record, compared by the central
 VERIFY_FACE = Request("verify_face", "POST", "/v1/identity/face-verify", b.FaceVerifyBody, m.FaceVerification,
                       Route.DIRECT, 15.0)
+# document capture (高拍仪, issue 21 §3): one image per request, through the (encrypted) queue
+SUBMIT_DOCUMENT = Request("submit_document", "POST", "/v1/documents", b.DocumentBody, m.DocumentRecorded,
+                          Route.QUEUED, 20.0)
 
 ALL: tuple[Request[BaseModel, BaseModel], ...] = (
     HEALTH, LOOKUP_PERSON, PERSON_PHOTO, APPLY, APPLY_LATER, OPEN_BANK_ACCOUNT, PRODUCTION_RESULT, ACTIVATE_CARD,
     REPORT_LOSS, CANCEL_LOSS, AUTHORIZE_PIN_RESET, PIN_EVENT, CHANGE_CONTACT, APPLICATION_STATUS, HEARTBEAT, EVENTS,
-    STOCK_LEDGER, AUDIT_HEAD, BATCH, ECARD_VERIFY, VERIFY_FACE,
+    STOCK_LEDGER, AUDIT_HEAD, BATCH, ECARD_VERIFY, VERIFY_FACE, SUBMIT_DOCUMENT,
 )  # type: ignore[assignment]  # Request is invariant in B and R; the table is read, never written through
 
 

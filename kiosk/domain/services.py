@@ -21,6 +21,7 @@ class ServiceId(StrEnum):
     PROGRESS_QUERY = "progress_query"  # 进度查询
     ECARD_SIGN_IN = "ecard_sign_in"  # 电子社保卡扫码登录, then one of ECARD_SERVICES
     COUNTER_GUIDANCE = "counter_guidance"  # 柜台办理指引: 注销/停用 (art. 35), 代办 (art. 51) — what to bring
+    PROXY = "proxy"  # 代办: an adult for someone who cannot come, non-financial services only (art. 51)
 
 
 class Offline(StrEnum):
@@ -41,6 +42,7 @@ class Device(StrEnum):
     PIN_PAD = "pin_pad"
     RECEIPT_PRINTER = "receipt_printer"
     SCANNER = "scanner"  # QR codes (e-card sign-in)
+    DOCUMENT_CAMERA = "document_camera"  # 高拍仪
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ SERVICES: dict[ServiceId, Service] = {
         Service(ServiceId.PROGRESS_QUERY, Offline.NO, frozenset({_D.ID_READER}), 90, ()),
         Service(ServiceId.ECARD_SIGN_IN, Offline.NO, frozenset({_D.SCANNER}), 90, ()),  # the central spends the code
         Service(ServiceId.COUNTER_GUIDANCE, Offline.LOCAL, frozenset(), 90, (35, 51), informational=True),
+        Service(ServiceId.PROXY, Offline.QUEUED, frozenset({_D.ID_READER, _D.DOCUMENT_CAMERA}), 30, (51,)),
     )
 }  # fmt: skip
 
@@ -112,3 +115,9 @@ def availability(
     if spec.offline is Offline.ACCEPT_FOR_LATER and accept_offline_applications:
         return Availability.AVAILABLE_OFFLINE, frozenset()
     return Availability.NEEDS_LINK, frozenset()
+
+
+# Art. 51: what a proxy may do for someone who cannot come: non-financial services only. Applying,
+# replacing, activating (the financial account), PINs and loss reports/cancels are financial
+# applications of the card (or need the holder's own card and PIN): the counter, under the bank's rules.
+PROXY_SERVICES: tuple[ServiceId, ...] = (ServiceId.PROGRESS_QUERY, ServiceId.CONTACT_CHANGE)

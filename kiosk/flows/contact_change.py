@@ -6,12 +6,14 @@ Screens: read_id → contact_form (see kiosk.flows.details) → submitting → d
 
 from __future__ import annotations
 
-from kiosk.central.bodies import ContactBody
+from hal.types import IdCardData
+from kiosk.central.bodies import ContactBody, IdentityCheckBody
 from kiosk.central.outcomes import Queued
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
 from kiosk.flows.common import queued
 from kiosk.flows.details import Details, edit_details
+from kiosk.flows.ecard_identity import Person
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity import read_identity
 
@@ -24,6 +26,11 @@ class ContactChangeFlow(Flow):
         require_face_check_possible(ctx)
         idc = read_identity(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
         evidence = verify_identity(ctx, self, idc, 1)  # 人证核验 (an e-card sign-in is checked by the central)
+        return self.change(ctx, idc, evidence)
+
+    def change(self, ctx: FlowContext, idc: IdCardData | Person, evidence: IdentityCheckBody) -> FlowResult:
+        """The change for the holder of ``idc`` (the citizen, or a proxy's principal: kiosk.flows.proxy),
+        with the face check of whoever stands at the kiosk."""
         d = edit_details(ctx, self, "contact_form", 2, "prompt.contact_form", Details(),
                          required=frozenset(), require_change=True)
         contact = ContactBody(id_number=idc.id_number, mobile=d.mobile or None, phone=d.phone or None,

@@ -7,6 +7,7 @@ import time
 from hal.types import IdCardData
 from kiosk.domain.eligibility import guardian_problems, needs_guardian
 from kiosk.flows.base import Flow, FlowContext, Refused
+from kiosk.flows.documents_guardian import capture_relationship_proof
 from kiosk.flows.identity import age_of, id_card_problems, read_id_card
 from kiosk.flows.issuance import Applicant
 
@@ -35,4 +36,5 @@ def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
         raise Refused("guardian_unusable", tuple(problems))
     ctx.session["guardian_id_card"] = guardian
     ctx.watch_id_card(reader)
+    capture_relationship_proof(ctx, flow, card, guardian)  # 户口簿 / 出生医学证明 for review (art. 51)
     return Applicant(card, age, guardian)

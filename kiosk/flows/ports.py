@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol, TypeVar
 
+from hal.doccam import DocumentCamera
 from hal.interfaces import Camera, CardIssuer, CardReader, IdCardReader, PinPad, ReceiptPrinter
 from hal.scanner.types import Scanner
 from hal.status import DeviceError
@@ -83,6 +84,11 @@ class FlowDevices:
     @property
     def camera(self) -> Camera:
         return _need(self._d.camera, "camera")
+
+    @property
+    def document_camera(self) -> DocumentCamera | None:
+        """Optional: without it, the steps that need a document go to the counter (kiosk.flows.documents)."""
+        return self._d.document_camera
 
     @property
     def pin_pad(self) -> PinPad:

@@ -6,9 +6,11 @@ timeline (params: application_id, kind, status, steps as "status@at;…") → ba
 
 from __future__ import annotations
 
+from hal.types import IdCardData
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult
 from kiosk.flows.common import central, require_online
+from kiosk.flows.ecard_identity import Person
 from kiosk.flows.identity import read_identity
 
 
@@ -19,6 +21,10 @@ class ProgressQueryFlow(Flow):
     def steps(self, ctx: FlowContext) -> FlowResult:
         require_online(ctx)
         idc = read_identity(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+        return self.query(ctx, idc)
+
+    def query(self, ctx: FlowContext, idc: IdCardData | Person) -> FlowResult:
+        """The query for the holder of ``idc`` (the citizen, or a proxy's principal: kiosk.flows.proxy)."""
         ctx.working(self.view("lookup", 2, "prompt.looking_up"))
         found = central(ctx, lambda: ctx.central.application_status(idc.id_number))
         apps = {a.application_id: a for a in found.applications}

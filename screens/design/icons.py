@@ -20,7 +20,7 @@ ICONS: dict[str, int] = {
     "hourglass_top": 0xEA5B, "pending": 0xEF64, "volume_up": 0xE050, "translate": 0xE8E2,
     "elderly": 0xF21A, "chevron_left": 0xE5CB, "chevron_right": 0xE5CC, "edit": 0xE3C9,
     "receipt_long": 0xEF6E, "photo_camera": 0xE412, "face": 0xE87C, "dialpad": 0xE0BC, "timer": 0xE425,
-    "print": 0xE8AD, "person": 0xE7FD, "fact_check": 0xF0C5, "restart_alt": 0xF053,
+    "print": 0xE8AD, "person": 0xE7FD, "fact_check": 0xF0C5, "restart_alt": 0xF053, "people": 0xE7FB,
 }
 
 # every action button's icon (the footer's and a view's own actions); unknown actions get "chevron_right"

@@ -12,13 +12,13 @@ LOBBY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("card_problems", ("loss_report", "activate", "loss_cancel")),
     ("pin", ("pin_change", "pin_reset")),
     ("my_info", ("progress_query", "contact_change", "ecard_sign_in")),
-    ("counter", ("counter_guidance",)),  # what only the counter does, and what to bring (arts. 35, 51)
+    ("counter", ("counter_guidance", "proxy")),  # what only the counter does, and what to bring (arts. 35, 51)
 )
 SERVICE_ICONS = {
     "apply": "add_card", "replace": "autorenew", "loss_report": "report_off", "loss_cancel": "lock_open",
     "activate": "verified_user", "pin_change": "password", "pin_reset": "lock_reset",
     "contact_change": "contact_phone", "progress_query": "manage_search", "ecard_sign_in": "qr_code_scanner",
-    "counter_guidance": "support_agent",
+    "counter_guidance": "support_agent", "proxy": "people",
 }
 ELDERLY_GROUPS = 1  # groups per lobby page in elderly mode: one group, its tiles large (2 a row)
 

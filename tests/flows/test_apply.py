@@ -239,6 +239,8 @@ def test_child_under_2_with_guardian_and_no_photo(runtime: Runtime, central: Ser
     guardian_view = d.wait("read_guardian_id")
     assert guardian_view.params["age"] == "1"
     d.id_reader.place(id_card(person("adult_active_card")))
+    d.answer("document_choice", "choose", "household_register")  # the proof of relationship (art. 51)
+    d.answer("document_preview", "confirm")
     d.answer("photo_optional", "no_photo")  # the guardian's choice (art. 16)
     fill_details(d)
     take_and_skip_pin(d)
