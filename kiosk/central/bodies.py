@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Body(BaseModel):
@@ -121,6 +121,8 @@ class ContactBody(Body):
     phone: str | None = None
     residence_address: str | None = None
     postal_code: str | None = None
+    mobile_verification_id: str | None = None  # the new mobile was confirmed by an SMS code (art. 16)
+    mobile_unverified: bool | None = None  # queued offline without confirmation (the receipt says so)
 
 
 class StockLedgerBody(Body):
@@ -141,3 +143,24 @@ class HeartbeatBody(Body):
 
 class BatchBody(Body):
     items: list[dict[str, Any]]
+
+
+# ---- SMS verification and fee payment (issue 21 §§2, 4) ----------------------------------------------
+class SmsCodeBody(Body):
+    mobile: str
+    purpose: Literal["contact_change", "apply"]
+
+
+class SmsVerifyBody(Body):
+    otp_id: str
+    mobile: str
+    code: str = Field(repr=False)  # never in a log line or a traceback
+
+
+class PaymentBody(Body):
+    application_id: str
+    amount_fen: int  # the amount the citizen was told before committing (kiosk.domain.fees)
+
+
+class PaymentCancelBody(Body):
+    reason: Literal["cancelled", "timed_out"]

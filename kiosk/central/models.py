@@ -180,3 +180,29 @@ class AuditHead(_Model):
     head: str | None = None
     problem: str = ""
     anchors: list[AnchoredHead] = Field(default_factory=list, max_length=10_000)
+
+
+# ---- SMS verification and fee payment (issue 21 §§2, 4) ----------------------------------------------
+class SmsCodeSent(_Model):
+    otp_id: str
+    expires_at: str
+    valid_s: int = 300
+    resend_after_s: int = 60
+    code_length: int = 6
+
+
+class SmsVerified(_Model):
+    status: Literal["verified", "wrong", "void", "expired"]
+    tries_left: int
+    verification_id: str | None = None
+
+
+class PaymentOrder(_Model):
+    payment_id: str
+    application_id: str
+    amount_fen: int
+    status: Literal["pending", "paid", "voided", "refunded"]
+    qr_payload: str
+    expires_at: str
+    receipt_no: str | None = None  # 电子非税票据号, once paid
+    void_reason: str | None = None

@@ -47,6 +47,9 @@ class Service:
     queue_priority: int  # lower is delivered first; loss reports go first (background requests: their
     # own priority in kiosk.central.requests)
     articles: tuple[int, ...]  # regulation articles the flow implements
+    # Without the link a new mobile cannot be confirmed by SMS (art. 16): True lets the service queue it
+    # marked unverified (the receipt says so); False refuses the change until the link is back.
+    unverified_mobile_offline: bool = False
 
 
 _D = Device
@@ -66,7 +69,8 @@ SERVICES: dict[ServiceId, Service] = {
         Service(ServiceId.PIN_CHANGE, Offline.QUEUED, frozenset({_D.CARD_READER, _D.PIN_PAD}), 30, (32,)),
         Service(ServiceId.PIN_RESET, Offline.NO,
                 frozenset({_D.ID_READER, _D.CARD_READER, _D.CAMERA, _D.PIN_PAD}), 30, (32,)),
-        Service(ServiceId.CONTACT_CHANGE, Offline.QUEUED, frozenset({_D.ID_READER}), 30, (30,)),
+        Service(ServiceId.CONTACT_CHANGE, Offline.QUEUED, frozenset({_D.ID_READER}), 30, (16, 30),
+                unverified_mobile_offline=True),
         Service(ServiceId.PROGRESS_QUERY, Offline.NO, frozenset({_D.ID_READER}), 90, ()),
     )
 }  # fmt: skip
