@@ -23,12 +23,13 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.common import central, refusal
 from kiosk.flows.identity_guardian import read_applicant
-from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
+from kiosk.flows.issuance import Extra, offline_or_fail
+from kiosk.flows.payment import FeeIssuanceFlow
 
 NEW_PHOTO_REASONS = ("photo_changed", "child_turned_2")
 
 
-class ReplaceFlow(IssuanceFlow):
+class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payment
     service = ServiceId.REPLACE
     kind = "replacement"
 
@@ -43,6 +44,7 @@ class ReplaceFlow(IssuanceFlow):
         reasons_menu = tuple((r, f"replace_reason.{r}") for r in REPLACEMENT_REASONS)
         if offline_or_fail(ctx):
             reason = self._choose_reason(ctx, reasons_menu)
+            self.state_fee(ctx, reason, offline=True)
             photo = self.take_photo(ctx) if photo_required(applicant.age) else None
             return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, Extra(reason=reason))
 
@@ -62,6 +64,7 @@ class ReplaceFlow(IssuanceFlow):
                                         age=applicant.age, today=ctx.clock.today())
         if problems:
             raise Refused("not_eligible", problems)
+        self.state_fee(ctx, reason)  # before the citizen commits; paid in accepted(), before anything is made
         if must_report_loss_first(reason, old):
             self._report_loss_first(ctx, old.card_no, card.id_number)
         self._old_card_no = old.card_no
@@ -91,5 +94,6 @@ class ReplaceFlow(IssuanceFlow):
             raise Refused("loss_report_pending", ("reason.loss_report_pending",))
 
     def accepted(self, ctx: FlowContext) -> None:
+        super().accepted(ctx)  # the fee is paid first: an unpaid replacement is withdrawn, the old card stays valid
         if self._old_card_no:  # art. 33: the old card is invalid from acceptance
             ctx.services.block_card_locally(self._old_card_no)
