@@ -14,6 +14,7 @@ from kivy.uix.progressbar import ProgressBar
 from kivy.uix.widget import Widget
 
 from kiosk.flows.base import End, UserInput, View
+from screens.fee_panels import fee_panel
 from screens.header import Header, KioskScreen
 from screens.panels import FormPanel, Panel, PinPanel, panel_for, picture_for
 from screens.pictures import ActionPicture
@@ -180,7 +181,7 @@ class FlowScreen(KioskScreen):
         if self.panel is not None:
             self.panel.stop()
         self.slot.clear_widgets()
-        self.panel = panel_for(self.app, view, self._editor_shown)
+        self.panel = fee_panel(self.app, view) or panel_for(self.app, view, self._editor_shown)  # otp, payment QR
         if self.panel is not None:
             self.slot.add_widget(self.panel)
             if editing and isinstance(self.panel, FormPanel):

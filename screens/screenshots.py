@@ -183,9 +183,9 @@ class Shooter:
         self.pump(0.2)
         if self.app.channel is not None:  # some flows end without waiting on their end view
             self.tap("button.home")
-        self.home()
-        self.dev.id_reader.remove()
+        self.dev.id_reader.remove()  # the session end asks for the cards back before going home
         self.dev.card_reader.remove()
+        self.home()
 
     def close(self) -> None:
         self.app.stop()
@@ -278,6 +278,9 @@ class Tour:
         self.pin_change()
         self.contact_change()
         if not self.elderly:
+            from screens import fee_shots
+
+            fee_shots.shoot(self)  # SMS code, fee statement, payment QR (issue 21 §§2, 4)
             self.progress_query()
             self.refusal()
         self.apply()

@@ -393,20 +393,34 @@ def replace(s: Setup) -> dict[str, Any]:
     s.place_id("card_lost")
     h.wait_view("choose_reason")
     h.tap("choice.lost")
+    h.wait_view("fee_statement")  # the 工本费, before committing (arts. 33, 50)
+    h.tap("button.confirm")
     h.pump_until(lambda: h.view_name in ("photo_choice", "details", "photo"), 15, "after reason")
     if h.view_name == "photo_choice":
         h.tap("button.use_on_file")
     fill_details(s, "13800000006", "6")
+    h.wait_view("payment_qr", timeout=30)
+    out_paid = _pay_shown_order(h)
     h.wait_view("take_card", timeout=30)
     s.devices.issuer.take_card()
     h.wait_view("pin_offer")
     h.tap("button.skip")
     h.wait_view("done", timeout=20)
     out = s.finish()
+    out["fee_paid"] = out_paid
     h.runtime.forwarder.flush(timeout=15)
     out["application"] = s.rows("SELECT kind, reason, status FROM applications WHERE id_number = ? "
                                 "ORDER BY created_at DESC LIMIT 1", p["id_number"])[0]
     return out
+
+
+def _pay_shown_order(h: Any) -> bool:
+    """The citizen scans the payment QR code and pays (the reference central's loopback pay hook)."""
+    import httpx
+
+    order = h.app.flow.view.params["payment_id"]
+    r = httpx.post(f"{h.runtime.cfg.central.url}/_admin/payments/{order}/pay", json={}, timeout=5)
+    return r.status_code == 200 and bool(r.json().get("charged"))
 
 
 def pin_reset(s: Setup) -> dict[str, Any]:
