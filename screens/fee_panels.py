@@ -24,7 +24,7 @@ from kiosk.flows.base import View
 from screens.keypad import NumericKeypad
 from screens.panels import Panel
 from screens.ports import AppPort
-from screens.widgets import BRAND, MUTED, Text, gap_px, target_px
+from screens.widgets import BRAND, MIN_TARGET_PX, MUTED, Text, gap_px, target_px, text_px
 
 FEE_SCREENS = ("otp", "payment_qr")
 
@@ -41,24 +41,24 @@ class OtpPanel(Panel):
         super().__init__(app, view, **kw)
         length = int(_seconds(view, "code_length") or 6)
         self.resend_at = time.monotonic() + _seconds(view, "resend_in")
-        # Side by side (the display and the two buttons left, the keys right): fits 1280x800.
+        self._shown = -1  # the seconds the resend button shows
+        # Side by side (the display and the two buttons left, the keys right): fits 1280x800, elderly too.
         row = BoxLayout(spacing=gap_px())
+        # Three rows each side fit under the message, elderly too: a touch target, tall enough for a digit key's label.
+        row_h = max(MIN_TARGET_PX, text_px(1.3) * 1.55)
         self.keypad = NumericKeypad(app.register, length, groups=(3, 3), label=self.t, own_display=False,
-                                    key_height=target_px() * 0.85)
+                                    key_height=row_h, cols=4)
+        self.keypad.display.height = row_h
         keys = BoxLayout(orientation="vertical", size_hint_x=0.55)  # the keys at the top, beside the display
         keys.add_widget(self.keypad)
         keys.add_widget(Widget())
         left = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.45)
-        left.add_widget(Text(self.t("otp.code_label"), color=MUTED, size_hint_y=None, height=target_px() * 0.6))
         left.add_widget(self.keypad.display)
-        self.submit = self.button(self.t("button.submit_code"), "button.submit_code", self._submit, primary=True)
-        self.resend = self.button(self.t("button.resend"), "button.resend", partial(self.send, "resend"))
+        self.submit = self.button(self.t("button.submit_code"), "button.submit_code", self._submit, primary=True,
+                                  height=row_h)
+        self.resend = self.button(self.t("button.resend"), "button.resend", partial(self.send, "resend"), height=row_h)
         left.add_widget(self.submit)
         left.add_widget(self.resend)
-        self.wait = Text("", color=MUTED, size_hint_y=None, height=target_px() * 0.6)
-        self.wait.kiosk_id = "otp.resend_in"
-        app.register(self.wait)
-        left.add_widget(self.wait)
         left.add_widget(Widget())
         row.add_widget(left)
         row.add_widget(keys)
@@ -72,9 +72,11 @@ class OtpPanel(Panel):
         self.send("submit_code", code)
 
     def _tick(self, _dt: float) -> None:
-        left = int(self.resend_at - time.monotonic() + 0.999)
-        self.resend.disabled = left > 0  # the central's 1-a-minute rule, shown as a countdown
-        self.wait.set(self.t("otp.resend_in", seconds=left) if left > 0 else "")
+        left = max(0, int(self.resend_at - time.monotonic() + 0.999))
+        if left != self._shown:  # the central's 1-a-minute rule: the button counts down on its label, then enables
+            self._shown = left
+            self.resend.disabled = left > 0
+            self.resend.set(self.t("otp.resend_in", seconds=left) if left > 0 else self.t("button.resend"))
 
     def stop(self) -> None:
         self._ev.cancel()

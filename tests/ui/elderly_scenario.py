@@ -312,6 +312,9 @@ class Walk:
         self.address("12")
         self.keypad_field("postal_code", "350001")
         h.tap("button.confirm")
+        from tests.ui.scenarios import enter_sms_code
+
+        enter_sms_code(h, "13700000128")  # the new mobile is confirmed by SMS (art. 16)
         self.view("done")
         self.end()
 
