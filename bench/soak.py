@@ -287,8 +287,14 @@ class Soak:
         def on_form(d: Driver, _v: View) -> None:
             d.send(*next(steps, ("confirm", "")))
 
-        return ServiceId.CONTACT_CHANGE, {"read_id": _place(id_card(self.active)), "contact_form": on_form}, \
-            lambda: None
+        def on_otp(d: Driver, _v: View) -> None:  # the new mobile is confirmed by SMS (art. 16)
+            import httpx
+
+            r = httpx.post(f"{self.rt.cfg.central.url}/_admin/sms/inbox", json={"mobile": mobile}, timeout=5)
+            d.send("submit_code", str(r.json()["code"]))
+
+        return ServiceId.CONTACT_CHANGE, {"read_id": _place(id_card(self.active)), "contact_form": on_form,
+                                          "otp": on_otp}, lambda: None
 
     def _progress(self, online: bool) -> Plan:
         return ServiceId.PROGRESS_QUERY, {"read_id": _place(id_card(self.active)),

@@ -208,6 +208,8 @@ class ContactIn(_In):
     residence_address: Text | None = None
     postal_code: Short | None = None
     identity_check: IdentityCheckIn | None = None  # issue 17: the citizen's face check
+    mobile_verification_id: Short | None = None  # from /v1/sms/verify: the new mobile was confirmed by SMS
+    mobile_unverified: bool | None = None  # queued offline: the mobile could not be confirmed (receipt says so)
 
 
 class Device(_In):
@@ -522,6 +524,52 @@ class DocumentRecorded(_Out):
     document_id: str
     review_status: Literal["pending_review"]
     received_at: str
+# --- SMS verification and fee payment (issue 21 §§2, 4; central_sim/sms.py, central_sim/payments.py) ---
+class SmsCodeIn(_In):
+    mobile: Short | None = None
+    purpose: Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["contact_change", "apply"]})] | None = None
+
+
+class SmsVerifyIn(_In):
+    otp_id: Short | None = None
+    mobile: Short | None = None
+    code: Short | None = None
+
+
+class SmsCodeSent(_Out):
+    otp_id: str
+    expires_at: str
+    valid_s: int = Field(ge=0)
+    resend_after_s: int = Field(ge=0)
+    code_length: int = Field(ge=1)
+
+
+class SmsVerified(_Out):
+    status: Literal["verified", "wrong", "void", "expired"]
+    tries_left: int = Field(ge=0)
+    verification_id: str | None
+
+
+class PaymentIn(_In):
+    application_id: Short | None = None
+    amount_fen: int | None = Field(default=None, ge=0, le=10_000_000)
+
+
+class PaymentCancelIn(_In):
+    reason: Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["cancelled", "timed_out"]})] | None = None
+
+
+class PaymentOrder(_Out):
+    payment_id: str
+    application_id: str
+    amount_fen: int = Field(ge=0)
+    status: Literal["pending", "paid", "voided", "refunded"]
+    qr_payload: str
+    expires_at: str
+    receipt_no: str | None  # 电子非税票据号, once paid
+    void_reason: str | None
+    paid_at: str | None
+    refund_fen: int = Field(ge=0)
 
 
 # --- the route table's bodies ------------------------------------------------------------------
@@ -545,6 +593,11 @@ REQUESTS: dict[str, type[_In]] = {
     "/v1/batch": BatchIn,
     "/v1/ecard/verify": EcardVerifyIn,  # e-card sign-in
     "/v1/documents": DocumentIn,  # document capture
+    # SMS verification and fee payment (issue 21 §§2, 4)
+    "/v1/sms/otp": SmsCodeIn,
+    "/v1/sms/verify": SmsVerifyIn,
+    "/v1/payments": PaymentIn,
+    "/v1/payments/{payment_id}/cancel": PaymentCancelIn,
 }
 
 RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
@@ -568,6 +621,12 @@ RESPONSES: dict[str, tuple[int, type[BaseModel]]] = {
     "/v1/batch": (200, BatchReply),
     "/v1/ecard/verify": (200, EcardIdentity),  # e-card sign-in
     "/v1/documents": (201, DocumentRecorded),  # document capture
+    # SMS verification and fee payment (issue 21 §§2, 4)
+    "/v1/sms/otp": (201, SmsCodeSent),
+    "/v1/sms/verify": (200, SmsVerified),
+    "/v1/payments": (201, PaymentOrder),
+    "/v1/payments/{payment_id}": (200, PaymentOrder),
+    "/v1/payments/{payment_id}/cancel": (200, PaymentOrder),
 }
 
 MAX_REASONS = 50

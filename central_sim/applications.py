@@ -13,6 +13,7 @@ from central_sim.cards import OPEN, REPLACEMENT_OPEN, card_or_404, set_status
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.idnumber import age_on, birth_date_of
+from central_sim.payments import fee_fen, require_paid
 from central_sim.persons import MOBILE, add_timeline
 from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.seed import FUZHOU, LONG_TERM, city_name, luhn_digit
@@ -235,7 +236,7 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     add_timeline(tx, application_id, "approved", now)
     return 201, {
         "application_id": application_id, "ssn": id_no, "card_no": card_no, "status": "approved",
-        "free_of_charge": why == "quality_defect" or kind == "new", "stopped_other_card": stopped,
+        "free_of_charge": fee_fen(kind, why) == 0, "stopped_other_card": stopped,
     }
 
 
@@ -260,6 +261,7 @@ def bank_account(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, 
         return 200, {"account_no": existing["account_no"], "account_class": existing["account_class"]}
     if app["status"] not in REPLACEMENT_OPEN:
         raise ApiError(409, "application_not_open", f"申请状态为 {app['status']}，不能开户")
+    require_paid(tx, app)  # nothing is made before the fee is paid (central_sim/payments.py)
     now = rfc3339(ctx.now)
     account_no = new_account_no(tx)
     tx.execute("INSERT INTO accounts (account_no, card_no, id_number, account_class, bank_code, opened_at)"

@@ -18,7 +18,9 @@ from central_sim import (  # noqa: F401
     ecard,
     face_verify,
     fleet,
+    payments,
     persons,
+    sms,
     testing,
 )
 from central_sim.api_models import MAX_BATCH, REQUESTS, BatchIn, Heartbeat, validate
@@ -58,6 +60,11 @@ class Central:
         while not self._stop.wait(HEARTBEAT_FLUSH_S):
             try:
                 self.heartbeats.flush()
+                with self.db.read() as tx:
+                    due = payments.expire_due(tx, self.now(), dry_run=True)
+                if due:
+                    with self.db.transaction() as tx:
+                        payments.expire_due(tx, self.now())  # unpaid fee orders void at expiry (issue 21 §4)
                 for hook in list(self.after_flush):
                     hook()
                 if time.monotonic() - last_purge > PURGE_EVERY_S:

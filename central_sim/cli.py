@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--fault-seed", type=int, default=None, help="random seed for reproducible faults")
     p.add_argument("--make-pki", metavar="DIR", help="write a development CA, server and kiosk certificates, exit")
     p.add_argument("--kiosk-id", action="append", default=[], help="kiosk certificate(s) for --make-pki")
+    p.add_argument("--no-test-hooks", dest="test_hooks", action="store_false", default=True,
+                   help="production mode: no SMS-code or pay test hooks (/_admin/sms, /_admin/payments)")
     p.add_argument("--log-level", default="info")
     p.add_argument("--updates-dir", default=None, help="serve this kiosk-release repository at /updates/")
     return p
@@ -82,7 +84,7 @@ def main(argv: list[str]) -> int:
         args.db, host=args.host, port=args.port, seed=args.seed,
         ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key, ssl_ca_certs=args.tls_ca,
         require_client_cert=tls and not args.tls_no_client_cert, faults=faults, log_level=args.log_level.lower(),
-        updates_dir=args.updates_dir,
+        updates_dir=args.updates_dir, test_hooks=args.test_hooks,
     )
     print(f"central-sim listening on {handle.url}  (fleet page {handle.url}/monitor)", flush=True)
     if faults.describe():

@@ -8,7 +8,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from central_sim import fleet_metrics
+from central_sim import fleet_metrics, payments
 from central_sim.fleet import finite_number, fleet
 from central_sim.release.status import update_cell
 
@@ -120,6 +120,7 @@ def render_page(central: Central) -> str:
     central.heartbeats.flush()
     with central.db.read() as tx:
         kiosks = fleet(tx, time.time())
+        refunds = payments.refunds(tx)
     offline = sum(1 for k in kiosks if k["offline"])
     rows = []
     for k in kiosks:
@@ -139,8 +140,20 @@ def render_page(central: Central) -> str:
         "<table><thead><tr><th>终端 Kiosk</th><th>心跳 Last heartbeat</th><th>模式 Mode</th><th>版本 Version</th>"
         "<th>设备 Devices</th><th>耗材 Supplies</th><th>队列 Queue</th><th>最久 Oldest</th><th>死信 Dead</th>"
         f"<th>链路 Link</th><th>告警 Alarms</th><th>审计链 Audit chain</th></tr></thead><tbody>{body}</tbody></table>"
-        "</body></html>"
+        f"{_refunds(refunds)}</body></html>"
     )
+
+
+def _refunds(rows: list[dict[str, Any]]) -> str:
+    """Fee payments refunded (paid after the order was voided, or twice): staff see each one."""
+    if not rows:
+        return ""
+    cells = "".join(f"<tr><td>{_e(r['payment_id'])}</td><td>{_e(r['kiosk_id'])}</td><td>{_e(r['application_id'])}</td>"
+                    f"<td>{int(r['refund_fen']) / 100:.2f}</td><td>{_e(r['void_reason'] or '—')}</td>"
+                    f"<td>{_e(r['refunded_at'] or '')}</td></tr>" for r in rows)
+    return ("<h2>退款 Refunds (late or duplicate fee payments)</h2><table><thead><tr><th>订单 Order</th>"
+            "<th>终端 Kiosk</th><th>申请 Application</th><th>退款 Refund ¥</th><th>作废原因 Void reason</th>"
+            f"<th>退款时间 Refunded at</th></tr></thead><tbody>{cells}</tbody></table>")
 
 
 def _label(value: str) -> str:

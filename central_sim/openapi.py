@@ -46,6 +46,11 @@ SUMMARIES = {
     "/v1/ecard/verify": "e-card sign-in: verify a code once, for this kiosk, within its validity; who the person is",
     "/v1/identity/face-verify": "人证核验: the live face against the portrait on record (no portrait returned)",
     "/v1/documents": "a captured document (proof of relationship, proxy's papers) kept for review",
+    "/v1/sms/otp": "send a 6-digit code to a mobile number (valid 5 min; 1/min, 5/h, 10/day per number)",
+    "/v1/sms/verify": "check a code (5 wrong tries void it); answers a one-use verification_id",
+    "/v1/payments": "the fee order of an application (one per application: never charged twice)",
+    "/v1/payments/{payment_id}": "the order's state; ?wait=N (≤ 25 s) holds the answer while it is pending",
+    "/v1/payments/{payment_id}/cancel": "void the order (cancelled / timed_out); its application is withdrawn",
 }
 
 
@@ -70,6 +75,10 @@ def _operation(method: str, path: str, idempotent: bool) -> dict[str, Any]:
         params.append(_header("X-Kiosk-Id", True, {"type": "string", "pattern": KIOSK_ID_PATTERN},
                               "must equal the client certificate's kiosk id (the header stands in for the "
                               "certificate only on loopback)"))
+    if path == "/v1/payments/{payment_id}" and method == "GET":
+        params.append({"name": "wait", "in": "query", "required": False, "description": "long poll: seconds to hold "
+                       "the answer while the order is pending", "schema": {"type": "number", "minimum": 0,
+                                                                            "maximum": 25}})
     params.append(_header("X-Request-Id", False, {"type": "string", "format": "uuid"}, "for logs"))
     if idempotent:
         params.append(_header("Idempotency-Key", True, {"type": "string", "minLength": 1, "maxLength": 100},

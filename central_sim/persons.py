@@ -106,6 +106,10 @@ def contact(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]
         reasons.add("nothing_to_change", "未提供任何变更内容")
     bad_request(reasons)
     person_or_404(tx, id_no)
+    if "mobile" in changes:  # SMS verification of the number (central_sim/sms.py)
+        from central_sim.sms import record_mobile
+
+        record_mobile(tx, ctx, id_no, changes["mobile"], body)
     now = rfc3339(ctx.now)
     for name, value in changes.items():  # column names come from the fixed table above
         tx.execute(f"UPDATE persons SET {name} = ?, updated_at = ? WHERE id_number = ?", (value, now, id_no))

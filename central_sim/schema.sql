@@ -217,3 +217,45 @@ CREATE TABLE IF NOT EXISTS documents (
     review_status TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_subject ON documents (subject_id_number, review_status);
+
+-- SMS verification of a mobile number (central_sim/sms.py; regulation art. 16 "健全电话号码").
+-- Codes are kept only as a salted hash; sms_sends counts every code sent to a number (rate limits).
+CREATE TABLE IF NOT EXISTS sms_codes (
+    otp_id TEXT PRIMARY KEY,
+    mobile TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    wrong_tries INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,                     -- sent / verified / void (5 wrong tries, or a newer code) / used
+    verification_id TEXT
+);
+CREATE TABLE IF NOT EXISTS sms_sends (mobile TEXT NOT NULL, sent_at TEXT NOT NULL);
+-- The simulated carrier: what the citizen's phone received. Read only by the loopback test hook.
+CREATE TABLE IF NOT EXISTS sms_sim_inbox (mobile TEXT NOT NULL, otp_id TEXT NOT NULL, code TEXT NOT NULL,
+                                          sent_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mobile_status (
+    id_number TEXT PRIMARY KEY,
+    mobile TEXT NOT NULL,
+    verified INTEGER NOT NULL,                -- 1: confirmed by an SMS code; 0: queued offline, unverified
+    at TEXT NOT NULL
+);
+
+-- Fee orders for a replacement's 工本费 (central_sim/payments.py; regulation arts. 33, 50): one per application.
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id TEXT PRIMARY KEY,
+    application_id TEXT NOT NULL UNIQUE,
+    kiosk_id TEXT NOT NULL,
+    amount_fen INTEGER NOT NULL,
+    status TEXT NOT NULL,                     -- pending / paid / voided / refunded
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    paid_at TEXT,
+    receipt_no TEXT,                          -- 电子非税票据号, once paid
+    voided_at TEXT,
+    void_reason TEXT,                         -- cancelled / timed_out
+    refunded_at TEXT,
+    refund_fen INTEGER NOT NULL DEFAULT 0
+);

@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from central_sim import monitor, tls_alerts
+from central_sim import monitor, payments, sms, tls_alerts
 from central_sim.central import Central
 from central_sim.clock import Clock, rfc3339, system_clock
 from central_sim.console.app import routes as console_routes
@@ -62,6 +62,17 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _json(500, ApiError(500, "internal_error", "中心内部错误，请稍后重试").body())
 
 
+def _long_poll_s(request: Request) -> float:
+    """``?wait=N`` on GET /v1/payments/{id}: how long to hold a pending order's answer (0 otherwise)."""
+    if request.method != "GET" or not request.url.path.startswith("/v1/payments/"):
+        return 0.0
+    try:
+        wait = float(request.query_params.get("wait", "0"))
+    except ValueError:
+        return 0.0
+    return min(max(wait, 0.0), payments.MAX_WAIT_S) if wait == wait else 0.0  # NaN: no wait
+
+
 async def _admin_json(request: Request) -> Any:
     if not is_loopback(request):
         raise ApiError(403, "admin_loopback_only", "管理接口仅限本机")
@@ -70,8 +81,10 @@ async def _admin_json(request: Request) -> Any:
 
 
 def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = None,
-               clock: Clock = system_clock, central: Central | None = None, updates_dir: str | None = None) -> ASGIApp:
-    """The central as an ASGI app. ``db_path`` is a SQLite path or a database URL."""
+               clock: Clock = system_clock, central: Central | None = None, updates_dir: str | None = None,
+               test_hooks: bool = True) -> ASGIApp:
+    """The central as an ASGI app. ``db_path`` is a SQLite path or a database URL. ``test_hooks``
+    False (production mode, ``--no-test-hooks``): the SMS-code and pay hooks answer 404."""
     central = central or Central(db_path, seed=seed, clock=clock)
     faults = faults or FaultSet()
 
@@ -85,6 +98,10 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
             return _error(exc)
         key = request.headers.get("idempotency-key", "")
         out = await run_in_threadpool(central.handle, request.method, path, kiosk_id, key, body)
+        deadline = time.monotonic() + _long_poll_s(request)  # GET /v1/payments/{id}?wait=N
+        while payments.still_pending(out.status, out.body) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            out = await run_in_threadpool(central.handle, request.method, path, kiosk_id, key, body)
         headers = {"Idempotent-Replayed": "true"} if out.replayed else {}
         return _json(out.status, out.body, headers)
 
@@ -134,6 +151,29 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
         except ApiError as exc:
             return _json(exc.status, exc.body())
 
+    async def test_hook(request: Request) -> Response:
+        """Test/demo hooks (loopback only, never with test_hooks off): the code an SMS carried, and
+        "the citizen paid this order" (the payment platform's notice)."""
+        try:
+            spec = await _admin_json(request)
+            if not test_hooks:
+                raise ApiError(404, "not_found", "无此接口")
+        except ApiError as exc:
+            return _error(exc)
+
+        def run() -> tuple[int, dict[str, Any]]:
+            with central.db.transaction() as tx:
+                if "payment_id" in request.path_params:
+                    return 200, payments.pay(tx, request.path_params["payment_id"], central.now())
+                mobile = spec.get("mobile") if isinstance(spec, dict) else None
+                found = sms.read_inbox(tx, str(mobile)) if isinstance(mobile, str) else None
+                return (200, found) if found else (404, ApiError(404, "no_code", "no code pending").body())
+
+        try:
+            return _json(*await run_in_threadpool(run))
+        except ApiError as exc:
+            return _error(exc)
+
     async def monitor_page(request: Request) -> Response:
         html = await run_in_threadpool(monitor.render_page, central)
         return HTMLResponse(html)
@@ -152,6 +192,8 @@ def create_app(db_path: str, *, seed: bool = True, faults: FaultSet | None = Non
         Route("/_admin/faults", admin_faults, methods=["GET", "POST", "DELETE"]),
         Route("/_admin/effects", admin_effects, methods=["GET"]),
         Route("/_admin/kiosks/{kiosk_id}/commands", admin_command, methods=["POST"]),
+        Route("/_admin/sms/inbox", test_hook, methods=["POST"]),  # issue 21 §2: the code, for tests and the demo
+        Route("/_admin/payments/{payment_id}/pay", test_hook, methods=["POST"]),  # issue 21 §4: "pay this order"
         Route("/monitor", monitor_page, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *console_routes(central),
@@ -199,6 +241,7 @@ def run_in_thread(
     clock: Clock = system_clock,
     log_level: str = "warning",
     updates_dir: str | None = None,
+    test_hooks: bool = True,
 ) -> ServerHandle:
     """Serve the central with uvicorn in a daemon thread; port 0 binds an ephemeral port."""
     faults = faults or FaultSet()
@@ -207,7 +250,8 @@ def run_in_thread(
     central = Central(db_path, seed=seed, clock=clock)
     if ssl_certfile:
         central.certfiles["server"] = ssl_certfile
-    app = create_app(db_path, faults=faults, clock=clock, central=central, updates_dir=updates_dir)
+    app = create_app(db_path, faults=faults, clock=clock, central=central, updates_dir=updates_dir,
+                     test_hooks=test_hooks)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets that say so; without it
     # every response waits ~40 ms for a delayed ACK (Nagle).

@@ -131,6 +131,7 @@ class TimeoutsSection:
     pin_entry_s: float = 60.0
     card_take_s: float = 60.0
     issuance_limit_s: float = float(ISSUANCE_LIMIT_S)  # regulation art. 21: on the spot within 20 minutes
+    payment_s: float = 300.0  # the fee's payment QR code waits this long (the central's order lasts 5 minutes)
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "timeouts.pin_entry_s": (1.0, 3600.0),
     "timeouts.card_take_s": (1.0, 3600.0),
     "timeouts.issuance_limit_s": (1.0, float(ISSUANCE_LIMIT_S)),  # regulation art. 21: never longer
+    "timeouts.payment_s": (1.0, 300.0),  # never past the central's order (5 minutes)
     "offline.max_items": (1, 100_000_000),
     "offline.max_bytes": (1, 2**40),
     "offline.max_age_days": (0.01, 3650.0),

@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = scrub_json(value)
+                entry[key] = next(iter(scrub_json({key: value}).values()))  # with its key: code=…, name=…
         if record.exc_info:
             entry["exc"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)

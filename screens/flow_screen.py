@@ -19,6 +19,7 @@ from screens.design.components import Countdown, Modal, ResultPanel, action_butt
 from screens.design.outcome import shows_result
 from screens.design.results import result_panel
 from screens.design.steps import step_keys
+from screens.fee_panels import fee_panel
 from screens.header import Header, KioskScreen
 from screens.panels import FormPanel, Panel, PinPanel, card_in_slot, panel_for, picture_for
 from screens.pictures import ActionPicture
@@ -179,7 +180,7 @@ class FlowScreen(KioskScreen):
             self.panel.stop()
         self.slot.clear_widgets()
         self._show_result(view)
-        self.panel = panel_for(self.app, view, self._editor_shown)
+        self.panel = fee_panel(self.app, view) or panel_for(self.app, view, self._editor_shown)  # otp, payment QR
         if self.panel is not None:
             self.slot.add_widget(self.panel)
             if editing and isinstance(self.panel, FormPanel):

@@ -273,6 +273,7 @@ class Shooter:
             time.sleep(0.005)
         self.dev.id_reader.remove()
         self.dev.card_reader.remove()
+        self.home()
 
     def close(self) -> None:
         self.app.stop()
@@ -572,6 +573,13 @@ def ecard_sign_in(t: Tour) -> None:
 @tour("proxy")
 def proxy_documents(t: Tour) -> None:
     documents_tour.shoot(t)  # 高拍仪 and 代办 (issue 21 §3)
+
+
+@tour("replace")
+def sms_code_and_fee(t: Tour) -> None:
+    from screens import fee_shots
+
+    fee_shots.shoot(t)  # SMS code, fee statement, payment QR (issue 21 §§2, 4)
 
 
 @tour("contact_change")

@@ -145,6 +145,8 @@ class ContactBody(Body):
     residence_address: str | None = None
     postal_code: str | None = None
     identity_check: IdentityCheckBody | None = None  # issue 17
+    mobile_verification_id: str | None = None  # the new mobile was confirmed by an SMS code (art. 16)
+    mobile_unverified: bool | None = None  # queued offline without confirmation (the receipt says so)
 
 
 class StockLedgerBody(Body):
@@ -194,3 +196,22 @@ class DocumentBody(Body):
     jpeg_b64: str
     sharpness: float | None = None
     glare: float | None = None
+# ---- SMS verification and fee payment (issue 21 §§2, 4) ----------------------------------------------
+class SmsCodeBody(Body):
+    mobile: str
+    purpose: Literal["contact_change", "apply"]
+
+
+class SmsVerifyBody(Body):
+    otp_id: str
+    mobile: str
+    code: str = Field(repr=False)  # never in a log line or a traceback
+
+
+class PaymentBody(Body):
+    application_id: str
+    amount_fen: int  # the amount the citizen was told before committing (kiosk.domain.fees)
+
+
+class PaymentCancelBody(Body):
+    reason: Literal["cancelled", "timed_out"]

@@ -76,6 +76,9 @@ class Timeouts:
 FaceMatch = b.FaceMatchBody  # the face comparison's outcome, sent as the pin-reset body's face_match
 
 
+_PAYMENT_KEYS = uuid.UUID("6c1f3f0e-6b8e-4f7a-9a51-3f0d2c9b7e21")  # uuid5 namespace of fee-order keys
+
+
 def _new_key() -> str:
     return str(uuid.uuid4())
 
@@ -300,9 +303,11 @@ class CentralClient:
 
     def change_contact(self, id_number: str, *, mobile: str | None = None, phone: str | None = None,
                        residence_address: str | None = None, postal_code: str | None = None,
+                       mobile_verification_id: str | None = None, mobile_unverified: bool | None = None,
                        idempotency_key: str | None = None) -> m.ContactChanged:
         body = b.ContactBody(id_number=id_number, mobile=mobile, phone=phone, residence_address=residence_address,
-                             postal_code=postal_code)
+                             postal_code=postal_code, mobile_verification_id=mobile_verification_id,
+                             mobile_unverified=mobile_unverified)
         return self.call(rq.CHANGE_CONTACT, body, idempotency_key=idempotency_key)
 
     def application_status(self, id_number: str) -> m.ApplicationStatusList:
@@ -323,6 +328,31 @@ class CentralClient:
     def batch(self, items: Sequence[Mapping[str, Any]]) -> m.BatchReply:
         """Items ``{idempotency_key, method, path, body}`` (≤ 100); each judged on its own."""
         return self.call(rq.BATCH, b.BatchBody(items=[dict(i) for i in items]))
+
+    # ---- SMS verification and fee payment (issue 21 §§2, 4) ------------------------------------------
+    def send_sms_code(self, mobile: str, purpose: str, idempotency_key: str | None = None) -> m.SmsCodeSent:
+        return self.call(rq.SEND_SMS_CODE, b.SmsCodeBody.model_validate({"mobile": mobile, "purpose": purpose}),
+                         idempotency_key=idempotency_key)
+
+    def verify_sms_code(self, otp_id: str, mobile: str, code: str,
+                        idempotency_key: str | None = None) -> m.SmsVerified:
+        return self.call(rq.VERIFY_SMS_CODE, b.SmsVerifyBody(otp_id=otp_id, mobile=mobile, code=code),
+                         idempotency_key=idempotency_key)
+
+    def create_payment(self, application_id: str, amount_fen: int) -> m.PaymentOrder:
+        """The application's fee order. The key is derived from the application and amount, so a retry
+        after an unknown outcome replays the first answer (and the central keeps one order per application)."""
+        return self.call(rq.CREATE_PAYMENT, b.PaymentBody(application_id=application_id, amount_fen=amount_fen),
+                         idempotency_key=str(uuid.uuid5(_PAYMENT_KEYS, f"{application_id}:{amount_fen}")))
+
+    def payment_status(self, payment_id: str, wait_s: float = 0.0) -> m.PaymentOrder:
+        wait = min(max(wait_s, 0.0), rq.PAYMENT_POLL_MAX_S)
+        return self.call(rq.PAYMENT_STATUS, None, payment_id=payment_id, wait_s=f"{wait:g}")
+
+    def cancel_payment(self, payment_id: str, reason: str) -> m.PaymentOrder:
+        return self.call(rq.CANCEL_PAYMENT, b.PaymentCancelBody.model_validate({"reason": reason}),
+                         idempotency_key=str(uuid.uuid5(_PAYMENT_KEYS, f"cancel:{payment_id}")),
+                         payment_id=payment_id)
 
     # ---- the queued path -----------------------------------------------------------------------
     def enqueue(self, req: rq.Request[B, T], body: B, *, service: str, priority: int | None = None,

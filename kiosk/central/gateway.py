@@ -54,6 +54,21 @@ class CentralGateway:
         return self._client.call(rq.ECARD_VERIFY, b.EcardVerifyBody(code=code))
     def verify_face(self, id_number: str, live_jpeg: bytes, consent_version: str) -> m.FaceVerification:
         return self._client.verify_face(id_number, live_jpeg, consent_version)
+    # SMS verification of a mobile (art. 16) and the replacement fee (arts. 33, 50): issue 21 §§2, 4
+    def send_sms_code(self, mobile: str, purpose: str) -> m.SmsCodeSent:
+        return self._client.send_sms_code(mobile, purpose)
+
+    def verify_sms_code(self, otp_id: str, mobile: str, code: str) -> m.SmsVerified:
+        return self._client.verify_sms_code(otp_id, mobile, code)
+
+    def create_payment(self, application_id: str, amount_fen: int) -> m.PaymentOrder:
+        return self._client.create_payment(application_id, amount_fen)
+
+    def payment_status(self, payment_id: str, wait_s: float = 0.0) -> m.PaymentOrder:
+        return self._client.payment_status(payment_id, wait_s)
+
+    def cancel_payment(self, payment_id: str, reason: str) -> m.PaymentOrder:
+        return self._client.cancel_payment(payment_id, reason)
 
     # ---- through the queue -----------------------------------------------------------------------
     def report_loss(self, *, id_number: str, reported_at: str, card_no: str | None = None) -> Outcome:

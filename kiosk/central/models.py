@@ -206,3 +206,27 @@ class DocumentRecorded(_Model):  # document capture (issue 21 §3)
     document_id: str
     review_status: str  # pending_review: a reviewer at the centre looks at it later
     received_at: str = ""
+# ---- SMS verification and fee payment (issue 21 §§2, 4) ----------------------------------------------
+class SmsCodeSent(_Model):
+    otp_id: str
+    expires_at: str
+    valid_s: int = 300
+    resend_after_s: int = 60
+    code_length: int = 6
+
+
+class SmsVerified(_Model):
+    status: Literal["verified", "wrong", "void", "expired"]
+    tries_left: int
+    verification_id: str | None = None
+
+
+class PaymentOrder(_Model):
+    payment_id: str
+    application_id: str
+    amount_fen: int
+    status: Literal["pending", "paid", "voided", "refunded"]
+    qr_payload: str
+    expires_at: str
+    receipt_no: str | None = None  # 电子非税票据号, once paid
+    void_reason: str | None = None

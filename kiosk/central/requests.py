@@ -97,11 +97,24 @@ VERIFY_FACE = Request("verify_face", "POST", "/v1/identity/face-verify", b.FaceV
 # document capture (高拍仪, issue 21 §3): one image per request, through the (encrypted) queue
 SUBMIT_DOCUMENT = Request("submit_document", "POST", "/v1/documents", b.DocumentBody, m.DocumentRecorded,
                           Route.QUEUED, 20.0)
+# SMS verification of a mobile (art. 16) and the replacement fee (arts. 33, 50): issue 21 §§2, 4
+SEND_SMS_CODE = Request("send_sms_code", "POST", "/v1/sms/otp", b.SmsCodeBody, m.SmsCodeSent, Route.DIRECT, 8.0)
+VERIFY_SMS_CODE = Request("verify_sms_code", "POST", "/v1/sms/verify", b.SmsVerifyBody, m.SmsVerified,
+                          Route.DIRECT, 8.0)
+CREATE_PAYMENT = Request("create_payment", "POST", "/v1/payments", b.PaymentBody, m.PaymentOrder, Route.DIRECT, 10.0)
+# A long poll: the central holds the answer up to wait_s (≤ PAYMENT_POLL_MAX_S) while the order is pending.
+PAYMENT_POLL_MAX_S = 5.0
+PAYMENT_STATUS: Request[BaseModel, m.PaymentOrder] = Request(
+    "payment_status", "GET", "/v1/payments/{payment_id}?wait={wait_s}", None, m.PaymentOrder, Route.DIRECT,
+    PAYMENT_POLL_MAX_S + 5.0)
+CANCEL_PAYMENT = Request("cancel_payment", "POST", "/v1/payments/{payment_id}/cancel", b.PaymentCancelBody,
+                         m.PaymentOrder, Route.DIRECT, 10.0)
 
 ALL: tuple[Request[BaseModel, BaseModel], ...] = (
     HEALTH, LOOKUP_PERSON, PERSON_PHOTO, APPLY, APPLY_LATER, OPEN_BANK_ACCOUNT, PRODUCTION_RESULT, ACTIVATE_CARD,
     REPORT_LOSS, CANCEL_LOSS, AUTHORIZE_PIN_RESET, PIN_EVENT, CHANGE_CONTACT, APPLICATION_STATUS, HEARTBEAT, EVENTS,
     STOCK_LEDGER, AUDIT_HEAD, BATCH, ECARD_VERIFY, VERIFY_FACE, SUBMIT_DOCUMENT,
+    SEND_SMS_CODE, VERIFY_SMS_CODE, CREATE_PAYMENT, PAYMENT_STATUS, CANCEL_PAYMENT,
 )  # type: ignore[assignment]  # Request is invariant in B and R; the table is read, never written through
 
 

@@ -54,6 +54,9 @@ class Service:
     # own priority in kiosk.central.requests)
     articles: tuple[int, ...]  # regulation articles the flow implements
     informational: bool = False  # changes nothing: alone it does not keep the kiosk in service
+    # Without the link a new mobile cannot be confirmed by SMS (art. 16): True lets the service queue it
+    # marked unverified (the receipt says so); False refuses the change until the link is back.
+    unverified_mobile_offline: bool = False
 
 
 _D = Device
@@ -73,7 +76,8 @@ SERVICES: dict[ServiceId, Service] = {
         Service(ServiceId.PIN_CHANGE, Offline.QUEUED, frozenset({_D.CARD_READER, _D.PIN_PAD}), 30, (32,)),
         Service(ServiceId.PIN_RESET, Offline.NO,
                 frozenset({_D.ID_READER, _D.CARD_READER, _D.CAMERA, _D.PIN_PAD}), 30, (32,)),
-        Service(ServiceId.CONTACT_CHANGE, Offline.QUEUED, frozenset({_D.ID_READER}), 30, (30,)),
+        Service(ServiceId.CONTACT_CHANGE, Offline.QUEUED, frozenset({_D.ID_READER}), 30, (16, 30),
+                unverified_mobile_offline=True),
         Service(ServiceId.PROGRESS_QUERY, Offline.NO, frozenset({_D.ID_READER}), 90, ()),
         Service(ServiceId.ECARD_SIGN_IN, Offline.NO, frozenset({_D.SCANNER}), 90, ()),  # the central spends the code
         Service(ServiceId.COUNTER_GUIDANCE, Offline.LOCAL, frozenset(), 90, (35, 51), informational=True),

@@ -24,6 +24,9 @@ KNOWN_CENTRAL_REASONS = frozenset({
     "face_mismatch", "liveness_failed", "pin_too_weak", "pin_format", "card_not_found", "application_in_progress",
     "already_has_card", "card_not_replaceable", "quality_defect_period_over", "child_not_yet_2",
     "not_in_register", "not_insured", "loss_report_required", "no_card_to_replace", "pin_reset_refused",
+    # SMS verification and fee payment (issue 21 §§2, 4)
+    "sms_resend_too_soon", "sms_hourly_limit", "sms_daily_limit", "mobile_not_verified", "fee_amount_mismatch",
+    "payment_voided", "payment_required",
 })
 
 

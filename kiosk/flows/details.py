@@ -17,6 +17,7 @@ from kiosk.domain.choices import INSURANCE_TYPES
 from kiosk.domain.contact import mobile_ok, phone_ok, postal_code_ok
 from kiosk.domain.masking import mask_address, mask_phone
 from kiosk.domain.regions import Address, parse_address
+from kiosk.flows import otp
 from kiosk.flows.base import Flow, FlowContext
 
 
@@ -28,6 +29,8 @@ class Details:
     postal_code: str = ""
     medical_insurance: str = ""
     occupation: str = "其他"
+    mobile_verification: str = ""  # the central's verification_id once an SMS code confirmed the mobile
+    mobile_unverified: bool = False  # offline: the mobile could not be confirmed (kiosk.flows.otp)
 
     def __repr__(self) -> str:
         return "Details(<personal data>)"
@@ -58,8 +61,10 @@ def _params(d: Details, extra: Mapping[str, str]) -> dict[str, str]:
 
 def edit_details(ctx: FlowContext, flow: Flow, screen: str, step: int, message: str, start: Details, *,
                  required: frozenset[str], extra: Callable[[], Mapping[str, str]] | None = None,
-                 require_change: bool = False) -> Details:
-    """Show the form until it validates and the citizen confirms. ``extra()`` adds params (progress)."""
+                 require_change: bool = False, verify_mobile: str = "") -> Details:
+    """Show the form until it validates and the citizen confirms. ``extra()`` adds params (progress).
+    ``verify_mobile`` (the purpose, e.g. contact_change): a new or changed mobile is confirmed by an SMS
+    code first (art. 16, kiosk.flows.otp)."""
     d = start
     reasons: tuple[str, ...] = ()
     actions = ("set_mobile", "set_phone", "set_address", "set_postal_code", "set_insurance", "set_occupation",
@@ -87,6 +92,12 @@ def edit_details(ctx: FlowContext, flow: Flow, screen: str, step: int, message: 
             reasons = problems(d, required)
             if require_change and not reasons and d == start:
                 reasons = ("reason.nothing_to_change",)
+            if not reasons and verify_mobile and d.mobile and d.mobile != start.mobile:
+                proof = otp.verify_mobile(ctx, flow, step, d.mobile, verify_mobile)
+                if proof is None:
+                    continue  # back to the form to correct the number
+                d = dataclasses.replace(d, mobile_verification=proof.verification_id,
+                                        mobile_unverified=proof.unverified)
             if not reasons:
                 return d
             continue

@@ -24,12 +24,13 @@ from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.common import central, queued, refusal
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
-from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
+from kiosk.flows.issuance import Extra, offline_or_fail
+from kiosk.flows.payment import FeeIssuanceFlow
 
 NEW_PHOTO_REASONS = ("photo_changed", "child_turned_2")
 
 
-class ReplaceFlow(IssuanceFlow):
+class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payment
     service = ServiceId.REPLACE
     kind = "replacement"
 
@@ -48,6 +49,7 @@ class ReplaceFlow(IssuanceFlow):
             if must_report_loss_first(reason, None):  # art. 33: the loss never waits for the face check
                 self._report_loss_offline(ctx, card.id_number)
             verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验 (the guardian under 14)
+            self.state_fee(ctx, reason, offline=True)
             photo = self.offline_photo(ctx, applicant)
             return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, Extra(reason=reason))
 
@@ -68,6 +70,7 @@ class ReplaceFlow(IssuanceFlow):
         if problems:
             raise Refused("not_eligible", problems)
         verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验, before anything changes
+        self.state_fee(ctx, reason)  # before the citizen commits; paid in accepted(), before anything is made
         if must_report_loss_first(reason, old):
             self._report_loss_first(ctx, old.card_no, card.id_number)
         self._old_card_no = old.card_no
@@ -117,5 +120,6 @@ class ReplaceFlow(IssuanceFlow):
                                                     reported_at=ctx.clock.now().isoformat(timespec="seconds")))
 
     def accepted(self, ctx: FlowContext) -> None:
+        super().accepted(ctx)  # the fee is paid first: an unpaid replacement is withdrawn, the old card stays valid
         if self._old_card_no:  # art. 33: the old card is invalid from acceptance
             ctx.services.block_card_locally(self._old_card_no)

@@ -70,7 +70,8 @@ class Param(StrEnum):
 
 PARAM_POLICY: dict[str, tuple[Param, str]] = {
     **{p: (Param.NUMBER, "") for p in ("seconds", "step", "total", "tries_left", "attempts_left", "count", "age",
-                                       "limit", "remaining", "steady", "needed", "page", "pages")},
+                                       "limit", "remaining", "steady", "needed", "page", "pages",
+                                       "yuan", "minutes", "valid_min", "code_length")},
     "hotline": (Param.DIGITS, ""),
     "name": (Param.NAME, ""),
     "status": (Param.KEY, "app_status."),

@@ -136,9 +136,10 @@ def test_every_row_of_the_request_table_is_a_route_of_the_reference_central() ->
     for q in rq.ALL:
         if q.name in served_apart:
             continue
-        assert (q.method, q.path) in central, q.name
+        path = q.path.partition("?")[0]  # a query template (the payment long poll's ?wait=) is not the route
+        assert (q.method, path) in central, q.name
         # The kiosk sends an Idempotency-Key exactly where the central requires one.
-        assert q.idempotent == central[(q.method, q.path)], q.name
+        assert q.idempotent == central[(q.method, path)], q.name
         if q.route in (rq.Route.QUEUED, rq.Route.ALWAYS_QUEUED):
             assert q.idempotent, q.name  # a queued request must be safe to resend
 

@@ -8,6 +8,7 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
 from kiosk.runtime import Runtime
 from tests.flows.conftest import Driver, assert_ended, central_count, central_one, chip, go_offline, id_card, person
+from tests.flows.payment_helpers import enter_code
 
 
 def start_with_cards(runtime: Runtime, service: ServiceId, key: str, card_key: str | None = None,
@@ -160,6 +161,7 @@ def test_contact_change_validates_every_field_at_once_then_applies(runtime: Runt
         form = d.wait("contact_form")
     assert form.params["mobile"] == "139****5678" and "13912345678" not in str(form.params)
     d.send("confirm")
+    enter_code(d, central, "13912345678")  # a new mobile is confirmed by SMS first (art. 16)
     view, result = d.end()
     assert_ended(view, result, End.DONE)
     assert view.message == "prompt.contact_changed"
@@ -184,7 +186,7 @@ def test_contact_change_offline_is_queued(runtime: Runtime, central: ServerHandl
     d.wait("contact_form")
     d.send("confirm")
     view, result = d.end()
-    assert view.message == "prompt.contact_pending" and result.code == "pending"
+    assert view.message == "prompt.contact_pending_unverified" and result.code == "pending"
     central.faults.clear()
     runtime.link.report_success()
     assert runtime.forwarder.flush(timeout=10)

@@ -22,6 +22,7 @@ from tests.flows.conftest import (
     make_runtime,
     person,
 )
+from tests.flows.payment_helpers import pay_shown_order
 from tests.flows.test_apply import fill_details, take_and_skip_pin
 from tests.photo.conftest import faces_dir
 from tests.photo.synth import kiosk_frame
@@ -39,10 +40,12 @@ def begin(runtime: Runtime, key: str, reason: str) -> Driver:
 
 def test_lost_card_is_reported_first_then_replaced(runtime: Runtime, central: ServerHandle) -> None:
     d = begin(runtime, "adult_active_card", "lost")
+    assert d.answer("fee_statement", "confirm").message == "prompt.fee_due"  # arts. 33, 50: before committing
     d.answer("confirm_report_first", "confirm")
     d.answer("keep_account", "new_account")
     d.answer("photo_choice", "use_on_file")
     fill_details(d)
+    pay_shown_order(d, central)
     take_and_skip_pin(d)
     view, result = d.end()
     assert_ended(view, result, End.DONE)
@@ -55,6 +58,7 @@ def test_lost_card_is_reported_first_then_replaced(runtime: Runtime, central: Se
 
 def test_quality_defect_within_a_month_is_free(runtime: Runtime) -> None:
     d = begin(runtime, "recent_card_quality", "quality_defect")
+    assert d.answer("fee_statement", "confirm").message == "prompt.fee_free_quality_defect"
     d.answer("keep_account", "new_account")
     d.answer("photo_choice", "use_on_file")
     fill_details(d)
@@ -89,6 +93,7 @@ def test_no_card_to_replace(runtime: Runtime) -> None:
 
 def test_photo_change_needs_a_new_photo_and_cancel_there(runtime: Runtime, central: ServerHandle) -> None:
     d = begin(runtime, "adult_active_card", "photo_changed")
+    d.answer("fee_statement", "confirm")
     d.answer("keep_account", "new_account")
     d.wait("photo")
     d.send("cancel")
@@ -106,6 +111,7 @@ def test_offline_replacement_accepted_for_later(tmp_path: Path, central: ServerH
         camera.present(kiosk_frame(cv2.imread(str(faces_dir() / "obama_portrait.jpg"))))  # type: ignore[arg-type]
         go_offline(rt, central)
         d = begin(rt, "adult_active_card", "damaged")
+        assert d.answer("fee_statement", "confirm").message == "prompt.fee_at_pickup"
         d.answer("photo_confirm", "confirm")
         fill_details(d)
         d.answer("delivery_choice", "choose", "pickup")

@@ -315,6 +315,9 @@ class Walk:
         h.tap("button.confirm")  # check your answers
         self.clip("check_answers")
         h.tap("button.confirm")
+        from tests.ui.scenarios import enter_sms_code
+
+        enter_sms_code(h, "13700000128")  # the new mobile is confirmed by SMS (art. 16)
         self.view("done")
         self.end()
 

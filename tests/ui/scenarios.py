@@ -297,6 +297,7 @@ def contact_change(s: Setup) -> dict[str, Any]:
     h.tap("form.close")
     h.tap("button.confirm")
     h.tap("button.confirm")  # 确认提交
+    enter_sms_code(h, "13700000128")  # the new mobile is confirmed by SMS (art. 16)
     h.wait_view("done")
     out = s.finish()
     h.runtime.forwarder.flush(timeout=10)
@@ -471,22 +472,46 @@ def replace(s: Setup) -> dict[str, Any]:
     h.wait_view("choose_reason")
     h.tap("choice.lost")
     s.face_check("card_lost")
+    h.wait_view("fee_statement")  # the 工本费, before committing (arts. 33, 50)
+    h.tap("button.confirm")
     h.wait_view("keep_account")
     h.tap("button.new_account")
     h.pump_until(lambda: h.view_name in ("photo_choice", "details", "photo"), 15, "after reason")
     if h.view_name == "photo_choice":
         h.tap("button.use_on_file")
     fill_details(s, "13800000006", "6")
+    h.wait_view("payment_qr", timeout=30)
+    out_paid = _pay_shown_order(h)
     h.wait_view("take_card", timeout=30)
     s.devices.issuer.take_card()
     h.wait_view("pin_offer")
     h.tap("button.skip")
     h.wait_view("done", timeout=20)
     out = s.finish()
+    out["fee_paid"] = out_paid
     h.runtime.forwarder.flush(timeout=15)
     out["application"] = s.rows("SELECT kind, reason, status FROM applications WHERE id_number = ? "
                                 "ORDER BY created_at DESC LIMIT 1", p["id_number"])[0]
     return out
+
+
+def enter_sms_code(h: Any, mobile: str) -> None:
+    """Read the code the phone received (the central's loopback hook) and type it on the otp screen."""
+    import httpx
+
+    h.wait_view("otp")
+    r = httpx.post(f"{h.runtime.cfg.central.url}/_admin/sms/inbox", json={"mobile": mobile}, timeout=5)
+    h.type_digits(str(r.json()["code"]))
+    h.tap("button.submit_code")
+
+
+def _pay_shown_order(h: Any) -> bool:
+    """The citizen scans the payment QR code and pays (the reference central's loopback pay hook)."""
+    import httpx
+
+    order = h.app.flow.view.params["payment_id"]
+    r = httpx.post(f"{h.runtime.cfg.central.url}/_admin/payments/{order}/pay", json={}, timeout=5)
+    return r.status_code == 200 and bool(r.json().get("charged"))
 
 
 def pin_reset(s: Setup) -> dict[str, Any]:
