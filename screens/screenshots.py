@@ -37,6 +37,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from screens import documents_tour, face_shots
 from screens.rule_shots import rule_screens
 
@@ -304,8 +305,8 @@ def shoot_all(out: Path, size: str, elderly: bool = False, langs: tuple[str, ...
         raise
     finally:
         if report is not None:
-            report.write_text(json.dumps({"size": size, "elderly": elderly, "error": error, "shots": s.shots},
-                                         ensure_ascii=False), encoding="utf-8")
+            write_atomic(report, json.dumps({"size": size, "elderly": elderly, "error": error, "shots": s.shots},
+                                            ensure_ascii=False), mode=0o644)
         s.close()
         central.stop()
     return 0
@@ -565,7 +566,7 @@ def refusal(t: Tour) -> None:
 
 @tour("ecard_sign_in")
 def ecard_sign_in(t: Tour) -> None:
-    from screens.ecard_qr import shoot_ecard_screens
+    from screens.ecard_shots import shoot_ecard_screens
 
     shoot_ecard_screens(t)
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from hal.atomic_file import write_atomic
 from kiosk.strings import table
 
 THUMB = "zh-1280x800", "en-1280x800"  # side by side in the index; the other sizes are linked
@@ -53,7 +54,7 @@ def write_index(out: Path, shots: list[dict[str, Any]]) -> Path:
                           if f"{f}/{name}.png" in have][:2]
             lines += [" ".join(thumbs), ""]
     path = out / "README.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    write_atomic(path, "\n".join(lines), mode=0o644)
     return path
 
 
@@ -85,5 +86,5 @@ def write_layout_report(path: Path, shots: list[dict[str, Any]]) -> Path:
         lines.append("No findings.")
     for where in sorted(by_shot):
         lines += [f"## {where}", "", *[f"- {item}" for item in by_shot[where]], ""]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomic(path, "\n".join(lines) + "\n", mode=0o644)
     return path

@@ -28,10 +28,11 @@ def test_the_catalogue_is_the_offline_policy_table() -> None:
         S.ACTIVATE: (Offline.QUEUED, 30, (31,)),
         S.PIN_CHANGE: (Offline.QUEUED, 30, (32,)),
         S.PIN_RESET: (Offline.NO, 30, (32,)),
-        S.CONTACT_CHANGE: (Offline.QUEUED, 30, (30,)),
+        S.CONTACT_CHANGE: (Offline.QUEUED, 30, (16, 30)),
         S.PROGRESS_QUERY: (Offline.NO, 90, ()),
         S.COUNTER_GUIDANCE: (Offline.LOCAL, 90, (35, 51)),
         S.ECARD_SIGN_IN: (Offline.NO, 90, ()),
+        S.PROXY: (Offline.QUEUED, 30, (51,)),
     }
     assert [s for s, v in SERVICES.items() if v.informational] == [S.COUNTER_GUIDANCE]
 

@@ -70,6 +70,6 @@ def test_a_seeded_citizen_blinks_before_the_camera_for_the_face_check() -> None:
         assert frame is not None
         challenge.feed(frame)
     assert challenge.status == "passed"
-    assert citizen("not_insured").get("photo_path") is None
+    assert citizen("child_under_2").get("photo_path") is None
     with pytest.raises(ValueError, match="no live face"):
-        apply(devices, {"action": "live-face", "citizen": "not_insured"})
+        apply(devices, {"action": "live-face", "citizen": "child_under_2"})

@@ -88,6 +88,7 @@ def test_guardian_proof_recorded_for_review_and_the_card_issued(runtime: Runtime
     assert shown is not None and shown[1].shape == (960, 1280, 3)
     limits = runtime.cfg.documents
     assert limits.jpeg_min_kb * 1024 <= int(preview.params["bytes"]) <= limits.jpeg_max_kb * 1024
+    d.answer("photo_optional", "no_photo")  # under 2: the guardian's choice (art. 16)
     fill_details(d)
     take_and_skip_pin(d)
     view, result = d.end()
@@ -119,6 +120,7 @@ def test_glare_then_blur_are_told_and_a_retake_is_allowed(runtime: Runtime, cent
     d.send("retake")
     d.wait("document_preview")
     d.send("confirm")
+    d.answer("photo_optional", "no_photo")
     fill_details(d)
     take_and_skip_pin(d)
     _, result = d.end()
@@ -165,6 +167,7 @@ def test_offline_guardian_proof_queued_encrypted_then_delivered(tmp_path: Path, 
         go_offline(rt, central)
         d = guardian_start(rt)
         capture(d, "birth_certificate")
+        d.answer("photo_optional", "no_photo")
         fill_details(d)
         d.wait("delivery_choice")
         d.send("choose", "pickup")
@@ -231,7 +234,8 @@ def test_proxy_contact_change_offline_queued_then_recorded(runtime: Runtime, cen
     d.wait("contact_form")
     d.send("confirm")
     view, result = d.end()
-    assert view.message == "prompt.contact_pending" and result.code == "pending"
+    # offline the new mobile cannot be confirmed by SMS: queued, marked unverified (art. 16)
+    assert view.message == "prompt.contact_pending_unverified" and result.code == "pending"
     assert central_count(central, "documents") == 0
     central.faults.clear()
     runtime.link.report_success()

@@ -93,11 +93,12 @@ def test_offline_lost_card_replacement_reports_and_blocks_first(tmp_path: Path, 
         d.id_reader.place(id_card(holder))
         d.answer("choose_reason", "choose", "lost")
         d.answer("confirm_report_first", "confirm")
-        d.wait("photo_confirm")  # before anything else of the replacement: blocked and queued
+        d.wait("fee_statement")  # before anything else of the replacement: blocked and queued
         assert rt.blocks.is_blocked(holder["id_number"])
         pending = rt.outbox.list_items()
         assert [(i.path, i.priority) for i in pending] == [("/v1/cards/loss-report", 0)]
-        d.send("confirm")
+        d.send("confirm")  # the fee, payable at pickup
+        d.answer("photo_confirm", "confirm")
         fill_details(d)
         d.answer("delivery_choice", "choose", "pickup")
         _, result = d.end()
@@ -148,6 +149,8 @@ def test_child_under_2_gets_a_photo_when_the_guardian_chooses_one(runtime: Runti
     d.id_reader.place(id_card(person("child_under_2")))
     d.wait("read_guardian_id")
     d.id_reader.place(id_card(person("adult_active_card")))
+    d.answer("document_choice", "choose", "household_register")  # the proof of relationship
+    d.answer("document_preview", "confirm")
     offer = d.wait("photo_optional")
     assert {"no_photo", "take_photo"} <= set(offer.actions)
     d.send("take_photo")
@@ -303,6 +306,7 @@ def test_keeping_the_bank_account_defers_the_replacement_with_consent(runtime: R
     d.wait("read_id")
     d.id_reader.place(id_card(person("adult_active_card")))
     d.answer("choose_reason", "choose", "damaged")
+    d.answer("fee_statement", "confirm")
     d.answer("keep_account", "keep_account")
     d.answer("photo_choice", "use_on_file")
     fill_details(d)
