@@ -31,6 +31,7 @@ def otp(walk: Any) -> None:
     face_shots.through(walk, "adult_active_card", "contact_form")
     _type_field(walk, "mobile", MOBILE)
     s.tap("button.confirm")
+    s.tap("button.confirm")  # check your answers, then send
     s.view("otp")
 
     def typed() -> None:

@@ -39,6 +39,12 @@ def rule_screens(tour: Any) -> None:
     s.view("read_guardian_id")
     s.dev.id_reader.remove()
     tour.place_id("adult_active_card")
+    s.view("document_choice")  # the proof of relationship on the document camera (高拍仪)
+    s.dev.document_camera.steer("fault", kind="none")
+    s.dev.document_camera.steer("document", kind="household_register")
+    s.tap("choice.household_register")
+    s.view("document_preview")
+    s.tap("button.confirm")
     face_shots.through(tour, "adult_active_card", "photo_optional")  # the guardian's face
     s.view("photo_optional")
     s.shot("photo_optional")
@@ -50,7 +56,8 @@ def rule_screens(tour: Any) -> None:
     tour.place_id("adult_active_card")
     s.view("choose_reason")
     s.tap("choice.damaged")
-    face_shots.through(tour, "adult_active_card", "keep_account")
+    face_shots.through(tour, "adult_active_card", "fee_statement")
+    s.tap("button.confirm")  # the fee, stated before the citizen commits
     s.view("keep_account")
     s.shot("keep_account")
     s.tap("button.cancel")
