@@ -348,7 +348,7 @@ class FormPanel(Panel):
         self.editors: dict[str, tuple[Widget, list[Widget], Callable[[], None]]] = {}
         rows = (len(self.fields) + 1) // 2
         elderly = theme().elderly
-        h = target_px() * (1.4 if elderly else 1.05)  # a field's name and its value: two lines
+        h = target_px() * (1.4 if elderly else 1.1)  # a field's name and its value: two lines
         self.field_buttons: dict[str, BigButton] = {}
         for f in self.fields:
             self.field_buttons[f] = self.button("", f"form.edit.{f}", partial(self.edit, f), height=h, raw=True)

@@ -8,11 +8,13 @@ from __future__ import annotations
 from kiosk.domain.services import ServiceId
 
 LOBBY: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("get_card", ("apply", "replace")),
+    # Four rows of at most three keep every tile a full touch target at 1280x800, so the two newest
+    # entries join the rows with room: acting for someone (代办, art. 51) with getting a card, and the
+    # counter's guidance (cancel, suspend: arts. 35, 51) with the PIN services.
+    ("get_card", ("apply", "replace", "proxy")),
     ("card_problems", ("loss_report", "activate", "loss_cancel")),
-    ("pin", ("pin_change", "pin_reset")),
+    ("pin", ("pin_change", "pin_reset", "counter_guidance")),
     ("my_info", ("progress_query", "contact_change", "ecard_sign_in")),
-    ("counter", ("counter_guidance", "proxy")),  # what only the counter does, and what to bring (arts. 35, 51)
 )
 SERVICE_ICONS = {
     "apply": "add_card", "replace": "autorenew", "loss_report": "report_off", "loss_cancel": "lock_open",
