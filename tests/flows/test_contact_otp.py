@@ -32,6 +32,7 @@ from tests.flows.conftest import (
     id_card,
     person,
 )
+from tests.flows.faces import holder_before_camera
 from tests.flows.payment_helpers import sms_code
 
 MOBILE = "13912345678"
@@ -83,6 +84,7 @@ def central(tmp_path: Path, clocks: Clocks) -> Iterator[ServerHandle]:
 @pytest.fixture
 def runtime(tmp_path: Path, central: ServerHandle, clocks: Clocks) -> Iterator[Runtime]:
     rt = Runtime(flow_config(tmp_path, central.url), clock=clocks.kiosk)
+    holder_before_camera(rt)  # 人证核验: the ID card's holder stands before the camera
     rt.start()
     yield rt
     rt.stop()

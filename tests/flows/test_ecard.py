@@ -16,6 +16,7 @@ from kiosk.flows.ecard_sign_in import KIOSK_QR_PREFIX
 from kiosk.runtime import Runtime
 from tests.flows.conftest import Driver, assert_ended, central_count, central_one, chip, go_offline, person
 from tests.flows.faces import citizen_before_camera
+from tests.flows.payment_helpers import enter_code
 
 
 def mint(central: ServerHandle, runtime: Runtime, key: str = "adult_active_card", *, kiosk_id: str | None = None,
@@ -71,6 +72,7 @@ def test_contact_change_with_the_e_card_applies(runtime: Runtime, central: Serve
     d.send("set_mobile", "13912345678")
     d.wait("contact_form")
     d.send("confirm")
+    enter_code(d, central, "13912345678")  # the new mobile, confirmed by SMS (art. 16)
     view, result = d.end()
     assert_ended(view, result, End.DONE)
     assert central_one(central, "SELECT mobile FROM persons WHERE name = '林小明'") == "13912345678"

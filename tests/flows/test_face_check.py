@@ -85,7 +85,7 @@ def _contact(rt: Runtime, consent: str | None = "agree") -> Driver:
 STARTS: dict[str, tuple[Callable[[Runtime, str | None], Driver], str, str]] = {
     # service: (start, an impostor's face, the screen the service goes on with after the check)
     "apply": (_apply, BIDEN, "photo_choice"),
-    "replace": (_replace, BIDEN, "keep_account"),  # asked at the bank that holds the card's account
+    "replace": (_replace, BIDEN, "fee_statement"),  # the fee is stated once the holder is known
     "loss_cancel": (_with_card(ServiceId.LOSS_CANCEL, "card_lost"), OBAMA, "confirm"),  # her face: biden
     "contact_change": (_contact, BIDEN, "contact_form"),
     "pin_reset": (_with_card(ServiceId.PIN_RESET, "adult_active_card"), BIDEN, "new_pin"),

@@ -33,6 +33,7 @@ def to_payment(runtime: Runtime, reason: str = "damaged") -> Driver:
     statement = d.answer("fee_statement", "confirm")
     assert (statement.message, statement.params["yuan"], statement.params["fee"]) == ("prompt.fee_due", "20", "due")
     assert "fee_statement" in d.screens and "submitting" not in d.screens  # stated before committing
+    d.answer("keep_account", "new_account")
     d.answer("photo_choice", "use_on_file")
     fill_details(d)
     return d
@@ -111,6 +112,7 @@ def test_a_free_replacement_says_free_on_the_screen_and_the_receipt(runtime: Run
     d.answer("choose_reason", "choose", "quality_defect")
     statement = d.answer("fee_statement", "confirm")
     assert (statement.message, statement.params["fee"]) == ("prompt.fee_free_quality_defect", "free")
+    d.answer("keep_account", "new_account")
     d.answer("photo_choice", "use_on_file")
     fill_details(d)
     take_and_skip_pin(d)

@@ -68,8 +68,6 @@ def test_the_on_screen_pin_pad_in_elderly_mode_counts_digits_without_a_hardware_
     assert r["onscreen_dots"].count("●") == 6 and not r["onscreen_picture"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 open: at 1280x800 the check-your-answers and result pages "
-                   "overfill the screen in the normal look (layout-report.md)")
 def test_the_normal_look_clips_no_text_either_at_1280x800(walks: dict[str, Any]) -> None:
     r = ok(walks, "normal")
     assert r["clip_checks"] > 200
