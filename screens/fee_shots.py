@@ -5,12 +5,12 @@ hook stands in for the citizen's phone."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import httpx
 
 from screens import face_shots
+from screens.shots.forms import fill_details, type_field
 
 MOBILE = "13912340000"
 
@@ -29,7 +29,7 @@ def otp(walk: Any) -> None:
     s.view("read_id")
     walk.place_id("adult_active_card")
     face_shots.through(walk, "adult_active_card", "contact_form")
-    _type_field(walk, "mobile", MOBILE)
+    type_field(walk, "mobile", MOBILE)
     s.tap("button.confirm")
     s.tap("button.confirm")  # check your answers, then send
     s.view("otp")
@@ -42,16 +42,6 @@ def otp(walk: Any) -> None:
     s.shot("otp_entry", redo=typed)
     s.tap("button.cancel")
     s.end_home()
-
-
-def _type_field(walk: Any, field: str, digits: str) -> None:
-    s = walk.s
-    walk.reveal(f"form.edit.{field}")
-    s.tap(f"form.edit.{field}")
-    for d in digits:
-        s.tap(f"key.{d}")
-    s.tap("form.save")
-    s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
 
 
 def _to_payment(walk: Any, shoot_statement: bool) -> None:
@@ -70,16 +60,7 @@ def _to_payment(walk: Any, shoot_statement: bool) -> None:
     s.view("photo_choice")
     s.tap("button.use_on_file")
     s.view("details")
-    _type_field(walk, "mobile", MOBILE)
-    _type_field(walk, "postal_code", "350001")
-    walk.reveal("form.edit.address")
-    s.tap("form.edit.address")
-    s.tap("address.option.350100")
-    s.tap("address.option.350102")
-    for k in ("key.1", "key.token.号"):
-        s.tap(k)
-    s.tap("address.done")
-    s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
+    fill_details(walk, MOBILE)
     s.tap("button.confirm")
     s.tap("button.confirm")  # check your answers, then send
     s.view("payment_qr")

@@ -5,10 +5,10 @@ screens/screenshots.py's tour with itself (its Shooter as ``tour.s``)."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from screens import face_shots
+from screens.shots.forms import fill_details
 
 
 def rule_screens(tour: Any) -> None:
@@ -72,7 +72,7 @@ def rule_screens(tour: Any) -> None:
         s.view("photo_choice")
         s.tap("button.use_on_file")
         s.view("details")
-        _fill_details(tour)
+        fill_details(tour)
         s.tap("button.confirm")
         s.tap("button.confirm")  # check your answers, then send
         s.view("deliver_later")
@@ -86,23 +86,3 @@ def rule_screens(tour: Any) -> None:
         s.end_home()
     finally:
         s.dev.issuer.steer("hopper", count=100)
-
-
-def _fill_details(tour: Any) -> None:
-    """The details form as a citizen fills it (mobile, postal code, a Fuzhou address)."""
-    s = tour.s
-    for field, digits in (("mobile", "13800000001"), ("postal_code", "350001")):
-        tour.reveal(f"form.edit.{field}")
-        s.tap(f"form.edit.{field}")
-        for d in digits:
-            s.tap(f"key.{d}")
-        s.tap("form.save")
-        s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
-    tour.reveal("form.edit.address")
-    s.tap("form.edit.address")
-    s.tap("address.option.350100")
-    s.tap("address.option.350102")
-    for k in ("key.1", "key.token.号"):
-        s.tap(k)
-    s.tap("address.done")
-    s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")

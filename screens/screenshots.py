@@ -33,13 +33,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from hal.atomic_file import write_atomic
 from screens import documents_tour, face_shots
 from screens.rule_shots import rule_screens
+from screens.shots.forms import fill_details
 
 SIZES = ("1920x1080", "1280x800")
 ELDERLY_SIZE = "1280x800"  # the smaller screen: where the larger type is hardest to fit
@@ -524,21 +524,7 @@ def apply(t: Tour) -> None:
     s.shot("camera_captured")
     s.tap("button.confirm")
     s.view("details")
-    for field, digits in (("mobile", "13800000001"), ("postal_code", "350001")):
-        t.reveal(f"form.edit.{field}")
-        s.tap(f"form.edit.{field}")
-        for d in digits:
-            s.tap(f"key.{d}")
-        s.tap("form.save")
-        s.until(partial(lambda f: bool(s.view_now().params.get(f)), field), field)
-    t.reveal("form.edit.address")
-    s.tap("form.edit.address")
-    s.tap("address.option.350100")
-    s.tap("address.option.350102")
-    for k in ("key.1", "key.token.号"):
-        s.tap(k)
-    s.tap("address.done")
-    s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
+    fill_details(t)
     s.pump(0.2)
     s.shot("details_filled")
     s.tap("button.confirm")
