@@ -31,3 +31,8 @@ def test_the_kiosk_states_what_the_central_charges(kind: str, reason: str | None
 
 def test_amounts_are_shown_in_yuan_and_printed_with_fen() -> None:
     assert (Fee(2050).yuan, Fee(2050).printed, Fee(5).printed) == ("20.50", "20.50", "0.05")
+
+
+def test_any_amount_above_zero_is_due() -> None:
+    """One fen is still a fee to pay (a tariff change must never make a small fee silently free)."""
+    assert Fee(1).due and not Fee(0).due
