@@ -130,6 +130,8 @@ class Shooter:
             kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(work / "kiosk")),
             central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=5.0),
             ui=dataclasses.replace(cfg.ui, width=width, height=height),
+            # short enough for the retained-card tour to wait out, long enough for any shot
+            timeouts=dataclasses.replace(cfg.timeouts, card_take_s=8.0),
         )
         self.dpi = cfg.ui.dpi
         (work / "kiosk" / "kivy").mkdir(parents=True, exist_ok=True)
@@ -535,6 +537,13 @@ def apply(t: Tour) -> None:
     t.step("pin_offer", shot="pin_offer", tap="button.skip")
     t.step("done", shot="issued")
     s.end_home()
+
+
+@tour("apply")
+def card_retained(t: Tour) -> None:
+    from screens.shots import retained
+
+    retained.shoot(t)
 
 
 @tour("apply")

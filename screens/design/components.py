@@ -7,7 +7,7 @@ they render texts the screen hands them and call back on a tap.
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -19,6 +19,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
+from kiosk.clock import SystemClock
 from screens.design.icons import action_icon, icon
 from screens.design.tokens import COLOUR, RADIUS, SPACE, TYPE
 from screens.widgets import (
@@ -109,10 +110,15 @@ def relabel(button: BigButton, label: str) -> None:
 
 
 # ---- frame --------------------------------------------------------------------------------------
-def clock_text(lang: str, now: time.struct_time) -> str:
+def frame_now() -> dt.datetime:
+    """Fuzhou time, as on transaction numbers and receipts (kiosk.clock), whatever the machine's zone."""
+    return SystemClock().now()
+
+
+def clock_text(lang: str, now: dt.datetime) -> str:
     if lang == "zh":
-        return f"{now.tm_mon}月{now.tm_mday}日 {now.tm_hour:02d}:{now.tm_min:02d}"
-    return f"{now.tm_mday} {MONTHS_EN[now.tm_mon - 1]} {now.tm_hour:02d}:{now.tm_min:02d}"
+        return f"{now.month}月{now.day}日 {now:%H:%M}"
+    return f"{now.day} {MONTHS_EN[now.month - 1]} {now:%H:%M}"
 
 
 class FrameClock(Text):
@@ -126,7 +132,7 @@ class FrameClock(Text):
         self.tick()
 
     def tick(self) -> None:
-        text = clock_text(self.lang(), time.localtime())
+        text = clock_text(self.lang(), frame_now())
         if text != self.shown:
             self.shown = text
             self.set(text)

@@ -133,3 +133,25 @@ def test_taking_a_card_back_shows_its_picture_not_a_second_result_page() -> None
         # screens.pictures draws each (read as text: importing it would open a Kivy window here)
         assert f"def _draw_{TAKE_BACK[screen]}(" in (ROOT / "screens/pictures.py").read_text()
     assert shows_result(_end("prompt.activated", End.DONE))
+
+
+def test_the_frame_clock_shows_fuzhou_time_like_the_transaction_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frame's clock and the transaction number on the same page must agree, whatever the
+    machine's time zone (a kiosk image left on UTC showed 20:49 beside a 04:49 transaction)."""
+    import datetime as dt
+    import time
+
+    from kiosk.clock import SystemClock
+    from screens.design.components import clock_text, frame_now
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        shown, expected = frame_now(), SystemClock().now()
+        assert abs(shown - expected) < dt.timedelta(seconds=5)
+        assert shown.utcoffset() == dt.timedelta(hours=8)
+        when = dt.datetime(2026, 12, 7, 4, 49, tzinfo=shown.tzinfo)
+        assert (clock_text("zh", when), clock_text("en", when)) == ("12月7日 04:49", "7 Dec 04:49")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
