@@ -9,8 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from offline_queue import Bounds, Outbox, QueueFull
+from offline_queue import Bounds, Outbox, QueueFull, store
 
 
 def _wal_growth(conn: sqlite3.Connection, wal: Path, put: Callable[[int], object], n: int) -> int:
@@ -78,3 +80,12 @@ def test_bounds_count_what_another_process_enqueued(make_outbox: Callable[..., O
     with pytest.raises(QueueFull):
         ob.enqueue("POST", "/v1/x", b"{}", service="s")
     assert ob.status().depth == 2
+
+
+@given(st.integers(0, 2**40 - 1), st.binary(min_size=16, max_size=16))
+def test_a_made_key_is_the_uuid_of_the_prefix_and_the_item_id(item_id: int, noise: bytes) -> None:
+    """The enqueue path formats only the last group; the whole key must still be str(UUID) and carry the id."""
+    prefix = (int.from_bytes(noise) & store._RANDOM_MASK) | store._V8
+    key = store._KeyMaker(prefix)(item_id)
+    assert key == str(uuid.UUID(int=prefix | item_id)) and uuid.UUID(key).version == 8
+    assert store._id_in_key(key) == item_id
