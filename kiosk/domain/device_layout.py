@@ -72,9 +72,14 @@ def angle(position: str) -> float:
     return math.degrees(math.atan2(y, x))
 
 
-def picture_position(layout: LayoutSection, kind: str) -> str | None:
+# Screens whose picture shows another device than its kind's: the citizen's own card comes back
+# out of the reader's slot, drawn like a new card out of the issuer.
+SCREEN_DEVICE: dict[str, str] = {"take_sscard": "card_slot"}
+
+
+def picture_position(layout: LayoutSection, kind: str, screen: str = "") -> str | None:
     """Where the device of an action picture sits; None for a picture of no device (wait, card made)."""
-    device = PICTURE_DEVICE.get(kind)
+    device = SCREEN_DEVICE.get(screen) or PICTURE_DEVICE.get(kind)
     return layout.position(device) if device else None
 
 

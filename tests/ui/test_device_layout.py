@@ -173,3 +173,11 @@ def test_two_layouts_draw_the_same_picture_differently(tmp_path: Path) -> None:
         pic.redraw()
         dirs.append(_device_direction(pic, DEVICE))
     assert _cosine(dirs[0], (0, -1)) > 0.9 and _cosine(dirs[1], (1, 0)) > 0.9, dirs
+
+
+def test_the_citizens_own_card_comes_back_where_the_reader_slot_is(tmp_path: Path) -> None:
+    from kiosk.domain.device_layout import picture_position
+
+    layout = config(tmp_path, SIDE).layout
+    assert picture_position(layout, "take_card") == "above"  # the issuer's output: a new card
+    assert picture_position(layout, "take_card", "take_sscard") == "below_right"  # the reader's slot
