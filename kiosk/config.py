@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from kiosk.domain.device_layout import LayoutSection
 from kiosk.domain.eligibility import ISSUANCE_LIMIT_S
 
 
@@ -208,6 +209,7 @@ class Config:
     documents: DocumentsSection = field(default_factory=DocumentsSection)
     ui: UiSection = field(default_factory=UiSection)
     voice: VoiceSection = field(default_factory=VoiceSection)
+    layout: LayoutSection = field(default_factory=LayoutSection)  # where each device sits (direction words)
     source: str = ""  # the file it came from ("" = defaults)
 
     def run_path(self, name: str) -> Path:

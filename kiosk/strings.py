@@ -10,6 +10,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+from kiosk.domain.device_layout import DEVICES, PARAM_PREFIX, WORDS_PREFIX
+
 STRINGS_DIR = Path(__file__).resolve().parent.parent / "assets" / "strings"
 LANGUAGES = ("zh", "en")
 
@@ -28,9 +30,10 @@ def template(lang: str, key: str) -> str:
     return text
 
 
-# Parameters whose value is a code with a string of its own (an application's status): shown as
-# that string, never as the raw code (the voice speaks the same strings, kiosk.voice.catalogue).
-LABELLED_PARAMS = {"status": "app_status."}
+# Parameters whose value is a code with a string of its own (an application's status, a device's
+# place from the [layout] config): shown as that string, never as the raw code (the voice speaks
+# the same strings, kiosk.voice.catalogue).
+LABELLED_PARAMS = {"status": "app_status.", **{PARAM_PREFIX + d: WORDS_PREFIX for d in DEVICES}}
 
 
 def label_param(lang: str, name: str, value: object) -> object:

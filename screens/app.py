@@ -25,6 +25,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk.config import Config
+from kiosk.domain.device_layout import where_params
 from kiosk.domain.services import Availability, ServiceId
 from kiosk.flows.base import FlowChannel, FlowResult, UserInput, View, elderly_timeout_factor
 from kiosk.maintenance.service import MaintenanceService
@@ -119,7 +120,8 @@ class KioskApp(App):
         self.prewarmed = threading.Event()
 
     def t(self, key: str, **params: object) -> str:
-        return t(self.lang, key, **params)
+        # {where_<device>}: this cabinet's device places, for texts shown outside a flow's view too
+        return t(self.lang, key, **{**where_params(self.cfg.layout), **params})
 
     # ---- what the screens read (screens.ports.AppPort) --------------------------------------
     @property

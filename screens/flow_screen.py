@@ -14,7 +14,9 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.progressbar import ProgressBar
 from kivy.uix.widget import Widget
 
+from kiosk.domain.device_layout import picture_position
 from kiosk.flows.base import End, UserInput, View
+from screens.check_panel import CheckPanel, check_panel
 from screens.design.components import Countdown, Modal, ResultPanel, action_button, dialog, relabel
 from screens.design.outcome import shows_result
 from screens.design.results import result_panel
@@ -180,7 +182,8 @@ class FlowScreen(KioskScreen):
             self.panel.stop()
         self.slot.clear_widgets()
         self._show_result(view)
-        self.panel = fee_panel(self.app, view) or panel_for(self.app, view, self._editor_shown)  # otp, payment QR
+        self.panel = (fee_panel(self.app, view) or check_panel(self.app, view)  # otp, payment QR; check answers
+                      or panel_for(self.app, view, self._editor_shown))
         if self.panel is not None:
             self.slot.add_widget(self.panel)
             if editing and isinstance(self.panel, FormPanel):
@@ -201,7 +204,7 @@ class FlowScreen(KioskScreen):
             self.picture.size_hint_x = 1 if where is self.slot else (0.34 if self.elderly else 0.42)
             where.add_widget(self.picture)
         if kind:
-            self.picture.set_kind(kind)
+            self.picture.set_kind(kind, picture_position(self.app.cfg.layout, kind, view.screen))
         self._footer(view)
         if reviewing:  # a language switch keeps the answers' check on screen
             self._confirm()
@@ -248,6 +251,7 @@ class FlowScreen(KioskScreen):
         修改 link (check your answers); 确认提交 there sends it."""
         if isinstance(self.panel, FormPanel) and not self.panel.reviewing:
             self.panel.review()
+            self._hide_message(True)
             b = self.app.widgets.get("button.confirm")
             if isinstance(b, BigButton):
                 relabel(b, self.app.t("review.submit"))
@@ -297,12 +301,14 @@ class FlowScreen(KioskScreen):
         b = self.app.widgets.get("button.back")
         if b is not None:
             b.disabled = False  # 返回 closes the editor
-        if self.elderly:  # the editor's own prompt says what to do; its keys need the room
-            self._hide_message(True)
+        # The editor's own prompt says what to do; its keys need the room (English at 1280x800 too).
+        self._hide_message(True)
 
     def on_editor_closed(self) -> None:
-        if self.elderly:
-            self._hide_message(False)
+        # The answers' check has its own title: the form's instruction would only push its rows down.
+        # In elderly mode a summary's rows and what happens next say what the message says, larger.
+        self._hide_message((isinstance(self.panel, FormPanel) and self.panel.reviewing)
+                           or (self.elderly and isinstance(self.panel, CheckPanel)))
 
     def _hide_message(self, hidden: bool) -> None:
         self.message_hidden = hidden

@@ -153,8 +153,9 @@ class AttractScreen(KioskScreen):
         if self.elderly and note:  # one short line under the name: the long reason would not fit
             note = t(f"elderly.availability.{state.value}")
         elif state is Availability.DEVICE_DOWN and missing:
-            note = t("availability.device_down_named",
-                     devices="、".join(t(f"device.{d}") for d in sorted(missing)))
+            sep = "、" if self.app.lang == "zh" else ", "
+            note = t("availability.device_down_named", devices=sep.join(t(f"device.{d}") for d in sorted(missing)))
+            note = note[:1].upper() + note[1:]  # sentence case: "Card printer down"
         b = service_tile(SERVICE_ICONS[key], label, note, f"service.{key}", usable)
         b.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
         self.app.register(b)

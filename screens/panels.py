@@ -68,7 +68,7 @@ class Pager(BoxLayout):
         pad = gap_px() / 2
         height = per_page * row_height + (per_page - 1) * pad
         super().__init__(spacing=gap_px(), size_hint_y=None, height=height, **kw)
-        self.rows, self.per_page, self.page = rows, per_page, 0
+        self.rows, self.per_page, self.page, self.row_height = rows, per_page, 0, row_height
         self.pages = max(1, (len(rows) + per_page - 1) // per_page)
         self.column = BoxLayout(orientation="vertical", spacing=pad)
         self.add_widget(self.column)
@@ -85,7 +85,18 @@ class Pager(BoxLayout):
         for r in rows:
             r.size_hint_y = None
             r.height = row_height
+            r.bind(height=self._grow)  # a row whose text wraps grows: the page grows with it
         self.show()
+
+    def _grow(self, *_: Any) -> None:
+        # Only the page on screen: a row of another page is not laid out (100 px wide, every word
+        # on a line of its own) until its page is shown.
+        shown = [r for r in self.rows if r.parent is self.column]
+        if not shown:
+            return
+        tallest = max(self.row_height, *(r.height for r in shown))
+        pad = gap_px() / 2
+        self.height = self.per_page * tallest + (self.per_page - 1) * pad
 
     def turn(self, delta: int) -> None:
         self.page = max(0, min(self.pages - 1, self.page + delta))
@@ -98,6 +109,7 @@ class Pager(BoxLayout):
         self.column.clear_widgets()
         for r in self.rows[self.page * self.per_page:(self.page + 1) * self.per_page]:
             self.column.add_widget(r)  # fixed heights, stacked from the top: a short last page is fine
+        self._grow()
         if self.nav:
             self.nav["prev"].disabled = self.page == 0
             self.nav["next"].disabled = self.page >= self.pages - 1

@@ -4,6 +4,11 @@ Elderly citizens follow a moving picture better than a sentence: the ID card gli
 the reader, the social security card slides into its slot, the new card comes out, the
 PIN pad's keys light up. Each picture is a few rectangles and ellipses redrawn at 12 fps;
 no image files, so they scale to any resolution.
+
+Each picture follows the cabinet ([layout] in the config, kiosk.domain.device_layout): a picture of
+a movement (a card onto the reader, into or out of a slot, a face up to the camera) is turned so
+the device lies where it is on this kiosk and the card moves that way; a front view of a device
+(the PIN pad, the receipt printer) stays upright, smaller, with an arrow pointing to where it is.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ import math
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.graphics import Color, Ellipse, Rectangle, RoundedRectangle, Triangle
+from kivy.graphics import Color, Ellipse, PopMatrix, PushMatrix, Rectangle, Rotate, RoundedRectangle, Scale, Triangle
 from kivy.uix.widget import Widget
 
+from kiosk.domain.device_layout import angle
 from screens.widgets import BRAND, INK, OK_GREEN, SOFT
 
 KINDS = ("id_card", "take_id_card", "insert_card", "take_card", "camera", "pin_pad", "receipt", "wait", "card_made",
@@ -26,22 +32,37 @@ DEVICE = (0.25, 0.27, 0.3, 1)
 SLOT = (0.05, 0.05, 0.06, 1)
 ARROW = (0.85, 0.45, 0.05, 1)
 
+# Where each drawing puts its device before turning: a movement's picture is drawn with the device
+# below (the camera's above), and turned by the configured position's angle from there.
+DRAWN_AT = {"id_card": "below", "take_id_card": "below", "insert_card": "below", "take_card": "below",
+            "scanner": "below", "camera": "above"}
+POINTED = frozenset({"pin_pad", "receipt"})  # front views: upright, with an arrow towards the device
+
 
 class ActionPicture(Widget):
     """``kind`` names the action; ``phase`` runs 0→1 in a loop."""
 
-    def __init__(self, kind: str = "wait", **kw: Any) -> None:
+    def __init__(self, kind: str = "wait", position: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.kind = kind
+        self.position = position  # where the picture's device is (device_layout.POSITIONS); None: as drawn
         self.phase = 0.0
         self._ev = Clock.schedule_interval(self._tick, 1 / 12)  # smooth enough; each frame redraws the screen
         self.bind(pos=lambda *_: self.redraw(), size=lambda *_: self.redraw())
 
-    def set_kind(self, kind: str) -> None:
-        if kind != self.kind:
+    def set_kind(self, kind: str, position: str | None = None) -> None:
+        if kind != self.kind or position != self.position:
             self.kind = kind
+            self.position = position
             self.phase = 0.0
             self.redraw()
+
+    def turn(self) -> float:
+        """Degrees (counter-clockwise) the drawing is turned so its device lies at ``position``."""
+        drawn = DRAWN_AT.get(self.kind)
+        if drawn is None or self.position is None:
+            return 0.0
+        return (angle(self.position) - angle(drawn) + 180.0) % 360.0 - 180.0
 
     def stop(self) -> None:
         self._ev.cancel()
@@ -84,8 +105,32 @@ class ActionPicture(Widget):
     # ---- pictures ------------------------------------------------------------------------------
     def redraw(self) -> None:
         self.canvas.clear()
+        draw = getattr(self, f"_draw_{self.kind}", self._draw_wait)
+        turn = self.turn()
+        pointed = self.kind in POINTED and self.position is not None
         with self.canvas:
-            getattr(self, f"_draw_{self.kind}", self._draw_wait)(self.phase)
+            if not (turn or pointed):
+                draw(self.phase)
+                return
+            PushMatrix()
+            if turn:
+                Rotate(angle=turn, origin=self.center)
+                if turn % 90:  # a diagonal: the turned square's corners must stay inside the widget
+                    Scale(0.72, 0.72, 1, origin=self.center)
+            else:
+                Scale(0.72, 0.72, 1, origin=self.center)  # room round the device for the arrow
+            draw(self.phase)
+            PopMatrix()
+            if pointed and self.position is not None:
+                self._pointer(self.position)
+
+    def _pointer(self, position: str) -> None:
+        """An arrow at the picture's edge pointing the way to the device."""
+        bob = math.sin(self.phase * 2 * math.pi) * 2
+        PushMatrix()
+        Rotate(angle=angle(position) - angle("below"), origin=self.center)
+        self._arrow(50, 2 - bob, down=True)
+        PopMatrix()
 
     def _draw_id_card(self, p: float) -> None:
         # The reader pad, and the ID card coming down onto it.

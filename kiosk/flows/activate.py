@@ -10,6 +10,7 @@ from kiosk.central.outcomes import Queued
 from kiosk.domain.masking import mask_card_no, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
+from kiosk.flows.check_answers import confirm_summary, holder_rows
 from kiosk.flows.common import holder_matches, insert_sscard, queued
 from kiosk.flows.identity import read_identity
 
@@ -22,10 +23,10 @@ class ActivateFlow(Flow):
         idc = read_identity(ctx, self.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
         card = insert_sscard(ctx, self.view("insert_card", 2, "prompt.insert_card", actions=("cancel",)))
         holder_matches(card, idc.id_number)
-        ctx.ask(self.view("confirm", 3, "prompt.confirm_activate",
-                          params={"name": mask_name(idc.name), "sex": idc.sex_code,
-                                  "card_no": mask_card_no(card.card_no)},
-                          actions=("confirm", "cancel")))
+        confirm_summary(ctx, self, "confirm", 3, "prompt.confirm_activate", holder_rows(self, idc, card.card_no),
+                        "check.next.activate",
+                        params={"name": mask_name(idc.name), "sex": idc.sex_code,
+                                "card_no": mask_card_no(card.card_no)})
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
         outcome = queued(ctx, lambda: ctx.central.activate_card(service=self.service, card_no=card.card_no,
                                                                 id_number=idc.id_number))

@@ -9,6 +9,7 @@ Cancel, idle timeout, card removal, device faults and link loss are raised from 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import queue
 import threading
@@ -26,9 +27,11 @@ from kiosk.central.port import Central
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.devices import DeviceSet
+from kiosk.domain.device_layout import LayoutSection, where_params
 from kiosk.domain.services import ServiceId
 from kiosk.flows.ports import FlowDevices, FlowServices
 from kiosk.session import Session
+from kiosk.strings import template
 
 log = logging.getLogger("kiosk.flow")
 ID_CARD_POLL_S = 0.5
@@ -114,14 +117,19 @@ class FlowResult:
 
 
 class FlowChannel:
-    """The two-way line between a running flow and the screen showing it."""
+    """The two-way line between a running flow and the screen showing it.
+
+    ``layout``: where this kiosk's devices sit (set from the config by FlowContext); a view's text
+    naming a device's place ``{where_<device>}`` gets the position from it, for screen and voice."""
 
     def __init__(self, emit: Callable[[View], None]) -> None:
         self._emit = emit
         self._inputs: queue.Queue[UserInput] = queue.Queue()
         self.current: View | None = None
+        self.layout = LayoutSection()
 
     def show(self, view: View) -> None:
+        view = placed(view, self.layout)
         self.current = view
         self._emit(view)
 
@@ -138,6 +146,12 @@ class FlowChannel:
     def drain(self) -> None:
         while not self._inputs.empty():
             self._inputs.get_nowait()
+
+
+def placed(view: View, layout: LayoutSection) -> View:
+    """``view`` with the ``{where_<device>}`` positions its message and reasons name."""
+    extra = where_params(layout, (template("zh", k) for k in (view.message, *view.reasons)), view.params)
+    return dataclasses.replace(view, params={**view.params, **extra}) if extra else view
 
 
 def elderly_timeout_factor(config: Config) -> float:
@@ -166,6 +180,7 @@ class FlowContext:
     ) -> None:
         self.elderly = elderly
         self.channel = channel
+        channel.layout = config.layout  # the instructions' direction words follow this cabinet
         self.session = session
         self.clock = clock
         self.devices = FlowDevices(devices)

@@ -11,6 +11,7 @@ from kiosk.domain.eligibility import loss_cancel_problems
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
+from kiosk.flows.check_answers import confirm_summary, holder_rows
 from kiosk.flows.common import central, holder_matches, insert_sscard, require_online
 from kiosk.flows.face_check import verify_identity
 from kiosk.flows.identity import read_id_card
@@ -32,10 +33,10 @@ class LossCancelFlow(Flow):
         if problems:
             raise Refused("not_eligible", problems)
         verify_identity(ctx, self, idc, 3)  # 人证核验
-        ctx.ask(self.view("confirm", 3, "prompt.confirm_loss_cancel",
-                          params={"name": mask_name(idc.name), "sex": idc.sex_code,
-                                  "card_no": mask_card_no(card.card_no)},
-                          actions=("confirm", "cancel")))
+        confirm_summary(ctx, self, "confirm", 3, "prompt.confirm_loss_cancel", holder_rows(self, idc, card.card_no),
+                        "check.next.loss_cancel",
+                        params={"name": mask_name(idc.name), "sex": idc.sex_code,
+                                "card_no": mask_card_no(card.card_no)})
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
         result = central(ctx, lambda: ctx.central.cancel_loss(card.card_no, idc.id_number))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)

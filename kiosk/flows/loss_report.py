@@ -8,6 +8,7 @@ from kiosk.central.outcomes import Queued
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, LinkLost, Refused, new_transaction_no
+from kiosk.flows.check_answers import Row, confirm_summary, holder_rows
 from kiosk.flows.common import central, queued
 from kiosk.flows.identity import read_id_card
 
@@ -41,24 +42,28 @@ class LossReportFlow(Flow):
                 raise Refused("no_reportable_card")
             choices = tuple((c.card_no, f"{c.city} {mask_card_no(c.card_no)}") for c in cards)
             params = {"name": mask_name(card.name), "sex": card.sex_code, "id": mask_id(card.id_number)}
-            if len(cards) == 1:
-                answer = self.view("confirm_card", 2, "prompt.confirm_loss", params=params,
-                                   choices=choices, actions=("confirm", "cancel"))
-                ctx.ask(answer)
-                card_no = cards[0].card_no
-            else:
-                answer = self.view("choose_card", 2, "prompt.choose_card", params=params,
-                                   choices=choices, actions=("choose", "cancel"))
-                got = ctx.ask(answer)
-                card_no = next((c.card_no for c in cards if c.card_no == got.value), "")
-                if not card_no:
-                    raise Refused("no_reportable_card")
+            while not card_no:
+                if len(cards) > 1:
+                    answer = self.view("choose_card", 2, "prompt.choose_card", params=params,
+                                       choices=choices, actions=("choose", "cancel"))
+                    got = ctx.ask(answer)
+                    chosen = next((c for c in cards if c.card_no == got.value), None)
+                    if chosen is None:
+                        raise Refused("no_reportable_card")
+                else:
+                    chosen = cards[0]
+                where = f"{chosen.city} {mask_card_no(chosen.card_no)}"
+                rows = (*holder_rows(self, card), Row("result.row.card_no", where))
+                if confirm_summary(ctx, self, "confirm_card", 2, "prompt.confirm_loss", rows, "check.next.loss_report",
+                                   params=params, back=len(cards) > 1):
+                    card_no = chosen.card_no
         else:
             # Offline the card list is unknown: the central finds the card by ID number.
-            ctx.ask(self.view("confirm_offline", 2, "prompt.confirm_loss_offline",
-                              params={"name": mask_name(card.name), "sex": card.sex_code, "id": mask_id(card.id_number),
-                                      "hotline": ctx.config.kiosk.hotline},
-                              actions=("confirm", "cancel")))
+            confirm_summary(ctx, self, "confirm_offline", 2, "prompt.confirm_loss_offline",
+                            (*holder_rows(self, card), Row("result.row.card_no", "check.every_card", is_key=True)),
+                            "check.next.loss_report_offline",
+                            params={"name": mask_name(card.name), "sex": card.sex_code, "id": mask_id(card.id_number),
+                                    "hotline": ctx.config.kiosk.hotline})
 
         ctx.working(self.view("submitting", 3, "prompt.submitting"))
         reported_at = ctx.clock.now().isoformat(timespec="seconds")

@@ -16,6 +16,7 @@ from kiosk.central.bodies import FaceMatchBody
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import CardRemoved, End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
+from kiosk.flows.check_answers import confirm_summary, holder_rows
 from kiosk.flows.common import central, holder_matches, insert_sscard, require_online
 from kiosk.flows.face_check import verify_identity
 from kiosk.flows.identity import read_id_card
@@ -33,6 +34,8 @@ class PinResetFlow(Flow):
         card = insert_sscard(ctx, self.view("insert_card", 2, "prompt.insert_card", actions=("cancel",)))
         holder_matches(card, idc.id_number)
         evidence = verify_identity(ctx, self, idc, 3)
+        confirm_summary(ctx, self, "confirm", 4, "check.title", holder_rows(self, idc, card.card_no),
+                        "check.next.pin_reset")
 
         reader = ctx.devices.card_reader
         challenge = reader.get_challenge()

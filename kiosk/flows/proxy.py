@@ -18,8 +18,10 @@ import time
 
 from hal.types import IdCardData
 from kiosk.documents.kinds import PROXY_DOCUMENTS, Purpose
+from kiosk.domain.masking import mask_id, mask_name
 from kiosk.domain.services import PROXY_SERVICES, SERVICES, Offline, ServiceId
 from kiosk.flows.base import Flow, FlowContext, FlowResult, Refused
+from kiosk.flows.check_answers import Row, confirm_summary
 from kiosk.flows.contact_change import ContactChangeFlow
 from kiosk.flows.documents import camera_usable, capture_document, counter_referral, submit_documents
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
@@ -48,6 +50,12 @@ class ProxyFlow(Flow):
         evidence = verify_identity(ctx, self, proxy, 2) if changes else None
         principal = self._read_principal(ctx, proxy)
         documents = [capture_document(ctx, self, kind, DOCUMENTS_STEP) for kind in PROXY_DOCUMENTS]
+        confirm_summary(ctx, self, "confirm_documents", DOCUMENTS_STEP, "check.title",
+                        (Row("result.row.service", f"service.{chosen.value}", is_key=True),
+                         Row("check.row.principal", f"{mask_name(principal.name)} {mask_id(principal.id_number)}"),
+                         Row("check.row.proxy", f"{mask_name(proxy.name)} {mask_id(proxy.id_number)}"),
+                         Row("check.row.documents", str(len(documents)))),
+                        "check.next.proxy_documents")
         ctx.working(self.view("submitting_documents", DOCUMENTS_STEP, "prompt.submitting_documents"))
         submit_documents(ctx, service=chosen, purpose=Purpose.PROXY, subject_id_number=principal.id_number,
                          presenter_id_number=proxy.id_number, documents=documents)

@@ -18,9 +18,10 @@ from kiosk.domain.eligibility import (
     must_report_loss_first,
     replacement_problems,
 )
-from kiosk.domain.masking import mask_card_no
+from kiosk.domain.masking import mask_card_no, mask_id
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
+from kiosk.flows.check_answers import Row, confirm_summary
 from kiosk.flows.common import central, queued, refusal
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
@@ -95,8 +96,11 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         return got.value
 
     def _report_loss_first(self, ctx: FlowContext, card_no: str, id_number: str) -> None:
-        ctx.ask(self.pview(ctx, "confirm_report_first", 2, "prompt.confirm_report_first",
-                           params={"card_no": mask_card_no(card_no)}, actions=("confirm", "cancel")))
+        confirm_summary(ctx, self, "confirm_report_first", 2, "prompt.confirm_report_first",
+                        (Row("result.row.service", f"service.{ServiceId.LOSS_REPORT.value}", is_key=True),
+                         Row("check.row.id", mask_id(id_number)), Row("result.row.card_no", mask_card_no(card_no))),
+                        "check.next.report_first",
+                        params={**self.progress(ctx).params(), "card_no": mask_card_no(card_no)})
         ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
         try:
             outcome = ctx.central.report_loss(id_number=id_number, card_no=card_no,
@@ -112,8 +116,12 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
     def _report_loss_offline(self, ctx: FlowContext, id_number: str) -> None:
         """Art. 33 offline: the card list is unknown, so the loss is reported by ID number. The kiosk blocks
         it at once, then queues the report at the loss report's top priority, ahead of the application."""
-        ctx.ask(self.pview(ctx, "confirm_report_first", 2, "prompt.confirm_report_first_offline",
-                           params={"hotline": ctx.config.kiosk.hotline}, actions=("confirm", "cancel")))
+        confirm_summary(ctx, self, "confirm_report_first", 2, "prompt.confirm_report_first_offline",
+                        (Row("result.row.service", f"service.{ServiceId.LOSS_REPORT.value}", is_key=True),
+                         Row("check.row.id", mask_id(id_number)),
+                         Row("result.row.card_no", "check.every_card", is_key=True)),
+                        "check.next.report_first", params={**self.progress(ctx).params(),
+                                                           "hotline": ctx.config.kiosk.hotline})
         ctx.services.block_card_locally(id_number)
         ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
         queued(ctx, lambda: ctx.central.report_loss(id_number=id_number,

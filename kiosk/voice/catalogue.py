@@ -22,8 +22,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from kiosk.domain.device_layout import PARAM_PREFIX
 from kiosk.domain.masking import spoken_name
-from kiosk.strings import LANGUAGES, table
+from kiosk.strings import LABELLED_PARAMS, LANGUAGES, table
 from kiosk.voice.numbers import MAX_NUMBER, digit_word, number_words
 from kiosk.voice.surnames import SOUNDS_LIKE, SURNAMES
 
@@ -31,8 +32,8 @@ from kiosk.voice.surnames import SOUNDS_LIKE, SURNAMES
 # Screen titles (the service), every instruction and message, refusal reasons, end texts,
 # out-of-service and idle texts, the camera's instructions, and the values spoken inside them.
 SPOKEN_PREFIXES = ("service.", "prompt.", "reason.", "end.", "oos.", "photo.", "idle.", "pin.",
-                   "form.enter.", "app_status.", "device.", "elderly.on", "elderly.off", "voice.")
-SPOKEN_KEYS = frozenset({"app.title", "app.subtitle", "receipt.failed", "address.choose_province",
+                   "form.enter.", "app_status.", "device.", "where.", "elderly.on", "elderly.off", "voice.")
+SPOKEN_KEYS = frozenset({"app.title", "app.subtitle", "receipt.failed", "address.choose_province", "check.title",
                          "timeline.title"})
 # voice.* keys that are not prompts of their own: the repeat button's label, and the
 # spoken-only rewrites of templates whose hidden values would leave a dangling label
@@ -76,6 +77,7 @@ PARAM_POLICY: dict[str, tuple[Param, str]] = {
     "name": (Param.NAME, ""),
     "status": (Param.KEY, "app_status."),
     "devices": (Param.KEY, "device."),
+    **{name: (Param.KEY, prefix) for name, prefix in LABELLED_PARAMS.items() if name.startswith(PARAM_PREFIX)},
 }
 # Everything else (id, card_no, txn, mobile, phone, initial_pin, address, city, at, outlet, code…)
 # is dropped: personal or long identifiers are never spoken, unknown parameters neither.

@@ -220,8 +220,9 @@ class Stepper(Text):
 
     def show(self, count: str, names: Sequence[str], current: int) -> None:
         if names and 1 <= current <= len(names):
+            if (list(names), current) != (list(self.names), self.current):  # a live update keeps the fit found
+                self.context = 0 if theme().elderly else 2
             self.names, self.current = names, current
-            self.context = 0 if theme().elderly else 2
             self.text = stepper_markup(names, current, self.context)
         else:
             self.names, self.current = (), 0
@@ -345,6 +346,10 @@ class SummaryList(GridLayout):
             name.kiosk_id = f"summary.{key}.label"
             val = Text(value, bold=True, color=COLOUR["ink"], halign="left")
             val.kiosk_id = f"summary.{key}"
+            # A row grows with a label or value that wraps (English at 1280x800): never a clipped line.
+            for w in (name, val):
+                w.bind(texture_size=lambda _w, _ts, r=row, n=name, v=val: setattr(
+                    r, "height", max(row_h, n.texture_size[1], v.texture_size[1])))
             row.add_widget(name)
             row.add_widget(val)
             self._labels += [name, val]
@@ -357,6 +362,7 @@ class SummaryList(GridLayout):
             self.add_widget(row)
         lines = (len(rows) + cols - 1) // cols
         self.height = lines * row_h + max(0, lines - 1) * space("xs")
+        self.bind(minimum_height=self.setter("height"))
 
     def labels(self) -> list[Widget]:
         return list(self._labels)
@@ -378,7 +384,11 @@ class ResultPanel(BoxLayout):
     next, and a QR code of the transaction number for the counter (when there is one).
 
     The headline and the reasons come in the first frame, the rest one part a frame after it:
-    a dozen new textures in one frame stalled the screen on software GL."""
+    a dozen new textures in one frame stalled the screen on software GL.
+
+    Where the column is too short for every part (English at 1280x800: longer lines wrap more), the
+    later next steps give way first (the first one stays), then the summary's rows, whose transaction
+    number goes under the QR code as in elderly mode: nothing is drawn over the frame or clipped."""
 
     def __init__(self, kind: str, headline: str, detail: str, summary: Sequence[tuple[str, str, str]],
                  next_steps: Sequence[str], qr_text: str = "", qr_caption: str = "", reasons: Sequence[str] = (),
@@ -428,7 +438,31 @@ class ResultPanel(BoxLayout):
             self._later.append(partial(self._add_next, i, text))
         if qr_text:
             self._later.append(lambda: self._add_qr(qr_text, qr_caption, background))
+        self._qr_caption: Text | None = None
+        self.summary_rows: list[tuple[str, str, str]] = []
+        self._moved: list[str] = []  # summary values shown under the QR code instead
+        self._fit_trigger = Clock.create_trigger(self._fit, 0)
+        left.bind(height=self._fit_trigger)
+        self.detail.bind(height=self._fit_trigger)
         self._ev = Clock.schedule_once(self._build_next, 0)
+
+    def _used(self) -> float:
+        fixed = [c for c in self.left.children if c.size_hint_y is None]
+        return sum(c.height for c in fixed) + self.left.spacing * max(0, len(fixed) - 1)
+
+    def _fit(self, *_: Any) -> None:
+        """Drop what does not fit the column, least needed first (see the class's note)."""
+        if self.left.height <= 1:
+            return
+        while self._used() > self.left.height and len(self.next_lines) > 1:
+            line = self.next_lines.pop()
+            self.left.remove_widget(line.parent)
+        if self._used() > self.left.height and self.summary is not None:
+            self._moved = [v for k, _l, v in self.summary_rows if k == "txn"]
+            self.left.remove_widget(self.summary)
+            self.summary = None
+            if self._moved and self._qr_caption is not None:
+                self._qr_caption.text = "\n".join([self._qr_caption.text, *self._moved])
 
     def _build_next(self, _dt: float) -> None:
         if self._later:
@@ -448,13 +482,16 @@ class ResultPanel(BoxLayout):
         self.left.add_widget(w, index=1)
 
     def _add_summary(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        self.summary_rows = list(rows)
         self.summary = SummaryList(rows)
+        self.summary.bind(height=self._fit_trigger)
         self._above_filler(self.summary)
         for w in self.summary.labels():
             self.register(w)
 
     def _add_next(self, i: int, text: str) -> None:
         line = IconLine("chevron_right", text, f"result.next.{i}")
+        line.bind(height=self._fit_trigger)
         self.next_lines.append(line.label)
         self._above_filler(line)
         self.register(line.label)
@@ -464,8 +501,9 @@ class ResultPanel(BoxLayout):
         self.qr = QrCode(text, background)
         self.qr.kiosk_id = "result.qr"
         side.add_widget(self.qr)
-        cap = fit_height(Text(caption, scale=TYPE["small"], color=COLOUR["muted"]))
+        cap = fit_height(Text("\n".join([caption, *self._moved]), scale=TYPE["small"], color=COLOUR["muted"]))
         cap.kiosk_id = "result.qr_caption"
+        self._qr_caption = cap
         side.add_widget(cap)
         self.add_widget(side)
         self.register(self.qr)

@@ -26,6 +26,7 @@ from kiosk.config import Config, load_config, simulated
 from kiosk.demo import chip_of, citizen, id_card_for
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, FlowChannel, FlowResult, UserInput, View
+from kiosk.flows.check_answers import summary_rows
 from kiosk.runtime import Runtime
 
 TODAY = dt.datetime.now(CHINA_TZ).date()
@@ -144,6 +145,14 @@ class Driver:
     def answer(self, screen: str, action: str, value: str = "") -> View:
         view = self.wait(screen)
         self.send(action, value)
+        return view
+
+    def confirm_check(self, screen: str = "confirm", timeout: float = 20.0) -> View:
+        """Check your answers (kiosk/flows/check_answers.py): the summary before a committing step;
+        confirm it and return it."""
+        view = self.wait(screen, timeout=timeout)
+        assert summary_rows(view.params) and "confirm" in view.actions, view
+        self.send("confirm")
         return view
 
     def end(self, timeout: float = 15.0) -> tuple[View, FlowResult]:

@@ -209,6 +209,7 @@ def test_proxy_progress_query_with_letter_and_both_id_cards(runtime: Runtime, ce
     d = proxy_start(runtime, "progress_query")
     for kind in ("authorisation_letter", "id_card", "id_card"):
         capture(d, kind)
+    d.confirm_check("confirm_documents")  # the summary before the documents go to the central
     apps = d.wait("applications")
     assert apps.choices[0][0] == "APP-SEED-0007"  # the principal's applications, not the proxy's
     d.send("home")
@@ -229,6 +230,7 @@ def test_proxy_contact_change_offline_queued_then_recorded(runtime: Runtime, cen
     assert [c[0] for c in d.seen[0].choices] == ["contact_change"]  # no progress query without the link
     for kind in ("authorisation_letter", "id_card", "id_card"):
         capture(d, kind)
+    d.confirm_check("confirm_documents")  # the summary before the documents go to the central
     d.wait("contact_form")
     d.send("set_mobile", "13700000000")
     d.wait("contact_form")

@@ -88,7 +88,7 @@ STARTS: dict[str, tuple[Callable[[Runtime, str | None], Driver], str, str]] = {
     "replace": (_replace, BIDEN, "fee_statement"),  # the fee is stated once the holder is known
     "loss_cancel": (_with_card(ServiceId.LOSS_CANCEL, "card_lost"), OBAMA, "confirm"),  # her face: biden
     "contact_change": (_contact, BIDEN, "contact_form"),
-    "pin_reset": (_with_card(ServiceId.PIN_RESET, "adult_active_card"), BIDEN, "new_pin"),
+    "pin_reset": (_with_card(ServiceId.PIN_RESET, "adult_active_card"), BIDEN, "confirm"),
 }
 
 

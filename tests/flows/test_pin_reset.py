@@ -81,6 +81,7 @@ def test_locked_card_reset_after_liveness_and_face_match(reset_runtime: Runtime,
     d, c = start(reset_runtime, "obama_portrait.jpg")
     hints = d.wait("liveness")
     assert hints.params["hint"]
+    d.confirm_check()  # check your answers: the card and what happens next, before the new PIN
     d.type_pin("new_pin", "470258")
     d.type_pin("new_pin_again", "470258")
     view, result = d.end()
@@ -153,6 +154,7 @@ def test_photo_on_record_when_the_id_photo_cannot_be_used(reset_runtime: Runtime
     c = chip(person("adult_active_card"), pin="111111")
     c.reset_pin_hook = hsm_reset_pin
     d.card_reader.insert(c)
+    d.confirm_check()  # check your answers: the card and what happens next, before the new PIN
     d.type_pin("new_pin", "470258")
     d.type_pin("new_pin_again", "470258")
     _, result = d.end()

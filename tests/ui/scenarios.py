@@ -552,12 +552,16 @@ def pin_reset(s: Setup) -> dict[str, Any]:
     finally:
         stop.set()
         actor.join()
-    after_face = h.view_name
-    if after_face == "new_pin":
+    after_face, check_next = h.view_name, ""
+    if after_face == "confirm":  # check your answers (kiosk/flows/check_answers.py) before the new PIN
+        check_next = h.text_of("check.next_text")
+        h.tap("button.confirm")
+        h.wait_view("new_pin")
         s.pin("new_pin", "246801")
         s.pin("new_pin_again", "246801")
     out = s.finish()
     out["after_face"] = after_face
+    out["check_next"] = check_next
     out["chip_pin_reset"] = chip.pin == "246801" and chip.tries_left == 6
     out["authorizations"] = s.one("SELECT COUNT(*) FROM pin_authorizations")
     return out

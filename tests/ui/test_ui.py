@@ -151,7 +151,8 @@ def test_replace_a_lost_card(issuance: dict[str, Any]) -> None:
 
 def test_pin_reset_with_a_live_blink_and_face_match(issuance: dict[str, Any]) -> None:
     r = ok(issuance, "pin_reset")
-    assert "liveness" in r["screens"] and r["after_face"] == "new_pin"
+    assert "liveness" in r["screens"] and r["after_face"] == "confirm"  # the summary before the new PIN
+    assert r["check_next"].startswith("确认后请在密码键盘上设置新密码"), r["check_next"]
     assert r["end"] == "done" and r["chip_pin_reset"] and r["authorizations"] == 1
 
 
@@ -266,12 +267,13 @@ def test_every_string_the_flows_use_is_in_both_tables() -> None:
 def test_full_issuance_in_chinese_speaks_every_step_in_order(issuance: dict[str, Any]) -> None:
     log = ok(issuance, "issuance")["voice"]
     said = [stem for entry in log if entry[0] == "play" for stem in entry[1:]]
-    assert in_order(said, ["zh.service.apply", "zh.prompt.place_id_card", "zh.prompt.photo_choice",
+    assert in_order(said, ["zh.service.apply", "zh.prompt.place_id_card.0", "zh.where.below", "zh.prompt.photo_choice",
                            "zh.prompt.details", "zh.prompt.submitting", "zh.prompt.producing_chip",
-                           "zh.prompt.take_card", "zh.prompt.pin_offer", "zh.prompt.insert_new_card",
+                           "zh.prompt.take_card.0", "zh.where.below", "zh.prompt.pin_offer",
+                           "zh.prompt.insert_new_card",
                            "zh.prompt.old_pin", "zh.prompt.new_pin", "zh.prompt.new_pin_again",
                            "zh.prompt.issued"]), said
     assert all(s.startswith("zh.") for s in said) and log[-1] == ["stop"]
     # The camera step of the same 申领 (photo scenario, same kiosk): "face the camera" is spoken.
-    assert in_order(ok(issuance, "photo")["voice"], ["zh.service.apply", "zh.prompt.place_id_card",
+    assert in_order(ok(issuance, "photo")["voice"], ["zh.service.apply", "zh.prompt.place_id_card.0",
                                                       "zh.prompt.photo_choice", "zh.photo.no_face"])

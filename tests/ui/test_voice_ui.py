@@ -57,8 +57,9 @@ def test_repeat_replays_the_prompt_and_a_language_switch_speaks_it_in_the_other_
     r = voice["scenarios"]["controls"]
     assert plays(r["elderly_on"]) == [["zh.elderly.on", "zh.app.subtitle"], ["zh.elderly.off"],
                                       ["zh.elderly.on", "zh.app.subtitle"]]
-    first = ["zh.service.loss_report", "zh.prompt.place_id_card"]
-    assert plays(r["read_id"]) == [first, first, ["en.prompt.place_id_card"], ["zh.prompt.place_id_card"]]
+    zh = ["zh.prompt.place_id_card.0", "zh.where.below", "zh.prompt.place_id_card.1"]  # the [layout] place
+    first = ["zh.service.loss_report", *zh]
+    assert plays(r["read_id"]) == [first, first, ["en.prompt.place_id_card.0", "en.where.below"], zh]
 
 
 def test_elderly_mode_speaks_the_countdown_while_more_time_is_asked(voice: dict[str, Any]) -> None:
@@ -88,9 +89,9 @@ def test_full_issuance_in_english_speaks_every_step_in_order(voice: dict[str, An
     assert r["end"] == "done" and r["lang_after"] == "zh"
     said = [stem for entry in plays(r["log"]) for stem in entry]
     assert all(s.startswith("en.") for s in said), said
-    assert in_order(said, ["en.service.apply", "en.prompt.place_id_card", "en.prompt.photo_choice",
+    assert in_order(said, ["en.service.apply", "en.prompt.place_id_card.0", "en.where.below", "en.prompt.photo_choice",
                            "en.photo.no_face", "en.prompt.photo_confirm", "en.prompt.details", "en.prompt.submitting",
-                           "en.prompt.producing_chip", "en.prompt.take_card", "en.prompt.pin_offer",
+                           "en.prompt.producing_chip", "en.prompt.take_card.0", "en.where.below", "en.prompt.pin_offer",
                            "en.prompt.insert_new_card", "en.prompt.old_pin", "en.prompt.new_pin",
                            "en.prompt.new_pin_again", "en.prompt.issued"]), said
     assert said.count("en.prompt.old_pin") == 1  # six digits typed: said once

@@ -36,12 +36,13 @@ def plays(audio: SimAudio) -> list[tuple[str, ...]]:
 
 def test_a_view_says_the_service_then_the_message_and_stops_the_last_speech_first() -> None:
     n, audio = narrator()
-    n.view(view("read_id", "prompt.place_id_card"), "zh")
+    below = {"where_id_reader": "below"}  # the configured place ([layout]) is spoken in the sentence
+    n.view(view("read_id", "prompt.place_id_card", params=below), "zh")
     n.view(view("lookup", "prompt.looking_up"), "zh")
-    assert audio.log == [("stop",), ("play", "zh.service.apply", "zh.prompt.place_id_card"),
-                         ("stop",), ("play", "zh.prompt.looking_up")]
-    n.view(view("read_id", "prompt.place_id_card"), "en")
-    assert plays(audio)[-1] == ("en.prompt.place_id_card",)
+    assert audio.log == [("stop",), ("play", "zh.service.apply", "zh.prompt.place_id_card.0", "zh.where.below",
+                                     "zh.prompt.place_id_card.1"), ("stop",), ("play", "zh.prompt.looking_up")]
+    n.view(view("read_id", "prompt.place_id_card", params=below), "en")
+    assert plays(audio)[-1] == ("en.prompt.place_id_card.0", "en.where.below")
 
 
 def test_live_updates_saying_the_same_are_silent() -> None:
@@ -79,11 +80,12 @@ def test_a_changed_camera_instruction_waits_a_few_seconds() -> None:
 
 def test_repeat_stop_countdown_and_home_screens() -> None:
     n, audio = narrator()
-    n.view(view("take_card", "prompt.take_card"), "zh")
+    n.view(view("take_card", "prompt.take_card", params={"where_card_output": "right"}), "zh")
     n.countdown(10, "zh")
     n.repeat()
     assert plays(audio)[-2:] == [("zh.num.10", "zh.voice.countdown.1"),
-                                 ("zh.service.apply", "zh.prompt.take_card")]
+                                 ("zh.service.apply", "zh.prompt.take_card.0", "zh.where.right",
+                                  "zh.prompt.take_card.1")]
     n.stop()
     assert audio.log[-1] == ("stop",)
     n.screen(("oos.title", "oos.hotline"), "en", {"hotline": "12333"})
