@@ -72,6 +72,9 @@ class Applicant:
     id_card: IdCardData
     age: int
     guardian: IdCardData | None
+    # Issue 21 §3: a child without an ID card, known by the number on the 户口簿; ``id_card`` then holds
+    # only that number, the sex and birth date it encodes (kiosk.flows.child_without_id).
+    from_register: bool = False
 
     def __repr__(self) -> str:
         return "Applicant(<personal data>)"
@@ -191,18 +194,21 @@ class IssuanceFlow(Flow):
     def application_body(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
                          delivery: str, extra: Extra, deliver_later: DeliverLater | None = None) -> ApplicationBody:
         card = a.id_card
+        on_card = not a.from_register  # the 户口簿 path: name, ethnicity, address are the central's register's
         return ApplicationBody(
             kind=self.kind,
             applicant=ApplicantBody(
-                name=card.name, sex=card.sex_code, ethnicity=card.ethnicity_code,
+                name=card.name if on_card else None, sex=card.sex_code,
+                ethnicity=card.ethnicity_code if on_card else None,
                 birth_date=card.birth_date.isoformat(), id_type="01", id_number=card.id_number,
-                id_valid_from=card.valid_from.isoformat(),
-                id_valid_until=card.valid_until.isoformat() if card.valid_until else "长期",
+                id_valid_from=card.valid_from.isoformat() if on_card else None,
+                id_valid_until=(card.valid_until.isoformat() if card.valid_until else "长期") if on_card else None,
                 nationality="CHN", occupation=d.occupation, mobile=d.mobile, phone=d.phone,
-                household_address=card.address,
+                household_address=card.address if on_card else None,
                 residence_address=d.address.text() if d.address else "",
                 postal_code=d.postal_code,
                 medical_insurance=application_insurance(not extra.voluntary, d.medical_insurance),
+                id_source=None if on_card else "household_register",
             ),
             bank_code=ctx.config.kiosk.bank_code,
             delivery=delivery,
