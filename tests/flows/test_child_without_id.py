@@ -40,10 +40,14 @@ def years_ago(years: int, days: int = 0) -> dt.date:
     return TODAY.replace(year=TODAY.year - years) - dt.timedelta(days=days)
 
 
+def child_number(years: int, sequence: int = 88, days: int = 30) -> str:
+    return make_id_number("350102", years_ago(years, days), sequence)
+
+
 def registered_child(central: ServerHandle, years: int, sequence: int = 88, days: int = 30) -> str:
     """A child in the social security register by the 户口簿's number, with no ID card (no validity)."""
     born = years_ago(years, days)
-    number = make_id_number("350102", born, sequence)
+    number = child_number(years, sequence, days)
     with central.central.db.transaction() as tx:
         tx.execute("INSERT INTO persons (id_number, name, sex, ethnicity, birth_date, insured, medical_insurance,"
                    " household_address, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
