@@ -238,6 +238,7 @@ class IssuanceFlow(Flow):
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
             ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
             ReceiptLine("状态: 已受理，联网后提交 Accepted, pending (link down)", bold=True),
+            *_after_review(a),
         )))
         ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.accepted_for_later",
                               params={"txn": txn, "delivery": delivery, "receipt": "ok" if receipt_ok else "failed",
@@ -349,6 +350,7 @@ class IssuanceFlow(Flow):
                                               else "网点领取 pickup at the outlet")),
             ReceiptLine(f"{DELIVERY_WORKING_DAYS} 个工作日内发卡 Card within {DELIVERY_WORKING_DAYS} working days",
                         bold=True),
+            *_after_review(a),
         )))
         ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.deliver_later_done",
                               params={"txn": txn, "delivery": delivery, "working_days": str(DELIVERY_WORKING_DAYS),
@@ -483,6 +485,13 @@ def _card_whereabouts(taken: bool, retained: bool) -> tuple[ReceiptLine, ...]:
                             "collect it at the counter with your ID card", bold=True),)
     return (ReceiptLine("卡片: 未取走，仍在出卡口，工作人员将协助处理 Card: not taken, still in the card slot; "
                         "staff have been alerted", bold=True),)
+
+
+def _after_review(a: Applicant) -> tuple[ReceiptLine, ...]:
+    """Issue 21 §3: a child without an ID card gets the card only after the 户口簿 is reviewed (art. 16)."""
+    if not a.from_register:
+        return ()
+    return (ReceiptLine("审核户口簿后制卡 Card made after the household register is checked", bold=True),)
 
 
 def _code(exc: BaseException) -> str:

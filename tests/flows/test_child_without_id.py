@@ -7,9 +7,11 @@ central's review, or queued while the link is down."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+import pytest
 
 from central_sim.server import ServerHandle
 from kiosk.domain.idnumber import make_id_number
@@ -124,7 +126,7 @@ def test_guardian_applies_with_the_household_register_and_the_card_follows_revie
     assert {r["presenter_id_number"] for r in reviewed(central)} == {person(GUARDIAN)["id_number"]}
     assert central_one(central, "SELECT photo_jpeg_b64 FROM persons WHERE id_number = ?", child)
     receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
-    assert "15" in receipt and child not in receipt and CHILD_NAME not in receipt
+    assert "15" in receipt and "审核户口簿后制卡" in receipt and child not in receipt and CHILD_NAME not in receipt
 
 
 def test_bad_check_character_is_told_beside_the_field_then_corrected(runtime: Runtime,
@@ -187,29 +189,37 @@ def test_the_guardian_failing_the_face_check_goes_to_the_counter(runtime: Runtim
     assert central_count(central, "applications", "kiosk_id = ?", runtime.cfg.kiosk.id) == 0
 
 
-def test_offline_the_application_is_queued_behind_its_documents(tmp_path: Path, central: ServerHandle) -> None:
-    child = registered_child(central, 6)
+@pytest.fixture
+def accepting_runtime(tmp_path: Path, central: ServerHandle) -> Iterator[Runtime]:
+    """A kiosk configured to accept applications for later while the link is down."""
     rt = make_runtime(tmp_path, central, offline={"accept_applications_for_later": True})
-    try:
-        go_offline(rt, central)
-        d = no_id_card(rt)  # the chip photo is decoded here: the face check needs no link
-        enter_child(d, child)
-        capture(d, "household_register")
-        d.answer("more_proof", "no_birth_certificate")
-        take_child_photo(d)
-        fill_details(d)
-        d.answer("delivery_choice", "choose", "pickup")
-        view, result = d.end()
-        assert_ended(view, result, End.DONE)
-        assert result.code == "accepted_for_later" and "deliver_later" not in d.screens
-        assert central_count(central, "applications", "id_number = ?", child) == 0
-        central.faults.clear()
-        rt.link.report_success()
-        assert rt.forwarder.flush(timeout=15)
-        assert rt.outbox.undelivered() == 0
-        assert central_one(central, "SELECT delivery FROM applications WHERE id_number = ?", child) == "pickup"
-    finally:
-        rt.stop()
+    yield rt
+    rt.stop()
+
+
+def test_offline_the_application_is_queued_behind_its_documents(accepting_runtime: Runtime,
+                                                                 central: ServerHandle) -> None:
+    child = registered_child(central, 6)
+    rt = accepting_runtime
+    go_offline(rt, central)
+    d = no_id_card(rt)  # the chip photo is decoded here: the face check needs no link
+    enter_child(d, child)
+    capture(d, "household_register")
+    d.answer("more_proof", "no_birth_certificate")
+    take_child_photo(d)
+    fill_details(d)
+    d.answer("delivery_choice", "choose", "pickup")
+    view, result = d.end()
+    assert_ended(view, result, End.DONE)
+    assert result.code == "accepted_for_later" and "deliver_later" not in d.screens
+    assert central_count(central, "applications", "id_number = ?", child) == 0
+    central.faults.clear()
+    rt.link.report_success()
+    assert rt.forwarder.flush(timeout=15)
+    assert rt.outbox.undelivered() == 0
+    assert central_one(central, "SELECT delivery FROM applications WHERE id_number = ?", child) == "pickup"
+    receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
+    assert "审核户口簿后制卡" in receipt
 
 
 def test_offline_without_accept_for_later_is_a_fault(runtime: Runtime, central: ServerHandle) -> None:
@@ -232,3 +242,19 @@ def test_the_document_camera_missing_sends_the_guardian_to_the_counter(runtime: 
     enter_child(d, child)
     view, result = d.end()
     assert_ended(view, result, End.REFUSED, "reason.document_counter_referral")
+
+
+def test_a_child_not_in_the_register_is_refused_with_the_centrals_reason(runtime: Runtime,
+                                                                      central: ServerHandle) -> None:
+    child = child_number(6)  # a valid number the social security register does not know
+    d = no_id_card(runtime)
+    enter_child(d, child)
+    capture(d, "household_register")
+    d.answer("more_proof", "no_birth_certificate")
+    take_child_photo(d)
+    fill_details(d)
+    d.answer("deliver_later", "agree")
+    d.answer("deliver_later_how", "choose", "pickup")
+    view, result = d.end()
+    assert_ended(view, result, End.REFUSED, "reason.not_in_register")
+    assert central_count(central, "applications", "id_number = ?", child) == 0

@@ -35,7 +35,7 @@ from tests.flows import (
     test_replace,
 )
 from tests.flows.conftest import central, face_models, runtime  # noqa: F401  (fixtures)
-from tests.flows.test_child_without_id import CHILD_NAME
+from tests.flows.test_child_without_id import CHILD_NAME, accepting_runtime  # noqa: F401  (fixture)
 from tests.flows.test_pin_reset import reset_runtime  # noqa: F401  (fixture)
 
 FLOWS: list[Callable[..., None]] = [
