@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from central_sim.applications import DELIVERIES, INSURANCE, KINDS, REPLACEMENT_REASONS
+from central_sim.applications import DELIVERIES, ID_SOURCES, INSURANCE, KINDS, REPLACEMENT_REASONS
 from central_sim.documents import ALL_SERVICES as DOC_SERVICES
 from central_sim.documents import KINDS as DOC_KINDS
 from central_sim.documents import PURPOSES as DOC_PURPOSES
@@ -58,6 +58,8 @@ Sex = Annotated[str, Field(max_length=64, json_schema_extra={"enum": ["1", "2", 
                            description="GB/T 2261.1: 1 male, 2 female, 9 unstated")]
 Insurance = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(INSURANCE)})]
 Kind = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(KINDS)})]
+IdSource = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(ID_SOURCES)},
+                                description="absent: id_card")]
 ReplacementReason = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(REPLACEMENT_REASONS)},
                                          description="replacement only")]
 Delivery = Annotated[str, Field(max_length=64, json_schema_extra={"enum": list(DELIVERIES)})]
@@ -102,6 +104,9 @@ class Applicant(_In):
     residence_address: Text | None = None
     postal_code: Short | None = None
     medical_insurance: Insurance | None = None
+    # issue 21 §3: a child without an ID card, by the 户口簿's number; name, ethnicity, household address and
+    # ID validity may then be absent (the register's, reviewed against the page); never made on the spot
+    id_source: IdSource | None = None
 
 
 class Guardian(_In):

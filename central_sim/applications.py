@@ -26,6 +26,12 @@ INSURANCE = ("employee", "resident", "none")
 HELD = ("normal", "loss_reported", "suspended", "in_production")  # a card the person still holds
 GUARDIAN_AGE = 14  # under 14: a guardian applies on the child's behalf
 PHOTO_AGE = 2  # under 2: the photo may be omitted
+# issue 21 §3: a child without an ID card applies by the 户口簿's number; who the child is (name, ethnicity,
+# household address) is the register's, checked by a reviewer against the page; there is no card validity.
+ID_SOURCES = ("id_card", "household_register")
+REGISTER_FILLED = frozenset({"name", "ethnicity", "household_address", "id_valid_from", "id_valid_until"})
+REVIEW_PENDING, REVIEWED = "review_pending", "reviewed"
+NO_ID_CARD_MAX_AGE = 16  # from 16 a resident holds a 居民身份证 (居民身份证法 art. 2)
 APPLICANT_FIELDS = {
     "name": "姓名", "sex": "性别", "ethnicity": "民族", "birth_date": "出生日期", "id_type": "证件类型",
     "id_number": "证件号码", "id_valid_from": "证件有效期起", "id_valid_until": "证件有效期止",
@@ -60,9 +66,10 @@ def new_account_no(tx: Tx) -> str:
     return body + luhn_digit(body)
 
 
-def _check_applicant(a: dict[str, Any], reasons: Reasons, today: dt.date) -> tuple[str, dt.date | None]:
+def _check_applicant(a: dict[str, Any], reasons: Reasons, today: dt.date,
+                     register: bool = False) -> tuple[str, dt.date | None]:
     for name, label in APPLICANT_FIELDS.items():
-        text(a, name, reasons, label)
+        text(a, name, reasons, label, required=not (register and name in REGISTER_FILLED))
     id_no = str(a["id_number"]) if isinstance(a.get("id_number"), str) else ""
     birth = birth_date_of(id_no) if id_no else None
     if id_no and birth is None:
@@ -116,6 +123,24 @@ def _check_guardian(tx: Tx, body: dict[str, Any], reasons: Reasons, today: dt.da
         reasons.add("guardian_not_adult", "监护人须年满 18 周岁")
 
 
+def _check_register_child(tx: Tx, body: dict[str, Any], id_no: str, age: int | None, delivery: str,
+                          reasons: Reasons) -> None:
+    """Issue 21 §3 (arts. 16, 51): under 16, a guardian who is not the child, the 户口簿 page received
+    for review from that guardian, and never made on the spot."""
+    if age is not None and age >= NO_ID_CARD_MAX_AGE:
+        reasons.add("register_child_too_old", f"年满 {NO_ID_CARD_MAX_AGE} 周岁应持本人居民身份证申领")
+    if delivery == "instant":
+        reasons.add("register_not_instant", "无二代居民身份证的儿童申领须审核后制卡，请选择网点领取或邮寄")
+    g = body.get("guardian")
+    guardian_id = str(g.get("id_number") or "") if isinstance(g, dict) else ""
+    if guardian_id and guardian_id == id_no:
+        reasons.add("guardian_same_person", "监护人不能是申请人本人")
+    if id_no and guardian_id and tx.one(
+            "SELECT 1 AS n FROM documents WHERE subject_id_number = ? AND presenter_id_number = ?"
+            " AND purpose = 'guardian' AND kind = 'household_register'", (id_no, guardian_id)) is None:
+        reasons.add("relationship_proof_missing", "未收到监护人提交的户口簿页，请在申请前拍摄户口簿")
+
+
 def _other_city_checks(tx: Tx, person: Row, body: dict[str, Any], cards: list[Row], reasons: Reasons) -> Row | None:
     """A card held in another Fujian city: stoppable with consent, not while an employee transfer is pending."""
     other = next((c for c in cards if c["city"] != FUZHOU and c["city"].startswith("35")
@@ -149,7 +174,11 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if not isinstance(applicant, dict):
         reasons.add("missing_applicant", "缺少申请人信息")
         applicant = {}
-    id_no, birth = _check_applicant(applicant, reasons, ctx.today)
+    source = applicant.get("id_source") or "id_card"
+    if source not in ID_SOURCES:
+        reasons.add("invalid_id_source", "身份信息来源应为 id_card 或 household_register")
+    register = source == "household_register"
+    id_no, birth = _check_applicant(applicant, reasons, ctx.today, register)
     age = age_on(birth, ctx.today) if birth else None
     bank_code = text(body, "bank_code", reasons, "合作银行")
     delivery = text(body, "delivery", reasons, "领卡方式")
@@ -159,8 +188,10 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     later = body.get("deliver_later")  # arts. 16, 26: consent to deliver later (issue 17 §4)
     if isinstance(later, dict) and delivery == "instant":
         reasons.add("deliver_later_instant", "同意延期发卡的申请须选择网点领取或邮寄")
-    if age is not None and age < GUARDIAN_AGE:
+    if register or (age is not None and age < GUARDIAN_AGE):
         _check_guardian(tx, body, reasons, ctx.today)
+    if register:
+        _check_register_child(tx, body, id_no, age, delivery, reasons)
 
     person = tx.one("SELECT * FROM persons WHERE id_number = ?", (id_no,)) if birth else None
     other: Row | None = None
@@ -219,6 +250,8 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     tx.execute("INSERT INTO cards (card_no, id_number, city, status, bank_code, application_id, status_changed_at)"
                " VALUES (?,?,?,?,?,?,?)", (card_no, id_no, FUZHOU, "in_production", bank_code, application_id, now))
     add_timeline(tx, application_id, "submitted", now, f"kiosk {ctx.kiosk_id}")
+    if register:  # made only once a reviewer matched the 户口簿 page with the register (issue 21 §3)
+        add_timeline(tx, application_id, REVIEW_PENDING, now, "无二代居民身份证，以户口簿核验身份，审核后制卡")
     if isinstance(later, dict):
         how = "邮寄（邮费申领人承担）" if delivery == "courier" else "网点领取"
         causes = ",".join(str(r) for r in later.get("reasons") or [])
@@ -238,6 +271,13 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         "application_id": application_id, "ssn": id_no, "card_no": card_no, "status": "approved",
         "free_of_charge": fee_fen(kind, why) == 0, "stopped_other_card": stopped,
     }
+
+
+def review_pending(tx: Tx, application_id: str) -> bool:
+    """A household-register application not yet reviewed (a reviewer's "reviewed" entry ends it)."""
+    statuses = {r["status"] for r in tx.all("SELECT status FROM application_timeline WHERE application_id = ?",
+                                            (application_id,))}
+    return REVIEW_PENDING in statuses and REVIEWED not in statuses
 
 
 def _application(tx: Tx, ctx: Ctx) -> Row:
@@ -261,6 +301,8 @@ def bank_account(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, 
         return 200, {"account_no": existing["account_no"], "account_class": existing["account_class"]}
     if app["status"] not in REPLACEMENT_OPEN:
         raise ApiError(409, "application_not_open", f"申请状态为 {app['status']}，不能开户")
+    if review_pending(tx, app["application_id"]):
+        raise ApiError(409, "review_pending", "户口簿材料尚待审核，审核通过后方可开户制卡")
     require_paid(tx, app)  # nothing is made before the fee is paid (central_sim/payments.py)
     now = rfc3339(ctx.now)
     account_no = new_account_no(tx)

@@ -41,13 +41,17 @@ from screens.widgets import (
 )
 
 ELDERLY_ROWS = 2  # elderly mode: rows of a paged list or form per page
-FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupation")
+FORM_ORDER = ("mobile", "phone", "address", "postal_code", "insurance", "occupation",
+              "child_id_number")  # issue 21 §3: the child without an ID card (kiosk.flows.child_without_id)
 FIELD_PARAM = {"insurance": "medical_insurance"}  # the form's action name → its param name
 # Which of the flow's reasons belong to which field: shown on the field itself, not only on top.
 FIELD_REASONS = {
     "mobile": ("reason.invalid_mobile",), "phone": ("reason.invalid_phone",),
     "address": ("reason.address_missing", "reason.address_district", "reason.address_detail"),
     "postal_code": ("reason.invalid_postal_code",), "insurance": ("reason.invalid_medical_insurance",),
+    "child_id_number": ("reason.child_id_missing", "reason.child_id_format", "reason.child_id_check_digit",
+                        "reason.child_id_birth_date", "reason.child_too_old_for_register",
+                        "reason.guardian_same_person"),
 }
 
 
@@ -145,6 +149,13 @@ def picture_for(view: View) -> str | None:
 
 def card_in_slot(view: View) -> bool:
     return view.screen in CARD_IN_SLOT_SCREENS and view.end is None
+
+
+def editor_kind(field: str) -> str:
+    """Which editor a form field opens: the shared keypad, the keypad with an X (an ID number), or its own."""
+    if field not in KEYPAD_FIELDS:
+        return field
+    return "keypad_x" if KEYPAD_FIELDS[field].tokens else "keypad"
 
 
 def form_fields(view: View) -> list[str]:
@@ -378,7 +389,7 @@ class FormPanel(Panel):
         self.show_form()
         # Build the editors in the frames after the form is up, one per frame, so that a tap
         # on a field opens its editor at once and no single frame carries all the work.
-        kinds = list(dict.fromkeys("keypad" if f in KEYPAD_FIELDS else f for f in self.fields))
+        kinds = list(dict.fromkeys(editor_kind(f) for f in self.fields))
         self._pending = [k for k in kinds if k not in ("insurance", "occupation")]
         Clock.schedule_once(self._build_next, 0.1)
 
@@ -390,7 +401,7 @@ class FormPanel(Panel):
             editor = self._build_editor(kind)
             self.editors[kind] = editor
             if self.editing is not None:  # an editor is on screen: its shared ids must stay its own
-                for w in self.editors["keypad" if self.editing in KEYPAD_FIELDS else self.editing][1]:
+                for w in self.editors[editor_kind(self.editing)][1]:
                     self.app.register(w)
         Clock.schedule_once(self._build_next, 0.05)
 
@@ -466,7 +477,7 @@ class FormPanel(Panel):
         self.editing = field
         self.clear_widgets()
         self.on_editor(True)
-        kind = "keypad" if field in KEYPAD_FIELDS else field
+        kind = editor_kind(field)
         if kind not in self.editors:
             self.editors[kind] = self._build_editor(kind)
         editor, registered, reset = self.editors[kind]
@@ -492,7 +503,7 @@ class FormPanel(Panel):
             fit_height(prompt, body_px() * 1.6)
         # The keypad editor shows its prompt beside the keys; in elderly mode the address picker's
         # own path line says where the citizen is (its larger keys need the prompt's room).
-        if field != "keypad" and not (elderly and field == "address"):
+        if field not in ("keypad", "keypad_x") and not (elderly and field == "address"):
             box.add_widget(prompt)
 
         def button(text: str, kid: str, on: Callable[[], None], primary: bool = False) -> BigButton:
@@ -506,9 +517,10 @@ class FormPanel(Panel):
             return b
 
         reset: Callable[[], None] = lambda: None  # noqa: E731
-        if field == "keypad":  # one keypad serves every numeric field; reset() sets it up for the field
+        if field in ("keypad", "keypad_x"):  # one keypad serves every numeric field; reset() sets it up for it
             row = BoxLayout(spacing=gap_px())
-            pad = NumericKeypad(register, 12, label=self.t, size_hint_x=0.55, own_display=False)
+            pad = NumericKeypad(register, 12, label=self.t, size_hint_x=0.55, own_display=False,
+                                tokens=("X",) if field == "keypad_x" else ())
             row.add_widget(pad)
             side = BoxLayout(orientation="vertical", spacing=gap_px() / 2, size_hint_x=0.45)
             side.add_widget(prompt)

@@ -571,6 +571,13 @@ def proxy_documents(t: Tour) -> None:
     documents_tour.shoot(t)  # 高拍仪 and 代办 (issue 21 §3)
 
 
+@tour("apply")
+def child_without_id_card(t: Tour) -> None:
+    from screens.shots.child_without_id import shoot
+
+    shoot(t)  # a guardian for a child without an ID card (issue 21 §3)
+
+
 @tour("replace")
 def sms_code_and_fee(t: Tour) -> None:
     from screens import fee_shots

@@ -45,6 +45,8 @@ class Applicant(Body):
     residence_address: str | None = None
     postal_code: str | None = None
     medical_insurance: str | None = None
+    # issue 21 §3: "household_register" — a child without an ID card, by the 户口簿's number (absent: the ID card)
+    id_source: str | None = None
 
 
 class Guardian(Body):

@@ -18,6 +18,7 @@ class KeypadField:
 
     length: int
     groups: tuple[int, ...] = ()
+    tokens: tuple[str, ...] = ()  # keys beside the digits (an ID number's check character X)
 
 
 # The lengths match kiosk.domain.contact's checks: an 11-digit mobile, a 6-digit postal code,
@@ -26,6 +27,8 @@ KEYPAD_FIELDS: dict[str, KeypadField] = {
     "mobile": KeypadField(11, (3, 4, 4)),
     "postal_code": KeypadField(6),
     "phone": KeypadField(12, (4, 8)),
+    # issue 21 §3: the child's number from the 户口簿 (kiosk.flows.child_without_id): region, birth date, rest
+    "child_id_number": KeypadField(18, (6, 8, 4), ("X",)),
 }
 # Fields chosen from a fixed list: the form action's name → its options.
 CHOICE_FIELDS: dict[str, tuple[str, ...]] = {"insurance": INSURANCE_TYPES, "occupation": OCCUPATIONS}

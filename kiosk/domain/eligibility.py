@@ -11,10 +11,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from kiosk.domain.idnumber import InvalidIdNumber, age_on, parse_id_number
+
 HOME_CITY = "350100"  # 福州市
 PROVINCE_PREFIX = "35"  # 福建省: only a card of another Fujian city can be stopped over the network
 GUARDIAN_AGE = 14  # arts. 16, 51: under 14 a guardian applies on the child's behalf
 GUARDIAN_MIN_AGE = 18
+# Art. 16 names "无二代居民身份证的学生儿童" as a case the card is not made on the spot for; from 16 a
+# resident must hold a 居民身份证 (居民身份证法 art. 2), so a child from 16 applies with their own card.
+# Below it a guardian applies with the 户口簿 (art. 51: minors lack full civil capacity).
+NO_ID_CARD_MAX_AGE = 16
 PHOTO_AGE = 2  # arts. 16-17, 30: under 2 the card may carry no photo
 ISSUANCE_LIMIT_S = 20 * 60  # art. 21: instant production within 20 minutes (config default)
 HELD = ("normal", "loss_reported", "suspended", "in_production")  # a card the person still holds
@@ -59,6 +65,23 @@ def guardian_problems(guardian_age: int, guardian_id: str, child_id: str) -> tup
         reasons.append("reason.guardian_same_person")
     if guardian_age < GUARDIAN_MIN_AGE:
         reasons.append("reason.guardian_not_adult")
+    return tuple(reasons)
+
+
+def household_child_problems(child_id: str, today: dt.date, guardian_id: str) -> tuple[str, ...]:
+    """The child's citizen ID number as the guardian typed it from the 户口簿 (issue 21 §3): the check
+    character, a real birth date not in the future, under ``NO_ID_CARD_MAX_AGE``, not the guardian."""
+    try:
+        info = parse_id_number(child_id)
+    except InvalidIdNumber as exc:
+        return (f"reason.child_{exc.problem.value}",)
+    reasons = []
+    if info.birth_date > today:
+        reasons.append("reason.child_id_birth_date")
+    elif age_on(info.birth_date, today) >= NO_ID_CARD_MAX_AGE:
+        reasons.append("reason.child_too_old_for_register")
+    if child_id == guardian_id:
+        reasons.append("reason.guardian_same_person")
     return tuple(reasons)
 
 

@@ -21,6 +21,7 @@ from kiosk.domain.masking import mask_card_no
 from kiosk.domain.regions import CITIES
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
+from kiosk.flows.child_without_id import apply_from_register
 from kiosk.flows.common import central
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
@@ -35,6 +36,8 @@ class ApplyFlow(IssuanceFlow):
         self.start_clock(ctx)
         require_face_check_possible(ctx)
         applicant = read_applicant(ctx, self)
+        if applicant.from_register:  # issue 21 §3: a child without an ID card, made after review (art. 16)
+            return apply_from_register(ctx, self, applicant)
         card = applicant.id_card
         if offline_or_fail(ctx):
             verify_identity(ctx, self, applicant.guardian or card, 1)  # 人证核验 (the guardian under 14)

@@ -256,11 +256,25 @@ class FlowContext:
 
         ``timeout_s`` is how long the citizen has to act (place, insert, take a card): an idle
         wait, stretched in elderly mode like :meth:`ask`'s."""
+        got = self._wait(view, attempt, timeout_s, taps=False)
+        assert not isinstance(got, UserInput)
+        return got
+
+    def wait_for_or_tap(self, view: View, attempt: Callable[[float], T | None], timeout_s: float) -> T | UserInput:
+        """:meth:`wait_for`, but a tap on one of the view's actions other than cancel ends the wait too
+        (e.g. "the child has no ID card" while the kiosk waits for one)."""
+        return self._wait(view, attempt, timeout_s, taps=True)
+
+    def _wait(self, view: View, attempt: Callable[[float], T | None], timeout_s: float,
+              *, taps: bool) -> T | UserInput:
         timeout_s = self.idle_timeout(timeout_s)
         self.channel.show(_with_timeout(view, timeout_s))
         deadline = self.clock.monotonic() + timeout_s
         while True:
-            self._check(self.channel.poll(0))
+            got = self.channel.poll(0)
+            self._check(got)
+            if taps and got is not None and got.action in view.actions:
+                return got
             left = deadline - self.clock.monotonic()
             if left <= 0:
                 raise IdleTimeout(view.screen)

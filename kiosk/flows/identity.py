@@ -8,7 +8,7 @@ from dataclasses import replace
 from hal.interfaces import IdCardReader
 from hal.types import IdCardData
 from kiosk.domain.idnumber import InvalidIdNumber, age_on, parse_id_number
-from kiosk.flows.base import ID_CARD_MISSES, FlowContext, Refused, View
+from kiosk.flows.base import ID_CARD_MISSES, FlowContext, Refused, UserInput, View
 from kiosk.flows.ecard_identity import Person, signed_in
 
 
@@ -59,11 +59,24 @@ def read_id_card(ctx: FlowContext, view: View) -> IdCardData:
     reader = ctx.devices.id_reader
     require_fresh_placement(ctx, reader, view)
     card: IdCardData = ctx.wait_for(view, lambda t: reader.read_card(t), ctx.config.timeouts.id_card_read_s)
+    return accept_id_card(ctx, card)
+
+
+def read_id_card_or_tap(ctx: FlowContext, view: View) -> IdCardData | UserInput:
+    """:func:`read_id_card`, or the tap on one of ``view``'s actions (issue 21 §3: the child has none)."""
+    reader = ctx.devices.id_reader
+    require_fresh_placement(ctx, reader, view)
+    got = ctx.wait_for_or_tap(view, lambda t: reader.read_card(t), ctx.config.timeouts.id_card_read_s)
+    return got if isinstance(got, UserInput) else accept_id_card(ctx, got)
+
+
+def accept_id_card(ctx: FlowContext, card: IdCardData) -> IdCardData:
+    """Validate a card just read and keep it in the session, watched."""
     problems = id_card_problems(card, ctx)
     if problems:
         raise Refused("id_card_unusable", tuple(problems))
     ctx.session["id_card"] = card
-    ctx.watch_id_card(reader)  # lifting the ID card from now on ends the session
+    ctx.watch_id_card(ctx.devices.id_reader)  # lifting the ID card from now on ends the session
     return card
 
 

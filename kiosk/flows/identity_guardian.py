@@ -6,14 +6,24 @@ import time
 
 from hal.types import IdCardData
 from kiosk.domain.eligibility import guardian_problems, needs_guardian
-from kiosk.flows.base import Flow, FlowContext, Refused
+from kiosk.domain.services import ServiceId
+from kiosk.flows.base import Flow, FlowContext, Refused, UserInput
+from kiosk.flows.child_without_id import NO_ID_CARD, register_applicant
 from kiosk.flows.documents_guardian import capture_relationship_proof
-from kiosk.flows.identity import age_of, id_card_problems, read_id_card
+from kiosk.flows.identity import age_of, id_card_problems, read_id_card, read_id_card_or_tap
 from kiosk.flows.issuance import Applicant
 
 
 def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
-    card = read_id_card(ctx, flow.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+    """The applicant's card; for a new card, or "the child has no ID card" (issue 21 §3) instead."""
+    if flow.service is not ServiceId.APPLY:
+        card = read_id_card(ctx, flow.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
+    else:
+        got = read_id_card_or_tap(ctx, flow.view("read_id", 1, "prompt.place_id_card",
+                                                 actions=(NO_ID_CARD, "cancel")))
+        if isinstance(got, UserInput):
+            return register_applicant(ctx, flow)
+        card = got
     age = age_of(card, ctx)
     if not needs_guardian(age):
         return Applicant(card, age, None)
@@ -36,5 +46,5 @@ def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
         raise Refused("guardian_unusable", tuple(problems))
     ctx.session["guardian_id_card"] = guardian
     ctx.watch_id_card(reader)
-    capture_relationship_proof(ctx, flow, card, guardian)  # 户口簿 / 出生医学证明 for review (art. 51)
+    capture_relationship_proof(ctx, flow, card.id_number, guardian)  # 户口簿 / 出生医学证明 for review (art. 51)
     return Applicant(card, age, guardian)

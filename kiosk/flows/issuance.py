@@ -72,6 +72,9 @@ class Applicant:
     id_card: IdCardData
     age: int
     guardian: IdCardData | None
+    # Issue 21 §3: a child without an ID card, known by the number on the 户口簿; ``id_card`` then holds
+    # only that number, the sex and birth date it encodes (kiosk.flows.child_without_id).
+    from_register: bool = False
 
     def __repr__(self) -> str:
         return "Applicant(<personal data>)"
@@ -191,18 +194,21 @@ class IssuanceFlow(Flow):
     def application_body(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
                          delivery: str, extra: Extra, deliver_later: DeliverLater | None = None) -> ApplicationBody:
         card = a.id_card
+        on_card = not a.from_register  # the 户口簿 path: name, ethnicity, address are the central's register's
         return ApplicationBody(
             kind=self.kind,
             applicant=ApplicantBody(
-                name=card.name, sex=card.sex_code, ethnicity=card.ethnicity_code,
+                name=card.name if on_card else None, sex=card.sex_code,
+                ethnicity=card.ethnicity_code if on_card else None,
                 birth_date=card.birth_date.isoformat(), id_type="01", id_number=card.id_number,
-                id_valid_from=card.valid_from.isoformat(),
-                id_valid_until=card.valid_until.isoformat() if card.valid_until else "长期",
+                id_valid_from=card.valid_from.isoformat() if on_card else None,
+                id_valid_until=(card.valid_until.isoformat() if card.valid_until else "长期") if on_card else None,
                 nationality="CHN", occupation=d.occupation, mobile=d.mobile, phone=d.phone,
-                household_address=card.address,
+                household_address=card.address if on_card else None,
                 residence_address=d.address.text() if d.address else "",
                 postal_code=d.postal_code,
                 medical_insurance=application_insurance(not extra.voluntary, d.medical_insurance),
+                id_source=None if on_card else "household_register",
             ),
             bank_code=ctx.config.kiosk.bank_code,
             delivery=delivery,
@@ -232,6 +238,7 @@ class IssuanceFlow(Flow):
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
             ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
             ReceiptLine("状态: 已受理，联网后提交 Accepted, pending (link down)", bold=True),
+            *_after_review(a),
         )))
         ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.accepted_for_later",
                               params={"txn": txn, "delivery": delivery, "receipt": "ok" if receipt_ok else "failed",
@@ -343,6 +350,7 @@ class IssuanceFlow(Flow):
                                               else "网点领取 pickup at the outlet")),
             ReceiptLine(f"{DELIVERY_WORKING_DAYS} 个工作日内发卡 Card within {DELIVERY_WORKING_DAYS} working days",
                         bold=True),
+            *_after_review(a),
         )))
         ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.deliver_later_done",
                               params={"txn": txn, "delivery": delivery, "working_days": str(DELIVERY_WORKING_DAYS),
@@ -477,6 +485,13 @@ def _card_whereabouts(taken: bool, retained: bool) -> tuple[ReceiptLine, ...]:
                             "collect it at the counter with your ID card", bold=True),)
     return (ReceiptLine("卡片: 未取走，仍在出卡口，工作人员将协助处理 Card: not taken, still in the card slot; "
                         "staff have been alerted", bold=True),)
+
+
+def _after_review(a: Applicant) -> tuple[ReceiptLine, ...]:
+    """Issue 21 §3: a child without an ID card gets the card only after the 户口簿 is reviewed (art. 16)."""
+    if not a.from_register:
+        return ()
+    return (ReceiptLine("审核户口簿后制卡 Card made after the household register is checked", bold=True),)
 
 
 def _code(exc: BaseException) -> str:

@@ -225,3 +225,29 @@ def test_issuance_progress(elapsed: float, overdue: bool, remaining: str, percen
 def test_issuance_progress_without_a_limit() -> None:
     assert el.IssuanceProgress(5, 0).params()["percent"] == "100"
     assert el.IssuanceProgress(0, 0).overdue is False
+
+
+# --- a child without an ID card, by the 户口簿's number (issue 21 §3) ---------------------------------
+def _number(born: dt.date, sequence: int = 87) -> str:
+    from kiosk.domain.idnumber import make_id_number
+
+    return make_id_number("350102", born, sequence)
+
+
+@pytest.mark.parametrize(("born", "reasons"), [
+    (dt.date(2026, 6, 1), ()),  # a baby
+    (dt.date(2010, 6, 2), ()),  # 15 years and 364 days
+    (dt.date(2010, 6, 1), ("reason.child_too_old_for_register",)),  # 16 today: their own ID card
+    (dt.date(2026, 6, 2), ("reason.child_id_birth_date",)),  # born tomorrow
+])
+def test_household_child_problems_age(born: dt.date, reasons: tuple[str, ...]) -> None:
+    assert el.household_child_problems(_number(born), dt.date(2026, 6, 1), "") == reasons
+
+
+def test_household_child_problems_number() -> None:
+    today, good = dt.date(2026, 6, 1), _number(dt.date(2020, 1, 1))
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    assert el.household_child_problems(wrong, today, "") == ("reason.child_id_check_digit",)
+    assert el.household_child_problems(good[:17], today, "") == ("reason.child_id_format",)
+    assert el.household_child_problems(good, today, good) == ("reason.guardian_same_person",)
+    assert el.NO_ID_CARD_MAX_AGE == 16

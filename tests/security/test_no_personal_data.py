@@ -26,8 +26,16 @@ from kiosk.flows.base import View
 from kiosk.logs import setup_logging
 from kiosk.runtime import Runtime
 from tests.e2e import test_loss_report
-from tests.flows import test_apply, test_card_services, test_pin_change, test_pin_reset, test_replace
+from tests.flows import (
+    test_apply,
+    test_card_services,
+    test_child_without_id,
+    test_pin_change,
+    test_pin_reset,
+    test_replace,
+)
 from tests.flows.conftest import central, face_models, runtime  # noqa: F401  (fixtures)
+from tests.flows.test_child_without_id import CHILD_NAME, accepting_runtime  # noqa: F401  (fixture)
 from tests.flows.test_pin_reset import reset_runtime  # noqa: F401  (fixture)
 
 FLOWS: list[Callable[..., None]] = [
@@ -47,6 +55,9 @@ FLOWS: list[Callable[..., None]] = [
     test_pin_reset.test_locked_card_reset_after_liveness_and_face_match,
     test_loss_report.test_online_loss_report_freezes_the_card_and_prints_a_receipt,
     test_loss_report.test_offline_loss_report_is_queued_pending_and_delivered_once_the_link_returns,
+    # issue 21 §3: a guardian applies for a child without an ID card (the child's number typed, 户口簿 imaged)
+    test_child_without_id.test_guardian_applies_with_the_household_register_and_the_card_follows_review,
+    test_child_without_id.test_offline_the_application_is_queued_behind_its_documents,
 ]
 TYPED_PHONES = ("13912345678", "13700000000")  # what the contact-change scenarios type
 JPEG_MARKERS = (b"\xff\xd8\xff\xe0\x00\x10JFIF", b"JFIF\x00", b"Exif\x00\x00", b"/9j/4AAQSkZJRg")
@@ -62,6 +73,8 @@ def needles() -> dict[str, bytes]:
         if p.get("mobile"):
             out[f"{key}.mobile"] = p["mobile"].encode()
     out |= {f"typed.{n}": n.encode() for n in TYPED_PHONES}
+    child = test_child_without_id.child_number(6)  # the register's child the guardian types in
+    out |= {"register_child.id_number": child.encode(), "register_child.name.utf8": CHILD_NAME.encode()}
     return out
 
 

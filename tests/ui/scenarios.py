@@ -753,3 +753,6 @@ def glyphs(s: Setup) -> dict[str, Any]:
     out["missing_ink"] = int(missing_a.sum())
     # The names on a real screen: the rare-char citizens' masked names keep the first character.
     return out
+
+
+from tests.ui.child_without_id_scenario import child_without_id  # noqa: E402,F401  (issue 21 §3)

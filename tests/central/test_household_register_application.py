@@ -1,0 +1,89 @@
+"""POST /v1/applications with ``applicant.id_source: household_register`` (issue 21 §3; arts. 16, 51): a
+child without an ID card, by the 户口簿's number. The central checks the number, the age (under 16),
+the guardian, the 户口簿 page received for review, and refuses instant production; it stores the
+application with the register's name and keeps it from production until a reviewer has seen it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import httpx
+
+from central_sim.clock import CST
+from central_sim.idnumber import make_id_number
+from central_sim.server import ServerHandle
+from kiosk.demo import citizen
+from tests.central.test_documents import body as document
+from tests.central.test_documents import codes, post
+from tests.central.tls_fixtures import KIOSK_ID
+
+TODAY = dt.datetime.now(CST).date()
+GUARDIAN = citizen("adult_active_card")
+NAME = "林𠮷宝"
+
+
+def child(central: ServerHandle, years: int) -> str:
+    born = TODAY.replace(year=TODAY.year - years) - dt.timedelta(days=10)
+    number = make_id_number("350102", born, "086")
+    with central.central.db.transaction() as tx:
+        tx.execute("INSERT INTO persons (id_number, name, sex, birth_date, insured, medical_insurance, updated_at)"
+                   " VALUES (?,?,?,?,?,?,?)", (number, NAME, "2", born.isoformat(), 1, "resident", "2026-01-01"))
+    return number
+
+
+def application(number: str, **over: Any) -> dict[str, Any]:
+    born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    return {"kind": "new", "bank_code": "ICBC", "delivery": "pickup",
+            "applicant": {"sex": "2", "birth_date": born.isoformat(), "id_type": "01", "id_number": number,
+                          "nationality": "CHN", "occupation": "学生", "mobile": "13800000001",
+                          "residence_address": "福建省福州市鼓楼区示范路1号", "medical_insurance": "resident",
+                          "id_source": "household_register"},
+            "guardian": {"name": GUARDIAN["name"], "id_type": "01", "id_number": GUARDIAN["id_number"]},
+            "photo_jpeg_b64": None,
+            "deliver_later": {"reasons": ["child_register_review"], "working_days": 15, "postage_by_applicant": False},
+            **over}
+
+
+def apply(admin: httpx.Client, payload: dict[str, Any]) -> httpx.Response:
+    return admin.post("/v1/applications", json={k: v for k, v in payload.items() if v is not None},
+                      headers={"X-Kiosk-Id": KIOSK_ID, "Idempotency-Key": str(uuid.uuid4())})
+
+
+def test_accepted_pending_review_and_kept_from_production(admin: httpx.Client, central: ServerHandle) -> None:
+    number = child(central, 1)  # under 2: no photo needed
+    assert post(admin, document(subject_id_number=number, presenter_id_number=GUARDIAN["id_number"])).status_code \
+        == 201
+    created = apply(admin, application(number))
+    assert created.status_code == 201, created.text
+    app_id = created.json()["application_id"]
+    with central.central.db.read() as tx:
+        timeline = [r["status"] for r in tx.all(
+            "SELECT status FROM application_timeline WHERE application_id = ? ORDER BY seq", (app_id,))]
+    assert "review_pending" in timeline
+    account = admin.post(f"/v1/applications/{app_id}/bank-account",
+                         json={"id_number": number, "card_no": created.json()["card_no"]},
+                         headers={"X-Kiosk-Id": KIOSK_ID, "Idempotency-Key": str(uuid.uuid4())})
+    assert account.status_code == 409 and account.json()["error"]["code"] == "review_pending"
+
+
+def test_every_problem_at_once(admin: httpx.Client, central: ServerHandle) -> None:
+    number = child(central, 16)  # too old for this path, no 户口簿 page sent, asked on the spot
+    resp = apply(admin, application(number, delivery="instant", deliver_later=None))
+    assert resp.status_code == 422
+    assert {"register_child_too_old", "register_not_instant", "relationship_proof_missing",
+            "photo_required"} <= codes(resp)
+    bad = number[:-1] + ("0" if number[-1] != "0" else "1")
+    resp = apply(admin, application(bad, guardian=None))
+    assert {"invalid_id_number", "guardian_required"} <= codes(resp)
+    resp = apply(admin, application(number, applicant={**application(number)["applicant"], "id_source": "passport"}))
+    assert "invalid_id_source" in codes(resp)
+
+
+def test_the_id_card_path_still_needs_the_card_fields(admin: httpx.Client, central: ServerHandle) -> None:
+    number = child(central, 6)
+    payload = application(number)
+    payload["applicant"] = {k: v for k, v in payload["applicant"].items() if k != "id_source"}
+    resp = apply(admin, payload)
+    assert {"missing_name", "missing_id_valid_from", "missing_household_address"} <= codes(resp)
