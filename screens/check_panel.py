@@ -13,10 +13,11 @@ from kivy.uix.widget import Widget
 
 from kiosk.flows.base import View
 from kiosk.flows.check_answers import NEXT_PARAM, summary_rows
+from kiosk.fonts import with_fallback_markup
 from screens.design.components import SummaryList
 from screens.panels import ELDERLY_ROWS, Pager, Panel
 from screens.ports import AppPort
-from screens.widgets import BRAND, INK, Text, body_px, theme
+from screens.widgets import BRAND, INK, Text, body_px, target_px, theme
 
 
 class CheckPanel(Panel):
@@ -25,24 +26,31 @@ class CheckPanel(Panel):
         params = dict(view.params)
         rows = [(f"check{i}", self.t(r.label), self.t(r.value, **params) if r.is_key else r.value)
                 for i, r in enumerate(summary_rows(params))]
-        summary = SummaryList(rows)
+        elderly = theme().elderly
+        summary = SummaryList(rows, cols=1 if elderly else 2)  # two a line: the next steps keep their room
         for w in summary.labels():
             app.register(w)
-        if theme().elderly and len(rows) > ELDERLY_ROWS:
+        if elderly and len(rows) > ELDERLY_ROWS:
             lines = list(summary.rows_shown)
             summary.clear_widgets()
-            self.add_widget(Pager(app, lines, ELDERLY_ROWS, lines[0].height, "check"))
+            # Each row a touch target's height: the page buttons beside them are half the page each.
+            self.add_widget(Pager(app, lines, ELDERLY_ROWS, max(lines[0].height, target_px()), "check"))
         else:
             self.add_widget(summary)
-        heading = Text(self.t("check.next"), bold=True, color=BRAND, halign="left", size_hint_y=None,
-                       height=body_px() * 1.6)
-        heading.kiosk_id = "check.next"
         nxt = Text(self.t(params.get(NEXT_PARAM, ""), **params), color=INK, halign="left", size_hint_y=None)
         nxt.kiosk_id = "check.next_text"
         nxt.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1]))
-        for w in (heading, nxt):
-            app.register(w)
-            self.add_widget(w)
+        if elderly:  # 1.5x type: the heading leads the text's first line instead of a line of its own
+            sep = "：" if app.lang == "zh" else ": "
+            nxt.text = f"[b]{with_fallback_markup(self.t('check.next') + sep)}[/b]{nxt.text}"
+        else:
+            heading = Text(self.t("check.next"), bold=True, color=BRAND, halign="left", size_hint_y=None,
+                           height=body_px() * 1.6)
+            heading.kiosk_id = "check.next"
+            app.register(heading)
+            self.add_widget(heading)
+        app.register(nxt)
+        self.add_widget(nxt)
         self.add_widget(Widget())
 
 

@@ -84,7 +84,8 @@ class FlowScreen(KioskScreen):
             w, "height", 0 if self.message_hidden or self.result_shown else max(ts[1], self.message_min)))
         self.reasons = Text(color=ACCENT, size_hint_y=None, halign="left")
         self.reasons.kiosk_id = "flow.reasons"
-        self.reasons.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1]))
+        # A result page lists the reasons itself: a late texture must not give this copy its height back.
+        self.reasons.bind(texture_size=lambda w, ts: setattr(w, "height", 0 if self.result_shown else ts[1]))
         self.slot = BoxLayout(orientation="vertical")
         for w in (self.message, self.reasons, self.slot):
             self.left.add_widget(w)

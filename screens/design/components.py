@@ -387,8 +387,9 @@ class ResultPanel(BoxLayout):
     a dozen new textures in one frame stalled the screen on software GL.
 
     Where the column is too short for every part (English at 1280x800: longer lines wrap more), the
-    later next steps give way first (the first one stays), then the summary's rows, whose transaction
-    number goes under the QR code as in elderly mode: nothing is drawn over the frame or clipped."""
+    next steps give way first, the last first, then the summary's rows, whose transaction number goes
+    under the QR code as in elderly mode: nothing is drawn over the frame or clipped. The headline,
+    the detail and the reasons always stay."""
 
     def __init__(self, kind: str, headline: str, detail: str, summary: Sequence[tuple[str, str, str]],
                  next_steps: Sequence[str], qr_text: str = "", qr_caption: str = "", reasons: Sequence[str] = (),
@@ -454,7 +455,7 @@ class ResultPanel(BoxLayout):
         """Drop what does not fit the column, least needed first (see the class's note)."""
         if self.left.height <= 1:
             return
-        while self._used() > self.left.height and len(self.next_lines) > 1:
+        while self._used() > self.left.height and self.next_lines:
             line = self.next_lines.pop()
             self.left.remove_widget(line.parent)
         if self._used() > self.left.height and self.summary is not None:
