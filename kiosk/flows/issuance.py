@@ -456,7 +456,7 @@ class IssuanceFlow(Flow):
             "社会保障卡补换回执 / Replacement receipt"
         return Receipt(
             title=title,
-            lines=(ReceiptLine(f"姓名 Name: {mask_name(a.id_card.name)}"),
+            lines=(ReceiptLine(f"姓名 Name: {mask_name(a.id_card.name) if a.id_card.name else _REGISTER_NAME}"),
                    ReceiptLine(f"证件号码 ID: {mask_id(a.id_card.id_number)}"),
                    ReceiptLine(f"受理时间 Time: {ctx.clock.now():%Y-%m-%d %H:%M}"), *lines),
             transaction_no=txn, qr_payload=txn,
@@ -485,6 +485,9 @@ def _card_whereabouts(taken: bool, retained: bool) -> tuple[ReceiptLine, ...]:
                             "collect it at the counter with your ID card", bold=True),)
     return (ReceiptLine("卡片: 未取走，仍在出卡口，工作人员将协助处理 Card: not taken, still in the card slot; "
                         "staff have been alerted", bold=True),)
+
+
+_REGISTER_NAME = "以户口簿为准 as in the household register"  # issue 21 §3: the kiosk never had the child's name
 
 
 def _after_review(a: Applicant) -> tuple[ReceiptLine, ...]:

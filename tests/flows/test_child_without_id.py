@@ -127,6 +127,7 @@ def test_guardian_applies_with_the_household_register_and_the_card_follows_revie
     assert central_one(central, "SELECT photo_jpeg_b64 FROM persons WHERE id_number = ?", child)
     receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
     assert "15" in receipt and "审核户口簿后制卡" in receipt and child not in receipt and CHILD_NAME not in receipt
+    assert "姓名 Name: 以户口簿为准" in receipt  # the kiosk never had the child's name
 
 
 def test_bad_check_character_is_told_beside_the_field_then_corrected(runtime: Runtime,
