@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.ui
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(900)]  # three walks of every tour, side by side
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = {"zh-1920x1080": ["--size", "1920x1080", "--langs", "zh"],
         "en-1280x800": ["--size", "1280x800", "--langs", "en"],
