@@ -14,9 +14,11 @@ policy allows it (kiosk.domain.services ``unverified_mobile_offline``), otherwis
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
+from hal.types import ReceiptLine
 from kiosk.central.errors import CentralRejected
 from kiosk.central.models import SmsCodeSent, SmsVerified
 from kiosk.domain.masking import mask_phone
@@ -48,6 +50,14 @@ def unverified_allowed(service: ServiceId) -> MobileProof:
     raise LinkLost("link_down")
 
 
+def receipt_line(unverified: bool) -> ReceiptLine:
+    """The receipt's word on a mobile the service recorded: one wording for every service that confirms one."""
+    if unverified:
+        return ReceiptLine("手机号码未经短信验证（离线受理），联网后将发短信确认 Mobile NOT verified by SMS "
+                           "(accepted offline); it will be confirmed by SMS once online", bold=True)
+    return ReceiptLine("手机号码已短信验证 Mobile verified by SMS code")
+
+
 class _Code:
     """One code at a time: what was sent, and when a resend is allowed (monotonic seconds)."""
 
@@ -59,8 +69,10 @@ class _Code:
         self.tries_left = MAX_TRIES
 
 
-def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose: str) -> MobileProof | None:
-    """Confirm ``mobile`` by SMS. None: the citizen went back to edit the number."""
+def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose: str,
+                  extra: Callable[[], Mapping[str, str]] | None = None) -> MobileProof | None:
+    """Confirm ``mobile`` by SMS. None: the citizen went back to edit the number. ``extra()`` adds params
+    (the issuance's art. 21 progress)."""
     if not ctx.services.link_online():
         return unverified_allowed(flow.service)
     code = _Code()
@@ -74,7 +86,8 @@ def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose:
     while True:
         left = max(0, int(code.resend_at - ctx.clock.monotonic() + 0.999))
         got = ctx.ask(flow.view(OTP_SCREEN, step, "prompt.otp_entry", reasons=reasons,
-                                params={"mobile": mask_phone(mobile), "resend_in": str(left),
+                                params={**(extra() if extra else {}), "mobile": mask_phone(mobile),
+                                        "resend_in": str(left),
                                         "seconds": str(left), "valid_min": str(code.valid_min),
                                         "code_length": str(code.length), "tries_left": str(code.tries_left)},
                                 actions=("submit_code", "resend", "back", "cancel"),
@@ -92,7 +105,7 @@ def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose:
         if not code.otp_id:
             reasons = ("reason.otp_void",)
             continue
-        ctx.working(flow.view("otp_checking", step, "prompt.otp_checking"))
+        ctx.working(flow.view("otp_checking", step, "prompt.otp_checking", params=extra() if extra else None))
         checked = central(ctx, partial(_check, ctx, code.otp_id, mobile, entered))
         if checked is None or checked.status in ("void", "expired"):
             code.otp_id = ""  # a new code is needed (重新发送)

@@ -15,19 +15,32 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, View
 from kiosk.issuance_journal import Outcome
 from kiosk.runtime import Runtime
-from tests.flows.conftest import Driver, assert_ended, central_count, central_one, go_offline, id_card, person
+from tests.flows.conftest import (
+    Driver,
+    assert_ended,
+    central_count,
+    central_one,
+    confirm_mobile,
+    fresh_mobile,
+    go_offline,
+    id_card,
+    person,
+)
 from tests.photo.conftest import faces_dir
 from tests.photo.synth import kiosk_frame
 
 ADDRESS = "350102|示范路1号"
 
 
-def fill_details(d: Driver) -> View:
+def fill_details(d: Driver, mobile: str = "") -> View:
+    """Fill and confirm the form; online, the mobile (its own number unless given) is then confirmed by SMS."""
+    mobile = mobile or fresh_mobile()
     form = d.wait("details")
-    for action, value in (("set_mobile", "13800000001"), ("set_address", ADDRESS), ("set_postal_code", "350001")):
+    for action, value in (("set_mobile", mobile), ("set_address", ADDRESS), ("set_postal_code", "350001")):
         d.send(action, value)
         form = d.wait("details")
     d.send("confirm")
+    confirm_mobile(d, mobile)
     return form
 
 

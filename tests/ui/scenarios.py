@@ -344,6 +344,7 @@ def fill_details(s: Setup, mobile: str, house: str) -> None:
     h.pump_until(lambda: h.view.params.get("postal_code") == "350001", 5, "postal code set")
     h.tap("button.confirm")  # check your answers
     h.tap("button.confirm")  # 确认提交
+    enter_sms_code(h, mobile)  # the applicant's mobile is confirmed by SMS (issue 21 §2)
 
 
 def photo(s: Setup) -> dict[str, Any]:
