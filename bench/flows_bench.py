@@ -174,6 +174,7 @@ def run(results: dict[str, float], report: list[str]) -> None:
         "| measure | median of runs | note |",
         "|---|---|---|",
         f"| flows.issuance_software_s | {flow_s:.3f} s | goal < 1 s; {RUNS} runs |",
-        f"| baseline: bare central round trips | {bare_s:.3f} s | lookup, photo, SMS code sent + checked, apply, account, 回盘, activate |",
+        f"| baseline: bare central round trips | {bare_s:.3f} s |"
+        " lookup, photo, SMS code sent + checked, apply, account, 回盘, activate |",
         f"| ratio | {flow_s / bare_s:.1f}× | kiosk software path over its unavoidable HTTP calls |",
     ]
