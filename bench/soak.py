@@ -265,7 +265,8 @@ class Soak:
     def _apply(self, online: bool) -> Plan:
         p = self.people.next()
         photo = "take_new" if self.people.n % 5 == 1 else "use_on_file"  # the camera path now and then
-        details = iter([("set_mobile", "13800000001"), ("set_address", "350102|示范路1号"),
+        mobile = f"137{self.rng.randrange(10**8):08d}"  # each its own: a number gets one SMS code a minute
+        details = iter([("set_mobile", mobile), ("set_address", "350102|示范路1号"),
                         ("set_postal_code", "350001"), ("confirm", "")])
 
         def on_details(d: Driver, _v: View) -> None:
@@ -276,9 +277,22 @@ class Soak:
 
         return ServiceId.APPLY, {
             "read_id": _place(id_card(p)), "photo_choice": _act(photo), "details": on_details,
+            "otp": self._sms_answer(mobile),  # online the mobile is confirmed by SMS (issue 21 §2)
+            "insured_question": _act("declare_insured"),  # offline: the register cannot say (issue 17 §4)
             "delivery_choice": _act("choose", "pickup"), "take_card": take, "pin_offer": _act("skip"),
             "production_failed": _act("choose", "pickup"), "photo_confirm": _act("confirm"),
         }, lambda: None
+
+    def _sms_answer(self, mobile: str) -> Callable[[Driver, View], None]:
+        """Type the code the phone got (the reference central's loopback test hook)."""
+
+        def on_otp(d: Driver, _v: View) -> None:
+            import httpx
+
+            r = httpx.post(f"{self.rt.cfg.central.url}/_admin/sms/inbox", json={"mobile": mobile}, timeout=5)
+            d.send("submit_code", str(r.json()["code"]))
+
+        return on_otp
 
     def _contact(self, online: bool) -> Plan:
         mobile = f"139{self.rng.randrange(10**8):08d}"
@@ -287,14 +301,8 @@ class Soak:
         def on_form(d: Driver, _v: View) -> None:
             d.send(*next(steps, ("confirm", "")))
 
-        def on_otp(d: Driver, _v: View) -> None:  # the new mobile is confirmed by SMS (art. 16)
-            import httpx
-
-            r = httpx.post(f"{self.rt.cfg.central.url}/_admin/sms/inbox", json={"mobile": mobile}, timeout=5)
-            d.send("submit_code", str(r.json()["code"]))
-
         return ServiceId.CONTACT_CHANGE, {"read_id": _place(id_card(self.active)), "contact_form": on_form,
-                                          "otp": on_otp}, lambda: None
+                                          "otp": self._sms_answer(mobile)}, lambda: None
 
     def _progress(self, online: bool) -> Plan:
         return ServiceId.PROGRESS_QUERY, {"read_id": _place(id_card(self.active)),

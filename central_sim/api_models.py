@@ -153,6 +153,12 @@ class ApplicationIn(_In):
     # issue 17 §4: art. 3 voluntary applicant (not insured); arts. 16/26 consent to deliver later
     voluntary: bool | None = None
     deliver_later: DeliverLaterConsent | None = None
+    # applysms (issue 21 §2, issue 17 §4): the mobile confirmed by SMS, or queued offline unconfirmed; offline
+    # the insurance status is the citizen's own answer, checked by the central on delivery
+    mobile_verification_id: Short | None = None
+    mobile_unverified: bool | None = None
+    insured_declared: bool | None = None
+    insured_status_unverified: bool | None = None
 
 
 class BankAccountIn(_In):

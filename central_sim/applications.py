@@ -17,6 +17,7 @@ from central_sim.payments import fee_fen, require_paid
 from central_sim.persons import MOBILE, add_timeline
 from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.seed import FUZHOU, LONG_TERM, city_name, luhn_digit
+from central_sim.sms import application_mobile, store_mobile
 from central_sim.storage import Row, Tx
 
 KINDS = ("new", "replacement")
@@ -161,6 +162,17 @@ def _other_city_checks(tx: Tx, person: Row, body: dict[str, Any], cards: list[Ro
     return other
 
 
+def _insured_declaration_mismatch(body: dict[str, Any], insured: bool) -> str:
+    """Offline the kiosk could not look the insurance status up; the citizen's answer (``insured_declared``)
+    is checked against the register on delivery (issue 17 §4). The message when they differ, else ""."""
+    declared = body.get("insured_declared")
+    if body.get("insured_status_unverified") is not True or not isinstance(declared, bool) or declared == insured:
+        return ""
+    if insured:
+        return "社保登记显示您已参加社会保险，与申请时的回答不符，请重新申请（卡片可关联医保）"
+    return "社保登记显示您尚未参加社会保险，与申请时的回答不符；如仍需申领（不关联医保），请重新申请"
+
+
 @route("POST", "/v1/applications", idempotent=True)
 def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
@@ -201,7 +213,10 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if person is not None:
         if applicant.get("name") and applicant["name"] != person["name"]:
             reasons.add("name_mismatch", "姓名与社保登记信息不符")
-        if not person["insured"] and kind == "new" and body.get("voluntary") is not True:  # art. 3
+        mismatch = _insured_declaration_mismatch(body, bool(person["insured"]))
+        if mismatch:
+            reasons.add("insured_declaration_mismatch", mismatch)
+        elif not person["insured"] and kind == "new" and body.get("voluntary") is not True:  # art. 3
             reasons.add("not_insured", "您尚未参加社会保险，请先办理参保登记")
         cards = tx.all("SELECT * FROM cards WHERE id_number = ?", (id_no,))
         fuzhou = [c for c in cards if c["city"] == FUZHOU and c["status"] in HELD]
@@ -227,6 +242,8 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                     reasons.add("quality_defect_period_over", "质量问题免费换卡须在领卡之日起一个月内办理")
             if why == "child_turned_2" and age is not None and age < PHOTO_AGE:
                 reasons.add("child_not_yet_2", "儿童未满 2 周岁")
+    mobile = str(applicant.get("mobile") or "")
+    proof = application_mobile(tx, ctx, mobile, body, reasons) if MOBILE.match(mobile) else None
     reasons.raise_if_any(422, "application_rejected", "申请信息核查未通过，请按提示补充或更正")
     assert person is not None
 
@@ -257,6 +274,9 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         causes = ",".join(str(r) for r in later.get("reasons") or [])
         add_timeline(tx, application_id, "deliver_later_agreed", now,
                      f"{later.get('working_days')} 个工作日内{how}; {causes}"[:200])
+    store_mobile(tx, ctx, id_no, mobile, proof)
+    if proof is None:  # queued offline: the central confirms the number by SMS later
+        add_timeline(tx, application_id, "mobile_unverified", now, "手机号码未经短信验证（离线受理），待短信确认")
     if body.get("voluntary") is True and not person["insured"]:
         add_timeline(tx, application_id, "voluntary", now, "有个人意愿需求的人员（第三条），不关联医保")
     stopped = None

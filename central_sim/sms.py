@@ -38,6 +38,8 @@ LIMITS = (
 )
 VERIFIED_TTL = dt.timedelta(minutes=30)  # a verification must be used by a change within this time
 PURPOSES = ("contact_change", "apply")
+NOT_VERIFIED = "手机号码未通过短信验证"
+NOT_VERIFIED_HINT = "手机号码未通过短信验证，请重新获取验证码"
 _MESSAGES = {"sms_resend_too_soon": "验证码发送过于频繁，请 {s} 秒后再试",
              "sms_hourly_limit": "该号码一小时内获取验证码次数已达上限，请 {s} 秒后再试",
              "sms_daily_limit": "该号码今日获取验证码次数已达上限"}
@@ -126,23 +128,46 @@ def verify_code(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, A
     return 200, {"status": status, "tries_left": left, "verification_id": None}
 
 
+def verification(tx: Tx, ctx: Ctx, mobile: str, verification_id: Any) -> Row | None:
+    """The confirmed, unused and fresh code behind ``verification_id`` for ``mobile``; None if there is none."""
+    if not verification_id or not isinstance(verification_id, str):
+        return None
+    row = tx.one("SELECT * FROM sms_codes WHERE verification_id = ? AND status = 'verified'", (verification_id,))
+    until = parse_rfc3339(row["expires_at"]) if row is not None else None
+    if row is None or row["mobile"] != mobile or until is None or ctx.now > until:
+        return None
+    return row
+
+
+def store_mobile(tx: Tx, ctx: Ctx, id_no: str, mobile: str, proof: Row | None) -> None:
+    """Record the holder's mobile: confirmed (``proof``, now used) or unverified, to confirm by SMS later."""
+    if proof is not None:
+        tx.execute("UPDATE sms_codes SET status = 'used' WHERE otp_id = ?", (proof["otp_id"],))
+    tx.execute("INSERT INTO mobile_status (id_number, mobile, verified, at) VALUES (?,?,?,?) ON CONFLICT (id_number)"
+               " DO UPDATE SET mobile = excluded.mobile, verified = excluded.verified, at = excluded.at",
+               (id_no, mobile, 1 if proof is not None else 0, rfc3339(ctx.now)))
+
+
 def record_mobile(tx: Tx, ctx: Ctx, id_no: str, mobile: str, body: dict[str, Any]) -> None:
     """A changed mobile: confirmed when the body carries an unused ``mobile_verification_id`` of that
     number (422 ``mobile_not_verified`` otherwise), unverified when it carries none (an offline change,
     or a kiosk older than this addition)."""
-    verification = body.get("mobile_verification_id")
-    verified = 0
-    if verification:
-        row = tx.one("SELECT * FROM sms_codes WHERE verification_id = ? AND status = 'verified'", (verification,))
-        until = parse_rfc3339(row["expires_at"]) if row is not None else None
-        if row is None or row["mobile"] != mobile or until is None or ctx.now > until:
-            raise ApiError(422, "mobile_not_verified", "手机号码未通过短信验证",
-                           [{"code": "mobile_not_verified", "message": "手机号码未通过短信验证，请重新获取验证码"}])
-        tx.execute("UPDATE sms_codes SET status = 'used' WHERE otp_id = ?", (row["otp_id"],))
-        verified = 1
-    tx.execute("INSERT INTO mobile_status (id_number, mobile, verified, at) VALUES (?,?,?,?) ON CONFLICT (id_number)"
-               " DO UPDATE SET mobile = excluded.mobile, verified = excluded.verified, at = excluded.at",
-               (id_no, mobile, verified, rfc3339(ctx.now)))
+    proof = verification(tx, ctx, mobile, body.get("mobile_verification_id"))
+    if body.get("mobile_verification_id") and proof is None:
+        raise ApiError(422, "mobile_not_verified", NOT_VERIFIED,
+                       [{"code": "mobile_not_verified", "message": NOT_VERIFIED_HINT}])
+    store_mobile(tx, ctx, id_no, mobile, proof)
+
+
+# applysms: the applicant's mobile (issue 21 §2 for apply/replace)
+def application_mobile(tx: Tx, ctx: Ctx, mobile: str, body: dict[str, Any], reasons: Reasons) -> Row | None:
+    """An application's mobile: confirmed by the body's ``mobile_verification_id`` (of that number, unused,
+    fresh), or stated ``mobile_unverified`` (queued offline: stored, to confirm by SMS later). Neither, or a
+    verification that does not hold, adds ``mobile_not_verified`` to the application's reasons."""
+    proof = verification(tx, ctx, mobile, body.get("mobile_verification_id"))
+    if proof is None and (body.get("mobile_verification_id") or body.get("mobile_unverified") is not True):
+        reasons.add("mobile_not_verified", NOT_VERIFIED_HINT)
+    return proof
 
 
 def read_inbox(tx: Tx, mobile: str) -> dict[str, Any] | None:

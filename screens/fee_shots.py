@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from screens import face_shots
-from screens.shots.forms import fill_details, type_field
+from screens.shots.forms import fill_details, submit_details, type_field
 
 MOBILE = "13912340000"
 
@@ -60,9 +60,8 @@ def _to_payment(walk: Any, shoot_statement: bool) -> None:
     s.view("photo_choice")
     s.tap("button.use_on_file")
     s.view("details")
-    fill_details(walk, MOBILE)
-    s.tap("button.confirm")
-    s.tap("button.confirm")  # check your answers, then send
+    fill_details(walk)  # each replacement its own mobile: one SMS code a minute per number
+    submit_details(walk)
     s.view("payment_qr")
 
 

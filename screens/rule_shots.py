@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from screens import face_shots
-from screens.shots.forms import fill_details
+from screens.shots.forms import fill_details, submit_details
 
 
 def rule_screens(tour: Any) -> None:
@@ -73,8 +73,7 @@ def rule_screens(tour: Any) -> None:
         s.tap("button.use_on_file")
         s.view("details")
         fill_details(tour)
-        s.tap("button.confirm")
-        s.tap("button.confirm")  # check your answers, then send
+        submit_details(tour)
         s.view("deliver_later")
         s.shot("deliver_later_consent")
         s.tap("button.agree")

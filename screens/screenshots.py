@@ -39,7 +39,7 @@ from typing import Any
 from hal.atomic_file import write_atomic
 from screens import documents_tour, face_shots
 from screens.rule_shots import rule_screens
-from screens.shots.forms import fill_details
+from screens.shots.forms import fill_details, submit_details
 
 SIZES = ("1920x1080", "1280x800")
 ELDERLY_SIZE = "1280x800"  # the smaller screen: where the larger type is hardest to fit
@@ -529,9 +529,7 @@ def apply(t: Tour) -> None:
     fill_details(t)
     s.pump(0.2)
     s.shot("details_filled")
-    s.tap("button.confirm")
-    s.shot("check_answers")  # screens.design: the answers are checked before they are sent
-    s.tap("button.confirm")
+    submit_details(t, "check_answers")  # screens.design: the answers are checked before they are sent
     t.step("take_card", shot="take_card")
     s.dev.issuer.take_card()
     t.step("pin_offer", shot="pin_offer", tap="button.skip")

@@ -92,6 +92,12 @@ class ApplicationBody(Body):
     # issue 17 §4 (docs/central-api-additions.md): art. 3 voluntary applicant; art. 16/26 consent to deliver later
     voluntary: bool | None = None
     deliver_later: DeliverLater | None = None
+    # issue 21 §2: the applicant's mobile confirmed by an SMS code (art. 16), or queued offline unconfirmed
+    mobile_verification_id: str | None = None
+    mobile_unverified: bool | None = None
+    # issue 17 §4: offline the kiosk cannot look up the insurance status; the citizen's answer, checked on delivery
+    insured_declared: bool | None = None
+    insured_status_unverified: bool | None = None
 
 
 class CardHolderBody(Body):

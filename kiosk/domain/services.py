@@ -57,6 +57,9 @@ class Service:
     # Without the link a new mobile cannot be confirmed by SMS (art. 16): True lets the service queue it
     # marked unverified (the receipt says so); False refuses the change until the link is back.
     unverified_mobile_offline: bool = False
+    # Apply/replace: offline the application itself is only accepted for later (if configured), and the
+    # register keeps the mobile it carries, so it goes in unverified and the central flags it for a
+    # later SMS confirmation (central-api.md offline policy; docs/central-api-additions.md, applysms).
 
 
 _D = Device
@@ -65,10 +68,10 @@ SERVICES: dict[ServiceId, Service] = {
     for s in (
         Service(ServiceId.APPLY, Offline.ACCEPT_FOR_LATER,
                 frozenset({_D.ID_READER, _D.CAMERA, _D.ISSUER, _D.ENCODER, _D.PIN_PAD, _D.RECEIPT_PRINTER}),
-                50, (3, 15, 16, 21, 24)),
+                50, (3, 15, 16, 21, 24), unverified_mobile_offline=True),
         Service(ServiceId.REPLACE, Offline.ACCEPT_FOR_LATER,
                 frozenset({_D.ID_READER, _D.CAMERA, _D.ISSUER, _D.ENCODER, _D.PIN_PAD, _D.RECEIPT_PRINTER}),
-                40, (29, 33)),
+                40, (29, 33), unverified_mobile_offline=True),
         Service(ServiceId.LOSS_REPORT, Offline.QUEUED, frozenset({_D.ID_READER, _D.RECEIPT_PRINTER}), 0, (33,)),
         Service(ServiceId.LOSS_CANCEL, Offline.NO,
                 frozenset({_D.ID_READER, _D.CARD_READER, _D.RECEIPT_PRINTER}), 20, (34,)),

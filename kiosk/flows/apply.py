@@ -4,7 +4,8 @@ Screens: read_id → [read_guardian_id] → lookup → [voluntary_apply] → [co
 [photo_optional] → [photo_choice] → photo →
 photo_confirm → details → [deliver_later → done] → submitting → opening_account → producing → take_card → [pin_offer →
 insert_card → old_pin → new_pin → new_pin_again] → done. Offline (if configured): read_id → … →
-details → delivery_choice → done (accepted for later).
+insured_question (the register cannot be read: the citizen says) → [voluntary_apply] → photo → details →
+delivery_choice → done (accepted for later; the mobile unverified, the insurance status as declared).
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ class ApplyFlow(IssuanceFlow):
         card = applicant.id_card
         if offline_or_fail(ctx):
             verify_identity(ctx, self, applicant.guardian or card, 1)  # 人证核验 (the guardian under 14)
+            extra = self._declared_insurance(ctx)
             photo = self.offline_photo(ctx, applicant)
-            details = self.details(ctx, "resident")
-            return self.accept_for_later(ctx, applicant, details, photo)
+            details = self.details(ctx, "resident", voluntary=extra.voluntary)
+            return self.accept_for_later(ctx, applicant, details, photo, extra)
 
         ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
         person = central(ctx, lambda: ctx.central.lookup_person(card.id_number, card.name))
@@ -53,11 +55,8 @@ class ApplyFlow(IssuanceFlow):
         if problems:
             raise Refused("not_eligible", problems)
         voluntary = voluntary_applicant(person.insured)
-        if voluntary:  # art. 3: not insured, applying of their own wish; no medical insurance link (art. 16 (二))
-            got = ctx.ask(self.pview(ctx, "voluntary_apply", 2, "prompt.voluntary_apply",
-                                     actions=("agree", "decline", "cancel")))
-            if got.action != "agree":
-                raise Refused("not_insured", ("reason.not_insured",))
+        if voluntary:
+            self._voluntary_consent(ctx)
         extra = Extra(voluntary=voluntary)
         other = other_city_card(person.cards)
         if other is not None:  # art. 16: stop the other Fujian city's card only with consent
@@ -75,3 +74,23 @@ class ApplyFlow(IssuanceFlow):
         photo = self.photo(ctx, applicant, person.photo_on_file)
         details = self.details(ctx, person.medical_insurance, voluntary=voluntary)
         return self.issue(ctx, applicant, details, photo, extra)
+
+    def _voluntary_consent(self, ctx: FlowContext) -> None:
+        """Art. 3: not insured, applying of their own wish; no medical insurance link (art. 16 (二))."""
+        got = ctx.ask(self.pview(ctx, "voluntary_apply", 2, "prompt.voluntary_apply",
+                                 actions=("agree", "decline", "cancel")))
+        if got.action != "agree":
+            raise Refused("not_insured", ("reason.not_insured",))
+
+    def _declared_insurance(self, ctx: FlowContext) -> Extra:
+        """Offline the register cannot say whether the applicant is insured (issue 17 §4): the citizen's own
+        answer decides the path (art. 3, kiosk.domain.eligibility), and the application says it was not
+        checked; the central checks it against the register on delivery and refuses it, with the reason
+        kept in the queue, when they differ."""
+        got = ctx.ask(self.pview(ctx, "insured_question", 2, "prompt.insured_question",
+                                 actions=("declare_insured", "declare_uninsured", "cancel")))
+        insured = got.action == "declare_insured"
+        voluntary = voluntary_applicant(insured)
+        if voluntary:
+            self._voluntary_consent(ctx)
+        return Extra(voluntary=voluntary, insured_declared=insured)

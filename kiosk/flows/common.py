@@ -27,6 +27,7 @@ KNOWN_CENTRAL_REASONS = frozenset({
     # SMS verification and fee payment (issue 21 §§2, 4)
     "sms_resend_too_soon", "sms_hourly_limit", "sms_daily_limit", "mobile_not_verified", "fee_amount_mismatch",
     "payment_voided", "payment_required",
+    "insured_declaration_mismatch",  # applysms: an offline answer about the insurance the register contradicts
 })
 
 

@@ -15,6 +15,7 @@ from kiosk.central.bodies import ContactBody, IdentityCheckBody
 from kiosk.central.outcomes import Queued
 from kiosk.domain.masking import mask_id, mask_phone
 from kiosk.domain.services import ServiceId
+from kiosk.flows import otp
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
 from kiosk.flows.common import queued
 from kiosk.flows.details import Details, edit_details
@@ -69,9 +70,7 @@ def _receipt(ctx: FlowContext, id_number: str, d: Details, changed: list[str], p
              ReceiptLine("变更内容 Changed: " + "、".join(FIELD_LABELS.get(f, f) for f in changed))]
     if d.mobile:
         lines.append(ReceiptLine(f"新手机号码 New mobile: {mask_phone(d.mobile)}"))
-        lines.append(ReceiptLine("手机号码未经短信验证（离线受理），联网后将发短信确认 Mobile NOT verified by SMS "
-                                 "(accepted offline); it will be confirmed by SMS once online" if d.mobile_unverified
-                                 else "手机号码已短信验证 Mobile verified by SMS code", bold=d.mobile_unverified))
+        lines.append(otp.receipt_line(d.mobile_unverified))
     lines.append(ReceiptLine("状态: 已受理，联网后生效 Accepted, pending (link down)" if pending
                              else "状态: 已变更 Updated", bold=True))
     return Receipt(title="信息变更回执 / Contact change receipt", lines=tuple(lines), transaction_no=txn,

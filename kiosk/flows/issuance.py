@@ -29,6 +29,7 @@ from kiosk.domain.eligibility import (
 )
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.pin_rules import INITIAL_PIN
+from kiosk.flows import otp
 from kiosk.flows.base import (
     End,
     Flow,
@@ -62,6 +63,7 @@ class Extra:
     consent: OtherCityCard | None = None
     voluntary: bool = False
     keep_account: bool = False
+    insured_declared: bool | None = None  # offline: the citizen's own answer, the register unread (issue 17 §4)
 
 
 NO_EXTRA = Extra()
@@ -91,6 +93,7 @@ class IssuanceFlow(Flow):
         self._watch_stop = threading.Event()
         self._over_limit = threading.Event()
         self._watch: threading.Thread | None = None
+        self._mobile_lines: tuple[ReceiptLine, ...] = ()  # what the receipt says of the form's mobile
 
     # ---- progress against art. 21 ----------------------------------------------------------------
     def start_clock(self, ctx: FlowContext) -> None:
@@ -188,8 +191,12 @@ class IssuanceFlow(Flow):
         else:
             start = Details(medical_insurance=medical_insurance if medical_insurance != UNINSURED else "resident")
             required = APPLY_REQUIRED
-        return edit_details(ctx, self, "details", DETAILS_STEP, "prompt.details", start,
-                            required=required, extra=lambda: self.progress(ctx).params())
+        # The form's mobile goes into the register (apply and replace alike), so it is confirmed by SMS
+        # first (art. 16 "健全电话号码"; issue 21 §2); offline it goes in unverified (kiosk.flows.otp).
+        d = edit_details(ctx, self, "details", DETAILS_STEP, "prompt.details", start,
+                         required=required, extra=lambda: self.progress(ctx).params(), verify_mobile="apply")
+        self._mobile_lines = (otp.receipt_line(d.mobile_unverified),) if d.mobile else ()
+        return d
 
     def application_body(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
                          delivery: str, extra: Extra, deliver_later: DeliverLater | None = None) -> ApplicationBody:
@@ -220,6 +227,10 @@ class IssuanceFlow(Flow):
             identity_check=ctx.session.get("identity_check"),  # kiosk.flows.face_check (issue 17)
             voluntary=extra.voluntary or None,
             deliver_later=deliver_later,
+            mobile_verification_id=d.mobile_verification or None,
+            mobile_unverified=True if d.mobile_unverified else None,
+            insured_declared=extra.insured_declared,
+            insured_status_unverified=True if extra.insured_declared is not None else None,
         )
 
     # ---- offline: accept for later (central-api.md offline policy) --------------------------------
@@ -239,10 +250,13 @@ class IssuanceFlow(Flow):
             ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
             ReceiptLine("状态: 已受理，联网后提交 Accepted, pending (link down)", bold=True),
             *_after_review(a),
+            *_declared_insurance_line(extra.insured_declared),
         )))
-        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.accepted_for_later",
+        mobile_check = "" if not d.mobile else "unverified" if d.mobile_unverified else "verified"
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.accepted_for_later_unverified"
+                              if mobile_check == "unverified" else "prompt.accepted_for_later",
                               params={"txn": txn, "delivery": delivery, "receipt": "ok" if receipt_ok else "failed",
-                                      "hotline": ctx.config.kiosk.hotline},
+                                      "hotline": ctx.config.kiosk.hotline, "mobile_check": mobile_check},
                               actions=("home",), end=End.DONE))
         return FlowResult(End.DONE, "accepted_for_later", transaction_no=txn)
 
@@ -458,7 +472,7 @@ class IssuanceFlow(Flow):
             title=title,
             lines=(ReceiptLine(f"姓名 Name: {mask_name(a.id_card.name) if a.id_card.name else _REGISTER_NAME}"),
                    ReceiptLine(f"证件号码 ID: {mask_id(a.id_card.id_number)}"),
-                   ReceiptLine(f"受理时间 Time: {ctx.clock.now():%Y-%m-%d %H:%M}"), *lines),
+                   ReceiptLine(f"受理时间 Time: {ctx.clock.now():%Y-%m-%d %H:%M}"), *lines, *self._mobile_lines),
             transaction_no=txn, qr_payload=txn,
             footer=(f"咨询电话 Hotline {ctx.config.kiosk.hotline}",))
 
@@ -495,6 +509,14 @@ def _after_review(a: Applicant) -> tuple[ReceiptLine, ...]:
     if not a.from_register:
         return ()
     return (ReceiptLine("审核户口簿后制卡 Card made after the household register is checked", bold=True),)
+
+
+def _declared_insurance_line(declared: bool | None) -> tuple[ReceiptLine, ...]:
+    """Offline the insurance status is the citizen's answer (issue 17 §4): the receipt says it is checked later."""
+    if declared is None:
+        return ()
+    said = "已参保 insured" if declared else "未参保，自愿申领，不关联医保 not insured, voluntary, no medical link"
+    return (ReceiptLine(f"参保情况（本人申报，联网后核对）Insurance as you stated, to be checked: {said}"),)
 
 
 def _code(exc: BaseException) -> str:

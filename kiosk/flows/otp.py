@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from hal.types import ReceiptLine
 from kiosk.central.errors import CentralRejected
 from kiosk.central.models import SmsCodeSent, SmsVerified
 from kiosk.domain.masking import mask_phone
@@ -46,6 +47,14 @@ def unverified_allowed(service: ServiceId) -> MobileProof:
     if SERVICES[service].unverified_mobile_offline:
         return UNVERIFIED
     raise LinkLost("link_down")
+
+
+def receipt_line(unverified: bool) -> ReceiptLine:
+    """The receipt's word on a mobile the service recorded: one wording for every service that confirms one."""
+    if unverified:
+        return ReceiptLine("手机号码未经短信验证（离线受理），联网后将发短信确认 Mobile NOT verified by SMS "
+                           "(accepted offline); it will be confirmed by SMS once online", bold=True)
+    return ReceiptLine("手机号码已短信验证 Mobile verified by SMS code")
 
 
 class _Code:

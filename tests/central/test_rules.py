@@ -37,6 +37,7 @@ def application(key: str, **over: Any) -> dict[str, Any]:
                                         "phone", "household_address", "residence_address", "postal_code",
                                         "medical_insurance")},
         "photo_jpeg_b64": JPEG, "bank_code": "FZB", "delivery": "instant",
+        "mobile_unverified": True,  # the SMS confirmation of the mobile: tests/central/test_apply_mobile.py
     }
     body["applicant"]["mobile"] = body["applicant"]["mobile"] or "13900000000"
     body.update(over)
@@ -84,7 +85,8 @@ def test_new_card_end_to_end_with_account_production_and_activation(client: Cent
         "bank_account": account.account_no, "produced_at": NOW, "kiosk_id": "FZ-TEST-0001"})
     assert client.activate_card(created.card_no, p["id_number"]).status == "activated"
     progress = client.application_status(p["id_number"]).applications[0]
-    assert [t.status for t in progress.timeline] == ["submitted", "approved", "account_opened", "produced"]
+    assert [t.status for t in progress.timeline] == ["submitted", "mobile_unverified", "approved", "account_opened",
+                                                     "produced"]
     card = client.lookup_person(p["id_number"], p["name"]).cards[0]
     assert (card.status, card.collected_at is not None) == ("normal", True)
     with pytest.raises(CentralRejected) as err:  # a second card for the same person

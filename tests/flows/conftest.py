@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
+import os
 import queue
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from central_sim.server import ServerHandle, run_in_thread
@@ -113,6 +116,7 @@ class Driver:
         self.rt = rt
         self.face_consent = face_consent  # the citizen's answer to the face-capture consent; None: the test's
         self.views: queue.Queue[View] = queue.Queue()
+        self._peeked: list[View] = []  # a view looked at (peek) but not yet consumed
         self.seen: list[View] = []
         self.taken_chip: SimChip | None = None  # the social security card the citizen took at the end
         self.channel: FlowChannel = rt.start_service(service, self._emit)
@@ -127,10 +131,24 @@ class Driver:
     def screens(self) -> list[str]:
         return list(dict.fromkeys(v.screen for v in self.seen))
 
+    def _next(self, timeout: float) -> View:
+        if self._peeked:
+            return self._peeked.pop(0)
+        return self.views.get(timeout=timeout)
+
+    def peek(self, timeout: float = 10.0) -> View:
+        """The next view, left for the next wait()."""
+        if not self._peeked:
+            try:
+                self._peeked.append(self.views.get(timeout=timeout))
+            except queue.Empty:
+                raise AssertionError(f"no next view; seen {self.screens}") from None
+        return self._peeked[0]
+
     def wait(self, screen: str, timeout: float = 10.0, where: Callable[[View], bool] | None = None) -> View:
         while True:
             try:
-                view = self.views.get(timeout=timeout)
+                view = self._next(timeout)
             except queue.Empty:
                 raise AssertionError(f"no {screen!r} view; seen {self.screens}") from None
             if view.screen == screen and (where is None or where(view)):
@@ -159,7 +177,7 @@ class Driver:
         """Wait for the end view, press home, return it and the result."""
         while True:
             try:
-                view = self.views.get(timeout=timeout)
+                view = self._next(timeout)
             except queue.Empty:
                 raise AssertionError(f"no end view; seen {self.screens}") from None
             if view.end is not None:
@@ -231,3 +249,33 @@ def face_models() -> None:
     from kiosk.photo.detector import get_models
 
     get_models()
+
+
+# ---- the applicant's mobile, confirmed by SMS (issue 21 §2) ----------------------------------------------
+_MOBILES = itertools.count(1)
+
+
+TYPED_MOBILES: list[str] = []  # every number fresh_mobile gave out (tests/security searches for them)
+
+
+def fresh_mobile() -> str:
+    """A number no other application of this test run used: the central sends one number at most one code
+    a minute (5 an hour, 10 a day), so drivers that apply many times give each application its own."""
+    mobile = f"15{os.getpid() % 1_000_000:06d}{next(_MOBILES) % 1000:03d}"  # the process, then its count
+    TYPED_MOBILES.append(mobile)
+    return mobile
+
+
+def sms_code_at(central_url: str, mobile: str) -> str:
+    """The code the citizen's phone received (the reference central's loopback test hook)."""
+    r = httpx.post(f"{central_url}/_admin/sms/inbox", json={"mobile": mobile}, timeout=5)
+    assert r.status_code == 200, r.text
+    return str(r.json()["code"])
+
+
+def confirm_mobile(d: Driver, mobile: str) -> None:
+    """After the details form's confirm: online the SMS code step comes first — read the phone, type the
+    code. Offline (no code step) the next view is left for the caller."""
+    if d.peek(timeout=15).screen == "otp":
+        d.wait("otp")
+        d.send("submit_code", sms_code_at(d.rt.cfg.central.url, mobile))

@@ -57,13 +57,14 @@ def test_offline_application_accepted_for_later_by_courier(tmp_path: Path, centr
         camera.present(kiosk_frame(cv2.imread(str(faces_dir() / "obama_portrait.jpg"))))  # type: ignore[arg-type]
         go_offline(rt, central)
         d = begin(rt)
+        d.answer("insured_question", "declare_insured")  # offline the register cannot say (issue 17 §4)
         d.answer("photo_confirm", "confirm")
         fill_details(d)
         choice = d.wait("delivery_choice")
         assert [c[0] for c in choice.choices] == ["pickup", "courier"]
         d.send("choose", "courier")
         view, result = d.end()
-        assert result.code == "accepted_for_later" and view.message == "prompt.accepted_for_later"
+        assert result.code == "accepted_for_later" and view.message == "prompt.accepted_for_later_unverified"
         assert "联网后提交" in " ".join(line.text for line in d.printer.printed[-1].lines)
         assert central_count(central, "applications", "kiosk_id = ?", rt.cfg.kiosk.id) == 0
         central.faults.clear()

@@ -167,6 +167,7 @@ def test_offline_guardian_proof_queued_encrypted_then_delivered(tmp_path: Path, 
         go_offline(rt, central)
         d = guardian_start(rt)
         capture(d, "birth_certificate")
+        d.answer("insured_question", "declare_insured")  # offline the register cannot say (issue 17 §4)
         d.answer("photo_optional", "no_photo")
         fill_details(d)
         d.wait("delivery_choice")

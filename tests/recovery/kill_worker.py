@@ -24,7 +24,7 @@ from kiosk.devices import build_devices
 from kiosk.domain.services import ServiceId
 from kiosk.recovery import recover
 from kiosk.runtime import Runtime
-from tests.flows.conftest import TODAY, Driver, flow_config, id_card, person
+from tests.flows.conftest import TODAY, Driver, confirm_mobile, flow_config, fresh_mobile, id_card, person
 from tests.flows.faces import holder_before_camera
 
 CITIZEN = "adult_never_applied"
@@ -45,11 +45,13 @@ def _issue(workdir: Path, url: str) -> None:
     d.id_reader.place(id_card(person(CITIZEN)))
     d.answer("photo_choice", "use_on_file")
     d.wait("details")
-    for action, value in (("set_mobile", "13800000001"), ("set_address", "350102|示范路1号"),
+    mobile = fresh_mobile()  # each worker its own: the central sends a number one code a minute
+    for action, value in (("set_mobile", mobile), ("set_address", "350102|示范路1号"),
                           ("set_postal_code", "350001")):
         d.send(action, value)
         d.wait("details")
     d.send("confirm")
+    confirm_mobile(d, mobile)  # the SMS code (issue 21 §2)
     print("ready", flush=True)
     d.wait("take_card", timeout=60)
     print("unkilled", flush=True)

@@ -28,13 +28,14 @@ from kiosk.runtime import Runtime
 from tests.e2e import test_loss_report
 from tests.flows import (
     test_apply,
+    test_apply_sms,
     test_card_services,
     test_child_without_id,
     test_pin_change,
     test_pin_reset,
     test_replace,
 )
-from tests.flows.conftest import central, face_models, runtime  # noqa: F401  (fixtures)
+from tests.flows.conftest import TYPED_MOBILES, central, face_models, runtime  # noqa: F401  (fixtures)
 from tests.flows.test_child_without_id import CHILD_NAME, accepting_runtime  # noqa: F401  (fixture)
 from tests.flows.test_pin_reset import reset_runtime  # noqa: F401  (fixture)
 
@@ -44,6 +45,7 @@ FLOWS: list[Callable[..., None]] = [
     test_apply.test_spoiled_card_goes_to_reject_box_and_ledger_then_retry,
     test_apply.test_child_under_2_with_guardian_and_no_photo,
     test_apply.test_card_not_taken_is_ledgered_and_alarmed,
+    test_apply_sms.test_online_application_confirms_the_mobile_by_sms_first,
     test_replace.test_lost_card_is_reported_first_then_replaced,
     test_card_services.test_loss_cancel_restores_the_card,
     test_card_services.test_activate_offline_is_queued_then_applied,
@@ -59,7 +61,7 @@ FLOWS: list[Callable[..., None]] = [
     test_child_without_id.test_guardian_applies_with_the_household_register_and_the_card_follows_review,
     test_child_without_id.test_offline_the_application_is_queued_behind_its_documents,
 ]
-TYPED_PHONES = ("13912345678", "13700000000")  # what the contact-change scenarios type
+TYPED_PHONES = ("13912345678", "13700000000", test_apply_sms.MOBILE)  # what the scenarios type
 JPEG_MARKERS = (b"\xff\xd8\xff\xe0\x00\x10JFIF", b"JFIF\x00", b"Exif\x00\x00", b"/9j/4AAQSkZJRg")
 
 
@@ -72,7 +74,7 @@ def needles() -> dict[str, bytes]:
             out[f"{key}.name.gbk"] = p["name"].encode("gbk")
         if p.get("mobile"):
             out[f"{key}.mobile"] = p["mobile"].encode()
-    out |= {f"typed.{n}": n.encode() for n in TYPED_PHONES}
+    out |= {f"typed.{n}": n.encode() for n in (*TYPED_PHONES, *TYPED_MOBILES)}  # and the apply forms
     child = test_child_without_id.child_number(6)  # the register's child the guardian types in
     out |= {"register_child.id_number": child.encode(), "register_child.name.utf8": CHILD_NAME.encode()}
     return out

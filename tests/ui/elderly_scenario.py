@@ -339,11 +339,14 @@ class Walk:
         self.view("photo_confirm", timeout=60)
         h.tap("button.confirm")
         self.view("details")
-        self.keypad_field("mobile", "13800000001")
+        self.keypad_field("mobile", "13800000011")
         self.address("1")
         self.keypad_field("postal_code", "350001")
         h.tap("button.confirm")  # check your answers
         h.tap("button.confirm")
+        from tests.ui.scenarios import enter_sms_code
+
+        enter_sms_code(h, "13800000011")  # the applicant's mobile is confirmed by SMS (issue 21 §2)
         self.view("take_card", timeout=30)
         s.devices.issuer.take_card()
         self.view("pin_offer")
