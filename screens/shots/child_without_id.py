@@ -11,7 +11,7 @@ from typing import Any
 
 from kiosk.domain.idnumber import make_id_number
 from screens import face_shots
-from screens.shots.forms import fill_details
+from screens.shots.forms import fill_details, submit_details
 
 GUARDIAN = "adult_active_card"
 
@@ -66,7 +66,6 @@ def shoot(tour: Any) -> None:
     tour.step("photo_optional", tap="button.no_photo")
     s.view("details")
     fill_details(tour)
-    s.tap("button.confirm")
-    s.tap("button.confirm")  # check your answers
+    submit_details(tour)  # check your answers, send, the SMS code
     tour.step("deliver_later", shot="child_deliver_later_after_review", tap="button.cancel")
     s.end_home()

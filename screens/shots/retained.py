@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from screens import face_shots
-from screens.shots.forms import fill_details
+from screens.shots.forms import fill_details, submit_details
 
 CITIZEN = "rare_char_ji"  # never applied, and no other tour applies for this citizen
 
@@ -20,8 +20,7 @@ def shoot(tour: Any) -> None:
     s.tap("button.use_on_file")
     s.view("details")
     fill_details(tour)
-    s.tap("button.confirm")
-    s.tap("button.confirm")  # check your answers, then send
+    submit_details(tour)
     s.view("take_card")
     s.view("done")  # nobody took the card: retracted, the application stays open at the counter
     s.shot("card_retained")
