@@ -42,6 +42,7 @@ def application(number: str, **over: Any) -> dict[str, Any]:
                           "id_source": "household_register"},
             "guardian": {"name": GUARDIAN["name"], "id_type": "01", "id_number": GUARDIAN["id_number"]},
             "photo_jpeg_b64": None,
+            "mobile_unverified": True,  # the SMS confirmation of the mobile: tests/central/test_apply_mobile.py
             "deliver_later": {"reasons": ["child_register_review"], "working_days": 15, "postage_by_applicant": False},
             **over}
 
