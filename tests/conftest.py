@@ -2,12 +2,29 @@ import pytest
 
 pytest_plugins = ["tests.hal.pcsc_fixtures"]
 
+# make test runs two pytest-xdist workers (scripts/test.sh). The machine has one pcscd, which the
+# session fixture holds for the whole session: every test that needs it runs on the same worker.
+PCSCD_MODULES = "tests/hal/test_sscard"  # the modules whose tests use the pcscd fixture
+PCSCD_SCOPE = "pcscd"
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """make test runs two pytest-xdist workers. A module's tests stay on one worker, so its
-    module-scoped fixtures (a booted container, a walk of every screen) are built once; every test
-    that needs the machine's one pcscd runs on the same worker, as the session fixture holds it."""
-    for item in items:
-        group = "pcscd" if "pcscd" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    """A pcscd test elsewhere would meet the other worker's pcscd: say where it must go."""
+    stray = [i.nodeid for i in items if "pcscd" in getattr(i, "fixturenames", ())
+             and not i.nodeid.startswith(PCSCD_MODULES)]
+    if stray:
+        raise pytest.UsageError(f"tests using pcscd must live in {PCSCD_MODULES}*.py (tests/conftest.py): {stray}")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Whole modules to a worker (their module fixtures, such as a booted container or a walk of
+    every screen, are built once), and all the pcscd modules to the same one."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type hints
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return PCSCD_SCOPE if module.startswith(PCSCD_MODULES) else module
+
+    return ModuleScheduling(config, log)
