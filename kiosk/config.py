@@ -131,6 +131,7 @@ class TimeoutsSection:
     card_insert_s: float = 30.0
     pin_entry_s: float = 60.0
     card_take_s: float = 60.0
+    liveness_s: float = 60.0  # the blink challenge of the face check (人证核验)
     issuance_limit_s: float = float(ISSUANCE_LIMIT_S)  # regulation art. 21: on the spot within 20 minutes
     payment_s: float = 300.0  # the fee's payment QR code waits this long (the central's order lasts 5 minutes)
 
@@ -239,6 +240,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "timeouts.card_insert_s": (1.0, 3600.0),
     "timeouts.pin_entry_s": (1.0, 3600.0),
     "timeouts.card_take_s": (1.0, 3600.0),
+    "timeouts.liveness_s": (1.0, 3600.0),
     "timeouts.issuance_limit_s": (1.0, float(ISSUANCE_LIMIT_S)),  # regulation art. 21: never longer
     "timeouts.payment_s": (1.0, 300.0),  # never past the central's order (5 minutes)
     "offline.max_items": (1, 100_000_000),

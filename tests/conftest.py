@@ -1,4 +1,8 @@
+from collections.abc import Iterator
+
 import pytest
+
+from tests.quiet import shared
 
 pytest_plugins = ["tests.hal.pcsc_fixtures"]
 
@@ -28,3 +32,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return PCSCD_SCOPE if module.startswith(PCSCD_MODULES) else module
 
     return ModuleScheduling(config, log)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Each test, its fixtures' setup included, holds a share of the quiet lock (tests/quiet.py)."""
+    with shared():
+        yield

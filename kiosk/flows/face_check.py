@@ -122,7 +122,7 @@ def _liveness(ctx: FlowContext, flow: Flow, step: int,
 
     camera = ctx.devices.camera
     challenge = LivenessChallenge("blink", max_frames=LIVENESS_MAX_FRAMES)
-    deadline = ctx.clock.monotonic() + ctx.idle_timeout(ctx.config.timeouts.idle_s)
+    deadline = ctx.clock.monotonic() + ctx.idle_timeout(ctx.config.timeouts.liveness_s)
     while challenge.status == "pending":
         ctx.check()
         if ctx.clock.monotonic() > deadline:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from kiosk.domain.services import ServiceId
+from tests.quiet import alone
 from tests.ui.run_scenario import REPORT_PREFIX
 
 pytestmark = pytest.mark.ui
@@ -55,7 +56,8 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def issuance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return run_group("issuance", str(tmp_path_factory.mktemp("ui-issuance")))
+    with alone():  # its frame times are measured: the other worker waits
+        return run_group("issuance", str(tmp_path_factory.mktemp("ui-issuance")))
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +199,8 @@ def test_full_issuance_main_thread_never_stalls_100ms(issuance: dict[str, Any],
     is taken best of up to three full runs; a real blocking call on the UI thread fails all three."""
     runs = [ok(issuance, "issuance")]
     while runs[-1]["max_frame_gap_s"] >= 0.1 and len(runs) < 3:
-        runs.append(ok(run_group("issuance_again", str(tmp_path_factory.mktemp("ui-again"))), "issuance"))
+        with alone():
+            runs.append(ok(run_group("issuance_again", str(tmp_path_factory.mktemp("ui-again"))), "issuance"))
     best = min(r["max_frame_gap_s"] for r in runs)
     assert best < 0.1, [(r["max_frame_gap_s"], r["stalls"]) for r in runs]
 
