@@ -24,6 +24,7 @@ from tests.flows.conftest import (
 from tests.flows.payment_helpers import enter_code
 from tests.flows.test_apply import ADDRESS, take_and_skip_pin
 from tests.flows.test_regulation_rules import show_face, timeline
+from tests.flows.test_replace import begin as begin_replace
 
 MOBILE = "13912347777"
 
@@ -75,10 +76,7 @@ def test_back_from_the_code_corrects_the_number(runtime: Runtime, central: Serve
 
 
 def test_replacement_confirms_the_mobile_it_records(runtime: Runtime, central: ServerHandle) -> None:
-    d = Driver(runtime, ServiceId.REPLACE)
-    d.wait("read_id")
-    d.id_reader.place(id_card(person("adult_active_card")))
-    d.answer("choose_reason", "choose", "damaged")
+    d = begin_replace(runtime, "adult_active_card", "damaged")
     d.answer("fee_statement", "confirm")
     d.answer("keep_account", "new_account")
     d.answer("photo_choice", "use_on_file")
