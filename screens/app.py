@@ -34,6 +34,7 @@ from kiosk.ui_feeds import UiFeeds
 from kiosk.voice.narrator import Narrator
 from screens.design.components import action_button, relabel
 from screens.flow_screen import FlowScreen
+from screens.gc_pacing import FullCollectionPacer
 from screens.header import LANG_BUTTON_WIDTH
 from screens.home import AttractScreen, OutOfServiceScreen
 from screens.i18n import t
@@ -47,6 +48,8 @@ T = TypeVar("T")
 KEY_ESCAPE = 27
 ELDERLY_ATTRACT_IDLE_S = 60.0
 KEY_F4 = 285
+# After a session ends, the held full GC pass waits this long: the attract screen is up by then.
+BETWEEN_SESSIONS_S = 0.5
 
 
 class KioskRoot(FloatLayout):
@@ -118,6 +121,7 @@ class KioskApp(App):
         self.maintenance_requests = 0
         self.title = "sscard-kiosk"
         self.prewarmed = threading.Event()
+        self.collections = FullCollectionPacer()  # full GC passes run between citizens
 
     def t(self, key: str, **params: object) -> str:
         # {where_<device>}: this cabinet's device places, for texts shown outside a flow's view too
@@ -387,6 +391,8 @@ class KioskApp(App):
             )
         except RuntimeError:
             log.warning("service start refused: busy")
+            return
+        self.collections.hold()
 
     def send(self, user_input: UserInput) -> None:
         if self.channel is not None:
@@ -406,6 +412,12 @@ class KioskApp(App):
         relabel(self.lang_button, self.t("app.language_toggle"))
         self.go_home()
         self.set_elderly(False)  # the next citizen starts in the normal look
+        Clock.schedule_once(self._between_sessions, BETWEEN_SESSIONS_S)
+
+    def _between_sessions(self, _dt: float) -> None:
+        if self.channel is None:  # a new citizen who already tapped keeps the pass held
+            self.collections.release()
+            log.debug("full GC pass between sessions: %.0f ms", self.collections.last_pass_s * 1000)
 
     # ---- elderly mode ---------------------------------------------------------------------------
     def timeout_factor(self) -> float:

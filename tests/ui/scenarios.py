@@ -430,6 +430,7 @@ def issuance(s: Setup) -> dict[str, Any]:
     h.wait_view("take_card", timeout=30)
     h.pump(0.1)
     watcher.cancel()
+    gc_held = h.app.collections.holding  # full GC passes wait while the citizen is served
     progress = h.text_of("flow.progress")
     picture = h.app.widgets["flow.picture"].kind
     issuer = s.devices.issuer
@@ -447,6 +448,8 @@ def issuance(s: Setup) -> dict[str, Any]:
     h.wait_view("done", timeout=20)
     h.app.pause_measuring()
     out = s.finish()
+    h.pump_until(lambda: not h.app.collections.holding, 5, "the held full GC pass")
+    out["full_gc"] = {"held_in_session": gc_held, "pass_after_s": h.app.collections.last_pass_s}
     out["voice"] = [list(e) for e in s.devices.audio.log[voice_mark:]]
     out["face_check_gap_s"] = s.face_check_gap_s
     h.runtime.forwarder.flush(timeout=15)
