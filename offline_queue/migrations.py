@@ -142,4 +142,15 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+    check_row_ids(conn)
     return found
+
+
+def check_row_ids(conn: sqlite3.Connection) -> None:
+    """``items.id`` must be the row id: one flipped bit in the stored schema text
+    (``INTEGER`` -> ``HNTEGER``) makes it a plain column that reads NULL in every row, and no
+    item could be addressed. Such a file is refused whole and left as it is for recovery."""
+    columns = {row[1]: (str(row[2]).upper(), row[5]) for row in conn.execute("PRAGMA table_info(items)")}
+    if columns and columns.get("id") != ("INTEGER", 1):
+        raise QueueWriteError("open", f"items table damaged: id is declared {columns.get('id')}, "
+                                      "not INTEGER PRIMARY KEY (the file is left as it is)")

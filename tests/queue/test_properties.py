@@ -140,3 +140,17 @@ def test_any_database_file_opens_or_raises_a_documented_error(scratch: Path, dat
 def test_any_wal_bytes_read_as_a_report(raw: bytes) -> None:
     report = _scan(raw)
     assert isinstance(report, WalReport) and 0 <= report.ignored_bytes <= len(raw) and report.valid_frames >= 0
+
+
+def test_a_schema_damaged_so_id_is_no_longer_the_rowid_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    """Found by the property above: one flipped bit turns ``id INTEGER PRIMARY KEY`` into
+    ``id HNTEGER PRIMARY KEY``; ``id`` is then no longer the rowid and reads NULL in every row.
+    The start-up check compared NULL with an int (TypeError) instead of reporting the damage."""
+    raw = _sound_db()
+    at = raw.index(b"id INTEGER PRIMARY KEY")
+    damaged = raw[:at + 3] + b"H" + raw[at + 4:]
+    db = tmp_path / "damaged.sqlite"
+    db.write_bytes(damaged)
+    with pytest.raises(QueueWriteError, match="id is declared"):
+        Outbox(db, CIPHER)
+    assert db.read_bytes() == damaged  # kept for recovery, nothing rewritten
