@@ -35,9 +35,11 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(PY) -m bench.soak
 
-# Contract fuzzing: schemathesis against a live central_sim (the suite runs a bounded pass of the same test).
+# Contract fuzzing: schemathesis against a live central_sim (the suite runs a bounded pass of the same test),
+# then every property test with fresh random examples (the suite's are fixed: tests/conftest.py).
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_CASES=$${FUZZ_CASES:-10000} KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider --timeout=3600 tests/central/test_openapi.py tests/security/test_fuzz_inputs.py -k fuzz
+	HYPOTHESIS_PROFILE=explore KIVY_NO_ARGS=1 $(PY) -m pytest -q -p no:cacheprovider -n 2 $$(grep -rl "from hypothesis" tests --include='test_*.py')
 
 # Mutation check of the domain rules (kiosk/domain): writes docs/mutation.md, fails above 5 % survivors.
 mutation: $(STAMP)
