@@ -25,15 +25,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Two kiosks, as tests/ui/test_ui.py groups them: loss_cancel and replace serve the same seeded
-# citizen (card_lost), each from the state the seed gives.
-GROUPS = (("loss_report", "pin_change", "activate", "loss_cancel", "contact_change", "progress_query"),
+# Two kiosks, in tests/ui/test_ui.py's order: loss_cancel and replace serve the same seeded citizen
+# (card_lost), each from the state the seed gives; pin_change comes before loss_report freezes its card.
+GROUPS = (("pin_change", "loss_report", "activate", "loss_cancel", "contact_change", "progress_query"),
           ("photo", "issuance", "replace", "pin_reset"))
 SERVICES = tuple(n for g in GROUPS for n in g if n != "photo")  # photo: the camera's scenario, prepares pin_reset
 PREFIX = "UX-WALK "
 # screens that only say "please wait": shown, but nothing to read or do
 BUSY = {"lookup", "submitting", "printing", "opening_account", "producing", "changing", "authorising",
-        "verifying", "reporting_loss"}
+        "verifying", "reporting_loss", "checking_card", "otp_checking", "payment_ordering", "payment_done",
+        "submitting_documents"}
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -529,7 +529,8 @@ def apply(t: Tour) -> None:
     fill_details(t)
     s.pump(0.2)
     s.shot("details_filled")
-    submit_details(t, "check_answers")  # screens.design: the answers are checked before they are sent
+    # screens.design: the answers are checked before they are sent; the SMS step keeps the art. 21 clock
+    submit_details(t, "check_answers", "otp_entry_apply")
     t.step("take_card", shot="take_card")
     s.dev.issuer.take_card()
     t.step("pin_offer", shot="pin_offer", tap="button.skip")

@@ -93,7 +93,7 @@ def edit_details(ctx: FlowContext, flow: Flow, screen: str, step: int, message: 
             if require_change and not reasons and d == start:
                 reasons = ("reason.nothing_to_change",)
             if not reasons and verify_mobile and d.mobile and d.mobile != start.mobile:
-                proof = otp.verify_mobile(ctx, flow, step, d.mobile, verify_mobile)
+                proof = otp.verify_mobile(ctx, flow, step, d.mobile, verify_mobile, extra)
                 if proof is None:
                     continue  # back to the form to correct the number
                 d = dataclasses.replace(d, mobile_verification=proof.verification_id,

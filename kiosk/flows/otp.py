@@ -14,6 +14,7 @@ policy allows it (kiosk.domain.services ``unverified_mobile_offline``), otherwis
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -68,8 +69,10 @@ class _Code:
         self.tries_left = MAX_TRIES
 
 
-def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose: str) -> MobileProof | None:
-    """Confirm ``mobile`` by SMS. None: the citizen went back to edit the number."""
+def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose: str,
+                  extra: Callable[[], Mapping[str, str]] | None = None) -> MobileProof | None:
+    """Confirm ``mobile`` by SMS. None: the citizen went back to edit the number.
+    ``extra()`` adds params to every view (an issuance's art. 21 progress keeps counting here)."""
     if not ctx.services.link_online():
         return unverified_allowed(flow.service)
     code = _Code()
@@ -83,8 +86,8 @@ def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose:
     while True:
         left = max(0, int(code.resend_at - ctx.clock.monotonic() + 0.999))
         got = ctx.ask(flow.view(OTP_SCREEN, step, "prompt.otp_entry", reasons=reasons,
-                                params={"mobile": mask_phone(mobile), "resend_in": str(left),
-                                        "seconds": str(left), "valid_min": str(code.valid_min),
+                                params={**(extra() if extra else {}), "mobile": mask_phone(mobile),
+                                        "resend_in": str(left), "seconds": str(left), "valid_min": str(code.valid_min),
                                         "code_length": str(code.length), "tries_left": str(code.tries_left)},
                                 actions=("submit_code", "resend", "back", "cancel"),
                                 timeout_s=max(ctx.config.timeouts.idle_s, code.valid_min * 60.0)))
@@ -101,7 +104,7 @@ def verify_mobile(ctx: FlowContext, flow: Flow, step: int, mobile: str, purpose:
         if not code.otp_id:
             reasons = ("reason.otp_void",)
             continue
-        ctx.working(flow.view("otp_checking", step, "prompt.otp_checking"))
+        ctx.working(flow.view("otp_checking", step, "prompt.otp_checking", params=extra() if extra else None))
         checked = central(ctx, partial(_check, ctx, code.otp_id, mobile, entered))
         if checked is None or checked.status in ("void", "expired"):
             code.otp_id = ""  # a new code is needed (重新发送)

@@ -41,15 +41,18 @@ def fill_details(tour: Any, mobile: str = "") -> None:
     s.until(lambda: bool(s.view_now() and s.view_now().params.get("district") == "350102"), "address")
 
 
-def submit_details(tour: Any, check_shot: str = "") -> None:
+def submit_details(tour: Any, check_shot: str = "", otp_shot: str = "") -> None:
     """Check your answers (shot as ``check_shot`` if given), send, and confirm the typed mobile with the
-    code the phone got (issue 21 §2; the reference central's loopback hook stands in for the phone)."""
+    code the phone got (issue 21 §2; the reference central's loopback hook stands in for the phone),
+    shot as ``otp_shot`` if given."""
     s = tour.s
     s.tap("button.confirm")  # check your answers
     if check_shot:
         s.shot(check_shot)
     s.tap("button.confirm")  # then send
     s.view("otp")
+    if otp_shot:
+        s.shot(otp_shot)  # before the code is typed: a language switch would clear the typed digits
     r = httpx.post(f"{s.rt.cfg.central.url}/_admin/sms/inbox", json={"mobile": _typed[-1]}, timeout=5)
     for d in str(r.json()["code"]):
         s.tap(f"key.{d}")

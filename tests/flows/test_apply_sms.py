@@ -45,6 +45,8 @@ def test_online_application_confirms_the_mobile_by_sms_first(runtime: Runtime, c
     fill_form(d)
     otp = enter_code(d, central, MOBILE)
     assert otp.params["mobile"] == "139****7777"
+    # the art. 21 clock keeps counting on the code step, and the screen shows it as on every other
+    assert float(otp.params["limit_s"]) == runtime.cfg.timeouts.issuance_limit_s and "percent" in otp.params
     assert central_count(central, "applications", "kiosk_id = ?", runtime.cfg.kiosk.id) == 0  # not before
     take_and_skip_pin(d)
     view, result = d.end()
