@@ -11,7 +11,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.domain.services import Availability, ServiceId
 from screens.design.components import action_button, relabel, service_tile
-from screens.design.lobby import LOBBY, SERVICE_ICONS, SERVICE_ORDER, is_service, lobby_pages
+from screens.design.lobby import LOBBY, SERVICE_ICONS, SERVICE_ORDER, is_service, lobby_pages, tile_note
 from screens.header import LANG_BUTTON_WIDTH, KioskScreen
 from screens.ports import AppPort
 from screens.widgets import (
@@ -149,13 +149,7 @@ class AttractScreen(KioskScreen):
         sid = ServiceId(key)
         state, missing = avail[sid]
         usable = state in USABLE
-        note = t(f"availability.{state.value}")
-        if self.elderly and note:  # one short line under the name: the long reason would not fit
-            note = t(f"elderly.availability.{state.value}")
-        elif state is Availability.DEVICE_DOWN and missing:
-            sep = "、" if self.app.lang == "zh" else ", "
-            note = t("availability.device_down_named", devices=sep.join(t(f"device.{d}") for d in sorted(missing)))
-            note = note[:1].upper() + note[1:]  # sentence case: "Card printer down"
+        note = tile_note(t, state, missing, self.elderly)
         b = service_tile(SERVICE_ICONS[key], label, note, f"service.{key}", usable)
         b.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
         self.app.register(b)
