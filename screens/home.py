@@ -168,11 +168,19 @@ class OutOfServiceScreen(KioskScreen):
         self.reason = Text(color=INK)
         self.counter = Text(color=BRAND)
         self.hotline = Text(scale=1.5, bold=True, color=BRAND)
+        # The title's row keeps the floating language button's width free on both sides (centred).
+        title_row = BoxLayout(size_hint_y=None, height=target_px())
+        side = target_px() * LANG_BUTTON_WIDTH
+        for w in (Widget(size_hint_x=None, width=side), self.title, Widget(size_hint_x=None, width=side)):
+            title_row.add_widget(w)
         for kid, w in (("oos.title", self.title), ("oos.message", self.message), ("oos.reason", self.reason),
                        ("oos.counter", self.counter), ("oos.hotline", self.hotline)):
             w.kiosk_id = kid
             app.register(w)
-            box.add_widget(fit_height(w) if elderly else w)
+            if w is self.title:
+                box.add_widget(title_row)
+            else:
+                box.add_widget(fit_height(w) if elderly else w)
         self.repeat_button = action_button("", "repeat", "button.repeat", size_hint=(None, None),
                                        size=(target_px() * LANG_BUTTON_WIDTH, target_px()), pos_hint={"center_x": 0.5})
         self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())
