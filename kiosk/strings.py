@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from kiosk.domain.device_layout import DEVICES, PARAM_PREFIX, WORDS_PREFIX
+from kiosk.domain.regions import city_name
 
 STRINGS_DIR = Path(__file__).resolve().parent.parent / "assets" / "strings"
 LANGUAGES = ("zh", "en")
@@ -38,6 +39,8 @@ LABELLED_PARAMS = {"status": "app_status.", **{PARAM_PREFIX + d: WORDS_PREFIX fo
 
 def label_param(lang: str, name: str, value: object) -> object:
     """A labelled parameter's text in ``lang``; other values, and codes without a string, as given."""
+    if name == "city" and isinstance(value, str):  # a card's region code: the city's name
+        return city_name(value, lang)
     prefix = LABELLED_PARAMS.get(name)
     if prefix is None or not isinstance(value, str) or prefix + value not in table("zh"):
         return value

@@ -11,7 +11,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.domain.services import Availability, ServiceId
 from screens.design.components import action_button, relabel, service_tile
-from screens.design.lobby import LOBBY, SERVICE_ICONS, SERVICE_ORDER, is_service, lobby_pages
+from screens.design.lobby import LOBBY, SERVICE_ICONS, SERVICE_ORDER, is_service, lobby_pages, tile_note
 from screens.header import LANG_BUTTON_WIDTH, KioskScreen
 from screens.ports import AppPort
 from screens.widgets import (
@@ -149,13 +149,7 @@ class AttractScreen(KioskScreen):
         sid = ServiceId(key)
         state, missing = avail[sid]
         usable = state in USABLE
-        note = t(f"availability.{state.value}")
-        if self.elderly and note:  # one short line under the name: the long reason would not fit
-            note = t(f"elderly.availability.{state.value}")
-        elif state is Availability.DEVICE_DOWN and missing:
-            sep = "、" if self.app.lang == "zh" else ", "
-            note = t("availability.device_down_named", devices=sep.join(t(f"device.{d}") for d in sorted(missing)))
-            note = note[:1].upper() + note[1:]  # sentence case: "Card printer down"
+        note = tile_note(t, state, missing, self.elderly)
         b = service_tile(SERVICE_ICONS[key], label, note, f"service.{key}", usable)
         b.bind(on_release=lambda _b, s=sid: self.app.start_service(s))
         self.app.register(b)
@@ -174,11 +168,19 @@ class OutOfServiceScreen(KioskScreen):
         self.reason = Text(color=INK)
         self.counter = Text(color=BRAND)
         self.hotline = Text(scale=1.5, bold=True, color=BRAND)
+        # The title's row keeps the floating language button's width free on both sides (centred).
+        title_row = BoxLayout(size_hint_y=None, height=target_px())
+        side = target_px() * LANG_BUTTON_WIDTH
+        for w in (Widget(size_hint_x=None, width=side), self.title, Widget(size_hint_x=None, width=side)):
+            title_row.add_widget(w)
         for kid, w in (("oos.title", self.title), ("oos.message", self.message), ("oos.reason", self.reason),
                        ("oos.counter", self.counter), ("oos.hotline", self.hotline)):
             w.kiosk_id = kid
             app.register(w)
-            box.add_widget(fit_height(w) if elderly else w)
+            if w is self.title:
+                box.add_widget(title_row)
+            else:
+                box.add_widget(fit_height(w) if elderly else w)
         self.repeat_button = action_button("", "repeat", "button.repeat", size_hint=(None, None),
                                        size=(target_px() * LANG_BUTTON_WIDTH, target_px()), pos_hint={"center_x": 0.5})
         self.repeat_button.bind(on_release=lambda _b: app.repeat_voice())

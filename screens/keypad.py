@@ -60,9 +60,14 @@ class NumericKeypad(BoxLayout):
             keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "back"]
         rows = (len(keys) + cols - 1) // cols
         key_h = key_height or target_px()
-        grid = GridLayout(cols=cols, spacing=gap_px() / 2, size_hint_y=None,
-                          height=rows * key_h + (rows - 1) * gap_px() / 2)
-        for key in keys:
+        pad = gap_px() / 2
+        grid = BoxLayout(orientation="vertical", spacing=pad, size_hint_y=None, height=rows * key_h + (rows - 1) * pad)
+        # Row by row: a short last row's keys share its width (the address keypad's 清除 / "Delete"
+        # get 1.4 keys' width: "Delete" fits on one line at 1280x800 instead of breaking in the word).
+        lines = [GridLayout(cols=len(keys[i:i + cols]), spacing=pad) for i in range(0, len(keys), cols)]
+        for line in lines:
+            grid.add_widget(line)
+        for n, key in enumerate(keys):
             text = {"clear": label("keypad.clear"), "back": label("keypad.back")}.get(key, key)
             kid = f"key.{key}" if key in ("clear", "back") or key.isdigit() else f"key.token.{key}"
             b = BigButton(text, kid, primary=key.isdigit(), scale=1.3 if key.isdigit() else 1.0,
@@ -70,7 +75,7 @@ class NumericKeypad(BoxLayout):
             b.bind(on_release=lambda _b, k=key: self.press(k))
             register(b)
             self.keys.append(b)
-            grid.add_widget(b)
+            lines[n // cols].add_widget(b)
         self.add_widget(grid)
         self.height = grid.height + ((self.display.height + self.spacing) if own_display else 0)
         self.size_hint_y = None

@@ -22,6 +22,19 @@ CITIES: dict[str, tuple[str, str]] = {  # code -> (province code, name)
     "350900": ("350000", "宁德市"),
 }
 
+CITIES_EN: dict[str, str] = {  # code -> the city's name in English (pinyin)
+    "350100": "Fuzhou", "350200": "Xiamen", "350300": "Putian", "350400": "Sanming", "350500": "Quanzhou",
+    "350600": "Zhangzhou", "350700": "Nanping", "350800": "Longyan", "350900": "Ningde",
+}
+
+
+def city_name(code: str, lang: str = "zh") -> str:
+    """A city's name for its region code (a card's ``city``); a code not in the table as given."""
+    if lang == "en" and code in CITIES_EN:
+        return CITIES_EN[code]
+    return CITIES[code][1] if code in CITIES else code
+
+
 DISTRICTS: dict[str, tuple[str, str]] = {  # code -> (city code, name)
     "350102": ("350100", "鼓楼区"), "350103": ("350100", "台江区"), "350104": ("350100", "仓山区"),
     "350105": ("350100", "马尾区"), "350111": ("350100", "晋安区"), "350112": ("350100", "长乐区"),

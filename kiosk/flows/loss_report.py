@@ -6,6 +6,7 @@ from hal.types import Receipt, ReceiptLine
 from kiosk.central.models import PersonLookup
 from kiosk.central.outcomes import Queued
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
+from kiosk.domain.regions import city_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, LinkLost, Refused, new_transaction_no
 from kiosk.flows.check_answers import Row, confirm_summary, holder_rows
@@ -40,7 +41,7 @@ class LossReportFlow(Flow):
             cards = [c for c in person.cards if c.status in REPORTABLE]
             if not cards:
                 raise Refused("no_reportable_card")
-            choices = tuple((c.card_no, f"{c.city} {mask_card_no(c.card_no)}") for c in cards)
+            choices = tuple((c.card_no, f"{city_name(c.city)} {mask_card_no(c.card_no)}") for c in cards)
             params = {"name": mask_name(card.name), "sex": card.sex_code, "id": mask_id(card.id_number)}
             while not card_no:
                 if len(cards) > 1:
@@ -52,10 +53,11 @@ class LossReportFlow(Flow):
                         raise Refused("no_reportable_card")
                 else:
                     chosen = cards[0]
-                where = f"{chosen.city} {mask_card_no(chosen.card_no)}"
-                rows = (*holder_rows(self, card), Row("result.row.card_no", where))
+                # the city by name in the citizen's language (kiosk.strings labels the "city" code)
+                where = {"city": chosen.city, "card_no": mask_card_no(chosen.card_no)}
+                rows = (*holder_rows(self, card), Row("result.row.card_no", "check.card_in_city", is_key=True))
                 if confirm_summary(ctx, self, "confirm_card", 2, "prompt.confirm_loss", rows, "check.next.loss_report",
-                                   params=params, back=len(cards) > 1):
+                                   params={**params, **where}, back=len(cards) > 1):
                     card_no = chosen.card_no
         else:
             # Offline the card list is unknown: the central finds the card by ID number.

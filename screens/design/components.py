@@ -80,17 +80,21 @@ class IconButton(BigButton):
 
     def compose(self) -> None:
         self._fit_words()  # a new box: the full size again, as far as the longest word allows
+        self.icon_shown, self.text = self.composed(self.label, self.note)
+
+    def composed(self, label: str, note: str) -> tuple[bool, str]:
+        """Whether the icon is shown, and the markup for ``label`` and ``note`` on this button (the
+        layout check lays out every name with every note this way, screens/shots/fit.py)."""
         room = self.width - 16
         size = getattr(self, "full_size", self.font_size)
         icon_px = size * self.icon_scale
-        needed = word_width(self.label, size, True) + icon_px * 1.6  # the icon and its two spaces
-        name = f"[b]{markup(self.label)}[/b]" if self.strong else markup(self.label)
+        needed = word_width(label, size, True) + icon_px * 1.6  # the icon and its two spaces
+        name = f"[b]{markup(label)}[/b]" if self.strong else markup(label)
         shown = needed <= room or room <= 0
         text = f"{icon(self.icon_name, icon_px)}\u00a0\u00a0{name}" if shown else name
-        if self.note:
-            text += f"\n[size={int(type_px('small'))}]{markup(self.note)}[/size]"
-        self.icon_shown = shown
-        self.text = text
+        if note:
+            text += f"\n[size={int(type_px('small'))}]{markup(note)}[/size]"
+        return shown, text
 
 
 def action_button(label: str, action: str, kiosk_id: str, *, primary: bool = False, danger: bool = False,

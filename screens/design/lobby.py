@@ -5,7 +5,9 @@ giving it a ServiceId. No Kivy here (tests read it directly)."""
 
 from __future__ import annotations
 
-from kiosk.domain.services import ServiceId
+from collections.abc import Callable, Collection
+
+from kiosk.domain.services import SERVICES, Availability, ServiceId
 
 LOBBY: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Four rows of at most three keep every tile a full touch target at 1280x800, so the two newest
@@ -36,3 +38,29 @@ def lobby_pages(elderly: bool) -> list[tuple[tuple[str, tuple[str, ...]], ...]]:
     if not elderly:
         return [LOBBY]
     return [LOBBY[i:i + ELDERLY_GROUPS] for i in range(0, len(LOBBY), ELDERLY_GROUPS)]
+
+
+def tile_note(t: Callable[..., str], state: Availability, missing: Collection[str], elderly: bool) -> str:
+    """Why a tile cannot be used (or how it runs), as the one short line under its name: a tile is
+    one touch target high, so name and note are two lines at most. One missing device is named
+    ("制卡机故障"); several, or elderly mode's larger type, give the short general reason."""
+    if state is Availability.AVAILABLE:
+        return ""
+    if elderly:
+        return t(f"elderly.availability.{state.value}")
+    if state is Availability.DEVICE_DOWN and len(missing) == 1:
+        note = t("availability.device_down_named", device=t(f"device.{next(iter(missing))}"))
+        return note[:1].upper() + note[1:]  # sentence case: "Card printer down"
+    return t(f"availability.{state.value}")
+
+
+def tile_notes(t: Callable[..., str], key: str, elderly: bool) -> dict[str, str]:
+    """Every note the tile of service ``key`` can show, by what it says (the layout check measures
+    each under the tile's name): each state, each of its devices down, several down."""
+    if not is_service(key):
+        return {"coming_soon": t("availability.coming_soon")}
+    devices = sorted(d.value for d in SERVICES[ServiceId(key)].devices)
+    notes = {state.value: tile_note(t, state, (), elderly) for state in Availability}
+    notes |= {f"device_down.{d}": tile_note(t, Availability.DEVICE_DOWN, (d,), elderly) for d in devices}
+    notes["device_down.several"] = tile_note(t, Availability.DEVICE_DOWN, devices, elderly)
+    return {k: note for k, note in notes.items() if note}

@@ -14,6 +14,7 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, View
 from kiosk.flows.check_answers import NEXT_PARAM, summary_rows
 from kiosk.runtime import Runtime
+from kiosk.strings import t
 from tests.flows.conftest import Driver, central_count, chip, id_card, person
 from tests.flows.test_face_check import STARTS
 
@@ -54,7 +55,7 @@ def _summary(view: View, key: str, service: str) -> None:
     assert labels[0] == "result.row.service" and rows[0].value == f"service.{service}" and rows[0].is_key
     assert "check.row.id" in labels and "result.row.card_no" in labels
     card = p["cards"][0]["card_no"] if p.get("cards") else ""
-    shown = " ".join(r.value for r in rows)
+    shown = " ".join(t("zh", r.value, **view.params) if r.is_key else r.value for r in rows)  # as the screen shows it
     assert p["id_number"] not in str(view.params) and p["name"] not in str(view.params)  # masked only
     if card:
         assert card not in str(view.params) and mask_card_no(card) in shown
