@@ -37,6 +37,8 @@ def _seconds(view: View, key: str) -> float:
 
 
 class OtpPanel(Panel):
+    full_body_elderly = True  # the code's keys at 1.5x type leave no room for the art. 21 row
+
     def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         length = int(_seconds(view, "code_length") or 6)

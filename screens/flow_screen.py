@@ -152,7 +152,8 @@ class FlowScreen(KioskScreen):
         if not bullets:
             self.reasons.height = 0
         pct = view.params.get("percent")
-        if pct is not None and view.end is None and not self.message_hidden:
+        gives_way = self.elderly and self.panel is not None and self.panel.full_body_elderly
+        if pct is not None and view.end is None and not self.message_hidden and not gives_way:
             self.progress.opacity = 1
             self.progress.height = text_px(0.9) * 1.5  # one line of its text (a line is ~1.46x the size)
             self.progress_bar.value = float(pct or 0)

@@ -173,6 +173,10 @@ def extra_actions(view: View) -> list[str]:
 class Panel(BoxLayout):
     """Base: a vertical box that registers its buttons with the app and sends inputs."""
 
+    # Elderly mode: the panel needs the whole body, so the time-limit row gives way to it (the row
+    # is back on the next screen; the flow's clock and its alarm keep running).
+    full_body_elderly = False
+
     def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         kw.setdefault("orientation", "vertical")
         kw.setdefault("spacing", gap_px() / 2)

@@ -181,3 +181,16 @@ def test_the_drawn_face_passes_every_photo_check_as_the_flow_needs() -> None:
     frame[:, 140:500] = cv2.resize(synthetic_face(), (360, 480))
     analysis = analyse_frame(frame)
     assert len(analysis.faces) == 1 and analysis.code == "ok", analysis.failures
+
+
+def test_the_sms_code_step_of_an_application_shows_the_art21_clock_where_it_fits(
+        runs: dict[str, dict[str, Any]]) -> None:
+    """The code step of 申领 is part of the 20-minute on-the-spot issuance (art. 21): its time row is
+    on screen in the normal look; in elderly mode the code's keys need the body and the row gives
+    way (no overlap: the test above)."""
+    code = shots(runs, "otp_entry_apply")
+    assert {(s["lang"], s["elderly"]) for s in code} >= {("zh", False), ("en", False), ("zh", True), ("en", True)}
+    for s in code:
+        text = " ".join(s["texts"])
+        row = "现场制卡限时" in text or "Card made here within" in text
+        assert row != s["elderly"], (s["folder"], s["texts"])
