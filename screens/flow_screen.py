@@ -17,13 +17,14 @@ from kivy.uix.widget import Widget
 from kiosk.domain.device_layout import picture_position
 from kiosk.flows.base import End, UserInput, View
 from screens.check_panel import CheckPanel, check_panel
+from screens.checklist_pages import ChecklistPages
 from screens.design.components import Countdown, Modal, ResultPanel, action_button, dialog, relabel
 from screens.design.outcome import shows_result
 from screens.design.results import result_panel
 from screens.design.steps import step_keys
 from screens.fee_panels import fee_panel
 from screens.header import Header, KioskScreen
-from screens.panels import FormPanel, Panel, PinPanel, card_in_slot, panel_for, picture_for
+from screens.panels import ELDERLY_ROWS, FormPanel, Panel, PinPanel, card_in_slot, panel_for, picture_for
 from screens.pictures import ActionPicture
 from screens.ports import AppPort
 from screens.widgets import (
@@ -80,14 +81,16 @@ class FlowScreen(KioskScreen):
         self.message_min = 0.0 if self.elderly else target_px()
         self.message_hidden = False  # elderly mode: a field editor has the body to itself
         self.result_shown = False  # a result page says the message itself
+        self.checklist = ChecklistPages(app)  # elderly: a long checklist one item a page
         self.message.bind(texture_size=lambda w, ts: setattr(
-            w, "height", 0 if self.message_hidden or self.result_shown else max(ts[1], self.message_min)))
+            w, "height", 0 if self.message_hidden or self.result_shown or self.checklist.active
+            else max(ts[1], self.message_min)))
         self.reasons = Text(color=ACCENT, size_hint_y=None, halign="left")
         self.reasons.kiosk_id = "flow.reasons"
         # A result page lists the reasons itself: a late texture must not give this copy its height back.
         self.reasons.bind(texture_size=lambda w, ts: setattr(w, "height", 0 if self.result_shown else ts[1]))
         self.slot = BoxLayout(orientation="vertical")
-        for w in (self.message, self.reasons, self.slot):
+        for w in (self.message, self.reasons, self.checklist.text, self.slot):
             self.left.add_widget(w)
         self.picture = ActionPicture("wait", size_hint_x=0.34)
         self.picture.kiosk_id = "flow.picture"
@@ -147,7 +150,14 @@ class FlowScreen(KioskScreen):
                         self.app.t("step.indicator", step=view.step, total=view.total) if view.end is None else "",
                         names, view.step)
         self.message.set(self.app.t(view.message, **dict(view.params)))
-        bullets = [f"• {self.app.t(r, **dict(view.params))}" for r in view.reasons]
+        items = [self.app.t(r, **dict(view.params)) for r in view.reasons]
+        bullets = [f"• {i}" for i in items]
+        if self.elderly and view.end is None and len(items) > ELDERLY_ROWS:
+            self.checklist.show((view.screen, view.message, *view.reasons),
+                                self.app.t(view.message, **dict(view.params)), tuple(items))
+            self.message.opacity, self.message.height, bullets = 0, 0, []
+        elif self.checklist.active:
+            self.checklist.clear()
         self.reasons.set("\n".join(bullets))
         if not bullets:
             self.reasons.height = 0
@@ -208,6 +218,7 @@ class FlowScreen(KioskScreen):
         if kind:
             self.picture.set_kind(kind, picture_position(self.app.cfg.layout, kind, view.screen))
         self._footer(view)
+        self._checklist_slot()
         if reviewing:  # a language switch keeps the answers' check on screen
             self._confirm()
         if isinstance(self.panel, FormPanel) and self.panel.editing:
@@ -240,7 +251,8 @@ class FlowScreen(KioskScreen):
         if view.end is not None:
             self._button("home", "button.home", primary=True)
             return
-        self._button("back", "button.back", enabled="back" in view.actions, local=self._back)
+        self._button("back", "button.back", enabled="back" in view.actions or self.checklist.page > 0,
+                     local=self._back)
         if "home" in view.actions:
             self._button("home", "button.home")
         elif not card_in_slot(view):  # 取消 while the card is being made would only strand it
@@ -264,9 +276,29 @@ class FlowScreen(KioskScreen):
             return
         self.app.send(UserInput("confirm"))
 
+    def _checklist_slot(self) -> None:
+        """A paged checklist: 下一项 in the action row until its last item, then the view's own buttons."""
+        if not self.checklist.active:
+            return
+        self.slot.clear_widgets()
+        if self.checklist.on_last:
+            if self.panel is not None:
+                self.slot.add_widget(self.panel)
+        else:
+            self.slot.add_widget(self.checklist.make_next_button(lambda: self._turn_checklist(1)))
+            self.slot.add_widget(Widget())
+        self._footer_enable_back()
+
+    def _turn_checklist(self, delta: int) -> None:
+        self.checklist.turn(delta)
+        self._checklist_slot()
+
     def _back(self) -> None:
-        """返回 closes an open field editor or the answers' check first; otherwise the flow decides
-        what back means."""
+        """返回 turns a paged checklist back, closes an open field editor or the answers' check first;
+        otherwise the flow decides what back means."""
+        if self.checklist.active and self.checklist.page > 0:
+            self._turn_checklist(-1)
+            return
         if isinstance(self.panel, FormPanel) and (self.panel.editing or self.panel.reviewing):
             self.panel.show_form()
             self._footer_enable_back()
@@ -279,7 +311,7 @@ class FlowScreen(KioskScreen):
     def _footer_enable_back(self) -> None:
         b = self.app.widgets.get("button.back")
         if b is not None and self.view is not None:
-            b.disabled = "back" not in self.view.actions
+            b.disabled = "back" not in self.view.actions and not (self.checklist.active and self.checklist.page > 0)
 
     def _button(self, action: str, key: str, primary: bool = False, enabled: bool = True, danger: bool = False,
                 local: Any = None) -> BigButton:

@@ -11,6 +11,38 @@ from screens import face_shots
 from screens.shots.forms import fill_details, submit_details
 
 
+def guidance_checklists(tour: Any) -> None:
+    """Every case's checklist (the elderly pass: 1.5x type, the longest lists)."""
+    from kiosk.domain.counter_guidance import GUIDES
+
+    s = tour.s
+    for case in GUIDES:
+        tour.start("counter_guidance")
+        s.view("guide_choose")
+        if case == next(iter(GUIDES)):
+            s.shot("guide_choose")
+        for _ in range(len(GUIDES)):  # the elderly look pages the cases
+            if tour.shown(f"choice.{case}"):
+                break
+            s.tap("choice.next")
+        s.tap(f"choice.{case}")
+        s.view("guidance")
+        s.shot(f"guide_{case}_checklist")
+        if tour.elderly:  # one item a page: the first item, then on to the last where the buttons are
+            s.tap("checklist.next")
+            s.shot(f"guide_{case}_checklist_item_1")
+            for _ in range(len(GUIDES[case].checklist) - 1):
+                s.tap("checklist.next")
+            if case == "proxy":  # the last item has the view's buttons; 返回 turns back a page
+                s.shot("guide_proxy_checklist_last")
+                s.tap("button.back")
+                s.shot("guide_proxy_checklist_back")
+                s.tap("checklist.next")
+        s.tap("button.no_print")
+        s.view("done")
+        s.end_home()
+
+
 def rule_screens(tour: Any) -> None:
     s = tour.s
     # 柜台业务指引: the cases, one checklist, printed

@@ -38,7 +38,7 @@ from typing import Any
 
 from hal.atomic_file import write_atomic
 from screens import documents_tour, face_shots
-from screens.rule_shots import rule_screens
+from screens.rule_shots import guidance_checklists, rule_screens
 from screens.shots.forms import fill_details, submit_details
 
 SIZES = ("1920x1080", "1280x800")
@@ -593,6 +593,11 @@ def face_consent_declined(t: Tour) -> None:
 def regulation_rules(t: Tour) -> None:
     """Issue 17 §4: counter guidance, deliver later, voluntary, under-2 photo, keep account."""
     rule_screens(t)
+
+
+@tour("counter_guidance", normal=False, elderly=True)
+def guidance_elderly(t: Tour) -> None:
+    guidance_checklists(t)
 
 
 @tour("activate")
