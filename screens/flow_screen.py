@@ -90,7 +90,7 @@ class FlowScreen(KioskScreen):
         # A result page lists the reasons itself: a late texture must not give this copy its height back.
         self.reasons.bind(texture_size=lambda w, ts: setattr(w, "height", 0 if self.result_shown else ts[1]))
         self.slot = BoxLayout(orientation="vertical")
-        for w in (self.message, self.reasons, self.checklist.text, self.slot):
+        for w in (self.message, self.reasons, self.slot):
             self.left.add_widget(w)
         self.picture = ActionPicture("wait", size_hint_x=0.34)
         self.picture.kiosk_id = "flow.picture"
@@ -156,8 +156,11 @@ class FlowScreen(KioskScreen):
             self.checklist.show((view.screen, view.message, *view.reasons),
                                 self.app.t(view.message, **dict(view.params)), tuple(items))
             self.message.opacity, self.message.height, bullets = 0, 0, []
+            if self.checklist.text.parent is None:  # in the column only while shown: a spacing costs 8 px
+                self.left.add_widget(self.checklist.text, index=self.left.children.index(self.slot) + 1)
         elif self.checklist.active:
             self.checklist.clear()
+            self.left.remove_widget(self.checklist.text)
         self.reasons.set("\n".join(bullets))
         if not bullets:
             self.reasons.height = 0
