@@ -269,7 +269,7 @@ class ChoicePanel(Panel):
         statuses = dict(item.partition("=")[::2] for item in view.params.get("statuses", "").split(";") if item)
         buttons: list[Widget] = []
         for value, label in view.choices:
-            text = self.t(label)
+            text = self.t(label, **view.choice_params(value))
             if value in statuses:
                 text += f" · {self.t('app_status.' + statuses[value])}"
             buttons.append(self.button(text, f"choice.{value}", partial(self.send, "choose", value), primary=True))
@@ -292,8 +292,9 @@ class ListPanel(Panel):
 
     def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
-        for _value, label in view.choices:
-            line = Text(self.t(label), bold=True, color=BRAND, size_hint_y=None, height=target_px())
+        for value, label in view.choices:
+            line = Text(self.t(label, **view.choice_params(value)), bold=True, color=BRAND, size_hint_y=None,
+                        height=target_px())
             self.add_widget(fit_height(line, target_px()) if theme().elderly else line)
         self.add_widget(Widget())
 

@@ -66,6 +66,21 @@ class View:
     busy: bool = False
     end: End | None = None
 
+    def choice_params(self, value: str) -> dict[str, str]:
+        """A choice's label may be a string key with parameters of its own: they travel in
+        ``params`` as ``choice.<n>.<name>`` (n: the choice's place, never its value, which may be
+        a card number), so the screen shows them in its language."""
+        place = next((i for i, (v, _label) in enumerate(self.choices) if v == value), None)
+        if place is None:
+            return {}
+        prefix = choice_param(place, "")
+        return {k[len(prefix):]: v for k, v in self.params.items() if k.startswith(prefix)}
+
+
+def choice_param(place: int, name: str) -> str:
+    """The ``params`` key of one parameter of the label of the choice at ``place`` (View.choice_params)."""
+    return f"choice.{place}.{name}"
+
 
 @dataclass(frozen=True)
 class UserInput:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from hal.types import Receipt, ReceiptLine
-from kiosk.central.models import PersonLookup
+from kiosk.central.models import Card, PersonLookup
 from kiosk.central.outcomes import Queued
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
-from kiosk.domain.regions import city_name
 from kiosk.domain.services import ServiceId
-from kiosk.flows.base import End, Flow, FlowContext, FlowResult, LinkLost, Refused, new_transaction_no
+from kiosk.flows.base import (
+    End,
+    Flow,
+    FlowContext,
+    FlowResult,
+    LinkLost,
+    Refused,
+    choice_param,
+    new_transaction_no,
+)
 from kiosk.flows.check_answers import Row, confirm_summary, holder_rows
 from kiosk.flows.common import central, queued
 from kiosk.flows.identity import read_id_card
@@ -27,6 +35,14 @@ def _lookup(ctx: FlowContext, id_number: str, name: str) -> PersonLookup | None:
         raise
 
 
+def card_choices(cards: list[Card]) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """Each card as a choice: its city by name in the citizen's language, and its masked number."""
+    choices = tuple((c.card_no, "check.card_in_city") for c in cards)
+    labels = {choice_param(i, name): value for i, c in enumerate(cards)
+              for name, value in (("city", c.city), ("card_no", mask_card_no(c.card_no)))}
+    return choices, labels
+
+
 class LossReportFlow(Flow):
     service = ServiceId.LOSS_REPORT
     total_steps = 4
@@ -41,11 +57,11 @@ class LossReportFlow(Flow):
             cards = [c for c in person.cards if c.status in REPORTABLE]
             if not cards:
                 raise Refused("no_reportable_card")
-            choices = tuple((c.card_no, f"{city_name(c.city)} {mask_card_no(c.card_no)}") for c in cards)
+            choices, labels = card_choices(cards)
             params = {"name": mask_name(card.name), "sex": card.sex_code, "id": mask_id(card.id_number)}
             while not card_no:
                 if len(cards) > 1:
-                    answer = self.view("choose_card", 2, "prompt.choose_card", params=params,
+                    answer = self.view("choose_card", 2, "prompt.choose_card", params={**params, **labels},
                                        choices=choices, actions=("choose", "cancel"))
                     got = ctx.ask(answer)
                     chosen = next((c for c in cards if c.card_no == got.value), None)
