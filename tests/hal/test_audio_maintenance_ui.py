@@ -103,8 +103,10 @@ volume = 0.5
         ui.tap("maint.ok")
         ui.type_digits(ADMIN[1])
         ui.tap("maint.ok")
-        ui.pump_until(lambda: ui.screen == "maintenance", what="maintenance screen")
+        ui.pump_until(lambda: ui.screen == "maintenance" and not screen.loading, what="maintenance screen")
         ui.tap("maint.section.devices")
+        # the section is read on the app's background worker: its text is there once loading ends
+        ui.pump_until(lambda: screen.section == "devices" and not screen.loading, what="devices section")
         report["text_before"] = ui.text_of("maint.text")[:600]
         report["test_audio"] = act("maint.test.audio")
         report["up"] = act("maint.volume.up")
@@ -112,6 +114,7 @@ volume = 0.5
         report["down2"] = act("maint.volume.down")
         report["file_volume"] = load_config(path).voice.volume
         report["device_volume"] = round(audio.volume(), 3)
+        ui.pump_until(lambda: not screen.loading, what="devices section re-read")
         report["text_after"] = ui.text_of("maint.text")[:600]
         ui.pump(0.1)
         mine = ("maint.volume", "maint.test.audio")
