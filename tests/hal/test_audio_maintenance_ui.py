@@ -124,6 +124,7 @@ volume = 0.5
                                         if ui.app.widgets[k].get_root_window() is not None)
         ui.shot(Path(out_dir) / "maintenance-audio.png")
         ui.tap("maint.section.simulator")
+        ui.pump_until(lambda: screen.section == "simulator" and not screen.loading, what="simulator section")
         report["sim_refused"] = act("maint.sim.audio.unplug")
         report["audit"] = [r.get("detail", "") for r in svc.audit.records() if r["action"] == "config.edit"]
         ui.tap("maint.logout")
