@@ -28,7 +28,6 @@ class ChecklistPages:
         # no room taken on every other screen (an empty label still has a line's height)
         self.text.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1] if self.items else 0))
         app.register(self.text)
-        self.next_button: BigButton | None = None
 
     @property
     def active(self) -> bool:
@@ -75,5 +74,4 @@ class ChecklistPages:
                           "checklist.next", primary=True, size_hint_y=None, height=target_px() * 1.35)
         b.bind(on_release=lambda _b: on_next())
         self.app.register(b)
-        self.next_button = b
         return b

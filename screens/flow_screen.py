@@ -24,7 +24,7 @@ from screens.design.results import result_panel
 from screens.design.steps import step_keys
 from screens.fee_panels import fee_panel
 from screens.header import Header, KioskScreen
-from screens.panels import ELDERLY_ROWS, FormPanel, Panel, PinPanel, card_in_slot, panel_for, picture_for
+from screens.panels import FormPanel, Panel, PinPanel, card_in_slot, paged_checklist, panel_for, picture_for
 from screens.pictures import ActionPicture
 from screens.ports import AppPort
 from screens.widgets import (
@@ -149,12 +149,12 @@ class FlowScreen(KioskScreen):
         self.header.set(self.app.t(view.title),
                         self.app.t("step.indicator", step=view.step, total=view.total) if view.end is None else "",
                         names, view.step)
-        self.message.set(self.app.t(view.message, **dict(view.params)))
+        message = self.app.t(view.message, **dict(view.params))
+        self.message.set(message)
         items = [self.app.t(r, **dict(view.params)) for r in view.reasons]
         bullets = [f"• {i}" for i in items]
-        if self.elderly and view.end is None and len(items) > ELDERLY_ROWS:
-            self.checklist.show((view.screen, view.message, *view.reasons),
-                                self.app.t(view.message, **dict(view.params)), tuple(items))
+        if self.elderly and paged_checklist(view):
+            self.checklist.show((view.screen, view.message, *view.reasons), message, tuple(items))
             self.message.opacity, self.message.height, bullets = 0, 0, []
             if self.checklist.text.parent is None:  # in the column only while shown: a spacing costs 8 px
                 self.left.add_widget(self.checklist.text, index=self.left.children.index(self.slot) + 1)

@@ -58,6 +58,9 @@ FIELD_REASONS = {
 CAMERA_SCREENS = frozenset({"photo", "photo_confirm", "liveness", "document_place", "document_preview"})
 # The new card is in the issuer (being made, or in the bezel to be taken): 取消 cannot stop it.
 CARD_IN_SLOT_SCREENS = frozenset({"producing", "take_card"})
+# Screens whose reasons are a checklist to read (the counter guide), not errors to correct: in
+# elderly mode a long one is paged (screens.checklist_pages); a form's error summary never is.
+CHECKLIST_SCREENS = frozenset({"guidance"})
 ID_SCREENS = frozenset({"read_id", "read_guardian_id", "lift_id"})
 # Actions the footer shows; every other action of a view gets a big button in the body.
 FOOTER_ACTIONS = frozenset({"back", "cancel", "home", "confirm", "more_time", "choose"})
@@ -145,6 +148,11 @@ def picture_for(view: View) -> str | None:
     if view.busy:
         return "wait"
     return None
+
+
+def paged_checklist(view: View) -> bool:
+    """Elderly mode shows this view's reasons one item a page (more than a page of them)."""
+    return view.screen in CHECKLIST_SCREENS and view.end is None and len(view.reasons) > ELDERLY_ROWS
 
 
 def card_in_slot(view: View) -> bool:

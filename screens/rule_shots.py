@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.domain.counter_guidance import GUIDES
 from screens import face_shots
 from screens.shots.forms import fill_details, submit_details
 
 
 def guidance_checklists(tour: Any) -> None:
     """Every case's checklist (the elderly pass: 1.5x type, the longest lists)."""
-    from kiosk.domain.counter_guidance import GUIDES
-
     s = tour.s
     for case in GUIDES:
         tour.start("counter_guidance")
