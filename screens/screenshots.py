@@ -162,9 +162,13 @@ class Shooter:
 
     # ---- driving -----------------------------------------------------------------------------
     def pump(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
+        """At least ``seconds`` and at least MIN_FRAMES frames: a layout settles over a few frames
+        (a text's size, then its box, then the box's parent), and on a loaded machine 0.2 s can be
+        a single frame (an en-1280x800 result page was once checked mid-layout)."""
+        end, frames = time.monotonic() + seconds, 0
+        while time.monotonic() < end or frames < MIN_FRAMES:
             self.loop.idle()
+            frames += 1
             time.sleep(0.005)
 
     def until(self, pred: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -324,6 +328,7 @@ class TourSpec:
 
 
 TOURS: list[TourSpec] = []
+MIN_FRAMES = 4  # Shooter.pump
 
 
 def tour(service: str, *, normal: bool = True, elderly: bool = False) -> Callable[[Callable[[Tour], None]],
