@@ -122,13 +122,22 @@ class Central:
             return Outcome(exc.status, exc.body())
         assert isinstance(checked, BatchIn)
         results = []
-        for item in checked.items:
-            if item.path == BATCH_PATH:
-                out = Outcome(400, ApiError(400, "nested_batch", "批量请求不能嵌套").body())
-            else:
-                out = self.dispatch(item.method, item.path, kiosk_id, item.idempotency_key, item.body)
-            results.append({"idempotency_key": item.idempotency_key, "status": out.status, "body": out.body,
-                            "replayed": out.replayed})
+        try:
+            # One commit for the whole batch (one fsync, not one per item); an item that fails rolls
+            # back to its own savepoint. The reply goes out only after the commit.
+            with self.db.group():
+                for item in checked.items:
+                    if item.path == BATCH_PATH:
+                        out = Outcome(400, ApiError(400, "nested_batch", "批量请求不能嵌套").body())
+                    else:
+                        out = self.dispatch(item.method, item.path, kiosk_id, item.idempotency_key, item.body)
+                    results.append({"idempotency_key": item.idempotency_key, "status": out.status,
+                                    "body": out.body, "replayed": out.replayed})
+        except Exception:
+            # Nothing in it is acknowledged: the kiosk sends the items again and each idempotency
+            # key replays whatever did commit.
+            log.exception("batch commit failed", extra={"path": BATCH_PATH})
+            return Outcome(503, ApiError(503, "batch_not_stored", "批量请求未能保存，请重试").body())
         return Outcome(200, {"results": results})
 
     def health(self) -> dict[str, Any]:

@@ -85,12 +85,12 @@ class PostgresDatabase(Database):
             self._put(conn)  # closed instead unless it is back to idle (a failed ROLLBACK/COMMIT)
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def _write(self) -> Iterator[Tx]:
         with self._session(b"BEGIN ISOLATION LEVEL READ COMMITTED", lock=True) as tx:
             yield tx
 
     @contextmanager
-    def read(self) -> Iterator[Tx]:
+    def _read(self) -> Iterator[Tx]:
         with self._session(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock=False) as tx:
             yield tx
 

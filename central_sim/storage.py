@@ -37,7 +37,7 @@ class SqliteDatabase(Database):
             self._conn.executescript(schema)
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def _write(self) -> Iterator[Tx]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -48,7 +48,7 @@ class SqliteDatabase(Database):
             self._conn.execute("COMMIT")
 
     @contextmanager
-    def read(self) -> Iterator[Tx]:
+    def _read(self) -> Iterator[Tx]:
         with self._lock:
             yield Tx(self._conn)
 

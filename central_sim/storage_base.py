@@ -7,6 +7,7 @@ imports the other's (pg_storage used to import storage, which imports pg_storage
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -40,28 +41,72 @@ class Tx:
         return None if row is None else row[0]
 
     @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self, name: str = "handler") -> Iterator[None]:
         """Undo a handler's partial writes when it refuses the request (the outcome is still stored)."""
-        self._conn.execute("SAVEPOINT handler")
+        self._conn.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK TO handler")
-            self._conn.execute("RELEASE handler")
+            self._conn.execute(f"ROLLBACK TO {name}")
+            self._conn.execute(f"RELEASE {name}")
             raise
-        self._conn.execute("RELEASE handler")
+        self._conn.execute(f"RELEASE {name}")
 
 
 class Database:
+    """Backends implement ``_write`` (one serialised write transaction) and ``_read``.
+
+    ``group()`` makes the transactions a thread opens inside it savepoints of one outer
+    transaction, so /v1/batch commits (and fsyncs) once for its items, not once per item.
+    Each item still succeeds or fails on its own: a failed one rolls back to its savepoint.
+    """
+
     url: str
+    _local: threading.local
+
+    def _group_tx(self) -> Tx | None:
+        local = self.__dict__.get("_local")
+        return None if local is None else getattr(local, "tx", None)
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        if self._group_tx() is not None:
+            yield
+            return
+        local = self.__dict__.setdefault("_local", threading.local())
+        with self._write() as tx:
+            local.tx = tx
+            try:
+                yield
+            finally:
+                local.tx = None
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
+        outer = self._group_tx()
+        if outer is None:
+            with self._write() as tx:
+                yield tx
+            return
+        with outer.savepoint("grouped"):
+            yield outer
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        outer = self._group_tx()
+        if outer is not None:  # the group holds the writer: read through it, and see its writes
+            yield outer
+            return
+        with self._read() as tx:
+            yield tx
+
+    @contextmanager
+    def _write(self) -> Iterator[Tx]:
         raise NotImplementedError
         yield  # pragma: no cover
 
     @contextmanager
-    def read(self) -> Iterator[Tx]:
+    def _read(self) -> Iterator[Tx]:
         raise NotImplementedError
         yield  # pragma: no cover
 
