@@ -22,6 +22,7 @@ from central_sim.documents import ALL_SERVICES as DOC_SERVICES
 from central_sim.documents import KINDS as DOC_KINDS
 from central_sim.documents import PURPOSES as DOC_PURPOSES
 from central_sim.errors import ApiError
+from central_sim.persons import APPLICATION_STATUSES, TIMELINE_STATUSES
 
 # --- vocabulary of the machine-written parts (fleet.py uses these tuples) ------------------------
 Mode = Literal["in_service", "out_of_service", "maintenance", "starting"]
@@ -414,7 +415,7 @@ class ContactChanged(_Out):
 
 
 class TimelineEntry(_Out):
-    status: str
+    status: str = Field(json_schema_extra={"enum": list(TIMELINE_STATUSES)})
     at: str
     note: str
 
@@ -423,7 +424,7 @@ class ApplicationProgress(_Out):
     application_id: str
     kind: str
     reason: str | None
-    status: str
+    status: str = Field(json_schema_extra={"enum": list(APPLICATION_STATUSES)})
     card_no: str
     delivery: str
     created_at: str

@@ -42,7 +42,17 @@ def timeline(tx: Tx, application_id: str) -> list[dict[str, Any]]:
     ]
 
 
+# Every status the progress query can answer, in an application's row or its timeline: the kiosk has
+# a string for each (tests/ui/test_strings.py), and add_timeline writes no other.
+APPLICATION_STATUSES = ("approved", "account_opened", "produced", "production_failed", "retained_for_pickup",
+                        "withdrawn", "cancelled", "delivered", "collected")
+TIMELINE_STATUSES = (*APPLICATION_STATUSES, "submitted", "review_pending", "reviewed", "deliver_later_agreed",
+                     "mobile_unverified", "voluntary", "other_card_stopped", "fee_ordered", "fee_paid")
+
+
 def add_timeline(tx: Tx, application_id: str, status: str, at: str, note: str = "") -> None:
+    if status not in TIMELINE_STATUSES:  # the kiosk could only show it as a raw code
+        raise ValueError(f"timeline status {status!r} is not one of TIMELINE_STATUSES")
     seq = int(tx.scalar("SELECT COALESCE(MAX(seq), 0) FROM application_timeline WHERE application_id = ?",
                         (application_id,)))
     tx.execute("INSERT INTO application_timeline (application_id, seq, status, at, note) VALUES (?,?,?,?,?)",

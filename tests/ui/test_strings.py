@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,25 @@ def test_no_pin_digits_are_shown(lang: str) -> None:
     shown = {k: v for k, v in table(lang).items() if INITIAL_PIN in v or "initial_pin" in placeholders(v)}
     assert shown == {}
     assert INITIAL_PIN not in t(lang, "prompt.pin_offer", initial_pin=INITIAL_PIN)
+
+
+def test_every_status_the_central_can_answer_has_a_label_in_both_languages() -> None:
+    # The progress query shows each timeline row's status: a code without a string would show raw
+    # ("review_pending  2026-12-07 10:00") to the citizen.
+    from central_sim.persons import TIMELINE_STATUSES
+
+    missing = {lang: sorted(s for s in TIMELINE_STATUSES if f"app_status.{s}" not in table(lang)) for lang in LANGUAGES}
+    assert missing == {lang: [] for lang in LANGUAGES}
+
+
+def test_the_central_writes_no_timeline_status_outside_that_list(tmp_path: Path) -> None:
+    from central_sim.persons import add_timeline
+    from central_sim.storage import SqliteDatabase
+
+    db = SqliteDatabase(str(tmp_path / "central.sqlite"))
+    with db.transaction() as tx:
+        add_timeline(tx, "APP-1", "review_pending", "2026-12-07T10:00:00+08:00")
+        with pytest.raises(ValueError, match="made_up"):
+            add_timeline(tx, "APP-1", "made_up", "2026-12-07T10:01:00+08:00")
+        assert tx.all("SELECT status FROM application_timeline") == [{"status": "review_pending"}]
+    db.close()
