@@ -31,7 +31,7 @@ PHOTO_AGE = 2  # under 2: the photo may be omitted
 # household address) is the register's, checked by a reviewer against the page; there is no card validity.
 ID_SOURCES = ("id_card", "household_register")
 REGISTER_FILLED = frozenset({"name", "ethnicity", "household_address", "id_valid_from", "id_valid_until"})
-REVIEW_PENDING, REVIEWED = "review_pending", "reviewed"
+REVIEW_PENDING, REVIEWED, REVIEW_REFUSED = "review_pending", "reviewed", "review_refused"  # central_sim/reviews.py
 NO_ID_CARD_MAX_AGE = 16  # from 16 a resident holds a 居民身份证 (居民身份证法 art. 2)
 APPLICANT_FIELDS = {
     "name": "姓名", "sex": "性别", "ethnicity": "民族", "birth_date": "出生日期", "id_type": "证件类型",
@@ -294,10 +294,10 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 def review_pending(tx: Tx, application_id: str) -> bool:
-    """A household-register application not yet reviewed (a reviewer's "reviewed" entry ends it)."""
+    """A household-register application not yet reviewed (a reviewer's decision ends it)."""
     statuses = {r["status"] for r in tx.all("SELECT status FROM application_timeline WHERE application_id = ?",
                                             (application_id,))}
-    return REVIEW_PENDING in statuses and REVIEWED not in statuses
+    return REVIEW_PENDING in statuses and not statuses & {REVIEWED, REVIEW_REFUSED}
 
 
 def _application(tx: Tx, ctx: Ctx) -> Row:

@@ -2,7 +2,8 @@
 
     python -m central_sim.fleet_demo --kiosks 2000 --port 8080 --dir fleet-sim
 
-(then open http://127.0.0.1:8080/console; users viewer / operator / admin, password = name). It lives
+(then open http://127.0.0.1:8080/console; users viewer / operator / admin, and reviewer for the 户口簿
+review desk; password = name). It lives
 outside central_sim.console because it starts the server, which serves the console.
 """
 
@@ -26,12 +27,14 @@ def main() -> None:
     ap.add_argument("--dir", default="fleet-sim", help="where the console config and site registry are written")
     args = ap.parse_args()
     kiosks = plan(args.kiosks)
-    users = {"viewer": ("viewer", "viewer"), "operator": ("operator", "operator"), "admin": ("admin", "admin")}
-    os.environ[CONFIG_ENV] = str(write_config(Path(args.dir), kiosks, users))
+    users = {"viewer": ("viewer", "viewer"), "operator": ("operator", "operator"), "admin": ("admin", "admin"),
+             "reviewer": ("viewer", "reviewer")}
+    os.environ[CONFIG_ENV] = str(write_config(Path(args.dir), kiosks, users, {"reviewer": ["review"]}))
     clock = SimClock()
     handle = run_in_thread(args.db, port=args.port, clock=clock)
     populate(handle.url, clock, kiosks)
-    print(f"{args.kiosks} simulated kiosks: {handle.url}/console (users viewer/operator/admin, password = name)")
+    print(f"{args.kiosks} simulated kiosks: {handle.url}/console "
+          "(users viewer/operator/admin/reviewer, password = name)")
     try:
         while True:
             time.sleep(3600)

@@ -45,9 +45,10 @@ def timeline(tx: Tx, application_id: str) -> list[dict[str, Any]]:
 # Every status the progress query can answer, in an application's row or its timeline: the kiosk has
 # a string for each (tests/ui/test_strings.py), and add_timeline writes no other.
 APPLICATION_STATUSES = ("approved", "account_opened", "produced", "production_failed", "retained_for_pickup",
-                        "withdrawn", "cancelled", "delivered", "collected")
-TIMELINE_STATUSES = (*APPLICATION_STATUSES, "submitted", "review_pending", "reviewed", "deliver_later_agreed",
-                     "mobile_unverified", "voluntary", "other_card_stopped", "fee_ordered", "fee_paid")
+                        "withdrawn", "cancelled", "delivered", "collected", "refused")
+TIMELINE_STATUSES = (*APPLICATION_STATUSES, "submitted", "review_pending", "reviewed", "review_refused",
+                     "deliver_later_agreed", "mobile_unverified", "voluntary", "other_card_stopped", "fee_ordered",
+                     "fee_paid")
 
 
 def add_timeline(tx: Tx, application_id: str, status: str, at: str, note: str = "") -> None:

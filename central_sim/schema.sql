@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS applications (
     id_number TEXT NOT NULL,
     kind TEXT NOT NULL,
     reason TEXT,
-    status TEXT NOT NULL,                     -- approved/account_opened/produced/production_failed/cancelled
+    status TEXT NOT NULL,                     -- persons.APPLICATION_STATUSES
     card_no TEXT NOT NULL,
     replaces_card_no TEXT,
     delivery TEXT NOT NULL,

@@ -48,6 +48,14 @@ def need(op: Operator | None, role: str) -> Operator:
     return op
 
 
+def need_duty(op: Operator | None, duty: str) -> Operator:
+    if op is None:
+        raise Refused(401, "login_required", "请先登录 Please log in")
+    if duty not in op.duties:
+        raise Refused(403, "duty_forbidden", f"需要 {duty} 职责 This needs the {duty} duty")
+    return op
+
+
 def perform(db: Database, op: Operator | None, kiosk_id: str, action: str, reason: str, confirmed: bool,
             now: dt.datetime) -> dict[str, Any]:
     """Queue the action's command for the kiosk's next heartbeat and audit it; returns the command."""

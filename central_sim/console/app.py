@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from central_sim import reviews
 from central_sim.console import actions, pages, store
 from central_sim.console.auth import SESSION_COOKIE, SESSION_S, ConsoleConfig, Operator
 from central_sim.console.labels import table as label_table
@@ -93,6 +94,34 @@ class Console:
         kiosk_id = actions.handle_alarm(self.central.db, op, event_id, what, assignee, note, self.now())
         self.sync(force=(kiosk_id,))
         return kiosk_id
+
+
+    # --- the 户口簿 review desk (central_sim/reviews.py) ---
+
+    def reviews(self, op: Operator | None) -> list[dict[str, Any]]:
+        actions.need_duty(op, "review")
+        with self.central.db.read() as tx:
+            return reviews.pending(tx)
+
+    def review_case(self, op: Operator | None, application_id: str) -> dict[str, Any]:
+        actions.need_duty(op, "review")
+        try:
+            with self.central.db.read() as tx:
+                return reviews.case(tx, application_id)
+        except reviews.ReviewError as exc:
+            raise actions.Refused(exc.status, exc.code, exc.message) from None
+
+    def review_decide(self, op: Operator | None, application_id: str, decision: str, refusal: str) -> str:
+        op = actions.need_duty(op, "review")
+        now = self.now()
+        try:
+            with self.central.db.transaction() as tx:
+                app = reviews.decide(tx, application_id, decision, refusal, now)
+                store.audit(tx, now, op.name, op.role, str(app["kiosk_id"]), f"review_{decision}", refusal,
+                            detail=application_id)
+        except reviews.ReviewError as exc:
+            raise actions.Refused(exc.status, exc.code, exc.message) from None
+        return decision
 
 
 def _lang(request: Request) -> str:
@@ -210,6 +239,66 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
         return _remember_lang(request, HTMLResponse(pages.map_page(await run_in_threadpool(console.sites_map), lang,
                                                                    op)), lang)
 
+    async def reviews_view(request: Request) -> Response:
+        op, lang = who(request), _lang(request)
+        if op is None:
+            return to_login(request)
+        try:
+            rows = await run_in_threadpool(console.reviews, op)
+        except actions.Refused as exc:
+            return HTMLResponse(pages.layout("403", f'<div class="error">{pages.e(exc.message)}</div>', lang, op),
+                                status_code=exc.status)
+        flash = pages.t("review_done", lang) if request.query_params.get("done") else ""
+        return _remember_lang(request, HTMLResponse(pages.reviews_page(rows, lang, op, flash)), lang)
+
+    async def review_view(request: Request, *, error: str = "", status: int = 200) -> Response:
+        op, lang = who(request), _lang(request)
+        if op is None:
+            return to_login(request)
+        try:
+            case = await run_in_threadpool(console.review_case, op, request.path_params["application_id"])
+        except actions.Refused as exc:
+            return HTMLResponse(pages.layout(str(exc.status), f'<div class="error">{pages.e(exc.message)}</div>',
+                                             lang, op), status_code=exc.status)
+        html = pages.review_page(case, reviews.REFUSALS, lang, op, cfg.csrf(request.cookies.get(SESSION_COOKIE, "")),
+                                 error)
+        return _remember_lang(request, HTMLResponse(html, status_code=status), lang)
+
+    async def review_form(request: Request) -> Response:
+        form = await _form(request)
+        try:
+            if not csrf_ok(request, form.get("csrf", "")):
+                raise actions.Refused(403, "csrf", "会话已失效，请刷新页面 Session expired, reload the page")
+            await run_in_threadpool(console.review_decide, who(request), request.path_params["application_id"],
+                                    form.get("decision", ""), form.get("refusal", ""))
+        except actions.Refused as exc:
+            if exc.status == 401:
+                return to_login(request)
+            return await review_view(request, error=exc.message, status=exc.status)
+        return RedirectResponse("/console/reviews?done=1", status_code=303)
+
+    async def api_reviews(request: Request) -> Response:
+        op = who(request)
+        try:
+            if "application_id" not in request.path_params:
+                return JSONResponse({"items": await run_in_threadpool(console.reviews, op)})
+            aid = request.path_params["application_id"]
+            if request.method == "GET":
+                return JSONResponse(await run_in_threadpool(console.review_case, op, aid))
+            if not csrf_ok(request, request.headers.get("x-csrf-token", "")):
+                raise actions.Refused(403, "csrf", "缺少或错误的 X-CSRF-Token Missing or wrong X-CSRF-Token")
+            try:
+                body = json.loads(await request.body())
+                if not isinstance(body, dict):
+                    raise ValueError
+            except ValueError:
+                raise actions.Refused(400, "invalid_json", "请求体须为 JSON 对象 A JSON object is expected") from None
+            decision = await run_in_threadpool(console.review_decide, op, aid, str(body.get("decision", "")),
+                                               str(body.get("refusal", "")))
+            return JSONResponse({"application_id": aid, "decision": decision})
+        except actions.Refused as exc:
+            return api_error(exc)
+
     async def script(request: Request) -> Response:
         return Response(pages.CONSOLE_JS, media_type="text/javascript; charset=utf-8",
                         headers={"Cache-Control": "max-age=3600"})
@@ -296,7 +385,12 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
         Route("/console/kiosks/{kiosk_id}", kiosk_view, methods=["GET"]),
         Route("/console/kiosks/{kiosk_id}/actions", action_form, methods=["POST"]),
         Route("/console/alarms/{event_id}", alarm_form, methods=["POST"]),
+        Route("/console/reviews", reviews_view, methods=["GET"]),
+        Route("/console/reviews/{application_id}", review_view, methods=["GET"]),
+        Route("/console/reviews/{application_id}", review_form, methods=["POST"]),
         Route("/console/api/login", api_login, methods=["POST"]),
+        Route("/console/api/reviews", api_reviews, methods=["GET"]),
+        Route("/console/api/reviews/{application_id}", api_reviews, methods=["GET", "POST"]),
         Route("/console/api/kiosks/{kiosk_id}/actions", api_post, methods=["POST"]),
         Route("/console/api/alarms/{event_id}", api_post, methods=["POST"]),
         Route("/console/api/kiosks/{kiosk_id}", api_kiosk, methods=["GET"]),

@@ -3,11 +3,14 @@
 Three levels (regulation art. 37): viewer (reads), operator (handles alarms; sets a kiosk in or out of
 service, runs self-tests, collects diagnostics, asks for the stock ledger), admin (also restarts the app and
 flushes queues). Roles are checked on the server for every request; the page only hides what a role cannot do.
+A duty is given apart from the role: ``review`` (the 户口簿 review desk, central_sim/reviews.py) is the social
+security agency's work, not the fleet's, so no role includes it.
 
 Config (JSON, path in $CENTRAL_SIM_CONSOLE_CONFIG)::
 
     {"secret": "<random hex>", "users": [{"name": "wang", "role": "operator",
-      "password": "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>"}], "sites": "sites.json"}
+      "password": "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>"},
+      {"name": "lin", "role": "viewer", "duties": ["review"], "password": "…"}], "sites": "sites.json"}
 
 ``python -m central_sim.console.auth PASSWORD`` prints a password entry.
 """
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROLES = ("viewer", "operator", "admin")
+DUTIES = ("review",)
 SESSION_COOKIE = "sscard_console"
 SESSION_S = 8 * 3600
 ITERATIONS = 200_000
@@ -52,6 +56,7 @@ def check_password(password: str, stored: str) -> bool:
 class Operator:
     name: str
     role: str
+    duties: frozenset[str] = frozenset()
 
     def can(self, needed: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(needed)
@@ -62,6 +67,7 @@ class ConsoleConfig:
     secret: bytes
     users: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (role, password hash)
     sites_file: str = ""
+    duties: dict[str, frozenset[str]] = field(default_factory=dict)  # name → duties beyond the role
 
     @classmethod
     def load(cls, path: str | None = None) -> ConsoleConfig:
@@ -70,23 +76,28 @@ class ConsoleConfig:
         if not path:
             return cls(secrets.token_bytes(32))
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        users = {}
+        users, duties = {}, {}
         for u in data.get("users", []):
             if u.get("role") not in ROLES:
                 raise ValueError(f"console user {u.get('name')!r}: role must be one of {', '.join(ROLES)}")
+            given = u.get("duties", [])
+            if not isinstance(given, list) or not set(given) <= set(DUTIES):
+                raise ValueError(f"console user {u.get('name')!r}: duties must be a list of {', '.join(DUTIES)}")
             users[str(u["name"])] = (str(u["role"]), str(u["password"]))
+            duties[str(u["name"])] = frozenset(given)
         secret = bytes.fromhex(data["secret"]) if data.get("secret") else secrets.token_bytes(32)
         sites = str(data.get("sites", ""))
         if sites and not Path(sites).is_absolute():
             sites = str(Path(path).parent / sites)
-        return cls(secret, users, sites)
+        return cls(secret, users, sites, duties)
 
     def login(self, name: str, password: str) -> Operator | None:
         entry = self.users.get(name)
         if entry is None:
             check_password(password, hash_password("x", iterations=ITERATIONS))  # same cost for unknown names
             return None
-        return Operator(name, entry[0]) if check_password(password, entry[1]) else None
+        return Operator(name, entry[0], self.duties.get(name, frozenset())) if check_password(password, entry[1]) \
+            else None
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -107,7 +118,9 @@ class ConsoleConfig:
         if not expires.isdigit() or int(expires) < (now or time.time()):
             return None
         entry = self.users.get(name)
-        return Operator(name, role) if entry is not None and entry[0] == role else None
+        if entry is None or entry[0] != role:
+            return None
+        return Operator(name, role, self.duties.get(name, frozenset()))  # duties as the config says now
 
     def csrf(self, cookie: str) -> str:
         return self._sign("csrf|" + cookie)[:32]

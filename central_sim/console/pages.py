@@ -58,7 +58,18 @@ UI: dict[str, tuple[str, str]] = {
     "cards_fed_per_h": ("制卡", "cards"), "receipts_per_h": ("凭条", "receipts"), "link_up": ("在线", "online"),
     "link_down": ("中断", "down"), "resumed": ("失联 {gap} 后恢复心跳", "heartbeats resumed after {gap}"),
     "failures": ("连续失败", "failures"), "handle": ("处理", "Handle"), "last_success": ("上次成功", "last success"),
+    "reviews": ("户口簿审核", "Register review"), "no_reviews": ("没有待审核的申请", "Nothing waiting for review"),
+    "application": ("申请", "Application"), "child": ("申请人（儿童）", "Applicant (child)"),
+    "guardian": ("监护人", "Guardian"), "submitted": ("提交时间", "Submitted"), "pages": ("户口簿页", "Register pages"),
+    "delivery": ("领取方式", "Delivery"), "name": ("姓名（户籍登记）", "Name (register)"), "sex": ("性别", "Sex"),
+    "birth": ("出生日期", "Born"), "approve": ("审核通过", "Approve"), "refuse": ("不通过", "Refuse"),
+    "refusal": ("不通过原因", "Why it is refused"), "decided": ("已审核", "Decided"),
+    "review_done": ("审核结论已记录", "Decision recorded"), "open": ("查看", "Open"),
+    "compare": ("请核对户口簿页与户籍登记：姓名、性别、出生日期、证件号码、与监护人的关系。",
+                "Compare the page with the register: name, sex, date of birth, number, and the guardian."),
 }
+SEXES = {"1": ("男", "male"), "2": ("女", "female"), "9": ("未说明", "unstated")}
+DELIVERIES = {"pickup": ("网点领取", "Collect at the branch"), "courier": ("邮寄", "By post")}
 SEVERITY_COLOURS = {0: "#17693a", 1: "#b07d00", 2: "#d2691e", 3: "#b3261e", SILENT: "#5b2a86"}
 _CSS = """
 *{box-sizing:border-box}body{font-family:"Noto Sans CJK SC","Noto Sans",sans-serif;margin:0;color:#1b1b1b;
@@ -135,7 +146,8 @@ def layout(title: str, body: str, lang: str, op: Operator | None, *, path: str =
     if op is not None:
         user = (f'<span>{e(op.name)} · {e(op.role)}</span><form class="inline" method="post" '
                 f'action="/console/logout"><button>{t("logout", lang)}</button></form>')
-    nav = (f'<a href="/console">{t("overview", lang)}</a><a href="/console/map">{t("map", lang)}</a>'
+    reviews = f'<a href="/console/reviews">{t("reviews", lang)}</a>' if op is not None and "review" in op.duties else ""
+    nav = (f'<a href="/console">{t("overview", lang)}</a><a href="/console/map">{t("map", lang)}</a>{reviews}'
            f'<a href="{e(path)}?lang={other}" hreflang="{other}">{"English" if other == "en" else "中文"}</a>')
     return (f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{e(title)}</title>'
@@ -418,3 +430,55 @@ document.addEventListener("DOMContentLoaded", () => {
   }, 15000);
 });
 """
+
+
+def _pick(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
+    entry = table.get(code)
+    return code if entry is None else entry[1 if lang == "en" else 0]
+
+
+def reviews_page(rows: list[dict[str, Any]], lang: str, op: Operator, flash: str) -> str:
+    """The review desk's list: applications waiting, oldest first (numbers masked)."""
+    note = f'<div class="flash" role="status">{e(flash)}</div>' if flash else ""
+    if not rows:
+        body = f'{note}<section><h2>{t("reviews", lang)}</h2><p class="muted">{t("no_reviews", lang)}</p></section>'
+        return layout(t("reviews", lang), body, lang, op, path="/console/reviews")
+    cols = ("application", "child", "kiosk", "submitted", "pages")
+    head = "".join(f"<th>{t(k, lang)}</th>" for k in cols) + "<th></th>"
+    items = "".join(
+        f'<tr><td>{e(r["application_id"])}</td><td>{e(r["id_masked"])}</td><td>{e(r["kiosk_id"])}</td>'
+        f'<td>{e(r["created_at"][:16].replace("T", " "))}</td><td>{r["pages"]}</td>'
+        f'<td><a href="/console/reviews/{e(r["application_id"])}">{t("open", lang)}</a></td></tr>' for r in rows)
+    body = (f'{note}<section><h2>{t("reviews", lang)} ({len(rows)})</h2><table><tr>{head}</tr>{items}</table>'
+            "</section>")
+    return layout(t("reviews", lang), body, lang, op, path="/console/reviews")
+
+
+def review_page(c: dict[str, Any], refusals: dict[str, tuple[str, str]], lang: str, op: Operator, csrf: str,
+                error: str) -> str:
+    """One case: the register's entry beside the captured pages, and the decision."""
+    aid = e(c["application_id"])
+    err = f'<div class="error" role="alert">{e(error)}</div>' if error else ""
+    child = c["child"]
+    facts = "".join(f"<tr><th>{t(k, lang)}</th><td>{v}</td></tr>" for k, v in (
+        ("application", aid), ("child", e(c["id_masked"])), ("name", e(child["name"])),
+        ("sex", e(_pick(SEXES, child["sex"], lang))), ("birth", e(child["birth_date"])),
+        ("guardian", "<br>".join(f'{e(g["name"])} {e(g["id_masked"])}' for g in c["guardians"]) or "—"),
+        ("kiosk", e(c["kiosk_id"])), ("submitted", e(c["created_at"][:16].replace("T", " "))),
+        ("delivery", e(_pick(DELIVERIES, c["delivery"], lang)))))
+    pages = "".join(f'<figure><img alt="{t("pages", lang)} {i + 1}" style="max-width:100%" '
+                    f'src="data:image/jpeg;base64,{e(p["jpeg_b64"])}"><figcaption class="muted">'
+                    f'{e(p["captured_at"][:16].replace("T", " "))}</figcaption></figure>'
+                    for i, p in enumerate(c["pages"]))
+    if c["pending"]:
+        options = "".join(f'<option value="{e(code)}">{e(_pick(refusals, code, lang))}</option>' for code in refusals)
+        decide = (f'<form method="post" action="/console/reviews/{aid}"><input type="hidden" name="csrf" '
+                  f'value="{e(csrf)}"><p>{t("compare", lang)}</p><p><button name="decision" value="approve" '
+                  f'id="approve">{t("approve", lang)}</button></p><p><label>{t("refusal", lang)}<select '
+                  f'name="refusal"><option value=""></option>{options}</select></label> <button name="decision" '
+                  f'value="refuse" id="refuse">{t("refuse", lang)}</button></p></form>')
+    else:
+        decide = f'<p class="muted">{t("decided", lang)}</p>'
+    body = (f'{err}<div class="grid"><section><h2>{t("reviews", lang)}</h2><table>{facts}</table>{decide}</section>'
+            f'<section><h2>{t("pages", lang)}</h2>{pages or t("none", lang)}</section></div>')
+    return layout(t("reviews", lang), body, lang, op, path=f"/console/reviews/{c['application_id']}")

@@ -147,13 +147,15 @@ def populate(url: str, clock: SimClock, kiosks: list[SimKiosk], seed: int = 7) -
         send_transactions(client, kiosks, rng)
 
 
-def write_config(directory: Path, kiosks: list[SimKiosk], users: dict[str, tuple[str, str]]) -> Path:
-    """A console config with ``users`` (name → (role, password)) and the simulated site registry."""
+def write_config(directory: Path, kiosks: list[SimKiosk], users: dict[str, tuple[str, str]],
+                 duties: dict[str, list[str]] | None = None) -> Path:
+    """A console config with ``users`` (name → (role, password)), their ``duties`` and the simulated site
+    registry."""
     directory.mkdir(parents=True, exist_ok=True)
     write_atomic(directory / "sites.json", json.dumps(sites(kiosks), ensure_ascii=False).encode("utf-8"))
     config = {"secret": uuid.uuid4().hex * 2, "sites": "sites.json",
-              "users": [{"name": n, "role": r, "password": hash_password(p, iterations=1000)}
-                        for n, (r, p) in users.items()]}
+              "users": [{"name": n, "role": r, "duties": (duties or {}).get(n, []),
+                         "password": hash_password(p, iterations=1000)} for n, (r, p) in users.items()]}
     path = directory / "console.json"
     write_atomic(path, json.dumps(config).encode("utf-8"), mode=0o600)  # holds the session secret
     return path

@@ -1,5 +1,5 @@
 """Fixtures: the reference central (real HTTP, loopback) with the console configured: three operators, one
-per role, and a site registry; sessions logged in through the real login form."""
+per role, a reviewer, and a site registry; sessions logged in through the real login form."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from tests.central import pg_fixtures
 backend, db_url, pg_server, pg_url = pg_fixtures.backend, pg_fixtures.db_url, pg_fixtures.pg_server, pg_fixtures.pg_url
 
 
-PASSWORDS = {"vera": "viewer-pass-1", "otto": "operator-pass-1", "ada": "admin-pass-1"}
-ROLES = {"vera": "viewer", "otto": "operator", "ada": "admin"}
+PASSWORDS = {"vera": "viewer-pass-1", "otto": "operator-pass-1", "ada": "admin-pass-1", "lin": "reviewer-pass-1"}
+ROLES = {"vera": "viewer", "otto": "operator", "ada": "admin", "lin": "viewer"}
+DUTIES = {"lin": ["review"]}  # the 户口簿 review desk: a duty apart from the fleet roles
 SITES = {"FZ-GL-0001": {"district": "GL", "branch": "鼓楼区社保中心", "name": "东街口"},
          "FZ-GL-0002": {"district": "GL", "branch": "鼓楼区社保中心", "name": "东街口"},
          "FZ-TJ-0001": {"district": "TJ", "branch": "台江区行政服务中心", "name": "宝龙"}}
@@ -43,7 +44,8 @@ class Clock:
 def write_console_config(directory: Path, sites: dict[str, dict[str, str]] | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "sites.json").write_text(json.dumps(sites or SITES, ensure_ascii=False), encoding="utf-8")
-    users = [{"name": n, "role": ROLES[n], "password": hash_password(p, iterations=1000)} for n, p in PASSWORDS.items()]
+    users = [{"name": n, "role": ROLES[n], "duties": DUTIES.get(n, []), "password": hash_password(p, iterations=1000)}
+             for n, p in PASSWORDS.items()]
     config = {"secret": "ab" * 32, "users": users, "sites": "sites.json"}
     path = directory / "console.json"
     path.write_text(json.dumps(config), encoding="utf-8")
