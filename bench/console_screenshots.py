@@ -16,6 +16,7 @@ from central_sim.console import simulate
 from central_sim.console.auth import CONFIG_ENV, SESSION_COOKIE
 from central_sim.server import run_in_thread
 from tests.fleet.browser import chromium
+from tests.fleet.test_reviews import waiting_application
 
 ROOT = Path(__file__).resolve().parent.parent
 KIOSKS = 2000
@@ -30,7 +31,8 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         kiosks = simulate.plan(KIOSKS)
-        os.environ[CONFIG_ENV] = str(simulate.write_config(Path(tmp), kiosks, {"wang": ("operator", "demo")}))
+        os.environ[CONFIG_ENV] = str(simulate.write_config(Path(tmp), kiosks, {"wang": ("operator", "demo")},
+                                                           {"wang": ["review"]}))
         clock = simulate.SimClock()
         handle = run_in_thread(str(Path(tmp) / "central.sqlite"), clock=clock)
         try:
@@ -47,7 +49,10 @@ def main(out: Path) -> None:
                 client.post(f"/console/api/kiosks/{faulty}/actions", headers=headers,
                             json={"action": "self_tests", "reason": "确认制卡机故障范围", "confirm": True}
                             ).raise_for_status()
-            shots = {**SHOTS, "console-kiosk-zh.png": f"/console/kiosks/{faulty}?lang=zh",
+            for seq in ("086", "112", "358"):  # three girls (even) applying by the household register, to review
+                waiting_application(handle, seq)
+            shots = {**SHOTS, "console-reviews-zh.png": "/console/reviews?lang=zh",
+                     "console-kiosk-zh.png": f"/console/kiosks/{faulty}?lang=zh",
                      "console-kiosk-en.png": f"/console/kiosks/{faulty}?lang=en"}
             with chromium() as browser:
                 context = browser.new_context(viewport={"width": 1920, "height": 1080})

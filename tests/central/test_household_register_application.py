@@ -24,9 +24,9 @@ GUARDIAN = citizen("adult_active_card")
 NAME = "林𠮷宝"
 
 
-def child(central: ServerHandle, years: int) -> str:
+def child(central: ServerHandle, years: int, seq: str = "086") -> str:
     born = TODAY.replace(year=TODAY.year - years) - dt.timedelta(days=10)
-    number = make_id_number("350102", born, "086")
+    number = make_id_number("350102", born, seq)
     with central.central.db.transaction() as tx:
         tx.execute("INSERT INTO persons (id_number, name, sex, birth_date, insured, medical_insurance, updated_at)"
                    " VALUES (?,?,?,?,?,?,?)", (number, NAME, "2", born.isoformat(), 1, "resident", "2026-01-01"))

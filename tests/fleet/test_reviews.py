@@ -24,10 +24,10 @@ from tests.central.tls_fixtures import KIOSK_ID
 Session = Callable[[str], httpx.Client]
 
 
-def waiting_application(central: ServerHandle) -> tuple[str, str, dict[str, Any]]:
+def waiting_application(central: ServerHandle, seq: str = "086") -> tuple[str, str, dict[str, Any]]:
     """A one-year-old's application with its 户口簿 page: (application id, child's number, creation reply)."""
     with httpx.Client(base_url=central.url, timeout=20) as admin:
-        number = child(central, 1)
+        number = child(central, 1, seq)
         page = post(admin, document(subject_id_number=number, presenter_id_number=GUARDIAN["id_number"]))
         assert page.status_code == 201, page.text
         created = apply(admin, application(number))
