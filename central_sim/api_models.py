@@ -429,6 +429,7 @@ class ApplicationProgress(_Out):
     delivery: str
     created_at: str
     timeline: list[TimelineEntry]
+    reasons: list[ErrorReason] = Field(default_factory=list, description="why one accepted offline was refused")
 
 
 class ApplicationStatusList(_Out):

@@ -244,6 +244,8 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                 reasons.add("child_not_yet_2", "儿童未满 2 周岁")
     mobile = str(applicant.get("mobile") or "")
     proof = application_mobile(tx, ctx, mobile, body, reasons) if MOBILE.match(mobile) else None
+    if reasons and person is not None and accepted_offline(body):
+        return _refused_after_acceptance(tx, ctx, person["id_number"], body, reasons)
     reasons.raise_if_any(422, "application_rejected", "申请信息核查未通过，请按提示补充或更正")
     assert person is not None
 
@@ -291,6 +293,33 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         "application_id": application_id, "ssn": id_no, "card_no": card_no, "status": "approved",
         "free_of_charge": fee_fen(kind, why) == 0, "stopped_other_card": stopped,
     }
+
+
+def accepted_offline(body: dict[str, Any]) -> bool:
+    """The kiosk accepted it with the link down (its receipt says so): the mobile, or the insurance
+    answer, could not be checked then."""
+    return body.get("mobile_unverified") is True or body.get("insured_status_unverified") is True
+
+
+def _refused_after_acceptance(tx: Tx, ctx: Ctx, id_no: str, body: dict[str, Any],
+                              reasons: Reasons) -> tuple[int, dict[str, Any]]:
+    """The kiosk gave the citizen a receipt, so the refusal is kept where the citizen will look: the
+    progress query lists the application as refused, with every reason. The answer is the same 422."""
+    application_id = f"APP-{ctx.now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
+    now = rfc3339(ctx.now)
+    kind, delivery = body.get("kind"), body.get("delivery")
+    tx.execute(
+        "INSERT INTO applications (application_id, id_number, kind, reason, status, card_no, replaces_card_no,"
+        " delivery, bank_code, kiosk_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (application_id, id_no, kind if kind in KINDS else "new", None, "refused", "", None,
+         delivery if delivery in DELIVERIES else "pickup", str(body.get("bank_code") or "")[:16], ctx.kiosk_id, now),
+    )
+    add_timeline(tx, application_id, "submitted", now, f"kiosk {ctx.kiosk_id}（离线受理）")
+    add_timeline(tx, application_id, "not_accepted", now, "；".join(r["message"] for r in reasons.items)[:500])
+    for seq, r in enumerate(reasons.items, 1):
+        tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
+                   (application_id, seq, r["code"], r["message"]))
+    return 422, ApiError(422, "application_rejected", "申请信息核查未通过，请按提示补充或更正", reasons.items).body()
 
 
 def review_pending(tx: Tx, application_id: str) -> bool:

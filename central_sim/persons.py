@@ -46,7 +46,7 @@ def timeline(tx: Tx, application_id: str) -> list[dict[str, Any]]:
 # a string for each (tests/ui/test_strings.py), and add_timeline writes no other.
 APPLICATION_STATUSES = ("approved", "account_opened", "produced", "production_failed", "retained_for_pickup",
                         "withdrawn", "cancelled", "delivered", "collected", "refused")
-TIMELINE_STATUSES = (*APPLICATION_STATUSES, "submitted", "review_pending", "reviewed", "review_refused",
+TIMELINE_STATUSES = (*APPLICATION_STATUSES, "submitted", "not_accepted", "review_pending", "reviewed", "review_refused",
                      "deliver_later_agreed", "mobile_unverified", "voluntary", "other_card_stopped", "fee_ordered",
                      "fee_paid")
 
@@ -140,7 +140,9 @@ def status(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         "applications": [
             {"application_id": a["application_id"], "kind": a["kind"], "reason": a["reason"], "status": a["status"],
              "card_no": a["card_no"], "delivery": a["delivery"], "created_at": a["created_at"],
-             "timeline": timeline(tx, a["application_id"])}
+             "timeline": timeline(tx, a["application_id"]),
+             "reasons": tx.all("SELECT code, message FROM application_reasons WHERE application_id = ? ORDER BY seq",
+                               (a["application_id"],))}
             for a in apps
         ]
     }

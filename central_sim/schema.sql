@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS applications (
 );
 CREATE INDEX IF NOT EXISTS applications_person ON applications (id_number);
 
+-- Why an application accepted offline was refused on delivery (the citizen is told: progress query)
+CREATE TABLE IF NOT EXISTS application_reasons (
+    application_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (application_id, seq)
+);
+
 CREATE TABLE IF NOT EXISTS application_timeline (
     application_id TEXT NOT NULL,
     seq INTEGER NOT NULL,

@@ -106,6 +106,11 @@ class TimelineEntry(_Model):
     note: str = ""
 
 
+class ErrorReason(_Model):
+    code: str
+    message: str = ""
+
+
 class ApplicationProgress(_Model):
     application_id: str
     kind: str
@@ -115,6 +120,7 @@ class ApplicationProgress(_Model):
     card_no: str | None = None
     delivery: str | None = None
     created_at: str | None = None
+    reasons: list[ErrorReason] = Field(default_factory=list)  # why one accepted offline was refused
 
 
 class ApplicationStatusList(_Model):
@@ -141,11 +147,6 @@ class EventsAccepted(_Model):
 
 class ProductionAck(_Model):
     status: str
-
-
-class ErrorReason(_Model):
-    code: str
-    message: str = ""
 
 
 class ErrorDetail(_Model):

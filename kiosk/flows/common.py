@@ -31,19 +31,19 @@ KNOWN_CENTRAL_REASONS = frozenset({
 })
 
 
-def _keys(codes: Iterable[str]) -> tuple[str, ...]:
+def reason_keys_of(codes: Iterable[str]) -> tuple[str, ...]:
     """Central reason codes → string-table keys (unknown codes share a generic one)."""
     return tuple(dict.fromkeys(f"reason.{c}" if c in KNOWN_CENTRAL_REASONS else "reason.central_refused"
                                for c in codes))
 
 
 def reason_keys(exc: CentralRejected) -> tuple[str, ...]:
-    return _keys([r.code for r in exc.reasons] or [exc.code])
+    return reason_keys_of([r.code for r in exc.reasons] or [exc.code])
 
 
 def refusal(refused: outcomes.Refused) -> Refused:
     """A queued request the central refused for good: its code and reasons, as data."""
-    return Refused(refused.code, _keys(refused.codes))
+    return Refused(refused.code, reason_keys_of(refused.codes))
 
 
 def queued(ctx: FlowContext, send: Callable[[], outcomes.Outcome]) -> outcomes.Accepted | outcomes.Queued:

@@ -1,7 +1,8 @@
 """进度查询: the citizen's applications and their status timelines. Online only.
 
 Screens: read_id → lookup → applications (choices: application ids; params.count) →
-timeline (params: application_id, kind, status, steps as "status@at;…") → back/home.
+timeline (params: application_id, kind, status, steps as "status@at;…"; reasons: why an application
+accepted offline was refused on delivery) → back/home.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from hal.types import IdCardData
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult
-from kiosk.flows.common import central, require_online
+from kiosk.flows.common import central, reason_keys_of, require_online
 from kiosk.flows.ecard_identity import Person
 from kiosk.flows.identity import read_identity
 
@@ -42,6 +43,8 @@ class ProgressQueryFlow(Flow):
                                      params={"application_id": app.application_id, "kind": app.kind,
                                              "status": app.status, "delivery": app.delivery or "",
                                              "steps": ";".join(f"{t.status}@{t.at}" for t in app.timeline)},
+                                     # refused after the kiosk accepted it offline: the promised reasons
+                                     reasons=reason_keys_of(r.code for r in app.reasons),
                                      actions=("back", "home")))
             if back.action == "home":
                 return self._done(ctx)
