@@ -277,6 +277,18 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
             return await review_view(request, error=exc.message, status=exc.status)
         return RedirectResponse("/console/reviews?done=1", status_code=303)
 
+    async def api_body(request: Request) -> dict[str, Any]:
+        """A JSON API POST's body: the session's CSRF token checked, a JSON object."""
+        if not csrf_ok(request, request.headers.get("x-csrf-token", "")):
+            raise actions.Refused(403, "csrf", "缺少或错误的 X-CSRF-Token Missing or wrong X-CSRF-Token")
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body, dict):
+                raise ValueError
+        except ValueError:
+            raise actions.Refused(400, "invalid_json", "请求体须为 JSON 对象 A JSON object is expected") from None
+        return body
+
     async def api_reviews(request: Request) -> Response:
         op = who(request)
         try:
@@ -285,14 +297,7 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
             aid = request.path_params["application_id"]
             if request.method == "GET":
                 return JSONResponse(await run_in_threadpool(console.review_case, op, aid))
-            if not csrf_ok(request, request.headers.get("x-csrf-token", "")):
-                raise actions.Refused(403, "csrf", "缺少或错误的 X-CSRF-Token Missing or wrong X-CSRF-Token")
-            try:
-                body = json.loads(await request.body())
-                if not isinstance(body, dict):
-                    raise ValueError
-            except ValueError:
-                raise actions.Refused(400, "invalid_json", "请求体须为 JSON 对象 A JSON object is expected") from None
+            body = await api_body(request)
             decision = await run_in_threadpool(console.review_decide, op, aid, str(body.get("decision", "")),
                                                str(body.get("refusal", "")))
             return JSONResponse({"application_id": aid, "decision": decision})
@@ -354,14 +359,7 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
 
     async def api_post(request: Request) -> Response:
         try:
-            if not csrf_ok(request, request.headers.get("x-csrf-token", "")):
-                raise actions.Refused(403, "csrf", "缺少或错误的 X-CSRF-Token Missing or wrong X-CSRF-Token")
-            try:
-                body = json.loads(await request.body())
-                if not isinstance(body, dict):
-                    raise ValueError
-            except ValueError:
-                raise actions.Refused(400, "invalid_json", "请求体须为 JSON 对象 A JSON object is expected") from None
+            body = await api_body(request)
             op = who(request)
             if "kiosk_id" in request.path_params:
                 cmd = await run_in_threadpool(console.act, op, request.path_params["kiosk_id"],
