@@ -93,6 +93,9 @@ def decide(tx: Tx, application_id: str, decision: str, refusal: str, now: dt.dat
     if refusal not in REFUSALS:
         raise ReviewError(400, "refusal_reason_required", "请选择不通过的原因 Choose why it is refused")
     add_timeline(tx, application_id, REVIEW_REFUSED, at, REFUSALS[refusal][0])
+    # told to the guardian by the progress query, as an offline application's refusal is
+    tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
+               (application_id, 1, "register_review_refused", REFUSALS[refusal][0]))
     tx.execute("UPDATE applications SET status = 'refused' WHERE application_id = ?", (application_id,))
     set_status(tx, app["card_no"], "cancelled", at)  # never made: the number is not used again
     _mark_pages(tx, app["id_number"], "rejected")

@@ -188,10 +188,14 @@ def seed_database(tx: Tx, today: dt.date | None = None) -> int:
                  a.get("replaces_card_no"), a.get("delivery", "pickup"), a.get("bank_code", "FZB"), "counter",
                  a["created_at"]),
             )
-            tx.execute(
-                "INSERT INTO application_timeline (application_id, seq, status, at, note) VALUES (?,?,?,?,?)",
-                (a["application_id"], 1, "approved", a["created_at"], "counter"),
-            )
+            for seq, status in enumerate(a.get("timeline", ["approved"]), 1):
+                tx.execute(
+                    "INSERT INTO application_timeline (application_id, seq, status, at, note) VALUES (?,?,?,?,?)",
+                    (a["application_id"], seq, status, a["created_at"], "counter"),
+                )
+            for seq, r in enumerate(a.get("reasons", []), 1):  # one refused after the kiosk accepted it offline
+                tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
+                           (a["application_id"], seq, r["code"], r["message"]))
             tx.execute("UPDATE cards SET application_id = ? WHERE card_no = ?", (a["application_id"], a["card_no"]))
     return added
 

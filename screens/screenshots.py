@@ -498,13 +498,20 @@ def contact_change(t: Tour) -> None:
 
 @tour("progress_query")
 def progress_query(t: Tour) -> None:
-    """进度查询: the applications and a timeline."""
+    """进度查询: the applications and a timeline; one refused after the kiosk accepted it offline."""
     s = t.s
     s.tap("service.progress_query")
     s.view("read_id")
     t.place_id("replacement_in_progress")
     t.step("applications", shot="progress_applications", tap="choice.APP-SEED-0007")
     t.step("timeline", shot="progress_timeline", tap="button.home")
+    s.end_home()
+    # an application accepted offline and refused on delivery: the status and the reasons, in words
+    s.tap("service.progress_query")
+    s.view("read_id")
+    t.place_id("offline_refused")
+    t.step("applications", tap="choice.APP-SEED-0015")
+    t.step("timeline", shot="progress_refused", tap="button.home")
     s.end_home()
 
 

@@ -28,6 +28,7 @@ KNOWN_CENTRAL_REASONS = frozenset({
     "sms_resend_too_soon", "sms_hourly_limit", "sms_daily_limit", "mobile_not_verified", "fee_amount_mismatch",
     "payment_voided", "payment_required",
     "insured_declaration_mismatch",  # applysms: an offline answer about the insurance the register contradicts
+    "register_review_refused",  # a reviewer refused a child's 户口簿 page (central_sim/reviews.py)
 })
 
 

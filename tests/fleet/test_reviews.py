@@ -90,7 +90,10 @@ def test_refuse_needs_a_reason_then_ends_the_application(central: ServerHandle, 
     assert refused.status_code == 303
     status, steps = progress(central, number, app_id)
     assert status == "refused" and steps[-1] == "review_refused"
-    assert t("en", "prompt.timeline", status=status).endswith("please apply at a counter")
+    assert t("en", "prompt.timeline", status=status).endswith("Not approved")
+    with CentralClient(central.url, KIOSK_ID) as c:
+        [app] = [a for a in c.application_status(number).applications if a.application_id == app_id]
+    assert [(r.code, r.message) for r in app.reasons] == [("register_review_refused", "户口簿页不清晰，无法核对")]
     with central.central.db.read() as tx:
         card = tx.one("SELECT status FROM cards WHERE card_no = ?", (created["card_no"],))
         note = tx.scalar("SELECT note FROM application_timeline WHERE application_id = ? AND status = ?",

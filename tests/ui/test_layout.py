@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from kiosk.strings import t
+
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(900)]  # four walks of every tour, side by side
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = {"zh-1920x1080": ["--size", "1920x1080", "--langs", "zh"],
@@ -157,6 +159,17 @@ def test_the_progress_timeline_shows_the_status_in_words(runs: dict[str, dict[st
         text = " ".join(s["texts"])
         assert "approved" not in text
         assert ("已受理" if s["lang"] == "zh" else "Accepted") in text
+
+
+def test_a_refused_application_shows_its_reason_in_words(runs: dict[str, dict[str, Any]]) -> None:
+    """Accepted offline, refused on delivery: the citizen is told why, in the screen's language."""
+    refused = shots(runs, "progress_refused")
+    assert {s["lang"] for s in refused} == {"zh", "en"}
+    for s in refused:
+        text = " ".join(s["texts"])
+        assert "insured_declaration_mismatch" not in text and "not_accepted" not in text
+        assert t(s["lang"], "reason.insured_declaration_mismatch") in text
+        assert t(s["lang"], "app_status.not_accepted") in text
 
 
 def test_no_pin_digits_on_any_screen(runs: dict[str, dict[str, Any]]) -> None:
