@@ -16,6 +16,7 @@ import pytest
 from central_sim.server import ServerHandle
 from kiosk.central.client import CentralClient
 from kiosk.strings import t
+from tests.central.pg_fixtures import BOTH_BACKENDS
 from tests.central.test_documents import body as document
 from tests.central.test_documents import post
 from tests.central.test_household_register_application import GUARDIAN, application, apply, child
@@ -53,6 +54,7 @@ def progress(central: ServerHandle, number: str, app_id: str) -> tuple[str, list
     return app.status, [s.status for s in app.timeline]
 
 
+@BOTH_BACKENDS
 def test_approve_lets_production_go_on_and_the_guardian_sees_it(central: ServerHandle, session: Session) -> None:
     app_id, number, created = waiting_application(central)
     assert open_account(central, app_id, number, created["card_no"]).json()["error"]["code"] == "review_pending"
@@ -77,6 +79,7 @@ def test_approve_lets_production_go_on_and_the_guardian_sees_it(central: ServerH
     assert pages == [{"review_status": "accepted"}]
 
 
+@BOTH_BACKENDS
 def test_refuse_needs_a_reason_then_ends_the_application(central: ServerHandle, session: Session) -> None:
     app_id, number, created = waiting_application(central)
     lin = session("lin")
