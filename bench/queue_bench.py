@@ -72,9 +72,10 @@ class _PersistQueue:
 
 class _Bare:
     name = "bare SQLite loop"
+    file = "bare.sqlite"
 
     def __init__(self, d: Path) -> None:
-        self.c = sqlite3.connect(d / "bare.sqlite", isolation_level=None)
+        self.c = sqlite3.connect(d / self.file, isolation_level=None)
         self.c.execute("PRAGMA journal_mode=WAL")
         self.c.execute("PRAGMA synchronous=FULL")
         self.c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB)")
@@ -88,14 +89,12 @@ class _Bare:
 
 class _BareSealed(_Bare):
     name = "bare SQLite loop + AES-GCM"
+    file = "bare-sealed.sqlite"
 
     def __init__(self, d: Path) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        self.c = sqlite3.connect(d / "bare-sealed.sqlite", isolation_level=None)
-        self.c.execute("PRAGMA journal_mode=WAL")
-        self.c.execute("PRAGMA synchronous=FULL")
-        self.c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB)")
+        super().__init__(d)
         self.aead = AESGCM(AESGCM.generate_key(256))
 
     def put(self, body: bytes) -> None:

@@ -14,7 +14,7 @@ from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.idnumber import age_on, birth_date_of
 from central_sim.payments import fee_fen, require_paid
-from central_sim.persons import MOBILE, add_timeline
+from central_sim.persons import MOBILE, add_reasons, add_timeline
 from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.seed import FUZHOU, LONG_TERM, city_name, luhn_digit
 from central_sim.sms import application_mobile, store_mobile
@@ -32,6 +32,7 @@ PHOTO_AGE = 2  # under 2: the photo may be omitted
 ID_SOURCES = ("id_card", "household_register")
 REGISTER_FILLED = frozenset({"name", "ethnicity", "household_address", "id_valid_from", "id_valid_until"})
 REVIEW_PENDING, REVIEWED, REVIEW_REFUSED = "review_pending", "reviewed", "review_refused"  # central_sim/reviews.py
+REJECTED = "申请信息核查未通过，请按提示补充或更正"
 NO_ID_CARD_MAX_AGE = 16  # from 16 a resident holds a 居民身份证 (居民身份证法 art. 2)
 APPLICANT_FIELDS = {
     "name": "姓名", "sex": "性别", "ethnicity": "民族", "birth_date": "出生日期", "id_type": "证件类型",
@@ -246,7 +247,7 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     proof = application_mobile(tx, ctx, mobile, body, reasons) if MOBILE.match(mobile) else None
     if reasons and person is not None and accepted_offline(body):
         return _refused_after_acceptance(tx, ctx, person["id_number"], body, reasons)
-    reasons.raise_if_any(422, "application_rejected", "申请信息核查未通过，请按提示补充或更正")
+    reasons.raise_if_any(422, "application_rejected", REJECTED)
     assert person is not None
 
     now = rfc3339(ctx.now)
@@ -316,10 +317,8 @@ def _refused_after_acceptance(tx: Tx, ctx: Ctx, id_no: str, body: dict[str, Any]
     )
     add_timeline(tx, application_id, "submitted", now, f"kiosk {ctx.kiosk_id}（离线受理）")
     add_timeline(tx, application_id, "not_accepted", now, "；".join(r["message"] for r in reasons.items)[:500])
-    for seq, r in enumerate(reasons.items, 1):
-        tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
-                   (application_id, seq, r["code"], r["message"]))
-    return 422, ApiError(422, "application_rejected", "申请信息核查未通过，请按提示补充或更正", reasons.items).body()
+    add_reasons(tx, application_id, reasons.items)
+    return 422, ApiError(422, "application_rejected", REJECTED, reasons.items).body()
 
 
 def review_pending(tx: Tx, application_id: str) -> bool:

@@ -51,6 +51,18 @@ TIMELINE_STATUSES = (*APPLICATION_STATUSES, "submitted", "not_accepted", "review
                      "fee_paid")
 
 
+def add_reasons(tx: Tx, application_id: str, reasons: list[dict[str, str]]) -> None:
+    """Why an application was refused after the citizen got a receipt; the progress query tells them."""
+    for seq, r in enumerate(reasons, 1):
+        tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
+                   (application_id, seq, r["code"], r["message"]))
+
+
+def reasons_of(tx: Tx, application_id: str) -> list[Row]:
+    return tx.all("SELECT code, message FROM application_reasons WHERE application_id = ? ORDER BY seq",
+                  (application_id,))
+
+
 def add_timeline(tx: Tx, application_id: str, status: str, at: str, note: str = "") -> None:
     if status not in TIMELINE_STATUSES:  # the kiosk could only show it as a raw code
         raise ValueError(f"timeline status {status!r} is not one of TIMELINE_STATUSES")
@@ -141,8 +153,7 @@ def status(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             {"application_id": a["application_id"], "kind": a["kind"], "reason": a["reason"], "status": a["status"],
              "card_no": a["card_no"], "delivery": a["delivery"], "created_at": a["created_at"],
              "timeline": timeline(tx, a["application_id"]),
-             "reasons": tx.all("SELECT code, message FROM application_reasons WHERE application_id = ? ORDER BY seq",
-                               (a["application_id"],))}
+             "reasons": reasons_of(tx, a["application_id"])}
             for a in apps
         ]
     }

@@ -44,6 +44,7 @@ class PostgresDatabase(Database):
     """A small pool of autocommit connections; transactions are explicit BEGIN … COMMIT."""
 
     def __init__(self, url: str) -> None:
+        super().__init__()
         self.url = url
         self._lock = threading.Lock()
         self._idle: list[psycopg.Connection[tuple[Any, ...]]] = []

@@ -19,7 +19,7 @@ from central_sim.applications import REVIEW_PENDING, REVIEW_REFUSED, REVIEWED, r
 from central_sim.cards import set_status
 from central_sim.clock import rfc3339
 from central_sim.idnumber import mask
-from central_sim.persons import add_timeline
+from central_sim.persons import add_reasons, add_timeline
 from central_sim.storage import Row, Tx
 
 # A refusal's reason, told to the guardian through the progress query (zh, en).
@@ -94,8 +94,7 @@ def decide(tx: Tx, application_id: str, decision: str, refusal: str, now: dt.dat
         raise ReviewError(400, "refusal_reason_required", "请选择不通过的原因 Choose why it is refused")
     add_timeline(tx, application_id, REVIEW_REFUSED, at, REFUSALS[refusal][0])
     # told to the guardian by the progress query, as an offline application's refusal is
-    tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
-               (application_id, 1, "register_review_refused", REFUSALS[refusal][0]))
+    add_reasons(tx, application_id, [{"code": "register_review_refused", "message": REFUSALS[refusal][0]}])
     tx.execute("UPDATE applications SET status = 'refused' WHERE application_id = ?", (application_id,))
     set_status(tx, app["card_no"], "cancelled", at)  # never made: the number is not used again
     _mark_pages(tx, app["id_number"], "rejected")

@@ -23,6 +23,7 @@ class SqliteDatabase(Database):
     """One connection, serialised by a lock; WAL + synchronous=FULL so a committed outcome survives a crash."""
 
     def __init__(self, path: str) -> None:
+        super().__init__()
         self.url = f"sqlite:///{path}"
         self.path = path
         if path != ":memory:":

@@ -62,24 +62,25 @@ class Database:
     """
 
     url: str
-    _local: threading.local
+
+    def __init__(self) -> None:
+        self._local = threading.local()  # this thread's group transaction, if it has one open
 
     def _group_tx(self) -> Tx | None:
-        local = self.__dict__.get("_local")
-        return None if local is None else getattr(local, "tx", None)
+        tx: Tx | None = getattr(self._local, "tx", None)
+        return tx
 
     @contextmanager
     def group(self) -> Iterator[None]:
         if self._group_tx() is not None:
             yield
             return
-        local = self.__dict__.setdefault("_local", threading.local())
         with self._write() as tx:
-            local.tx = tx
+            self._local.tx = tx
             try:
                 yield
             finally:
-                local.tx = None
+                self._local.tx = None
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

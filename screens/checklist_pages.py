@@ -34,6 +34,11 @@ class ChecklistPages:
         return bool(self.items)
 
     @property
+    def turned(self) -> bool:
+        """Past the intro: 返回 turns back a page before it means what the flow says."""
+        return self.active and self.page > 0
+
+    @property
     def pages(self) -> int:
         return 1 + len(self.items)
 

@@ -254,7 +254,7 @@ class FlowScreen(KioskScreen):
         if view.end is not None:
             self._button("home", "button.home", primary=True)
             return
-        self._button("back", "button.back", enabled="back" in view.actions or self.checklist.page > 0,
+        self._button("back", "button.back", enabled="back" in view.actions or self.checklist.turned,
                      local=self._back)
         if "home" in view.actions:
             self._button("home", "button.home")
@@ -299,7 +299,7 @@ class FlowScreen(KioskScreen):
     def _back(self) -> None:
         """返回 turns a paged checklist back, closes an open field editor or the answers' check first;
         otherwise the flow decides what back means."""
-        if self.checklist.active and self.checklist.page > 0:
+        if self.checklist.turned:
             self._turn_checklist(-1)
             return
         if isinstance(self.panel, FormPanel) and (self.panel.editing or self.panel.reviewing):
@@ -314,7 +314,7 @@ class FlowScreen(KioskScreen):
     def _footer_enable_back(self) -> None:
         b = self.app.widgets.get("button.back")
         if b is not None and self.view is not None:
-            b.disabled = "back" not in self.view.actions and not (self.checklist.active and self.checklist.page > 0)
+            b.disabled = "back" not in self.view.actions and not self.checklist.turned
 
     def _button(self, action: str, key: str, primary: bool = False, enabled: bool = True, danger: bool = False,
                 local: Any = None) -> BigButton:

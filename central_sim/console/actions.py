@@ -40,17 +40,21 @@ class Refused(Exception):
         return {"error": self.code, "message": self.message}
 
 
-def need(op: Operator | None, role: str) -> Operator:
+def _logged_in(op: Operator | None) -> Operator:
     if op is None:
         raise Refused(401, "login_required", "请先登录 Please log in")
+    return op
+
+
+def need(op: Operator | None, role: str) -> Operator:
+    op = _logged_in(op)
     if not op.can(role):
         raise Refused(403, "role_forbidden", f"需要 {role} 权限 This needs the {role} role (you are {op.role})")
     return op
 
 
 def need_duty(op: Operator | None, duty: str) -> Operator:
-    if op is None:
-        raise Refused(401, "login_required", "请先登录 Please log in")
+    op = _logged_in(op)
     if duty not in op.duties:
         raise Refused(403, "duty_forbidden", f"需要 {duty} 职责 This needs the {duty} duty")
     return op

@@ -95,7 +95,6 @@ class Console:
         self.sync(force=(kiosk_id,))
         return kiosk_id
 
-
     # --- the 户口簿 review desk (central_sim/reviews.py) ---
 
     def reviews(self, op: Operator | None) -> list[dict[str, Any]]:
@@ -227,8 +226,8 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
         except actions.Refused as exc:
             if exc.status == 401:
                 return to_login(request)
-            return HTMLResponse(pages.layout("error", f'<div class="error">{pages.e(exc.message)}</div>',
-                                             _lang(request), who(request)), status_code=exc.status)
+            return HTMLResponse(pages.error_page("error", exc.message, _lang(request), who(request)),
+                                status_code=exc.status)
         return RedirectResponse(f"/console/kiosks/{kiosk_id}", status_code=303)
 
     async def map_view(request: Request) -> Response:
@@ -246,8 +245,7 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
         try:
             rows = await run_in_threadpool(console.reviews, op)
         except actions.Refused as exc:
-            return HTMLResponse(pages.layout("403", f'<div class="error">{pages.e(exc.message)}</div>', lang, op),
-                                status_code=exc.status)
+            return HTMLResponse(pages.error_page(str(exc.status), exc.message, lang, op), status_code=exc.status)
         flash = pages.t("review_done", lang) if request.query_params.get("done") else ""
         return _remember_lang(request, HTMLResponse(pages.reviews_page(rows, lang, op, flash)), lang)
 
@@ -258,8 +256,7 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
         try:
             case = await run_in_threadpool(console.review_case, op, request.path_params["application_id"])
         except actions.Refused as exc:
-            return HTMLResponse(pages.layout(str(exc.status), f'<div class="error">{pages.e(exc.message)}</div>',
-                                             lang, op), status_code=exc.status)
+            return HTMLResponse(pages.error_page(str(exc.status), exc.message, lang, op), status_code=exc.status)
         html = pages.review_page(case, reviews.REFUSALS, lang, op, cfg.csrf(request.cookies.get(SESSION_COOKIE, "")),
                                  error)
         return _remember_lang(request, HTMLResponse(html, status_code=status), lang)

@@ -155,6 +155,10 @@ def layout(title: str, body: str, lang: str, op: Operator | None, *, path: str =
             f'<header><h1>{t("title", lang)}</h1>{nav}{user}</header><main>{body}</main></body></html>')
 
 
+def error_page(title: str, message: str, lang: str, op: Operator | None) -> str:
+    return layout(title, f'<div class="error">{e(message)}</div>', lang, op)
+
+
 def login_page(lang: str, failed: bool, next_url: str) -> str:
     err = f'<div class="error" role="alert">{t("login_failed", lang)}</div>' if failed else ""
     body = (f'<section style="max-width:360px">{err}<h2>{t("login", lang)}</h2>'
@@ -432,6 +436,10 @@ document.addEventListener("DOMContentLoaded", () => {
 """
 
 
+def _minute(rfc3339: str) -> str:
+    return rfc3339[:16].replace("T", " ")
+
+
 def _pick(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
     entry = table.get(code)
     return code if entry is None else entry[1 if lang == "en" else 0]
@@ -447,7 +455,7 @@ def reviews_page(rows: list[dict[str, Any]], lang: str, op: Operator, flash: str
     head = "".join(f"<th>{t(k, lang)}</th>" for k in cols) + "<th></th>"
     items = "".join(
         f'<tr><td>{e(r["application_id"])}</td><td>{e(r["id_masked"])}</td><td>{e(r["kiosk_id"])}</td>'
-        f'<td>{e(r["created_at"][:16].replace("T", " "))}</td><td>{r["pages"]}</td>'
+        f'<td>{e(_minute(r["created_at"]))}</td><td>{r["pages"]}</td>'
         f'<td><a href="/console/reviews/{e(r["application_id"])}">{t("open", lang)}</a></td></tr>' for r in rows)
     body = (f'{note}<section><h2>{t("reviews", lang)} ({len(rows)})</h2><table><tr>{head}</tr>{items}</table>'
             "</section>")
@@ -464,11 +472,11 @@ def review_page(c: dict[str, Any], refusals: dict[str, tuple[str, str]], lang: s
         ("application", aid), ("child", e(c["id_masked"])), ("name", e(child["name"])),
         ("sex", e(_pick(SEXES, child["sex"], lang))), ("birth", e(child["birth_date"])),
         ("guardian", "<br>".join(f'{e(g["name"])} {e(g["id_masked"])}' for g in c["guardians"]) or "—"),
-        ("kiosk", e(c["kiosk_id"])), ("submitted", e(c["created_at"][:16].replace("T", " "))),
+        ("kiosk", e(c["kiosk_id"])), ("submitted", e(_minute(c["created_at"]))),
         ("delivery", e(_pick(DELIVERIES, c["delivery"], lang)))))
     pages = "".join(f'<figure><img alt="{t("pages", lang)} {i + 1}" style="max-width:100%" '
                     f'src="data:image/jpeg;base64,{e(p["jpeg_b64"])}"><figcaption class="muted">'
-                    f'{e(p["captured_at"][:16].replace("T", " "))}</figcaption></figure>'
+                    f'{e(_minute(p["captured_at"]))}</figcaption></figure>'
                     for i, p in enumerate(c["pages"]))
     if c["pending"]:
         options = "".join(f'<option value="{e(code)}">{e(_pick(refusals, code, lang))}</option>' for code in refusals)

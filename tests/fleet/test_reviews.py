@@ -115,9 +115,8 @@ def test_only_the_review_duty_sees_or_decides(central: ServerHandle, session: Se
     assert client.get("/console/reviews").status_code == 403
     assert client.get(f"/console/reviews/{app_id}").status_code == 403
     assert "/console/reviews" not in client.get("/console").text  # no link to a desk they cannot use
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/console/kiosks/FZ-GL-0001").text)
-    form = {"csrf": token.group(1) if token else "", "decision": "approve"}
-    assert client.post(f"/console/reviews/{app_id}", data=form).status_code == 403
+    form = {"csrf": client.get("/console/api/session").json()["csrf"], "decision": "approve"}  # a valid token:
+    assert client.post(f"/console/reviews/{app_id}", data=form).status_code == 403  # refused for the duty alone
     assert "reviewed" not in progress(central, number, app_id)[1]
 
 
