@@ -23,6 +23,7 @@ from central_sim.documents import KINDS as DOC_KINDS
 from central_sim.documents import PURPOSES as DOC_PURPOSES
 from central_sim.errors import ApiError
 from central_sim.persons import APPLICATION_STATUSES, TIMELINE_STATUSES
+from central_sim.refusals import SERVICES as REFUSAL_SERVICES
 
 # --- vocabulary of the machine-written parts (fleet.py uses these tuples) ------------------------
 Mode = Literal["in_service", "out_of_service", "maintenance", "starting"]
@@ -432,8 +433,21 @@ class ApplicationProgress(_Out):
     reasons: list[ErrorReason] = Field(default_factory=list, description="why one accepted offline was refused")
 
 
+class RefusedRequest(_Out):
+    """A loss report, contact change or activation refused after a kiosk took it (central_sim/refusals.py)."""
+
+    request_id: str
+    service: str = Field(json_schema_extra={"enum": list(REFUSAL_SERVICES)})
+    submitted_at: str | None = Field(description="when the citizen made it, where the request says (loss report)")
+    refused_at: str
+    code: str
+    reasons: list[ErrorReason]
+
+
 class ApplicationStatusList(_Out):
     applications: list[ApplicationProgress]
+    refused_requests: list[RefusedRequest] = Field(
+        default_factory=list, description="requests the citizen left a kiosk with a receipt for, refused on delivery")
 
 
 class Command(BaseModel):

@@ -11,6 +11,7 @@ from central_sim import hsm
 from central_sim.clock import parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.persons import person_or_404
+from central_sim.refusals import card_holder, kept_for_citizen, person_in_body
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
 from central_sim.storage import Row, Tx
 
@@ -50,6 +51,7 @@ def set_status(tx: Tx, card_no: str, status: str, at: str) -> None:
 
 
 @route("POST", "/v1/cards/activate", idempotent=True)
+@kept_for_citizen("activation", person_in_body)
 def activate(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
     card_no = text(body, "card_no", reasons, "社保卡号")
@@ -64,10 +66,12 @@ def activate(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]
 
 
 @route("POST", "/v1/cards/loss-report", idempotent=True)
+@kept_for_citizen("loss_report", card_holder, submitted="reported_at")
 def loss_report(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
     card_no = text(body, "card_no", reasons, "社保卡号", required=False)
-    id_no = id_number(body, reasons) if not card_no and body.get("id_number") else ""
+    # Checked whenever sent: a card number alone must not freeze a card another citizen holds.
+    id_no = id_number(body, reasons) if body.get("id_number") else ""
     if not card_no and not id_no and not reasons:
         reasons.add("missing_card_no", "缺少社保卡号或证件号码")
     reported = parse_rfc3339(text(body, "reported_at", reasons, "挂失时间"))

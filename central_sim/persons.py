@@ -8,6 +8,7 @@ from typing import Any
 
 from central_sim.clock import rfc3339
 from central_sim.errors import ApiError, Reasons, reason
+from central_sim.refusals import kept_for_citizen, person_in_body, refusals_of
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
 from central_sim.seed import city_name
 from central_sim.storage import Row, Tx
@@ -108,6 +109,7 @@ def photo(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 @route("POST", "/v1/persons/contact", idempotent=True)
+@kept_for_citizen("contact_change", person_in_body)
 def contact(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
     id_no = id_number(body, reasons)
@@ -155,5 +157,6 @@ def status(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
              "timeline": timeline(tx, a["application_id"]),
              "reasons": reasons_of(tx, a["application_id"])}
             for a in apps
-        ]
+        ],
+        "refused_requests": refusals_of(tx, id_no),
     }

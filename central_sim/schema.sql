@@ -65,6 +65,21 @@ CREATE TABLE IF NOT EXISTS application_reasons (
     PRIMARY KEY (application_id, seq)
 );
 
+-- A loss report, contact change or activation the central refused after a kiosk had taken it (and
+-- given a receipt): kept for the citizen, who sees it in the progress query (central_sim/refusals.py)
+CREATE TABLE IF NOT EXISTS request_refusals (
+    kiosk_id TEXT NOT NULL,
+    request_key TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    service TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    refused_at TEXT NOT NULL,
+    code TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, request_key)
+);
+CREATE INDEX IF NOT EXISTS request_refusals_person ON request_refusals (id_number);
+
 CREATE TABLE IF NOT EXISTS application_timeline (
     application_id TEXT NOT NULL,
     seq INTEGER NOT NULL,

@@ -123,8 +123,20 @@ class ApplicationProgress(_Model):
     reasons: list[ErrorReason] = Field(default_factory=list)  # why one accepted offline was refused
 
 
+class RefusedRequest(_Model):
+    """A loss report, contact change or activation the central refused after a kiosk took it."""
+
+    request_id: str
+    service: Literal["loss_report", "contact_change", "activation"]
+    refused_at: str
+    code: str
+    submitted_at: str | None = None
+    reasons: list[ErrorReason] = Field(default_factory=list)
+
+
 class ApplicationStatusList(_Model):
     applications: list[ApplicationProgress]
+    refused_requests: list[RefusedRequest] = Field(default_factory=list)
 
 
 class Command(_Model):

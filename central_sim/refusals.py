@@ -1,0 +1,100 @@
+"""Refusals the citizen must still hear of after leaving the kiosk.
+
+A loss report, contact change or activation travels through the kiosk's offline queue: with the link
+down the citizen leaves with a receipt that says "pending". When the central refuses such a request
+on delivery, the refusal is kept here, against the citizen, and the progress query lists it with every
+reason. (An application refused after acceptance is kept as the application itself:
+applications._refused_after_acceptance.)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from central_sim.clock import parse_rfc3339, rfc3339
+from central_sim.errors import ApiError
+from central_sim.routes import Ctx, Handler
+from central_sim.storage import Tx
+
+SERVICES = ("loss_report", "contact_change", "activation")
+# The request's own fault: 401/403/429 concern the kiosk, and a 5xx is retried, never final.
+KEPT_STATUSES = frozenset({400, 404, 409, 422})
+
+# Whose request it was: an ID number on record, or None (nobody to tell, e.g. an unknown card).
+Holder = Callable[[Tx, dict[str, Any]], str | None]
+
+
+def person_in_body(tx: Tx, body: dict[str, Any]) -> str | None:
+    id_no = body.get("id_number")
+    if not isinstance(id_no, str) or tx.one("SELECT 1 AS x FROM persons WHERE id_number = ?", (id_no,)) is None:
+        return None
+    return id_no
+
+
+def card_holder(tx: Tx, body: dict[str, Any]) -> str | None:
+    """A loss report names the citizen, the card, or both: the citizen whose ID card the kiosk read
+    first (a card that is not theirs is their refusal), else the card's holder."""
+    id_no = person_in_body(tx, body)
+    card_no = body.get("card_no")
+    if id_no is None and isinstance(card_no, str) and card_no:
+        row = tx.one("SELECT id_number FROM cards WHERE card_no = ?", (card_no,))
+        return str(row["id_number"]) if row is not None else None
+    return id_no
+
+
+def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None) -> Callable[[Handler], Handler]:
+    """Route decorator: a refusal (KEPT_STATUSES) is stored for the holder and answered as before.
+
+    ``submitted``: the body field holding when the citizen made the request (a loss report's
+    ``reported_at``); without it the progress query shows only when the central refused it.
+    """
+    if service not in SERVICES:
+        raise ValueError(f"{service!r} is not one of {SERVICES}")
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def run(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            try:
+                with tx.savepoint("refusable"):  # the handler's partial writes go; the record stays
+                    return handler(tx, ctx, raw)
+            except ApiError as exc:
+                id_no = holder(tx, raw) if exc.status in KEPT_STATUSES and isinstance(raw, dict) else None
+                if id_no is None:
+                    raise
+                at = parse_rfc3339(str(raw.get(submitted) or "")) if submitted else None
+                _keep(tx, ctx, service, id_no, rfc3339(at) if at is not None else "", exc)
+                return exc.status, exc.body()
+
+        return run
+
+    return wrap
+
+
+def _keep(tx: Tx, ctx: Ctx, service: str, id_no: str, submitted_at: str, exc: ApiError) -> None:
+    reasons = exc.reasons or [{"code": exc.code, "message": exc.message}]
+    tx.execute(
+        "INSERT INTO request_refusals (kiosk_id, request_key, id_number, service, submitted_at, refused_at, code,"
+        " reasons) VALUES (?,?,?,?,?,?,?,?)",
+        (ctx.kiosk_id, ctx.idempotency_key, id_no, service, submitted_at, rfc3339(ctx.now), exc.code,
+         json.dumps([{"code": r["code"], "message": r["message"]} for r in reasons], ensure_ascii=False)),
+    )
+
+
+def refusals_of(tx: Tx, id_no: str) -> list[dict[str, Any]]:
+    """The progress query's ``refused_requests``, oldest first. ``request_id`` is opaque: it names the
+    request without handing the kiosk's idempotency key to other kiosks."""
+    rows = tx.all("SELECT * FROM request_refusals WHERE id_number = ? ORDER BY refused_at, request_key", (id_no,))
+    return [
+        {"request_id": request_id(r["kiosk_id"], r["request_key"]), "service": r["service"],
+         "submitted_at": r["submitted_at"] or None, "refused_at": r["refused_at"], "code": r["code"],
+         "reasons": json.loads(r["reasons"])}
+        for r in rows
+    ]
+
+
+def request_id(kiosk_id: str, request_key: str) -> str:
+    return "REQ-" + hashlib.sha256(f"{kiosk_id}\n{request_key}".encode()).hexdigest()[:12].upper()
