@@ -131,6 +131,12 @@ def citizen(key: str, today: dt.date | None = None) -> dict[str, Any]:
         "guardian": e.get("guardian"),
         "cards": cards,
         "applications": apps,
+        # requests a kiosk took and the central refused on delivery (central_sim/refusals.py)
+        "refused_requests": [
+            {**{k: v for k, v in r.items() if not k.endswith("_days")},
+             "submitted_at": _at(r.get("submitted_days"), today), "refused_at": _at(r.get("refused_days", 0), today)}
+            for r in e.get("refused_requests", [])
+        ],
     }
 
 
@@ -197,6 +203,13 @@ def seed_database(tx: Tx, today: dt.date | None = None) -> int:
                 tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
                            (a["application_id"], seq, r["code"], r["message"]))
             tx.execute("UPDATE cards SET application_id = ? WHERE card_no = ?", (a["application_id"], a["card_no"]))
+        for r in p["refused_requests"]:
+            tx.execute(
+                "INSERT INTO request_refusals (kiosk_id, request_key, id_number, service, submitted_at, refused_at,"
+                " code, reasons) VALUES (?,?,?,?,?,?,?,?)",
+                ("seed", r["request_key"], p["id_number"], r["service"], r["submitted_at"] or "", r["refused_at"],
+                 r["code"], json.dumps(r["reasons"], ensure_ascii=False)),
+            )
     return added
 
 

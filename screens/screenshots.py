@@ -498,7 +498,8 @@ def contact_change(t: Tour) -> None:
 
 @tour("progress_query")
 def progress_query(t: Tour) -> None:
-    """进度查询: the applications and a timeline; one refused after the kiosk accepted it offline."""
+    """进度查询: the applications and a timeline; an application and a loss report refused after a kiosk
+    accepted them offline."""
     s = t.s
     s.tap("service.progress_query")
     s.view("read_id")
@@ -510,8 +511,12 @@ def progress_query(t: Tour) -> None:
     s.tap("service.progress_query")
     s.view("read_id")
     t.place_id("offline_refused")
-    t.step("applications", tap="choice.APP-SEED-0015")
-    t.step("timeline", shot="progress_refused", tap="button.home")
+    t.step("applications", shot="progress_list_refused", tap="choice.APP-SEED-0015")
+    t.step("timeline", shot="progress_refused", tap="button.back")
+    # a loss report a kiosk took offline, refused on delivery (the seed's; its id is the central's
+    # opaque name for kiosk "seed", request SEED-0015-LOSS: central_sim/refusals.py)
+    t.step("applications", tap="choice.REQ-174F8EC693FC")
+    t.step("timeline", shot="progress_request_refused", tap="button.home")
     s.end_home()
 
 

@@ -172,6 +172,23 @@ def test_a_refused_application_shows_its_reason_in_words(runs: dict[str, dict[st
         assert string_table(s["lang"])["app_status.not_accepted"] in text
 
 
+def test_a_refused_loss_report_is_listed_and_told_with_what_to_do(runs: dict[str, dict[str, Any]]) -> None:
+    """Taken offline, refused on delivery: it is in the citizen's list beside the applications, and its
+    page says the request was not carried out, why, and the hotline."""
+    listed = shots(runs, "progress_list_refused")
+    told = shots(runs, "progress_request_refused")
+    assert {s["lang"] for s in listed} == {s["lang"] for s in told} == {"zh", "en"}
+    for s in listed:
+        text = " ".join(s["texts"])
+        strings = string_table(s["lang"])
+        assert strings["app_kind.loss_report"] in text and strings["app_kind.new"] in text
+    for s in told:
+        text = " ".join(s["texts"])
+        strings = string_table(s["lang"])
+        assert strings["reason.card_not_found"] in text and "12333" in text
+        assert "card_not_found" not in text and "REQ-" not in text
+
+
 def test_no_pin_digits_on_any_screen(runs: dict[str, dict[str, Any]]) -> None:
     offer = shots(runs, "pin_offer")
     assert len(offer) == 5  # zh at both sizes, en, and elderly in both languages
