@@ -280,3 +280,23 @@ def confirm_mobile(d: Driver, mobile: str) -> None:
     if d.peek(timeout=15).screen == "otp":
         d.wait("otp")
         d.send("submit_code", sms_code_at(d.rt.cfg.central.url, mobile))
+
+
+def listed(rt: Runtime, key: str) -> list[tuple[str, View]]:
+    """Each entry of the citizen's progress list: its choice label and the timeline view it opens."""
+    d = Driver(rt, ServiceId.PROGRESS_QUERY)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person(key)))
+    shown = []
+    entries = d.wait("applications")
+    for value, label in entries.choices:
+        d.send("choose", value)
+        shown.append((label, d.wait("timeline")))
+        d.send("back")
+        d.wait("applications")
+    d.send("home")
+    d.wait("done")
+    d.send("home")
+    assert rt.wait_idle(5) is not None
+    d.id_reader.remove()
+    return shown

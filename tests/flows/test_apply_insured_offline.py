@@ -22,6 +22,7 @@ from tests.flows.conftest import (
     central_count,
     go_offline,
     id_card,
+    listed,
     make_runtime,
     person,
 )
@@ -72,23 +73,7 @@ def accepted(central: ServerHandle, rt: Runtime) -> int:
 
 def progress_of(rt: Runtime, key: str) -> list[tuple[str, str, tuple[str, ...]]]:
     """What the citizen sees at the kiosk later, online: each application's (status, steps, reasons)."""
-    d = Driver(rt, ServiceId.PROGRESS_QUERY)
-    d.wait("read_id")
-    d.id_reader.place(id_card(person(key)))
-    shown = []
-    apps = d.wait("applications")
-    for value, _label in apps.choices:
-        d.send("choose", value)
-        timeline = d.wait("timeline")
-        shown.append((timeline.params["status"], timeline.params["steps"], timeline.reasons))
-        d.send("back")
-        d.wait("applications")
-    d.send("home")
-    d.wait("done")
-    d.send("home")
-    assert rt.wait_idle(5) is not None
-    d.id_reader.remove()
-    return shown
+    return [(view.params["status"], view.params["steps"], view.reasons) for _label, view in listed(rt, key)]
 
 
 def test_uninsured_applicant_who_says_so_is_accepted_as_voluntary(offline_rt: Runtime,

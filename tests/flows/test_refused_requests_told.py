@@ -7,30 +7,10 @@ from __future__ import annotations
 
 from central_sim.server import ServerHandle
 from kiosk.domain.services import ServiceId
-from kiosk.flows.base import End, View
+from kiosk.flows.base import End
 from kiosk.runtime import Runtime
-from tests.flows.conftest import Driver, go_offline, id_card, person
+from tests.flows.conftest import Driver, go_offline, id_card, listed, person
 from tests.flows.test_apply_insured_offline import deliver
-
-
-def listed(rt: Runtime, key: str) -> list[tuple[str, View]]:
-    """Each entry of the citizen's progress list: its choice label and the timeline view it opens."""
-    d = Driver(rt, ServiceId.PROGRESS_QUERY)
-    d.wait("read_id")
-    d.id_reader.place(id_card(person(key)))
-    shown = []
-    entries = d.wait("applications")
-    for value, label in entries.choices:
-        d.send("choose", value)
-        shown.append((label, d.wait("timeline")))
-        d.send("back")
-        d.wait("applications")
-    d.send("home")
-    d.wait("done")
-    d.send("home")
-    assert rt.wait_idle(5) is not None
-    d.id_reader.remove()
-    return shown
 
 
 def test_an_offline_loss_report_refused_on_delivery_is_told_with_its_reason(runtime: Runtime,
