@@ -66,7 +66,9 @@ def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None)
                 if id_no is None:
                     raise
                 at = parse_rfc3339(str(raw.get(submitted) or "")) if submitted else None
-                _keep(tx, ctx, service, id_no, rfc3339(at) if at is not None else "", exc)
+                store(tx, ctx.kiosk_id, ctx.idempotency_key, id_no, service,
+                      submitted_at=rfc3339(at) if at is not None else None, refused_at=rfc3339(ctx.now),
+                      code=exc.code, reasons=exc.reasons or [{"code": exc.code, "message": exc.message}])
                 return exc.status, exc.body()
 
         return run
@@ -74,12 +76,13 @@ def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None)
     return wrap
 
 
-def _keep(tx: Tx, ctx: Ctx, service: str, id_no: str, submitted_at: str, exc: ApiError) -> None:
-    reasons = exc.reasons or [{"code": exc.code, "message": exc.message}]
+def store(tx: Tx, kiosk_id: str, request_key: str, id_no: str, service: str, *, submitted_at: str | None,
+          refused_at: str, code: str, reasons: list[dict[str, str]]) -> None:
+    """Keep one refusal for the citizen (the seed's rows come this way too)."""
     tx.execute(
         "INSERT INTO request_refusals (kiosk_id, request_key, id_number, service, submitted_at, refused_at, code,"
         " reasons) VALUES (?,?,?,?,?,?,?,?)",
-        (ctx.kiosk_id, ctx.idempotency_key, id_no, service, submitted_at, rfc3339(ctx.now), exc.code,
+        (kiosk_id, request_key, id_no, service, submitted_at, refused_at, code,
          json.dumps([{"code": r["code"], "message": r["message"]} for r in reasons], ensure_ascii=False)),
     )
 
@@ -90,7 +93,7 @@ def refusals_of(tx: Tx, id_no: str) -> list[dict[str, Any]]:
     rows = tx.all("SELECT * FROM request_refusals WHERE id_number = ? ORDER BY refused_at, request_key", (id_no,))
     return [
         {"request_id": request_id(r["kiosk_id"], r["request_key"]), "service": r["service"],
-         "submitted_at": r["submitted_at"] or None, "refused_at": r["refused_at"], "code": r["code"],
+         "submitted_at": r["submitted_at"], "refused_at": r["refused_at"], "code": r["code"],
          "reasons": json.loads(r["reasons"])}
         for r in rows
     ]

@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS request_refusals (
     request_key TEXT NOT NULL,
     id_number TEXT NOT NULL,
     service TEXT NOT NULL,
-    submitted_at TEXT NOT NULL,
+    submitted_at TEXT,                       -- when the request says it was made (a loss report's reported_at)
     refused_at TEXT NOT NULL,
     code TEXT NOT NULL,
     reasons TEXT NOT NULL,

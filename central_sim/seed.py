@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from central_sim import refusals
 from central_sim.clock import CST, rfc3339
 from central_sim.idnumber import make_id_number
 from central_sim.storage import Tx
@@ -204,12 +205,8 @@ def seed_database(tx: Tx, today: dt.date | None = None) -> int:
                            (a["application_id"], seq, r["code"], r["message"]))
             tx.execute("UPDATE cards SET application_id = ? WHERE card_no = ?", (a["application_id"], a["card_no"]))
         for r in p["refused_requests"]:
-            tx.execute(
-                "INSERT INTO request_refusals (kiosk_id, request_key, id_number, service, submitted_at, refused_at,"
-                " code, reasons) VALUES (?,?,?,?,?,?,?,?)",
-                ("seed", r["request_key"], p["id_number"], r["service"], r["submitted_at"] or "", r["refused_at"],
-                 r["code"], json.dumps(r["reasons"], ensure_ascii=False)),
-            )
+            refusals.store(tx, "seed", r["request_key"], p["id_number"], r["service"], submitted_at=r["submitted_at"],
+                           refused_at=r["refused_at"], code=r["code"], reasons=r["reasons"])
     return added
 
 

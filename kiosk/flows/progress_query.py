@@ -1,8 +1,8 @@
 """进度查询: the citizen's applications and their status timelines. Online only.
 
 Screens: read_id → lookup → applications (choices: application ids; params.count) →
-timeline (params: application_id, kind, status, steps as "status@at;…"; reasons: why an application
-accepted offline was refused on delivery) → back/home.
+timeline (params: application_id, kind, status, hotline, steps as "status@at;…"; reasons: why an
+application accepted offline was refused on delivery) → back/home.
 The list also holds each loss report, contact change or activation the central refused after a kiosk
 took it (the citizen may have left with a "pending" receipt): kind is the service, status ``refused``.
 """
