@@ -180,10 +180,18 @@ class ProductionResultIn(_In):
 
 
 class CardQuery(_In):
-    """activate, loss-cancel: ``card_no`` and ``id_number``."""
+    """loss-cancel (and activate, with ActivationIn's ``requested_at``): ``card_no`` and ``id_number``."""
 
     card_no: Short | None = None
     id_number: Short | None = None
+
+
+REQUESTED_AT = ("when the citizen made the request at the kiosk (RFC 3339, kiosk clock): dates a refusal that "
+                "comes after a queued delivery, and decides whether the citizen is texted about it")
+
+
+class ActivationIn(CardQuery):
+    requested_at: Short | None = Field(default=None, description=REQUESTED_AT)
 
 
 class LossReportIn(_In):
@@ -223,6 +231,7 @@ class ContactIn(_In):
     identity_check: IdentityCheckIn | None = None  # issue 17: the citizen's face check
     mobile_verification_id: Short | None = None  # from /v1/sms/verify: the new mobile was confirmed by SMS
     mobile_unverified: bool | None = None  # queued offline: the mobile could not be confirmed (receipt says so)
+    requested_at: Short | None = Field(default=None, description=REQUESTED_AT)
 
 
 class Device(_In):
@@ -607,7 +616,7 @@ REQUESTS: dict[str, type[_In]] = {
     "/v1/applications": ApplicationIn,
     "/v1/applications/{application_id}/bank-account": BankAccountIn,
     "/v1/applications/{application_id}/production-result": ProductionResultIn,
-    "/v1/cards/activate": CardQuery,
+    "/v1/cards/activate": ActivationIn,
     "/v1/cards/loss-report": LossReportIn,
     "/v1/cards/loss-cancel": CardQuery,
     "/v1/cards/pin-reset/authorize": PinResetIn,

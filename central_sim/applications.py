@@ -9,15 +9,16 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from central_sim import notices
 from central_sim.cards import OPEN, REPLACEMENT_OPEN, card_or_404, set_status
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.idnumber import age_on, birth_date_of
 from central_sim.payments import fee_fen, require_paid
-from central_sim.persons import MOBILE, add_reasons, add_timeline
+from central_sim.persons import add_reasons, add_timeline
 from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.seed import FUZHOU, LONG_TERM, city_name, luhn_digit
-from central_sim.sms import application_mobile, store_mobile
+from central_sim.sms import MOBILE, application_mobile, store_mobile
 from central_sim.storage import Row, Tx
 
 KINDS = ("new", "replacement")
@@ -290,6 +291,9 @@ def apply(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if old is not None and old["status"] == "normal":
         set_status(tx, old["card_no"], "suspended", now)  # the old card lapses once the replacement is accepted
     add_timeline(tx, application_id, "approved", now)
+    if accepted_offline(body) and not register:  # they left with a "pending" receipt: tell them it went through
+        # (one waiting for the register review is told the reviewer's decision instead: reviews.decide)
+        notices.tell(tx, id_no, "application", application_id, submitted_at=None, at=ctx.now)
     return 201, {
         "application_id": application_id, "ssn": id_no, "card_no": card_no, "status": "approved",
         "free_of_charge": fee_fen(kind, why) == 0, "stopped_other_card": stopped,
@@ -305,7 +309,8 @@ def accepted_offline(body: dict[str, Any]) -> bool:
 def _refused_after_acceptance(tx: Tx, ctx: Ctx, id_no: str, body: dict[str, Any],
                               reasons: Reasons) -> tuple[int, dict[str, Any]]:
     """The kiosk gave the citizen a receipt, so the refusal is kept where the citizen will look: the
-    progress query lists the application as refused, with every reason. The answer is the same 422."""
+    progress query lists the application as refused, with every reason, and the citizen is texted
+    (central_sim.notices). The answer is the same 422."""
     application_id = f"APP-{ctx.now:%Y%m%d}-{uuid.uuid4().hex[:10].upper()}"
     now = rfc3339(ctx.now)
     kind, delivery = body.get("kind"), body.get("delivery")
@@ -318,6 +323,11 @@ def _refused_after_acceptance(tx: Tx, ctx: Ctx, id_no: str, body: dict[str, Any]
     add_timeline(tx, application_id, "submitted", now, f"kiosk {ctx.kiosk_id}（离线受理）")
     add_timeline(tx, application_id, "not_accepted", now, "；".join(r["message"] for r in reasons.items)[:500])
     add_reasons(tx, application_id, reasons.items)
+    applicant = body.get("applicant")
+    given = applicant.get("mobile") if isinstance(applicant, dict) else None
+    # Accepted offline: the citizen left with a receipt, so the refusal is late whatever the clock says.
+    notices.tell(tx, id_no, "application", application_id, submitted_at=None, at=ctx.now, refused=reasons.items,
+                 mobile_given=given if isinstance(given, str) else "")
     return 422, ApiError(422, "application_rejected", REJECTED, reasons.items).body()
 
 

@@ -11,7 +11,7 @@ from central_sim import hsm
 from central_sim.clock import parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.persons import person_or_404
-from central_sim.refusals import card_holder, kept_for_citizen, person_in_body
+from central_sim.refusals import CLOCK_SKEW, card_holder, kept_for_citizen, person_in_body
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
 from central_sim.storage import Row, Tx
 
@@ -51,7 +51,7 @@ def set_status(tx: Tx, card_no: str, status: str, at: str) -> None:
 
 
 @route("POST", "/v1/cards/activate", idempotent=True)
-@kept_for_citizen("activation", person_in_body)
+@kept_for_citizen("activation", person_in_body, submitted="requested_at")
 def activate(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
     card_no = text(body, "card_no", reasons, "社保卡号")
@@ -79,7 +79,7 @@ def loss_report(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, A
         reasons.add("invalid_reported_at", "挂失时间格式不正确")
     bad_request(reasons)
     assert reported is not None
-    if reported > ctx.now + dt.timedelta(minutes=5):
+    if reported > ctx.now + CLOCK_SKEW:
         raise ApiError(422, "reported_in_future", "挂失时间晚于当前时间")
     if card_no:
         card = card_or_404(tx, card_no)

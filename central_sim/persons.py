@@ -11,9 +11,9 @@ from central_sim.errors import ApiError, Reasons, reason
 from central_sim.refusals import kept_for_citizen, person_in_body, refusals_of
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
 from central_sim.seed import city_name
+from central_sim.sms import MOBILE
 from central_sim.storage import Row, Tx
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PHONE = re.compile(r"^[0-9-]{7,20}$")
 POSTAL = re.compile(r"^\d{6}$")
 
@@ -109,7 +109,7 @@ def photo(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 @route("POST", "/v1/persons/contact", idempotent=True)
-@kept_for_citizen("contact_change", person_in_body)
+@kept_for_citizen("contact_change", person_in_body, submitted="requested_at")
 def contact(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
     id_no = id_number(body, reasons)

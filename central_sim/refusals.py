@@ -3,18 +3,21 @@
 A loss report, contact change or activation travels through the kiosk's offline queue: with the link
 down the citizen leaves with a receipt that says "pending". When the central refuses such a request
 on delivery, the refusal is kept here, against the citizen, and the progress query lists it with every
-reason. (An application refused after acceptance is kept as the application itself:
+reason, and a refusal that came after the citizen had left is texted to them (central_sim.notices).
+(An application refused after acceptance is kept as the application itself:
 applications._refused_after_acceptance.)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
+from central_sim import notices
 from central_sim.clock import parse_rfc3339, rfc3339
 from central_sim.errors import ApiError
 from central_sim.routes import Ctx, Handler
@@ -23,6 +26,7 @@ from central_sim.storage import Tx
 SERVICES = ("loss_report", "contact_change", "activation")
 # The request's own fault: 401/403/429 concern the kiosk, and a 5xx is retried, never final.
 KEPT_STATUSES = frozenset({400, 404, 409, 422})
+CLOCK_SKEW = dt.timedelta(minutes=5)  # as a loss report's reported_at is allowed
 
 # Whose request it was: an ID number on record, or None (nobody to tell, e.g. an unknown card).
 Holder = Callable[[Tx, dict[str, Any]], str | None]
@@ -47,10 +51,12 @@ def card_holder(tx: Tx, body: dict[str, Any]) -> str | None:
 
 
 def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None) -> Callable[[Handler], Handler]:
-    """Route decorator: a refusal (KEPT_STATUSES) is stored for the holder and answered as before.
+    """Route decorator: a refusal (KEPT_STATUSES) is stored for the holder and answered as before; the
+    outcome, either way, is texted to the citizen when it came after they had left (central_sim.notices).
 
     ``submitted``: the body field holding when the citizen made the request (a loss report's
-    ``reported_at``); without it the progress query shows only when the central refused it.
+    ``reported_at``, an activation's or contact change's ``requested_at``); without it the progress
+    query shows only when the central refused it, and the citizen is texted whatever the delay.
     """
     if service not in SERVICES:
         raise ValueError(f"{service!r} is not one of {SERVICES}")
@@ -58,22 +64,36 @@ def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None)
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         def run(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            at = submitted_time(raw.get(submitted), ctx.now) if submitted and isinstance(raw, dict) else None
+            reference = request_id(ctx.kiosk_id, ctx.idempotency_key)
             try:
                 with tx.savepoint("refusable"):  # the handler's partial writes go; the record stays
-                    return handler(tx, ctx, raw)
+                    status, answer = handler(tx, ctx, raw)
             except ApiError as exc:
                 id_no = holder(tx, raw) if exc.status in KEPT_STATUSES and isinstance(raw, dict) else None
                 if id_no is None:
                     raise
-                at = parse_rfc3339(str(raw.get(submitted) or "")) if submitted else None
+                reasons = exc.reasons or [{"code": exc.code, "message": exc.message}]
                 store(tx, ctx.kiosk_id, ctx.idempotency_key, id_no, service,
                       submitted_at=rfc3339(at) if at is not None else None, refused_at=rfc3339(ctx.now),
-                      code=exc.code, reasons=exc.reasons or [{"code": exc.code, "message": exc.message}])
+                      code=exc.code, reasons=reasons)
+                notices.tell(tx, id_no, service, reference, submitted_at=at, at=ctx.now, refused=reasons)
                 return exc.status, exc.body()
+            id_no = holder(tx, raw)
+            if id_no is not None:
+                notices.tell(tx, id_no, service, reference, submitted_at=at, at=ctx.now)
+            return status, answer
 
         return run
 
     return wrap
+
+
+def submitted_time(value: Any, now: dt.datetime) -> dt.datetime | None:
+    """When the request says the citizen made it; None when it does not say, or says a time that has not
+    come yet (a kiosk clock running ahead must not date a refusal, nor hold back its SMS)."""
+    at = parse_rfc3339(value) if isinstance(value, str) else None
+    return at if at is not None and at <= now + CLOCK_SKEW else None
 
 
 def store(tx: Tx, kiosk_id: str, request_key: str, id_no: str, service: str, *, submitted_at: str | None,

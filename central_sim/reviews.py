@@ -6,7 +6,8 @@ A decision is one of:
 - approve: the timeline gets ``reviewed`` and the application goes on to the bank account and the card;
 - refuse, with one of REFUSALS: the timeline gets ``review_refused``, the application is ``refused``
   and its card number is cancelled; the guardian applies again at a counter.
-Either way the captured pages are marked (``accepted`` / ``rejected``) and the decision is audited.
+Either way the captured pages are marked (``accepted`` / ``rejected``), the decision is audited, and the
+guardian is texted it (central_sim.notices; the kiosk's page said "We'll text you the result").
 The console's review desk (console/app.py) is the only caller.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from central_sim import notices
 from central_sim.applications import REVIEW_PENDING, REVIEW_REFUSED, REVIEWED, review_pending
 from central_sim.cards import set_status
 from central_sim.clock import rfc3339
@@ -87,6 +89,7 @@ def decide(tx: Tx, application_id: str, decision: str, refusal: str, now: dt.dat
     if decision == "approve":
         add_timeline(tx, application_id, REVIEWED, at, "户口簿页与户籍登记一致")
         _mark_pages(tx, app["id_number"], "accepted")
+        notices.tell(tx, app["id_number"], "application", application_id, submitted_at=None, at=now)
         return app
     if decision != "refuse":
         raise ReviewError(400, "unknown_decision", "未知的审核结论 Unknown decision")
@@ -94,10 +97,12 @@ def decide(tx: Tx, application_id: str, decision: str, refusal: str, now: dt.dat
         raise ReviewError(400, "refusal_reason_required", "请选择不通过的原因 Choose why it is refused")
     add_timeline(tx, application_id, REVIEW_REFUSED, at, REFUSALS[refusal][0])
     # told to the guardian by the progress query, as an offline application's refusal is
-    add_reasons(tx, application_id, [{"code": "register_review_refused", "message": REFUSALS[refusal][0]}])
+    reasons = [{"code": "register_review_refused", "message": REFUSALS[refusal][0]}]
+    add_reasons(tx, application_id, reasons)
     tx.execute("UPDATE applications SET status = 'refused' WHERE application_id = ?", (application_id,))
     set_status(tx, app["card_no"], "cancelled", at)  # never made: the number is not used again
     _mark_pages(tx, app["id_number"], "rejected")
+    notices.tell(tx, app["id_number"], "application", application_id, submitted_at=None, at=now, refused=reasons)
     return app
 
 

@@ -72,13 +72,23 @@ CREATE TABLE IF NOT EXISTS request_refusals (
     request_key TEXT NOT NULL,
     id_number TEXT NOT NULL,
     service TEXT NOT NULL,
-    submitted_at TEXT,                       -- when the request says it was made (a loss report's reported_at)
+    submitted_at TEXT,                       -- when the request says it was made (reported_at, requested_at)
     refused_at TEXT NOT NULL,
     code TEXT NOT NULL,
     reasons TEXT NOT NULL,
     PRIMARY KEY (kiosk_id, request_key)
 );
 CREATE INDEX IF NOT EXISTS request_refusals_person ON request_refusals (id_number);
+-- Text messages telling a citizen of a refusal that came after they had left (central_sim/notices.py):
+-- the SMS gateway's outbox, one per refused request; the simulated carrier delivers at once.
+CREATE TABLE IF NOT EXISTS sms_notices (
+    reference TEXT PRIMARY KEY,              -- the request_id or application_id the message names
+    mobile TEXT NOT NULL,
+    kind TEXT NOT NULL,                      -- refusal
+    body TEXT NOT NULL,
+    sent_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sms_notices_mobile ON sms_notices (mobile);
 
 CREATE TABLE IF NOT EXISTS application_timeline (
     application_id TEXT NOT NULL,

@@ -107,6 +107,10 @@ class CardHolderBody(Body):
     id_number: str
 
 
+class ActivationBody(CardHolderBody):
+    requested_at: str | None = None  # RFC 3339, kiosk clock: dates a refusal that comes after a queued delivery
+
+
 class ProductionResultBody(Body):
     result: Literal["success", "failed", "retained"]  # retained: not taken, retracted (after success)
     card_no: str | None = None
@@ -155,6 +159,7 @@ class ContactBody(Body):
     identity_check: IdentityCheckBody | None = None  # issue 17
     mobile_verification_id: str | None = None  # the new mobile was confirmed by an SMS code (art. 16)
     mobile_unverified: bool | None = None  # queued offline without confirmation (the receipt says so)
+    requested_at: str | None = None  # RFC 3339, kiosk clock: dates a refusal that comes after a queued delivery
 
 
 class StockLedgerBody(Body):

@@ -268,8 +268,10 @@ class CentralClient:
         return self.call(rq.PRODUCTION_RESULT, _as(b.ProductionResultBody, result), idempotency_key=idempotency_key,
                          application_id=application_id)
 
-    def activate_card(self, card_no: str, id_number: str, idempotency_key: str | None = None) -> m.Activation:
-        return self.call(rq.ACTIVATE_CARD, b.CardHolderBody(card_no=card_no, id_number=id_number),
+    def activate_card(self, card_no: str, id_number: str, idempotency_key: str | None = None,
+                      requested_at: str | None = None) -> m.Activation:
+        return self.call(rq.ACTIVATE_CARD, b.ActivationBody(card_no=card_no, id_number=id_number,
+                                                            requested_at=requested_at),
                          idempotency_key=idempotency_key)
 
     def report_loss(self, *, reported_at: str, card_no: str | None = None, id_number: str | None = None,

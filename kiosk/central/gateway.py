@@ -76,9 +76,9 @@ class CentralGateway:
         return self._queue(rq.REPORT_LOSS, body, ServiceId.LOSS_REPORT, id_number,
                            f"loss report {mask_id(id_number)}")
 
-    def activate_card(self, *, service: ServiceId, card_no: str, id_number: str) -> Outcome:
-        return self._queue(rq.ACTIVATE_CARD, b.CardHolderBody(card_no=card_no, id_number=id_number), service,
-                           id_number, f"activate {mask_card_no(card_no)}")
+    def activate_card(self, *, service: ServiceId, card_no: str, id_number: str, requested_at: str) -> Outcome:
+        body = b.ActivationBody(card_no=card_no, id_number=id_number, requested_at=requested_at)
+        return self._queue(rq.ACTIVATE_CARD, body, service, id_number, f"activate {mask_card_no(card_no)}")
 
     def change_contact(self, contact: b.ContactBody) -> Outcome:
         return self._queue(rq.CHANGE_CONTACT, contact, ServiceId.CONTACT_CHANGE, contact.id_number,

@@ -66,7 +66,7 @@ OPEN_BANK_ACCOUNT = Request("open_bank_account", "POST", "/v1/applications/{appl
 PRODUCTION_RESULT = Request("report_production_result", "POST",
                             "/v1/applications/{application_id}/production-result", b.ProductionResultBody,
                             m.ProductionAck, Route.ALWAYS_QUEUED, priority=10)
-ACTIVATE_CARD = Request("activate_card", "POST", "/v1/cards/activate", b.CardHolderBody, m.Activation,
+ACTIVATE_CARD = Request("activate_card", "POST", "/v1/cards/activate", b.ActivationBody, m.Activation,
                         Route.QUEUED)
 REPORT_LOSS = Request("report_loss", "POST", "/v1/cards/loss-report", b.LossReportBody, m.LossReport, Route.QUEUED)
 CANCEL_LOSS = Request("cancel_loss", "POST", "/v1/cards/loss-cancel", b.CardHolderBody, m.StatusResult,

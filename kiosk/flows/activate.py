@@ -28,8 +28,9 @@ class ActivateFlow(Flow):
                         params={"name": mask_name(idc.name), "sex": idc.sex_code,
                                 "card_no": mask_card_no(card.card_no)})
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
+        requested_at = ctx.clock.now().isoformat(timespec="seconds")
         outcome = queued(ctx, lambda: ctx.central.activate_card(service=self.service, card_no=card.card_no,
-                                                                id_number=idc.id_number))
+                                                                id_number=idc.id_number, requested_at=requested_at))
         ctx.unwatch_removal(ctx.devices.card_reader)
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         pending = isinstance(outcome, Queued)

@@ -46,7 +46,8 @@ class ContactChangeFlow(Flow):
                               residence_address=d.address.text() if d.address is not None else None,
                               postal_code=d.postal_code or None, identity_check=evidence,
                               mobile_verification_id=d.mobile_verification or None,
-                              mobile_unverified=True if d.mobile_unverified else None)
+                              mobile_unverified=True if d.mobile_unverified else None,
+                              requested_at=ctx.clock.now().isoformat(timespec="seconds"))
         ctx.working(self.view("submitting", 3, "prompt.submitting"))
         outcome = queued(ctx, lambda: ctx.central.change_contact(contact))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)

@@ -380,7 +380,8 @@ class IssuanceFlow(Flow):
         """Enable the new card's social security function; True once the central applied it (a refusal
         or a queue that could not store it leaves it pending: the receipt says so, staff can redo it)."""
         try:
-            outcome = ctx.central.activate_card(service=self.service, card_no=card_no, id_number=id_number)
+            outcome = ctx.central.activate_card(service=self.service, card_no=card_no, id_number=id_number,
+                                                requested_at=ctx.clock.now().isoformat(timespec="seconds"))
         except DeliveryRefused as exc:
             ctx.services.alarm(exc.code, "card activation could not be queued", device="offline_queue")
             return False

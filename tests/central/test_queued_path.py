@@ -120,7 +120,8 @@ def test_offline_a_queued_verb_is_queued_at_once(kiosk: Kiosk) -> None:
         kiosk.link.report_failure()
     assert not kiosk.link.online
     outcome = kiosk.gateway.activate_card(service=ServiceId.ACTIVATE, card_no="A10000002",
-                                          id_number=citizen("adult_active_card")["id_number"])
+                                          id_number=citizen("adult_active_card")["id_number"],
+                                          requested_at="2026-12-01T09:30:00+08:00")
     assert isinstance(outcome, Queued)
     info = kiosk.outbox.find(outcome.idempotency_key)
     assert info is not None and info.state == "pending" and info.priority == SERVICES[ServiceId.ACTIVATE].queue_priority
@@ -135,7 +136,8 @@ def test_with_the_forwarder_in_another_process_the_outcome_is_still_seen(kiosk: 
     try:
         assert not kiosk.forwarder.running
         outcome = kiosk.gateway.activate_card(service=ServiceId.ACTIVATE, card_no="A10000002",
-                                              id_number=citizen("adult_active_card")["id_number"])
+                                              id_number=citizen("adult_active_card")["id_number"],
+                                              requested_at="2026-12-01T09:30:00+08:00")
         assert isinstance(outcome, Accepted)
     finally:
         sync.stop()

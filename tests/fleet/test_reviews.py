@@ -1,7 +1,8 @@
 """The 户口簿 review desk (central_sim/reviews.py, /console/reviews): a child's application by the
 household register waits for a reviewer, who approves it (production may go on) or refuses it with a
 reason (the application is refused and its card number cancelled). Only the review duty may decide;
-each decision is audited and final; the guardian sees it through the kiosk's progress query."""
+each decision is audited and final; the guardian sees it through the kiosk's progress query and is
+texted it (the kiosk's page said "We'll text you the result")."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from central_sim import notices
 from central_sim.server import ServerHandle
 from kiosk.central.client import CentralClient
 from kiosk.strings import t
@@ -34,6 +36,14 @@ def waiting_application(central: ServerHandle, seq: str = "086") -> tuple[str, s
         created = apply(admin, application(number))
         assert created.status_code == 201, created.text
     return created.json()["application_id"], number, created.json()
+
+
+def texted(central: ServerHandle, number: str) -> list[str]:
+    """The SMS notices sent to the number on record for the child (the one the guardian's form gave)."""
+    with central.central.db.read() as tx:
+        row = tx.one("SELECT mobile FROM persons WHERE id_number = ?", (number,))
+        assert row is not None and row["mobile"]
+        return [str(n["body"]) for n in notices.notices_to(tx, str(row["mobile"]))]
 
 
 def csrf(client: httpx.Client, path: str) -> str:
@@ -58,6 +68,7 @@ def progress(central: ServerHandle, number: str, app_id: str) -> tuple[str, list
 def test_approve_lets_production_go_on_and_the_guardian_sees_it(central: ServerHandle, session: Session) -> None:
     app_id, number, created = waiting_application(central)
     assert open_account(central, app_id, number, created["card_no"]).json()["error"]["code"] == "review_pending"
+    assert texted(central, number) == []  # taken offline, but not approved yet: nothing to tell
     lin = session("lin")
     listing = lin.get("/console/reviews")
     assert listing.status_code == 200 and app_id in listing.text
@@ -71,6 +82,8 @@ def test_approve_lets_production_go_on_and_the_guardian_sees_it(central: ServerH
     assert open_account(central, app_id, number, created["card_no"]).status_code == 200
     status, steps = progress(central, number, app_id)
     assert "reviewed" in steps and status == "account_opened"
+    [sms] = texted(central, number)
+    assert "社保卡申领已通过审核，正在制卡" in sms and app_id in sms
     assert t("zh", "timeline.row", status="reviewed", at="").startswith("户口簿材料审核通过")
     with central.central.db.read() as tx:
         audit = tx.all("SELECT operator, action, detail FROM console_audit WHERE detail = ?", (app_id,))
@@ -102,6 +115,8 @@ def test_refuse_needs_a_reason_then_ends_the_application(central: ServerHandle, 
         note = tx.scalar("SELECT note FROM application_timeline WHERE application_id = ? AND status = ?",
                          (app_id, "review_refused"))
     assert card == {"status": "cancelled"} and note == "户口簿页不清晰，无法核对"
+    [sms] = texted(central, number)
+    assert "社保卡申领未能办理：户口簿页不清晰，无法核对。" in sms and app_id in sms
     assert open_account(central, app_id, number, created["card_no"]).json()["error"]["code"] == "application_not_open"
     again = lin.post(f"/console/reviews/{app_id}", data={"csrf": token, "decision": "approve"})
     assert again.status_code == 409  # final: a second decision changes nothing

@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from central_sim import notices
+from central_sim.clock import system_clock
 from central_sim.server import ServerHandle, run_in_thread
 from hal.sim.card_reader import SimCardReader, SimChip
 from hal.sim.id_reader import SimIdCardReader
@@ -86,6 +88,17 @@ def runtime(tmp_path: Path, central: ServerHandle) -> Iterator[Runtime]:
     rt = make_runtime(tmp_path, central)
     yield rt
     rt.stop()
+
+
+def texted(central: ServerHandle, key: str) -> list[str]:
+    """The SMS notices the simulated carrier delivered to a seeded citizen's mobile, oldest first."""
+    with central.central.db.read() as tx:
+        return [str(n["body"]) for n in notices.notices_to(tx, person(key)["mobile"])]
+
+
+def link_back_later(central: ServerHandle, hours: float = 1) -> None:
+    """The central's clock moves on: what the kiosk queued is delivered long after the citizen left."""
+    central.central.clock = lambda: system_clock() + dt.timedelta(hours=hours)
 
 
 def central_one(central: ServerHandle, sql: str, *params: Any) -> Any:

@@ -7,7 +7,18 @@ from central_sim.server import ServerHandle
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
 from kiosk.runtime import Runtime
-from tests.flows.conftest import Driver, assert_ended, central_count, central_one, chip, go_offline, id_card, person
+from tests.flows.conftest import (
+    Driver,
+    assert_ended,
+    central_count,
+    central_one,
+    chip,
+    go_offline,
+    id_card,
+    link_back_later,
+    person,
+    texted,
+)
 from tests.flows.payment_helpers import enter_code
 
 
@@ -93,6 +104,7 @@ def test_activate_online(runtime: Runtime, central: ServerHandle) -> None:
     view, result = d.end()
     assert_ended(view, result, End.DONE)
     assert view.message == "prompt.activated" and result.code == "applied"
+    assert texted(central, "recent_card_quality") == []  # the screen told the citizen
 
 
 def test_activate_offline_is_queued_then_applied(runtime: Runtime, central: ServerHandle) -> None:
@@ -101,10 +113,13 @@ def test_activate_offline_is_queued_then_applied(runtime: Runtime, central: Serv
     d.answer("confirm", "confirm")
     view, result = d.end()
     assert view.message == "prompt.activate_pending" and result.code == "pending"
+    link_back_later(central)
     central.faults.clear()
     runtime.link.report_success()
     assert runtime.forwarder.flush(timeout=10)
     assert runtime.outbox.status().depth == 0
+    [sms] = texted(central, "recent_card_quality")  # the pending page's promise: "We'll text you the result"
+    assert "社保卡启用已生效" in sms
 
 
 def test_activate_refused_for_a_frozen_card(runtime: Runtime) -> None:

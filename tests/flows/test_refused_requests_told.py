@@ -1,7 +1,8 @@
 """A request the citizen left the kiosk with a "pending" receipt for, and the central refused on delivery,
 is told to the citizen: the progress query lists it (kind: the service, status: refused) with its reasons
 and what to do next. Offline loss report (art. 33) of a citizen who holds no card: the central finds no
-card to freeze; the queue keeps the dead letter for technicians, and the citizen learns it at any kiosk."""
+card to freeze; the queue keeps the dead letter for technicians. The link came back an hour later, so
+the citizen has gone home: they are texted (central_sim.notices) and learn the rest at any kiosk."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from central_sim.server import ServerHandle
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
 from kiosk.runtime import Runtime
-from tests.flows.conftest import Driver, go_offline, id_card, listed, person
+from tests.flows.conftest import Driver, go_offline, id_card, link_back_later, listed, person, texted
 from tests.flows.test_apply_insured_offline import deliver
 
 
@@ -27,6 +28,7 @@ def test_an_offline_loss_report_refused_on_delivery_is_told_with_its_reason(runt
     d.id_reader.remove()
     assert runtime.wait_idle(5) is not None
 
+    link_back_later(central)
     deliver(runtime, central)
     [dead] = [i for i in runtime.outbox.list_items(["dead"]) if i.service == "loss_report"]
     assert dead.error_code == "card_not_found"
@@ -37,3 +39,6 @@ def test_an_offline_loss_report_refused_on_delivery_is_told_with_its_reason(runt
     assert [s.partition("@")[0] for s in timeline.params["steps"].split(";")] == ["submitted", "refused"]
     assert timeline.reasons == ("reason.card_not_found",)
     assert timeline.params["hotline"] == runtime.cfg.kiosk.hotline
+    [sms] = texted(central, "adult_never_applied")
+    assert "社保卡挂失未能办理：该人员名下无可挂失的社保卡。" in sms
+    assert timeline.params["application_id"] in sms  # the number the progress query shows
