@@ -32,6 +32,7 @@ from hal.types import Receipt
 
 log = logging.getLogger(__name__)
 
+MARGIN_DOTS = 8  # left and right, so a row's last glyph never touches the paper's edge
 PAPER_SUPPLY = {pos.Paper.OK: Supply.OK, pos.Paper.NEAR_END: Supply.LOW, pos.Paper.OUT: Supply.OUT}
 
 
@@ -168,6 +169,11 @@ class EscPosReceiptPrinter:
         return bytes(out)
 
     def _line(self, text: str, *, center: bool = False, bold: bool = False, scale: float = 1.0) -> bytes:
-        img: Image.Image = self._text.line_image(text, self.paper_width_dots, center=center, bold=bold,
-                                                 scale=scale)
-        return pos.raster(img)
+        """One receipt line, wrapped onto as many rows as the paper needs (never cut at its edge)."""
+        sized = self._text if scale == 1.0 else CjkText(int(self._text.size * scale), self._text.fonts)
+        out = b""
+        for row in sized.wrap(text, self.paper_width_dots - 2 * MARGIN_DOTS):
+            img: Image.Image = sized.line_image(row, self.paper_width_dots, center=center, bold=bold,
+                                                margin=MARGIN_DOTS)
+            out += pos.raster(img)
+        return out

@@ -99,6 +99,25 @@ def test_rare_character_line_is_not_blank(rig: Rig) -> None:
     assert (line < 128).mean() > 0.005
 
 
+def test_a_line_wider_than_the_paper_wraps_and_loses_no_ink(rig: Rig) -> None:
+    """A bilingual status line is wider than 80 mm paper at the receipt's type size: it used to be cut
+    off at the right edge ("…Accepted, pending (li"). Every glyph must reach the paper."""
+    from hal.issuer.cjk_text import CjkText
+
+    text = "状态: 已受理，联网后生效 Accepted, pending (link down) 结果将短信发到社保登记手机"
+    rig.printer.print_receipt(Receipt("回执", (ReceiptLine(text),), "T1"))
+    rasters = rig.model.receipts[0].rasters
+    lines = rasters[2:-2]  # title, blank | the line's rows | blank, "流水号 …" (the QR is not a raster)
+    assert len(lines) >= 2  # wrapped, not cut
+    for img in lines:
+        row = np.asarray(img)
+        assert row.shape[1] == 576 and (row[:, -8:] < 128).sum() == 0  # nothing runs into the right margin
+    text_px = CjkText(28)
+    whole = np.asarray(text_px.line_image(text, text_px.width(text) + 16))  # the line on paper wide enough
+    printed_ink = sum(int((np.asarray(img) < 128).sum()) for img in lines)
+    assert printed_ink >= 0.97 * int((whole < 128).sum())
+
+
 def test_qr_payload_overrides_transaction_no(rig: Rig) -> None:
     r = Receipt("回执", (), "T2", qr_payload="https://example.invalid/r/T2")
     rig.printer.print_receipt(r)

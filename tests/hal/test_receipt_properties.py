@@ -115,3 +115,15 @@ def test_simple_commands_round_trip(n: int, feed: int, center: bool) -> None:
     got = [(e.kind, e.value) for e in pos.EscPosParser().feed(
         pos.INIT + pos.status_query(n) + pos.align(center) + pos.cut(feed))]
     assert got == [("init", None), ("status", n), ("align", int(center)), ("cut", 66)]
+
+
+@PROPERTY
+@given(st.text(alphabet=st.sampled_from(list("社保卡挂失回执䶮𠮷 ABCdefgh123,.()/")), max_size=120),
+       st.integers(min_value=60, max_value=576))
+def test_a_wrapped_line_keeps_every_character_and_each_row_fits(text: str, width: int) -> None:
+    from hal.issuer.cjk_text import CjkText
+
+    cjk = CjkText(28)
+    rows = cjk.wrap(text, width)
+    assert "".join(rows).replace(" ", "") == text.replace(" ", "")  # only the spaces at a break may go
+    assert all(cjk.width(r) <= width or len(r) == 1 for r in rows)
