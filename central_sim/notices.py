@@ -1,11 +1,11 @@
 """A text message with the outcome of a request the citizen was not there to see decided.
 
 The kiosk accepts a loss report, a contact change, an activation or (offline) an application, gives the
-citizen a "pending" receipt and page ("We'll text you the result", result.pending.what) and delivers the
-request when its link is back. By then the citizen has gone home, and the regulation wants them told
-in time (art. 23 "应及时通知申领人"). One SMS goes to the mobile on record: which service, when it was
-submitted, and either that it is done or the first reason it was refused, with the request's number
-for the progress query and the hotline.
+citizen a "pending" receipt and page ("We'll text the result to the mobile number on your social
+security record": result.pending.what) and delivers the request when its link is back. By then the
+citizen has gone home, and the regulation wants them told in time (art. 23 "应及时通知申领人"). One SMS
+goes to the mobile on record: which service, when it was submitted, and either that it is done or the
+first reason it was refused, with the request's number for the progress query and the hotline.
 
 - Sent only when the outcome came LATE_AFTER or more after the request was made (the kiosk shows one
   that comes back sooner on its screen), or when the request does not say when it was made.

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from hal.types import SsCardData
+from hal.types import ReceiptLine, SsCardData
 from kiosk.central import outcomes
 from kiosk.central.errors import CentralAuthError, CentralError, CentralRejected, CentralUnavailable
 from kiosk.central.outcomes import DeliveryRefused
@@ -30,6 +30,10 @@ KNOWN_CENTRAL_REASONS = frozenset({
     "insured_declaration_mismatch",  # applysms: an offline answer about the insurance the register contradicts
     "register_review_refused",  # a reviewer refused a child's 户口簿 page (central_sim/reviews.py)
 })
+
+
+# On every "pending" receipt: how the citizen learns the outcome (central_sim/notices.py sends it).
+RESULT_BY_SMS = ReceiptLine("结果将短信发到社保登记手机 We'll text the result to your registered mobile")
 
 
 def reason_keys_of(codes: Iterable[str]) -> tuple[str, ...]:

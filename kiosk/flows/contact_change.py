@@ -17,7 +17,7 @@ from kiosk.domain.masking import mask_id, mask_phone
 from kiosk.domain.services import ServiceId
 from kiosk.flows import otp
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
-from kiosk.flows.common import queued
+from kiosk.flows.common import RESULT_BY_SMS, queued
 from kiosk.flows.details import Details, edit_details
 from kiosk.flows.ecard_identity import Person
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
@@ -74,5 +74,7 @@ def _receipt(ctx: FlowContext, id_number: str, d: Details, changed: list[str], p
         lines.append(otp.receipt_line(d.mobile_unverified))
     lines.append(ReceiptLine("状态: 已受理，联网后生效 Accepted, pending (link down)" if pending
                              else "状态: 已变更 Updated", bold=True))
+    if pending:
+        lines.append(RESULT_BY_SMS)
     return Receipt(title="信息变更回执 / Contact change receipt", lines=tuple(lines), transaction_no=txn,
                    qr_payload=txn, footer=(f"咨询电话 Hotline {ctx.config.kiosk.hotline}",))

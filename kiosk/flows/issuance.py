@@ -41,7 +41,7 @@ from kiosk.flows.base import (
     View,
     new_transaction_no,
 )
-from kiosk.flows.common import central, queued
+from kiosk.flows.common import RESULT_BY_SMS, central, queued
 from kiosk.flows.details import Details, edit_details
 from kiosk.flows.production import CardProduction, ProductionFailed
 from kiosk.issuance_journal import Step
@@ -249,6 +249,7 @@ class IssuanceFlow(Flow):
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
             ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
             ReceiptLine("状态: 已受理，联网后提交 Accepted, pending (link down)", bold=True),
+            RESULT_BY_SMS,
             *_after_review(a),
             *_declared_insurance_line(extra.insured_declared),
         )))

@@ -18,7 +18,7 @@ from kiosk.flows.base import (
     new_transaction_no,
 )
 from kiosk.flows.check_answers import Row, confirm_summary, holder_rows
-from kiosk.flows.common import central, queued
+from kiosk.flows.common import RESULT_BY_SMS, central, queued
 from kiosk.flows.identity import read_id_card
 
 REPORTABLE = ("normal", "suspended", "in_production")
@@ -103,6 +103,7 @@ class LossReportFlow(Flow):
                     "状态: 待生效 Pending (link down)" if pending else "状态: 已挂失 Card frozen",
                     bold=True,
                 ),
+                *((RESULT_BY_SMS,) if pending else ()),
             ),
             transaction_no=txn,
             qr_payload=txn,

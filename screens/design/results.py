@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kiosk.flows.base import View
 from screens.design.components import ResultPanel
-from screens.design.outcome import result_kind
+from screens.design.outcome import pending_note, result_kind
 from screens.i18n import table
 from screens.ports import AppPort
 from screens.widgets import theme
@@ -32,7 +32,7 @@ def next_steps(app: AppPort, view: View, kind: str) -> list[str]:
         if _has(app, key):
             out.append(app.t(key, **params))
     elif kind == "pending":
-        out.append(app.t("result.pending.what", **params))
+        out.append(app.t(pending_note(view), **params))
     elif kind == "refused":
         for reason in view.reasons:
             todo = f"todo.{reason}"

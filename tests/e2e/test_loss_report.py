@@ -13,6 +13,7 @@ from central_sim.server import ServerHandle
 from kiosk.demo import citizen, id_card_for
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, UserInput, View
+from kiosk.flows.common import RESULT_BY_SMS
 from kiosk.logs import setup_logging
 from kiosk.runtime import Runtime
 from tests.e2e.conftest import central_rows
@@ -64,6 +65,7 @@ def test_online_loss_report_freezes_the_card_and_prints_a_receipt(
     receipt = runtime.devices.receipt_printer.printed[-1]  # type: ignore[union-attr]
     text = " ".join(line.text for line in receipt.lines)
     assert "已挂失" in text and person["id_number"] not in text and person["name"] not in text
+    assert RESULT_BY_SMS.text not in text  # done on the spot: nothing to wait for
     assert screen.seen[:2] == ["read_id", "lookup"]
 
 

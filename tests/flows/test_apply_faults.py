@@ -14,6 +14,7 @@ from central_sim.server import ServerHandle
 from hal.sim.camera import SimCamera
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
+from kiosk.flows.common import RESULT_BY_SMS
 from kiosk.runtime import Runtime
 from tests.flows.conftest import (
     Driver,
@@ -65,7 +66,8 @@ def test_offline_application_accepted_for_later_by_courier(tmp_path: Path, centr
         d.send("choose", "courier")
         view, result = d.end()
         assert result.code == "accepted_for_later" and view.message == "prompt.accepted_for_later_unverified"
-        assert "联网后提交" in " ".join(line.text for line in d.printer.printed[-1].lines)
+        printed = " ".join(line.text for line in d.printer.printed[-1].lines)
+        assert "联网后提交" in printed and RESULT_BY_SMS.text in printed
         assert central_count(central, "applications", "kiosk_id = ?", rt.cfg.kiosk.id) == 0
         central.faults.clear()
         rt.link.report_success()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from central_sim.server import ServerHandle
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
+from kiosk.flows.common import RESULT_BY_SMS
 from kiosk.runtime import Runtime
 from tests.flows.conftest import Driver, go_offline, id_card, link_back_later, listed, person, texted
 from tests.flows.test_apply_insured_offline import deliver
@@ -24,7 +25,8 @@ def test_an_offline_loss_report_refused_on_delivery_is_told_with_its_reason(runt
     d.answer("confirm_offline", "confirm")
     view, result = d.end()
     assert result.end is End.DONE and result.code == "pending", (view, result)
-    assert "待生效" in " ".join(line.text for line in d.printer.printed[-1].lines)
+    printed = [line.text for line in d.printer.printed[-1].lines]
+    assert "状态: 待生效 Pending (link down)" in printed and RESULT_BY_SMS.text in printed  # how they will hear
     d.id_reader.remove()
     assert runtime.wait_idle(5) is not None
 

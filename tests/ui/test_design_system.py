@@ -18,7 +18,7 @@ from kiosk.flows.base import End, View
 from kiosk.fonts import ICON_FONT, generate
 from screens.design.icons import ACTION_ICONS, ICONS
 from screens.design.lobby import ELDERLY_GROUPS, LOBBY, SERVICE_ICONS, SERVICE_ORDER, lobby_pages
-from screens.design.outcome import TAKE_BACK, result_kind, shows_result
+from screens.design.outcome import TAKE_BACK, pending_note, result_kind, shows_result
 from screens.design.steps import STEPS, step_keys
 from screens.i18n import table
 
@@ -116,6 +116,20 @@ def _end(message: str, end: End) -> View:
 ])
 def test_each_end_gets_its_result_page(message: str, end: End, kind: str) -> None:
     assert result_kind(_end(message, end)) == kind
+
+
+@pytest.mark.parametrize(("message", "note"), [
+    ("prompt.loss_pending", "result.pending.what"),  # queued in the kiosk: sent when the link is back, texted
+    ("prompt.contact_pending_unverified", "result.pending.what"),
+    ("prompt.accepted_for_later_unverified", "result.pending.what"),
+    ("prompt.deliver_later_done", "result.later.what"),  # the central has it; the card follows in 15 days
+])
+def test_a_pending_page_says_what_its_pending_means(message: str, note: str) -> None:
+    view = _end(message, End.DONE)
+    assert result_kind(view) == "pending" and pending_note(view) == note
+    later = table("zh")["result.later.what"]
+    assert "网络" not in later and "短信" not in later and "{working_days}" in later  # was: "sent when the network
+    # is back … within 1 working day … we'll text you" on a page whose application the central had accepted
 
 
 def test_result_page_strings_are_in_both_tables() -> None:
