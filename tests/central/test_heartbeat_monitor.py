@@ -72,17 +72,20 @@ def test_commands_run_only_when_idle_and_report_outcomes(central: ServerHandle, 
 
     sender.register("set_mode", set_mode)
     sender.register("flush_queue", flush)
-    sender.send_now()  # the kiosk must be known first
+    assert sender.send_now(), sender.last_error  # the kiosk must be known first
     for spec in ({"type": "set_mode", "mode": "maintenance", "message": "维护"}, {"type": "flush_queue"},
                  {"type": "restart_app"}):
         assert admin.post("/_admin/kiosks/FZ-B/commands", json=spec).status_code == 201
     assert admin.post("/_admin/kiosks/FZ-B/commands", json={"type": "format_disk"}).status_code == 400
-    assert sender.send_now() and len(sender.pending) == 3
+    # Said apart, with what the kiosk saw: this once failed in a loaded run and did not again.
+    assert sender.send_now(), sender.last_error
+    assert sorted(c.type for c in sender.pending) == ["flush_queue", "restart_app", "set_mode"]
     assert sender.run_pending() == 0 and done == []  # busy with a citizen: nothing happens
     idle["now"] = True
     assert sender.run_pending() == 3 and done == ["set_mode:maintenance"]
-    assert sender.events is not None and sender.events.flush() == 3
-    assert sender.send_now() and not sender.pending  # delivered once only
+    assert sender.events is not None and sender.events.flush() == 3, sender.events.backlog
+    assert sender.send_now(), sender.last_error
+    assert not sender.pending  # delivered once only
     with central.central.db.read() as tx:
         rows = tx.all("SELECT outcome FROM kiosk_commands WHERE kiosk_id = 'FZ-B'")
     results = sorted(str(r["outcome"]) for r in rows)
