@@ -5,7 +5,8 @@ citizen a "pending" receipt and page ("We'll text the result to the mobile numbe
 security record": result.pending.what) and delivers the request when its link is back. By then the
 citizen has gone home, and the regulation wants them told in time (art. 23 "应及时通知申领人"). One SMS
 goes to the mobile on record: which service, when it was submitted, and either that it is done or the
-first reason it was refused, with the request's number for the progress query and the hotline.
+first reason it was refused, with the request's number (as the progress query answers it) to quote
+to the hotline.
 
 - Sent only when the outcome came LATE_AFTER or more after the request was made (the kiosk shows one
   that comes back sooner on its screen), or when the request does not say when it was made.

@@ -43,4 +43,4 @@ def test_an_offline_loss_report_refused_on_delivery_is_told_with_its_reason(runt
     assert timeline.params["hotline"] == runtime.cfg.kiosk.hotline
     [sms] = texted(central, "adult_never_applied")
     assert "社保卡挂失未能办理：该人员名下无可挂失的社保卡。" in sms
-    assert timeline.params["application_id"] in sms  # the number the progress query shows
+    assert timeline.params["application_id"] in sms  # the number the progress query answers
