@@ -253,11 +253,15 @@ class EcardQrPanel(Panel):
 
 
 class TimelinePanel(Panel):
-    """An application's status timeline (params ``steps``: ``status@time;…``)."""
+    """An application's status timeline (params ``steps``: ``status@time;…``), under its number: the one
+    a text about its outcome quotes (central_sim/notices.py), to match it and to give the hotline."""
 
     def __init__(self, app: AppPort, view: View, **kw: Any) -> None:
         super().__init__(app, view, **kw)
         rows: list[Widget] = []
+        if view.params.get("application_id"):
+            rows.append(Text(self.t("timeline.number", number=view.params["application_id"]), halign="left",
+                             size_hint_y=None, height=body_px() * 1.6))
         for item in filter(None, view.params.get("steps", "").split(";")):
             status, _, at = item.partition("@")
             row = Text(self.t("timeline.row", status=status, at=at[:16].replace("T", " ")),
