@@ -447,7 +447,8 @@ class RefusedRequest(_Out):
 
     request_id: str
     service: str = Field(json_schema_extra={"enum": list(REFUSAL_SERVICES)})
-    submitted_at: str | None = Field(description="when the citizen made it, where the request says (loss report)")
+    submitted_at: str | None = Field(description="when the citizen made it, where the request says "
+                                                 "(reported_at, requested_at)")
     refused_at: str
     code: str
     reasons: list[ErrorReason]

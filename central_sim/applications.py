@@ -15,7 +15,8 @@ from central_sim.clock import parse_date, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.idnumber import age_on, birth_date_of
 from central_sim.payments import fee_fen, require_paid
-from central_sim.persons import add_reasons, add_timeline
+from central_sim.persons import add_timeline
+from central_sim.refusals import add_reasons
 from central_sim.routes import Ctx, bad_request, need_object, route, text
 from central_sim.seed import FUZHOU, LONG_TERM, city_name, luhn_digit
 from central_sim.sms import MOBILE, application_mobile, store_mobile

@@ -68,7 +68,9 @@ def tell(tx: Tx, id_no: str, service: str, reference: str, *, submitted_at: dt.d
         return False  # nobody to text: the progress query still has it
     if tx.one("SELECT 1 AS x FROM sms_notices WHERE reference = ?", (reference,)) is not None:
         return False
-    reason = None if refused is None else str(refused[0].get("message", "")) if refused else ""
+    reason = None  # carried out
+    if refused is not None:
+        reason = str(refused[0].get("message", "")) if refused else ""
     tx.execute("INSERT INTO sms_notices (reference, mobile, kind, body, sent_at) VALUES (?,?,?,?,?)",
                (reference, mobile, "done" if refused is None else "refusal",
                 outcome_text(service, reference, submitted_at, reason), rfc3339(at)))

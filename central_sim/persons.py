@@ -8,7 +8,7 @@ from typing import Any
 
 from central_sim.clock import rfc3339
 from central_sim.errors import ApiError, Reasons, reason
-from central_sim.refusals import kept_for_citizen, person_in_body, refusals_of
+from central_sim.refusals import kept_for_citizen, person_in_body, reasons_of, refusals_of
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
 from central_sim.seed import city_name
 from central_sim.sms import MOBILE
@@ -50,18 +50,6 @@ APPLICATION_STATUSES = ("approved", "account_opened", "produced", "production_fa
 TIMELINE_STATUSES = (*APPLICATION_STATUSES, "submitted", "not_accepted", "review_pending", "reviewed", "review_refused",
                      "deliver_later_agreed", "mobile_unverified", "voluntary", "other_card_stopped", "fee_ordered",
                      "fee_paid")
-
-
-def add_reasons(tx: Tx, application_id: str, reasons: list[dict[str, str]]) -> None:
-    """Why an application was refused after the citizen got a receipt; the progress query tells them."""
-    for seq, r in enumerate(reasons, 1):
-        tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
-                   (application_id, seq, r["code"], r["message"]))
-
-
-def reasons_of(tx: Tx, application_id: str) -> list[Row]:
-    return tx.all("SELECT code, message FROM application_reasons WHERE application_id = ? ORDER BY seq",
-                  (application_id,))
 
 
 def add_timeline(tx: Tx, application_id: str, status: str, at: str, note: str = "") -> None:

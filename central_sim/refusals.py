@@ -89,6 +89,19 @@ def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None)
     return wrap
 
 
+def add_reasons(tx: Tx, application_id: str, reasons: list[dict[str, str]]) -> None:
+    """Why an application was refused after the citizen got a receipt (offline acceptance, the register
+    review, the seed); the progress query tells them."""
+    for seq, r in enumerate(reasons, 1):
+        tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
+                   (application_id, seq, r["code"], r["message"]))
+
+
+def reasons_of(tx: Tx, application_id: str) -> list[dict[str, Any]]:
+    return tx.all("SELECT code, message FROM application_reasons WHERE application_id = ? ORDER BY seq",
+                  (application_id,))
+
+
 def submitted_time(value: Any, now: dt.datetime) -> dt.datetime | None:
     """When the request says the citizen made it; None when it does not say, or says a time that has not
     come yet (a kiosk clock running ahead must not date a refusal, nor hold back its SMS)."""

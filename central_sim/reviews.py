@@ -21,7 +21,8 @@ from central_sim.applications import REVIEW_PENDING, REVIEW_REFUSED, REVIEWED, r
 from central_sim.cards import set_status
 from central_sim.clock import rfc3339
 from central_sim.idnumber import mask
-from central_sim.persons import add_reasons, add_timeline
+from central_sim.persons import add_timeline
+from central_sim.refusals import add_reasons
 from central_sim.storage import Row, Tx
 
 # A refusal's reason, told to the guardian through the progress query (zh, en).

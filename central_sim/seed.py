@@ -200,9 +200,7 @@ def seed_database(tx: Tx, today: dt.date | None = None) -> int:
                     "INSERT INTO application_timeline (application_id, seq, status, at, note) VALUES (?,?,?,?,?)",
                     (a["application_id"], seq, status, a["created_at"], "counter"),
                 )
-            for seq, r in enumerate(a.get("reasons", []), 1):  # one refused after the kiosk accepted it offline
-                tx.execute("INSERT INTO application_reasons (application_id, seq, code, message) VALUES (?,?,?,?)",
-                           (a["application_id"], seq, r["code"], r["message"]))
+            refusals.add_reasons(tx, a["application_id"], a.get("reasons", []))  # refused after acceptance
             tx.execute("UPDATE cards SET application_id = ? WHERE card_no = ?", (a["application_id"], a["card_no"]))
         for r in p["refused_requests"]:
             refusals.store(tx, "seed", r["request_key"], p["id_number"], r["service"], submitted_at=r["submitted_at"],
