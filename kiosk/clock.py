@@ -17,6 +17,11 @@ class Clock(Protocol):
     def today(self) -> dt.date: ...
 
 
+def stamp(clock: Clock) -> str:
+    """Now as the central's contract writes a time (RFC 3339, seconds, +08:00): when the citizen did it."""
+    return clock.now().isoformat(timespec="seconds")
+
+
 class SystemClock:
     def now(self) -> dt.datetime:
         return dt.datetime.now(CHINA_TZ)

@@ -29,7 +29,7 @@ from kiosk.alarms import EventLog
 from kiosk.central.bodies import ProductionResultBody
 from kiosk.central.outcomes import DeliveryRefused
 from kiosk.central.port import Central
-from kiosk.clock import Clock
+from kiosk.clock import Clock, stamp
 from kiosk.domain.services import ServiceId
 from kiosk.issuance_journal import IssuanceJournal, OpenIssuance, Outcome, Step
 from kiosk.pin_journal import PinJournal
@@ -182,7 +182,7 @@ def _queue_failed_result(rt: RecoverableRuntime, oi: OpenIssuance, record: CardR
         failure_reason=f"kiosk interrupted during card production ({REASON}, "
                        f"{oi.last_step.value if oi.last_step else 'start'}); {where}; "
                        "deliver at the counter (网点领取)",
-        card_no=record.card_no, produced_at=rt.clock.now().isoformat(timespec="seconds"), kiosk_id=rt.cfg.kiosk.id)
+        card_no=record.card_no, produced_at=stamp(rt.clock), kiosk_id=rt.cfg.kiosk.id)
     try:
         rt.gateway.report_production_result(service=ServiceId.APPLY, application_id=oi.application_id,
                                             ordering_key=record.ssn or oi.application_id, result=result)

@@ -7,6 +7,7 @@ Screens: read_id → insert_card → confirm → submitting → done.
 from __future__ import annotations
 
 from kiosk.central.outcomes import Queued
+from kiosk.clock import stamp
 from kiosk.domain.masking import mask_card_no, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
@@ -28,7 +29,7 @@ class ActivateFlow(Flow):
                         params={"name": mask_name(idc.name), "sex": idc.sex_code,
                                 "card_no": mask_card_no(card.card_no)})
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
-        requested_at = ctx.clock.now().isoformat(timespec="seconds")
+        requested_at = stamp(ctx.clock)
         outcome = queued(ctx, lambda: ctx.central.activate_card(service=self.service, card_no=card.card_no,
                                                                 id_number=idc.id_number, requested_at=requested_at))
         ctx.unwatch_removal(ctx.devices.card_reader)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from hal.types import IdCardData, Receipt, ReceiptLine
 from kiosk.central.bodies import ContactBody, IdentityCheckBody
 from kiosk.central.outcomes import Queued
+from kiosk.clock import stamp
 from kiosk.domain.masking import mask_id, mask_phone
 from kiosk.domain.services import ServiceId
 from kiosk.flows import otp
@@ -47,7 +48,7 @@ class ContactChangeFlow(Flow):
                               postal_code=d.postal_code or None, identity_check=evidence,
                               mobile_verification_id=d.mobile_verification or None,
                               mobile_unverified=True if d.mobile_unverified else None,
-                              requested_at=ctx.clock.now().isoformat(timespec="seconds"))
+                              requested_at=stamp(ctx.clock))
         ctx.working(self.view("submitting", 3, "prompt.submitting"))
         outcome = queued(ctx, lambda: ctx.central.change_contact(contact))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from hal.status import DeviceState
 from kiosk.central.bodies import DocumentBody
 from kiosk.central.outcomes import Outcome, Queued
+from kiosk.clock import stamp
 from kiosk.documents.assess import Assessment, Steadiness, assess
 from kiosk.documents.encode import DocumentSizeError, encode_within
 from kiosk.documents.kinds import DocumentKind, Purpose
@@ -120,7 +121,7 @@ def submit_documents(ctx: FlowContext, *, service: ServiceId, purpose: Purpose, 
     """Send each document for review through the queue; True when any is still waiting to go (offline).
     A refusal by the central ends the flow with its reasons (kiosk.flows.common.queued)."""
     case_id = str(uuid.uuid4())
-    captured_at = ctx.clock.now().isoformat(timespec="seconds")
+    captured_at = stamp(ctx.clock)
     pending = False
     for doc in documents:
         body = DocumentBody(case_id=case_id, service=service.value, purpose=purpose.value, kind=doc.kind.value,

@@ -19,6 +19,7 @@ from kiosk.central import outcomes
 from kiosk.central.bodies import Applicant as ApplicantBody
 from kiosk.central.bodies import ApplicationBody, DeliverLater, Guardian, OtherCityCard, ProductionResultBody
 from kiosk.central.outcomes import DeliveryRefused
+from kiosk.clock import stamp
 from kiosk.domain.eligibility import (
     DELIVERY_WORKING_DAYS,
     UNINSURED,
@@ -294,14 +295,14 @@ class IssuanceFlow(Flow):
         self._send_result(ctx, card.id_number, created.application_id, ProductionResultBody(
             result="success", card_no=created.card_no, chip_atr=produced.chip_atr,
             card_id_code=produced.card_id_code, bank_account=account.account_no,
-            produced_at=ctx.clock.now().isoformat(timespec="seconds"), kiosk_id=ctx.config.kiosk.id))
+            produced_at=stamp(ctx.clock), kiosk_id=ctx.config.kiosk.id))
         activated = self._activate(ctx, created.card_no, card.id_number)
         taken = self._wait_taken(ctx, produced.issue_id)
         retained = not taken and self._retract(ctx, produced.issue_id)
         if retained:  # the central holds the application open for pickup at the counter
             self._send_result(ctx, card.id_number, created.application_id, ProductionResultBody(
                 result="retained", card_no=created.card_no,
-                produced_at=ctx.clock.now().isoformat(timespec="seconds"), kiosk_id=ctx.config.kiosk.id))
+                produced_at=stamp(ctx.clock), kiosk_id=ctx.config.kiosk.id))
         kind = Kind.ISSUED if taken else Kind.RETAINED if retained else Kind.UNDELIVERED
         ctx.services.stock_ledger.record(kind, ctx.clock.now(), created.application_id, record,
                                          "" if taken else "not_taken")
@@ -382,7 +383,7 @@ class IssuanceFlow(Flow):
         or a queue that could not store it leaves it pending: the receipt says so, staff can redo it)."""
         try:
             outcome = ctx.central.activate_card(service=self.service, card_no=card_no, id_number=id_number,
-                                                requested_at=ctx.clock.now().isoformat(timespec="seconds"))
+                                                requested_at=stamp(ctx.clock))
         except DeliveryRefused as exc:
             ctx.services.alarm(exc.code, "card activation could not be queued", device="offline_queue")
             return False
@@ -453,7 +454,7 @@ class IssuanceFlow(Flow):
         delivery = got.value if got.value in ("pickup", "courier") else "pickup"
         self._send_result(ctx, a.id_card.id_number, application_id, ProductionResultBody(
             result="failed", failure_reason=f"kiosk production failed ({exc.code}); deliver by {delivery}",
-            card_no=card_no, produced_at=ctx.clock.now().isoformat(timespec="seconds"),
+            card_no=card_no, produced_at=stamp(ctx.clock),
             kiosk_id=ctx.config.kiosk.id))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
@@ -488,7 +489,7 @@ class IssuanceFlow(Flow):
             self._open_application = None
             self._send_result(ctx, id_number, application_id, ProductionResultBody(
                 result="failed", failure_reason=f"kiosk session ended before production ({_code(exc)})",
-                card_no=card_no, produced_at=ctx.clock.now().isoformat(timespec="seconds"),
+                card_no=card_no, produced_at=stamp(ctx.clock),
                 kiosk_id=ctx.config.kiosk.id))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hal.types import Receipt, ReceiptLine
 from kiosk.central.models import Card, PersonLookup
 from kiosk.central.outcomes import Queued
+from kiosk.clock import stamp
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import (
@@ -84,7 +85,7 @@ class LossReportFlow(Flow):
                                     "hotline": ctx.config.kiosk.hotline})
 
         ctx.working(self.view("submitting", 3, "prompt.submitting"))
-        reported_at = ctx.clock.now().isoformat(timespec="seconds")
+        reported_at = stamp(ctx.clock)
         outcome = queued(ctx, lambda: ctx.central.report_loss(id_number=card.id_number, reported_at=reported_at,
                                                               card_no=card_no or None))
         ctx.services.block_card_locally(card_no or card.id_number)

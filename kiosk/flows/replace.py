@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kiosk.central import outcomes
 from kiosk.central.outcomes import DeliveryRefused
+from kiosk.clock import stamp
 from kiosk.domain.eligibility import (
     HOME_CITY,
     REPLACEABLE,
@@ -104,7 +105,7 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
         try:
             outcome = ctx.central.report_loss(id_number=id_number, card_no=card_no,
-                                              reported_at=ctx.clock.now().isoformat(timespec="seconds"))
+                                              reported_at=stamp(ctx.clock))
         except DeliveryRefused as exc:
             raise Refused(exc.code, (f"reason.{exc.code}",)) from None
         ctx.services.block_card_locally(card_no)
@@ -125,7 +126,7 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         ctx.services.block_card_locally(id_number)
         ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
         queued(ctx, lambda: ctx.central.report_loss(id_number=id_number,
-                                                    reported_at=ctx.clock.now().isoformat(timespec="seconds")))
+                                                    reported_at=stamp(ctx.clock)))
 
     def accepted(self, ctx: FlowContext) -> None:
         super().accepted(ctx)  # the fee is paid first: an unpaid replacement is withdrawn, the old card stays valid
