@@ -13,7 +13,6 @@ from kivy.uix.widget import Widget
 
 from kiosk.flows.base import View
 from kiosk.flows.check_answers import NEXT_PARAM, summary_rows
-from kiosk.fonts import with_fallback_markup
 from screens.design.components import SummaryList
 from screens.panels import ELDERLY_ROWS, Pager, Panel
 from screens.ports import AppPort
@@ -42,7 +41,7 @@ class CheckPanel(Panel):
         nxt.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1]))
         if elderly:  # 1.5x type: the heading leads the text's first line instead of a line of its own
             sep = "：" if app.lang == "zh" else ": "
-            nxt.text = f"[b]{with_fallback_markup(self.t('check.next') + sep)}[/b]{nxt.text}"
+            nxt.set(self.t(params.get(NEXT_PARAM, ""), **params), lead=self.t("check.next") + sep)
         else:
             heading = Text(self.t("check.next"), bold=True, color=BRAND, halign="left", size_hint_y=None,
                            height=body_px() * 1.6)

@@ -10,8 +10,10 @@ from kivy.core.window import Window
 from kivy.graphics import Color, Rectangle, RoundedRectangle
 from kivy.uix.button import Button
 from kivy.uix.label import Label
+from kivy.utils import get_hex_from_color
 
 from kiosk.fonts import with_fallback_markup
+from screens.line_break import has_cjk, line_spans
 from screens.theme import (  # re-exported: the screens import the palette from here
     ACCENT,
     BRAND,
@@ -111,25 +113,92 @@ def fresh_texture_update(label: Any, update: Any, *args: Any) -> None:
 
 
 class Text(Label):
-    """A label that wraps and draws rare name characters with a fallback font."""
+    """A label that wraps Chinese by the line-breaking rules (screens/line_break.py) and draws
+    rare name characters with a fallback font. ``text`` stays the text as set; only the drawing
+    gets the wraps."""
 
     def __init__(self, text: str = "", scale: float = 1.0, **kw: Any) -> None:
         kw["color"] = colour(kw.get("color", INK))
         kw.setdefault("halign", "center")
         kw.setdefault("valign", "middle")
+        self._plain = ""
+        self._lead = ""
+        self._shown = ""
+        self._wrapped: str | None = None  # the markup drawn, with its wraps; None: Kivy wraps ``text``
         # Smaller than body text only for decorations, never below the 32 px floor.
         super().__init__(markup=True, font_size=text_px(scale), **kw)
-        self.bind(size=self._wrap)
+        self.bind(size=self._wrap, font_size=self._rewrap, bold=self._rewrap)
         self.set(text)
 
     def texture_update(self, *args: Any) -> None:
-        fresh_texture_update(self, Label.texture_update, *args)
+        fresh_texture_update(self, _draw_wrapped, *args)
 
     def _wrap(self, *_: Any) -> None:
         self.text_size = (self.width, None if self.valign == "middle" else self.height)
+        self._rewrap()
 
-    def set(self, text: str) -> None:
-        self.text = with_fallback_markup(text)
+    def _rewrap(self, *_: Any) -> None:
+        if self.text == self._shown:  # markup given through ``text`` directly is Kivy's to wrap
+            self._show()
+
+    def _markup(self, spans: list[tuple[int, int]]) -> str:
+        whole, n = self._lead + self._plain, len(self._lead)
+
+        def line(a: int, b: int) -> str:
+            lead = with_fallback_markup(whole[a:min(b, n)]) if a < n else ""
+            return (f"[b]{lead}[/b]" if lead else "") + with_fallback_markup(whole[max(a, n):b])
+
+        return "\n".join(line(a, b) for a, b in spans)
+
+    def _show(self) -> None:
+        whole = self._lead + self._plain
+        paragraphs = [(a, a + len(p)) for a, p in _paragraphs(whole)]
+        room = float(self.width) - 2 * float(self.padding[0]) - 2
+        font, size, bold = str(self.font_name), float(self.font_size), bool(self.bold)
+        spans = paragraphs
+        if room > size and has_cjk(whole):
+            spans = line_spans(whole, room, lambda unit: word_width(unit, size, bold, font))
+        wrapped = self._markup(spans) if spans != paragraphs else None
+        if wrapped != self._wrapped:
+            self._wrapped = wrapped
+            self._trigger_texture()
+        self._shown = self._markup(paragraphs)
+        self.text = self._shown
+
+    def set(self, text: str, lead: str = "") -> None:
+        """``lead``: a heading drawn in bold at the start of the first line."""
+        self._plain, self._lead = text, lead
+        self._show()
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    out, at = [], 0
+    for p in text.split("\n"):
+        out.append((at, p))
+        at += len(p) + 1
+    return out
+
+
+def _draw_wrapped(label: Text, *args: Any) -> None:
+    """Label.texture_update's markup branch (Kivy 2.3) given the wrapped text instead of ``text``."""
+    wrapped = label._wrapped
+    if wrapped is None or label.text != label._shown or not wrapped.strip():
+        Label.texture_update(label, *args)
+        return
+    core = label._label
+    label.texture = None
+    if label.halign == "justify" or label.strip:
+        wrapped = wrapped.strip()
+    ink = label.disabled_color if label.disabled else label.color
+    core.text = f"[color={get_hex_from_color(ink)}]{wrapped}[/color]"
+    core.refresh()
+    if core.texture:
+        core.texture.bind()
+    label.refs, label.anchors = core.refs, core.anchors
+    if core.texture is not None:
+        label.texture = core.texture
+        label.texture_size = list(core.texture.size)
+    label.is_shortened = core.is_shortened
 
 
 class BigButton(Button):
@@ -203,11 +272,12 @@ def longest_word(markup_text: str) -> str:
     return max(words, key=len, default="")
 
 
-@lru_cache(maxsize=512)
-def word_width(word: str, size: float, bold: bool) -> float:
+@lru_cache(maxsize=8192)  # every character of the Chinese texts shown, at a few sizes
+def word_width(word: str, size: float, bold: bool, font_name: str = "") -> float:
     from kivy.core.text import Label as CoreLabel
 
-    w, _h = CoreLabel(text=word, font_size=size, bold=bold).get_extents(word)
+    font = {"font_name": font_name} if font_name else {}
+    w, _h = CoreLabel(text=word, font_size=size, bold=bold, **font).get_extents(word)
     return float(w)
 
 

@@ -11,7 +11,7 @@ from hal.atomic_file import write_atomic
 from kiosk.strings import table
 
 THUMB = "zh-1280x800", "en-1280x800"  # side by side in the index; the other sizes are linked
-KINDS = ("clipped", "overlap", "target", "contrast", "overflow")
+KINDS = ("clipped", "overlap", "target", "contrast", "overflow", "linebreak")
 TITLES = {"lobby": ("首页", "Lobby"), "kiosk": ("整机状态", "The kiosk around the services")}
 
 
@@ -75,7 +75,9 @@ def write_layout_report(path: Path, shots: list[dict[str, Any]]) -> Path:
              "touch targets under 15 mm (20 mm in elderly mode) at the configured `ui.dpi`, and text contrast",
              "under 4.5:1 (7:1 in elderly mode) against what the text is drawn on; and `overflow`: any string",
              "of a kind (service tiles, titles, action buttons, keypad keys), in either language, that would not",
-             "fit the widget showing that kind (screens/shots/fit.py).", "",
+             "fit the widget showing that kind (screens/shots/fit.py); and `linebreak`: a text Kivy wrapped",
+             "against the Chinese line-breaking rules, a line that begins with \"。\" or ends with \"（\"",
+             "(screens/line_break.py).", "",
              f"{len(shots)} shots, {checks} comparisons: "
              + ", ".join(f"{counts[k]} {k}" for k in KINDS) + ".", ""]
     by_shot: dict[str, list[str]] = defaultdict(list)

@@ -11,7 +11,9 @@ Then it finds:
   another in the same layer (a modal's dimmed backdrop starts a new layer);
 * ``target``: a touch target smaller than 15 mm (20 mm in elderly mode) at the configured DPI;
 * ``contrast``: text against what it is drawn on (its button's background, else the nearest
-  painted ancestor, else the window's clear colour) below 4.5:1 (7:1 in elderly mode).
+  painted ancestor, else the window's clear colour) below 4.5:1 (7:1 in elderly mode);
+* ``linebreak``: a text wrapped against the Chinese line-breaking rules (screens/line_break.py):
+  a line that begins with "。" or "，", or ends with "（".
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ _MARKUP = re.compile(r"\[/?[a-z_]+(=[^\]]*)?\]")
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # clipped | overlap | target | contrast
+    kind: str  # clipped | overlap | target | contrast | linebreak
     widget: str
     detail: str
 
@@ -89,6 +91,16 @@ def name_of(w: Any) -> str:
 def window_box(w: Any) -> Box:
     x, y = w.to_window(*w.pos)
     return (x, y, x + w.width, y + w.height)
+
+
+def bad_wraps(w: Any) -> list[str]:
+    """The wraps Kivy made in ``w``'s text against the line-breaking rules, as "before|after"."""
+    from screens.line_break import bad_wrap
+
+    lines = getattr(getattr(w, "_label", None), "_cached_lines", None) or []
+    texts = ["".join(word.text for word in line.words) for line in lines]
+    return [f"{texts[i - 1][-6:]}|{texts[i][:6]}" for i in range(1, len(lines))
+            if getattr(lines[i], "line_wrap", 0) and bad_wrap(texts[i - 1], texts[i])]
 
 
 def text_box(w: Any) -> Box:
@@ -231,6 +243,9 @@ def check_window(*, dpi: float, elderly: bool) -> Check:
         elif not inside(window_box(w), win):
             out.findings.append(Finding("clipped", name_of(w), "box outside the window "
                                         f"{tuple(round(v) for v in window_box(w))}"))
+        out.checks += 1
+        for wrap in bad_wraps(w):
+            out.findings.append(Finding("linebreak", name_of(w), f"wrapped against the rules at {wrap!r}"))
         if n.layer < top_layer:
             continue  # dimmed under a modal: not read, not compared
         fg = w.disabled_color if w.disabled else w.color

@@ -72,6 +72,28 @@ def main() -> int:
     Window.remove_widget(narrow)
     use_theme(False)
 
+    # A Chinese sentence whose "。" falls just past the width: Kivy's own wrap starts a line with it.
+    from kivy.uix.label import Label
+
+    from screens.shots.layout import bad_wraps
+    from screens.widgets import Text
+
+    sentence = "挂失后该卡立即冻结。之后可在本机补换新卡（带上身份证），找回旧卡可解除挂失。"
+    one = CoreLabel(text="冻", font_size=40).get_extents("冻")[0]
+    breaks: dict[str, Any] = {}
+    for name, widget in (("kivy", Label(text=sentence, font_size=40)), ("text", Text(sentence))):
+        widget.font_size = 40
+        widget.size_hint = (None, None)
+        widget.size = (one * 9 + 4, 400)  # nine characters to a line: the tenth, "。", would wrap
+        widget.text_size = (widget.width, None)
+        Window.add_widget(widget)
+        for _ in range(5):
+            EventLoop.idle()
+        lines = ["".join(w.text for w in line.words) for line in widget._label._cached_lines]
+        breaks[name] = {"bad": bad_wraps(widget), "lines": lines}
+        Window.remove_widget(widget)
+    out["line_breaks"] = breaks
+
     # The result page's QR code: the counter's scanner reads the transaction number back.
     import cv2
 

@@ -52,6 +52,17 @@ def test_rare_characters_and_long_names_are_not_the_missing_glyph_box_in_either_
     assert probe["rare_notdef"] == []
 
 
+def test_chinese_text_wraps_by_the_line_breaking_rules(probe: dict[str, Any]) -> None:
+    """No line begins with "。" or "，" or ends with "（"; nothing is lost on the way. The same text in a
+    plain Kivy label, at the same width, does break against the rules: the case is a real one."""
+    kivy, text = probe["line_breaks"]["kivy"], probe["line_breaks"]["text"]
+    assert kivy["bad"], kivy  # Kivy alone: "。" starts the second line
+    assert text["bad"] == [], text
+    assert len(text["lines"]) >= 3 and text["lines"][1].startswith("结。"), text  # "冻结" keeps its "。"
+    whole = "挂失后该卡立即冻结。之后可在本机补换新卡（带上身份证），找回旧卡可解除挂失。"
+    assert "".join(text["lines"]) == whole
+
+
 def test_a_word_wider_than_its_button_steps_down_instead_of_breaking(probe: dict[str, Any]) -> None:
     d = probe["delete"]
     assert d["one_line"], d  # "Delet/e" was two lines

@@ -72,6 +72,12 @@ def test_text_contrast_is_4_5_to_1_and_7_to_1_in_elderly_mode(runs: dict[str, di
     assert findings(runs, "contrast") == []
 
 
+def test_no_text_wraps_against_the_chinese_line_breaking_rules(runs: dict[str, dict[str, Any]]) -> None:
+    """No wrapped line begins with "。" or "，", or ends with "（" (three did at 1280x800)."""
+    found = findings(runs, "linebreak")
+    assert found == [], "\n".join(found)
+
+
 def test_no_text_is_clipped_or_drawn_over_another(runs: dict[str, dict[str, Any]]) -> None:
     found = [f"{s['folder']}/{s['name']}: {f['kind']} {f['widget']} {f['detail']}" for s in shots(runs)
              for f in s["findings"] if f["kind"] in ("clipped", "overlap")]
