@@ -91,6 +91,7 @@ class IssuanceFlow(Flow):
         self._started = 0.0
         self._production: CardProduction | None = None
         self._open_application: tuple[str, str, str] | None = None  # (application id, card no, id number)
+        self._accepted_id: str | None = None  # the application the central accepted (its fee is paid for it)
         self._watch_stop = threading.Event()
         self._over_limit = threading.Event()
         self._watch: threading.Thread | None = None
@@ -273,6 +274,7 @@ class IssuanceFlow(Flow):
         body = self.application_body(ctx, a, d, photo, "instant", extra)
         created = central(ctx, lambda: ctx.central.apply(body))
         self._open_application = (created.application_id, created.card_no, card.id_number)
+        self._accepted_id = created.application_id
         self.accepted(ctx)
         ctx.working(self.pview(ctx, "opening_account", SUBMIT_STEP, "prompt.opening_account"))
         account = central(ctx, lambda: ctx.central.open_bank_account(created.application_id, card.id_number,
@@ -357,6 +359,7 @@ class IssuanceFlow(Flow):
                                working_days=DELIVERY_WORKING_DAYS, postage_by_applicant=delivery == "courier")
         body = self.application_body(ctx, a, d, photo, delivery, extra, consent)
         created = central(ctx, lambda: ctx.central.apply(body))
+        self._accepted_id = created.application_id  # made later, not here: no production to report if it fails
         self.accepted(ctx)
         self.stop_clock()
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)

@@ -154,8 +154,8 @@ class FeeIssuanceFlow(IssuanceFlow):
         state_fee(ctx, self, self.fee_step, self._fee, offline=offline)
 
     def accepted(self, ctx: FlowContext) -> None:
-        if self._fee is not None and self._open_application is not None:
-            self._paid = pay_fee(ctx, self, self.pay_step, self._fee, self._open_application[0])
+        if self._fee is not None and self._accepted_id is not None:  # made here or later: paid now
+            self._paid = pay_fee(ctx, self, self.pay_step, self._fee, self._accepted_id)
         super().accepted(ctx)
 
     def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:

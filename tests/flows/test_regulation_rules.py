@@ -35,6 +35,7 @@ from tests.flows.conftest import (
     person,
 )
 from tests.flows.faces import holder_before_camera
+from tests.flows.payment_helpers import pay_shown_order
 from tests.flows.test_apply import fill_details, take_and_skip_pin
 from tests.photo.conftest import faces_dir
 from tests.photo.synth import kiosk_frame
@@ -314,6 +315,7 @@ def test_keeping_the_bank_account_defers_the_replacement_with_consent(runtime: R
     assert ask.reasons == ("reason.keep_account_not_instant",)
     d.send("agree")
     d.answer("deliver_later_how", "choose", "pickup")
+    pay_shown_order(d, central)  # the fee stated before is paid now (tests/flows/test_replace_fee.py)
     _, result = d.end()
     assert result.code == "deliver_later_pickup"
     assert central_one(central, "SELECT delivery FROM applications WHERE kiosk_id = ?",

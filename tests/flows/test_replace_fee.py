@@ -39,6 +39,21 @@ def to_payment(runtime: Runtime, reason: str = "damaged") -> Driver:
     return d
 
 
+def to_made_later(runtime: Runtime) -> Driver:
+    """A damaged card, keeping the old bank account: made later, with the citizen's consent."""
+    d = Driver(runtime, ServiceId.REPLACE)
+    d.wait("read_id")
+    d.id_reader.place(id_card(person("adult_active_card")))
+    d.answer("choose_reason", "choose", "damaged")
+    assert d.answer("fee_statement", "confirm").message == "prompt.fee_due"
+    d.answer("keep_account", "keep_account")
+    d.answer("photo_choice", "use_on_file")
+    fill_details(d)
+    d.answer("deliver_later", "agree")
+    d.answer("deliver_later_how", "choose", "pickup")
+    return d
+
+
 def receipt_text(d: Driver) -> str:
     return "\n".join(line.text for line in d.printer.printed[-1].lines)
 
@@ -134,6 +149,41 @@ def test_a_payment_before_the_qr_is_shown_is_not_asked_twice(runtime: Runtime, c
     assert again.payment_id == first.params["payment_id"]
     assert runtime.central.payment_status(again.payment_id).status == "paid"
     assert central_count(central, "payments") == 1
+
+
+def test_a_replacement_made_later_is_paid_for_before_it_goes_to_the_card_centre(
+        runtime: Runtime, central: ServerHandle) -> None:
+    """Keeping the old bank account (art. 16) means the card is made later, not here. The statement
+    said "pay by QR once you confirm": the fee is paid at the kiosk all the same, and the receipt
+    says so (the kiosk once sent the application and never asked for the fee)."""
+    d = to_made_later(runtime)
+    qr = d.wait("payment_qr")
+    paid = pay_order(central, qr.params["payment_id"])
+    view, result = d.end()
+    assert_ended(view, result, End.DONE)
+    assert result.code == "deliver_later_pickup"
+    text = receipt_text(d)
+    assert "工本费 Card fee: ¥20.00 已缴 paid" in text and paid["receipt_no"] in text
+    assert central_count(central, "payments", "status = 'paid'") == 1
+    assert central_one(central, "SELECT status FROM applications WHERE kind = 'replacement' AND kiosk_id = ?",
+                       runtime.cfg.kiosk.id) == "approved"
+    nothing_left_behind(runtime)
+
+
+def test_a_replacement_made_later_whose_payment_is_cancelled_is_withdrawn(
+        runtime: Runtime, central: ServerHandle) -> None:
+    d = to_made_later(runtime)
+    d.wait("payment_qr")
+    d.send("cancel")
+    view, result = d.end()
+    assert_ended(view, result, End.CANCELLED, "reason.payment_cancelled")
+    assert central_one(central, "SELECT status FROM applications WHERE kind = 'replacement' AND kiosk_id = ?",
+                       runtime.cfg.kiosk.id) == "withdrawn"
+    assert central_one(central, "SELECT status FROM cards WHERE card_no = ?", OLD_CARD) == "normal"
+    assert not runtime.blocks.is_blocked(OLD_CARD)
+    # withdrawn with its order, never reported as a failed production
+    assert central_count(central, "application_timeline", "status = 'production_failed'") == 0
+    nothing_left_behind(runtime)
 
 
 @pytest.fixture
