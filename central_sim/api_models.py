@@ -83,10 +83,14 @@ class _Out(BaseModel):
 # --- requests --------------------------------------------------------------------------------------
 
 class PersonQuery(_In):
-    """lookup: ``id_number`` and ``name``; photo and status: ``id_number`` (missing ones are reasons)."""
+    """lookup: ``id_number`` and ``name``, or ``id_number`` and ``guardian_id_number`` for a child with no
+    ID card; photo and status: ``id_number`` (missing ones are reasons)."""
 
     id_number: Short | None = None
     name: Text | None = None
+    guardian_id_number: Short | None = Field(
+        default=None, description="lookup of a child with no ID card, in place of the name: the guardian who "
+                                  "presented the child's 户口簿 page (POST /v1/documents) at this kiosk session")
 
 
 class Applicant(_In):

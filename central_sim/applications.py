@@ -12,6 +12,7 @@ from typing import Any
 from central_sim import notices
 from central_sim.cards import OPEN, REPLACEMENT_OPEN, card_or_404, set_status
 from central_sim.clock import parse_date, parse_rfc3339, rfc3339
+from central_sim.documents import NO_ID_CARD_MAX_AGE, register_page_received
 from central_sim.errors import ApiError, Reasons
 from central_sim.idnumber import age_on, birth_date_of
 from central_sim.payments import fee_fen, require_paid
@@ -35,7 +36,6 @@ ID_SOURCES = ("id_card", "household_register")
 REGISTER_FILLED = frozenset({"name", "ethnicity", "household_address", "id_valid_from", "id_valid_until"})
 REVIEW_PENDING, REVIEWED, REVIEW_REFUSED = "review_pending", "reviewed", "review_refused"  # central_sim/reviews.py
 REJECTED = "申请信息核查未通过，请按提示补充或更正"
-NO_ID_CARD_MAX_AGE = 16  # from 16 a resident holds a 居民身份证 (居民身份证法 art. 2)
 APPLICANT_FIELDS = {
     "name": "姓名", "sex": "性别", "ethnicity": "民族", "birth_date": "出生日期", "id_type": "证件类型",
     "id_number": "证件号码", "id_valid_from": "证件有效期起", "id_valid_until": "证件有效期止",
@@ -139,9 +139,7 @@ def _check_register_child(tx: Tx, body: dict[str, Any], id_no: str, age: int | N
     guardian_id = str(g.get("id_number") or "") if isinstance(g, dict) else ""
     if guardian_id and guardian_id == id_no:
         reasons.add("guardian_same_person", "监护人不能是申请人本人")
-    if id_no and guardian_id and tx.one(
-            "SELECT 1 AS n FROM documents WHERE subject_id_number = ? AND presenter_id_number = ?"
-            " AND purpose = 'guardian' AND kind = 'household_register'", (id_no, guardian_id)) is None:
+    if id_no and guardian_id and not register_page_received(tx, id_no, guardian_id):
         reasons.add("relationship_proof_missing", "未收到监护人提交的户口簿页，请在申请前拍摄户口簿")
 
 

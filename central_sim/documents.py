@@ -31,6 +31,7 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "proxy": ("progress_query", "contact_change"),
 }
 ALL_SERVICES = tuple(sorted({s for v in SERVICES.values() for s in v}))
+NO_ID_CARD_MAX_AGE = 16  # from 16 a resident holds a 居民身份证 (居民身份证法 art. 2): the 户口簿 path ends
 MIN_JPEG = 2 * 1024  # smaller is not a readable page
 MAX_JPEG = 700 * 1024
 ADULT = 18
@@ -50,6 +51,13 @@ def _jpeg(body: dict[str, Any], reasons: Reasons) -> bytes:
     elif not MIN_JPEG <= len(data) <= MAX_JPEG:
         reasons.add("jpeg_size_out_of_range", f"材料图像大小须在 {MIN_JPEG // 1024}–{MAX_JPEG // 1024} KB 之间")
     return data
+
+
+def register_page_received(tx: Tx, child_id: str, guardian_id: str) -> bool:
+    """Whether this guardian presented a 户口簿 page for this child (issue 21 §3): what lets a guardian
+    act for a child who has no ID card, whose name the kiosk cannot read."""
+    return tx.one("SELECT 1 AS n FROM documents WHERE subject_id_number = ? AND presenter_id_number = ?"
+                  " AND purpose = 'guardian' AND kind = 'household_register'", (child_id, guardian_id)) is not None
 
 
 @route("POST", "/v1/documents", idempotent=True)

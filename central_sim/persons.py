@@ -7,7 +7,9 @@ import re
 from typing import Any
 
 from central_sim.clock import rfc3339
+from central_sim.documents import NO_ID_CARD_MAX_AGE, register_page_received
 from central_sim.errors import ApiError, Reasons, reason
+from central_sim.idnumber import age_on, birth_date_of
 from central_sim.refusals import kept_for_citizen, person_in_body, reasons_of, refusals_of
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
 from central_sim.seed import city_name
@@ -63,12 +65,17 @@ def add_timeline(tx: Tx, application_id: str, status: str, at: str, note: str = 
 
 @route("POST", "/v1/persons/lookup", idempotent=False)
 def lookup(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """By ID number and name; or, for a child with no ID card (issue 21 §3), by the child's number and
+    the guardian who presented the child's 户口簿 page: the kiosk never has the register's name."""
     body, reasons = need_object(raw), Reasons()
     id_no = id_number(body, reasons)
-    name = text(body, "name", reasons, "姓名")
+    guardian = body.get("guardian_id_number")
+    name = text(body, "name", reasons, "姓名") if guardian is None else ""
     bad_request(reasons)
     p = person_or_404(tx, id_no)
-    if p["name"] != name:
+    if guardian is not None:
+        _check_register_guardian(tx, ctx, id_no, str(guardian))
+    elif p["name"] != name:
         raise ApiError(422, "name_mismatch", "姓名与证件号码不符", [reason("name_mismatch", "姓名与证件号码不符")])
     cards = tx.all("SELECT * FROM cards WHERE id_number = ? ORDER BY status_changed_at", (id_no,))
     apps = tx.all("SELECT application_id, status, kind FROM applications WHERE id_number = ? ORDER BY created_at",
@@ -83,6 +90,16 @@ def lookup(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         "applications": [{"application_id": a["application_id"], "status": a["status"], "kind": a["kind"]}
                          for a in apps],
     }
+
+
+def _check_register_guardian(tx: Tx, ctx: Ctx, child_id: str, guardian_id: str) -> None:
+    birth = birth_date_of(child_id)
+    if birth is not None and age_on(birth, ctx.today) >= NO_ID_CARD_MAX_AGE:
+        message = f"年满 {NO_ID_CARD_MAX_AGE} 周岁应持本人居民身份证办理"
+        raise ApiError(422, "register_child_too_old", message, [reason("register_child_too_old", message)])
+    if guardian_id == child_id or not register_page_received(tx, child_id, guardian_id):
+        message = "未收到监护人提交的户口簿页，请先拍摄户口簿"
+        raise ApiError(422, "relationship_proof_missing", message, [reason("relationship_proof_missing", message)])
 
 
 @route("POST", "/v1/persons/photo", idempotent=False)

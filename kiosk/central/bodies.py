@@ -18,8 +18,11 @@ class Body(BaseModel):
 
 
 class PersonLookupBody(Body):
+    """By ID number and name; a child with no ID card by the guardian who presented its 户口簿 page."""
+
     id_number: str
-    name: str
+    name: str | None = None
+    guardian_id_number: str | None = None
 
 
 class IdNumberBody(Body):

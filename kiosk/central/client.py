@@ -246,6 +246,11 @@ class CentralClient:
     def lookup_person(self, id_number: str, name: str) -> m.PersonLookup:
         return self.call(rq.LOOKUP_PERSON, b.PersonLookupBody(id_number=id_number, name=name))
 
+    def lookup_child(self, child_id_number: str, guardian_id_number: str) -> m.PersonLookup:
+        """A child with no ID card (issue 21 §3): once the guardian's 户口簿 page is at the central."""
+        return self.call(rq.LOOKUP_PERSON, b.PersonLookupBody(id_number=child_id_number,
+                                                              guardian_id_number=guardian_id_number))
+
     def person_photo(self, id_number: str) -> bytes:
         """The JPEG on record; CentralRejected(404, photo_not_found) when there is none."""
         photo = self.call(rq.PERSON_PHOTO, b.IdNumberBody(id_number=id_number))

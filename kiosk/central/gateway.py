@@ -29,6 +29,9 @@ class CentralGateway:
     def lookup_person(self, id_number: str, name: str) -> m.PersonLookup:
         return self._client.lookup_person(id_number, name)
 
+    def lookup_child(self, child_id_number: str, guardian_id_number: str) -> m.PersonLookup:
+        return self._client.lookup_child(child_id_number, guardian_id_number)
+
     def person_photo(self, id_number: str) -> bytes:
         return self._client.person_photo(id_number)
 

@@ -1,7 +1,8 @@
 """A guardian applies for a child who has no ID card (issue 21 §3; arts. 16, 51).
 
 Many children (most under 2, many under 16) have no 居民身份证: they are registered in the 户口簿 with
-a citizen ID number. From the apply flow's first screen (``read_id``, action ``no_id_card``):
+a citizen ID number. From the first screen (``read_id``, action ``no_id_card``) of the apply flow, and of
+the replace flow (kiosk.flows.replace, which then looks the child's card up by the guardian):
 
 read_guardian_id (the guardian's own card) → face check of the guardian (the one standing there) →
 child_register (form: ``set_child_id_number``, ``confirm``; reasons beside the field) → the 户口簿 page
@@ -22,6 +23,7 @@ from hal.types import IdCardData
 from kiosk.domain.eligibility import NO_ID_CARD_MAX_AGE, guardian_problems, household_child_problems
 from kiosk.domain.idnumber import age_on, parse_id_number
 from kiosk.domain.masking import mask_id
+from kiosk.domain.services import ServiceId
 from kiosk.flows.base import Flow, FlowContext, FlowResult, Refused
 from kiosk.flows.documents_guardian import capture_register_proof
 from kiosk.flows.face_check import verify_identity
@@ -37,7 +39,9 @@ FIELD = "set_child_id_number"
 def register_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
     """The guardian's card and face, the child's number from the 户口簿, the page itself."""
     offline_or_fail(ctx)  # offline and not accepting for later: say so before the guardian starts
-    guardian = read_id_card(ctx, flow.view("read_guardian_id", STEP, "prompt.place_guardian_own_id",
+    prompt = ("prompt.place_guardian_own_id" if flow.service is ServiceId.APPLY
+              else "prompt.place_guardian_own_id_replace")
+    guardian = read_id_card(ctx, flow.view("read_guardian_id", STEP, prompt,
                                            params={"age_limit": str(NO_ID_CARD_MAX_AGE)}, actions=("cancel",)))
     problems = guardian_problems(age_of(guardian, ctx), guardian.id_number, "")
     if problems:

@@ -13,10 +13,14 @@ from kiosk.flows.documents_guardian import capture_relationship_proof
 from kiosk.flows.identity import age_of, id_card_problems, read_id_card, read_id_card_or_tap
 from kiosk.flows.issuance import Applicant
 
+# A guardian may act for a child with no ID card (issue 21 §3) in these: the card's application and its
+# replacement (arts. 16, 51; central_sim.documents.SERVICES).
+FOR_CHILD_WITHOUT_ID = (ServiceId.APPLY, ServiceId.REPLACE)
+
 
 def read_applicant(ctx: FlowContext, flow: Flow) -> Applicant:
-    """The applicant's card; for a new card, or "the child has no ID card" (issue 21 §3) instead."""
-    if flow.service is not ServiceId.APPLY:
+    """The applicant's card; for a new card or a replacement, "the child has no ID card" instead."""
+    if flow.service not in FOR_CHILD_WITHOUT_ID:
         card = read_id_card(ctx, flow.view("read_id", 1, "prompt.place_id_card", actions=("cancel",)))
     else:
         got = read_id_card_or_tap(ctx, flow.view("read_id", 1, "prompt.place_id_card",

@@ -4,6 +4,11 @@ Screens: read_id → [read_guardian_id] → lookup → [choose_card] → choose_
 [confirm_report_first] → [keep_account] → [photo_choice] → photo → photo_confirm → details → submitting → … → done
 (as apply). A lost card not yet reported is reported first (art. 33); the old card is invalid
 from acceptance (blocked locally too); a quality defect within one month of collection is free.
+
+A child with no ID card (issue 21 §3; arts. 16, 51): from ``read_id``'s ``no_id_card``, the guardian's
+card and face, the child's number and the 户口簿 page (kiosk.flows.child_without_id), then the child's
+cards are looked up by that guardian (the kiosk never has the register's name), and the new card is
+made after the central's review of the page: never on the spot, with the guardian's consent.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from kiosk.domain.eligibility import (
     REPLACEABLE,
     REPLACEMENT_REASONS,
     account_can_be_kept,
+    instant_issue_blockers,
     must_report_loss_first,
     replacement_problems,
 )
@@ -23,6 +29,7 @@ from kiosk.domain.masking import mask_card_no, mask_id
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.check_answers import Row, confirm_summary
+from kiosk.flows.child_without_id import REVIEW_FIRST
 from kiosk.flows.common import central, queued, refusal
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
@@ -45,18 +52,24 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         require_face_check_possible(ctx)
         applicant = read_applicant(ctx, self)
         card = applicant.id_card
+        register = applicant.from_register  # the guardian's face was checked before the 户口簿 page
         reasons_menu = tuple((r, f"replace_reason.{r}") for r in REPLACEMENT_REASONS)
         if offline_or_fail(ctx):
             reason = self._choose_reason(ctx, reasons_menu)
             if must_report_loss_first(reason, None):  # art. 33: the loss never waits for the face check
                 self._report_loss_offline(ctx, card.id_number)
-            verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验 (the guardian under 14)
+            if not register:
+                verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验 (the guardian under 14)
             self.state_fee(ctx, reason, offline=True)
             photo = self.offline_photo(ctx, applicant)
             return self.accept_for_later(ctx, applicant, self.details(ctx, "resident"), photo, Extra(reason=reason))
 
         ctx.working(self.pview(ctx, "lookup", 2, "prompt.looking_up"))
-        person = central(ctx, lambda: ctx.central.lookup_person(card.id_number, card.name))
+        if register and applicant.guardian is not None:
+            guardian_id = applicant.guardian.id_number
+            person = central(ctx, lambda: ctx.central.lookup_child(card.id_number, guardian_id))
+        else:
+            person = central(ctx, lambda: ctx.central.lookup_person(card.id_number, card.name))
         held = [c for c in person.cards if c.city == HOME_CITY and c.status in REPLACEABLE]
         if not held:
             raise Refused("no_card_to_replace", ("reason.no_card_to_replace",))
@@ -71,7 +84,8 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
                                         today=ctx.clock.today())
         if problems:
             raise Refused("not_eligible", problems)
-        verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验, before anything changes
+        if not register:
+            verify_identity(ctx, self, applicant.guardian or card, 2)  # 人证核验, before anything changes
         self.state_fee(ctx, reason)  # before the citizen commits; paid in accepted(), before anything is made
         if must_report_loss_first(reason, old):
             self._report_loss_first(ctx, old.card_no, card.id_number)
@@ -80,7 +94,11 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
 
         photo = self.photo(ctx, applicant, person.photo_on_file and reason not in NEW_PHOTO_REASONS)
         details = self.details(ctx, person.medical_insurance)
-        return self.issue(ctx, applicant, details, photo, Extra(reason=reason, keep_account=keep_account))
+        extra = Extra(reason=reason, keep_account=keep_account)
+        if register:  # art. 16: made once the central's reviewer has matched the 户口簿 page, never here
+            blockers = (REVIEW_FIRST, *instant_issue_blockers(keep_account=keep_account, blank_cards=True))
+            return self.deliver_later(ctx, applicant, details, photo, extra, blockers)
+        return self.issue(ctx, applicant, details, photo, extra)
 
     def _keep_account(self, ctx: FlowContext, card_bank: str) -> bool:
         """Art. 16: the citizen may keep the old card's bank account number; the outlet then makes the card

@@ -69,3 +69,11 @@ def shoot(tour: Any) -> None:
     submit_details(tour)  # check your answers, send, the SMS code
     tour.step("deliver_later", shot="child_deliver_later_after_review", tap="button.cancel")
     s.end_home()
+    # the replacement starts the same way: the guardian's own card, for the child's card this time
+    tour.start("replace")
+    s.view("read_id")
+    s.tap("button.no_id_card")
+    s.view("read_guardian_id")
+    s.shot("child_replace_read_guardian_own_id")
+    s.tap("button.cancel")
+    s.end_home()

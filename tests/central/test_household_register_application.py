@@ -88,3 +88,38 @@ def test_the_id_card_path_still_needs_the_card_fields(admin: httpx.Client, centr
     payload["applicant"] = {k: v for k, v in payload["applicant"].items() if k != "id_source"}
     resp = apply(admin, payload)
     assert {"missing_name", "missing_id_valid_from", "missing_household_address"} <= codes(resp)
+
+
+def lookup(admin: httpx.Client, number: str, guardian: str) -> httpx.Response:
+    return admin.post("/v1/persons/lookup", json={"id_number": number, "guardian_id_number": guardian},
+                      headers={"X-Kiosk-Id": KIOSK_ID})
+
+
+def test_a_child_without_an_id_card_is_looked_up_by_the_guardian_who_presented_the_register_page(
+        admin: httpx.Client, central: ServerHandle) -> None:
+    """A replacement (issue 21 §3): the kiosk has the child's number but never the register's name. The
+    central answers for the guardian whose 户口簿 page it received for this child, and for nobody else."""
+    number = child(central, 6)
+    with central.central.db.transaction() as tx:
+        tx.execute("INSERT INTO cards (card_no, id_number, city, status, bank_code, status_changed_at)"
+                   " VALUES (?,?,?,?,?,?)", ("A10000086", number, "350100", "normal", "FZB", "2025-01-01"))
+    before = lookup(admin, number, GUARDIAN["id_number"])
+    assert before.status_code == 422 and codes(before) == {"relationship_proof_missing"}  # no page yet
+    page = document(service="replace", subject_id_number=number, presenter_id_number=GUARDIAN["id_number"])
+    assert post(admin, page).status_code == 201
+    found = lookup(admin, number, GUARDIAN["id_number"])
+    assert found.status_code == 200, found.text
+    assert [c["card_no"] for c in found.json()["cards"]] == ["A10000086"]
+    other = citizen("other_city_resident")["id_number"]  # an adult who presented no page for this child
+    assert codes(lookup(admin, number, other)) == {"relationship_proof_missing"}
+    assert codes(lookup(admin, number, number)) == {"relationship_proof_missing"}  # the child for itself
+    by_name = admin.post("/v1/persons/lookup", json={"id_number": number}, headers={"X-Kiosk-Id": KIOSK_ID})
+    assert by_name.status_code == 400  # neither a name nor a guardian: nothing to check the number against
+
+
+def test_a_child_of_16_is_looked_up_with_their_own_id_card(admin: httpx.Client, central: ServerHandle) -> None:
+    number = child(central, 16, seq="088")  # the page itself is kept: the age is judged where it is used
+    assert post(admin, document(service="replace", subject_id_number=number,
+                                presenter_id_number=GUARDIAN["id_number"])).status_code == 201
+    refused = lookup(admin, number, GUARDIAN["id_number"])
+    assert refused.status_code == 422 and codes(refused) == {"register_child_too_old"}

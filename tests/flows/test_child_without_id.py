@@ -30,6 +30,7 @@ from tests.flows.conftest import (
     person,
 )
 from tests.flows.faces import HolderFaceCamera, face_file
+from tests.flows.payment_helpers import pay_shown_order
 from tests.flows.test_apply import fill_details
 from tests.flows.test_documents import capture, doccam, reviewed
 from tests.photo.synth import kiosk_frame
@@ -190,6 +191,70 @@ def test_the_guardian_failing_the_face_check_goes_to_the_counter(runtime: Runtim
     assert central_count(central, "applications", "kiosk_id = ?", runtime.cfg.kiosk.id) == 0
 
 
+def child_with_card(central: ServerHandle, years: int, card_no: str) -> str:
+    """A child in the register, with no ID card, holding a Fuzhou card from the partner bank."""
+    number = registered_child(central, years)
+    with central.central.db.transaction() as tx:
+        tx.execute("INSERT INTO cards (card_no, id_number, city, status, bank_code, issued_at, status_changed_at)"
+                   " VALUES (?,?,?,?,?,?,?)", (card_no, number, "350100", "normal", "FZB", "2024-01-01",
+                                               "2024-01-01T10:00:00+08:00"))
+    return number
+
+
+def test_guardian_replaces_the_card_of_a_child_without_an_id_card(runtime: Runtime, central: ServerHandle) -> None:
+    """The replace flow's first screen has "the child has no ID card" too. The child's cards are looked up
+    by the guardian who presented the 户口簿 page (the kiosk never has the register's name), the fee is
+    paid, and the new card is made after the central's review (art. 16): never on the spot."""
+    child = child_with_card(central, 7, "A10000091")
+    d = Driver(runtime, ServiceId.REPLACE)
+    assert "no_id_card" in d.wait("read_id").actions
+    d.send("no_id_card")
+    assert d.wait("read_guardian_id").message == "prompt.place_guardian_own_id_replace"
+    d.id_reader.place(id_card(person(GUARDIAN)))
+    enter_child(d, child)
+    capture(d, "household_register")
+    d.answer("more_proof", "no_birth_certificate")
+    reasons = d.wait("choose_reason")
+    assert "damaged" in [c for c, _ in reasons.choices]
+    d.send("choose", "damaged")
+    assert d.answer("fee_statement", "confirm").message == "prompt.fee_due"
+    d.answer("keep_account", "new_account")
+    take_child_photo(d)  # no photo on file: the child before the camera
+    fill_details(d)
+    later = d.wait("deliver_later")
+    assert later.reasons == ("reason.child_register_review",)
+    d.send("agree")
+    d.answer("deliver_later_how", "choose", "pickup")
+    pay_shown_order(d, central)
+    view, result = d.end()
+    assert_ended(view, result, End.DONE)
+    assert result.code == "deliver_later_pickup" and not d.issuer.printed_faces
+    assert d.screens.count("face_consent") == 1  # the guardian's face, once, before the 户口簿 page
+    app_id = central_one(central, "SELECT application_id FROM applications WHERE id_number = ?", child)
+    assert central_one(central, "SELECT replaces_card_no FROM applications WHERE id_number = ?", child) == "A10000091"
+    assert central_count(central, "application_timeline", "application_id = ? AND status = 'review_pending'",
+                         app_id) == 1
+    assert central_count(central, "payments", "application_id = ? AND status = 'paid'", app_id) == 1
+    assert runtime.blocks.is_blocked("A10000091")  # art. 33: the old card lapses from acceptance
+    receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
+    assert "审核户口簿后制卡" in receipt and "已缴 paid" in receipt and child not in receipt
+
+
+def test_a_child_of_16_replaces_with_their_own_id_card_not_the_register(runtime: Runtime,
+                                                                      central: ServerHandle) -> None:
+    """A child of 16 or more has an ID card of their own: the form says so, before any lookup."""
+    child = child_with_card(central, 16, "A10000092")
+    d = Driver(runtime, ServiceId.REPLACE)
+    d.wait("read_id")
+    d.send("no_id_card")
+    d.wait("read_guardian_id")
+    d.id_reader.place(id_card(person(GUARDIAN)))
+    assert enter_child(d, child).reasons == ("reason.child_too_old_for_register",)
+    d.send("cancel")
+    _, result = d.end()
+    assert result.end is End.CANCELLED and "lookup" not in d.screens
+
+
 @pytest.fixture
 def accepting_runtime(tmp_path: Path, central: ServerHandle) -> Iterator[Runtime]:
     """A kiosk configured to accept applications for later while the link is down."""
@@ -259,3 +324,35 @@ def test_a_child_not_in_the_register_is_refused_with_the_centrals_reason(runtime
     view, result = d.end()
     assert_ended(view, result, End.REFUSED, "reason.not_in_register")
     assert central_count(central, "applications", "id_number = ?", child) == 0
+
+
+def test_offline_a_childs_replacement_is_queued_behind_its_documents(accepting_runtime: Runtime,
+                                                                     central: ServerHandle) -> None:
+    """Offline the card list cannot be looked up: the replacement is accepted for later, its fee payable
+    at pickup, and the central judges it (the 户口簿 page first) when the link is back."""
+    child = child_with_card(central, 7, "A10000093")
+    rt = accepting_runtime
+    go_offline(rt, central)
+    d = Driver(rt, ServiceId.REPLACE)
+    d.wait("read_id")
+    d.send("no_id_card")
+    d.wait("read_guardian_id")
+    d.id_reader.place(id_card(person(GUARDIAN)))
+    enter_child(d, child)
+    capture(d, "household_register")
+    d.answer("more_proof", "no_birth_certificate")
+    d.answer("choose_reason", "choose", "damaged")
+    assert d.answer("fee_statement", "confirm").message == "prompt.fee_at_pickup"
+    take_child_photo(d)
+    fill_details(d)
+    d.answer("delivery_choice", "choose", "pickup")
+    view, result = d.end()
+    assert_ended(view, result, End.DONE)
+    assert result.code == "accepted_for_later" and d.screens.count("face_consent") == 1
+    central.faults.clear()
+    rt.link.report_success()
+    assert rt.forwarder.flush(timeout=15)
+    assert rt.outbox.undelivered() == 0 and rt.outbox.status().dead_letters == 0
+    assert central_one(central, "SELECT replaces_card_no FROM applications WHERE id_number = ?", child) == "A10000093"
+    receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
+    assert "审核户口簿后制卡" in receipt and "领卡时缴纳" in receipt
