@@ -92,6 +92,7 @@ class IssuanceFlow(Flow):
         self._production: CardProduction | None = None
         self._open_application: tuple[str, str, str] | None = None  # (application id, card no, id number)
         self._accepted_id: str | None = None  # the application the central accepted (its fee is paid for it)
+        self._made_later = False  # by the card centre after this session (deliver_later), not here
         self._watch_stop = threading.Event()
         self._over_limit = threading.Event()
         self._watch: threading.Thread | None = None
@@ -360,6 +361,7 @@ class IssuanceFlow(Flow):
         body = self.application_body(ctx, a, d, photo, delivery, extra, consent)
         created = central(ctx, lambda: ctx.central.apply(body))
         self._accepted_id = created.application_id  # made later, not here: no production to report if it fails
+        self._made_later = True
         self.accepted(ctx)
         self.stop_clock()
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)

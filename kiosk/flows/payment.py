@@ -67,8 +67,10 @@ def state_fee(ctx: FlowContext, flow: Flow, step: int, fee: Fee, *, offline: boo
                       actions=("confirm", "cancel")))
 
 
-def pay_fee(ctx: FlowContext, flow: Flow, step: int, fee: Fee, application_id: str) -> Paid | None:
-    """Pay a fee that is due before anything is made; None when there is none."""
+def pay_fee(ctx: FlowContext, flow: Flow, step: int, fee: Fee, application_id: str, *,
+            made_later: bool = False) -> Paid | None:
+    """Pay a fee that is due before anything is made; None when there is none. ``made_later``: the card
+    is made by the card centre after the kiosk session, which the QR page and its answer say."""
     if not fee.due:
         return None
     ctx.working(flow.view("payment_ordering", step, "prompt.payment_ordering"))
@@ -78,7 +80,7 @@ def pay_fee(ctx: FlowContext, flow: Flow, step: int, fee: Fee, application_id: s
     if order.status != "pending":
         raise PaymentVoided("payment_voided")
     try:
-        return _wait_paid(ctx, flow, step, fee, order)
+        return _wait_paid(ctx, flow, step, fee, order, made_later)
     except (Cancelled, IdleTimeout) as exc:
         _void(ctx, order.payment_id, "cancelled" if isinstance(exc, Cancelled) else "timed_out")
         raise PaymentVoided("payment_cancelled" if isinstance(exc, Cancelled) else "payment_timed_out") from None
@@ -87,11 +89,11 @@ def pay_fee(ctx: FlowContext, flow: Flow, step: int, fee: Fee, application_id: s
         raise
 
 
-def _wait_paid(ctx: FlowContext, flow: Flow, step: int, fee: Fee, order: PaymentOrder) -> Paid:
+def _wait_paid(ctx: FlowContext, flow: Flow, step: int, fee: Fee, order: PaymentOrder, made_later: bool) -> Paid:
     window = ctx.config.timeouts.payment_s
     deadline = ctx.clock.monotonic() + window
     ctx.channel.show(dataclasses.replace(
-        flow.view("payment_qr", step, "prompt.payment_qr",
+        flow.view("payment_qr", step, "prompt.payment_qr_later" if made_later else "prompt.payment_qr",
                   params={"yuan": fee.yuan, "qr": order.qr_payload, "payment_id": order.payment_id,
                           "minutes": str(max(1, int(window // 60)))},
                   actions=("cancel",)), timeout_s=window))
@@ -103,7 +105,8 @@ def _wait_paid(ctx: FlowContext, flow: Flow, step: int, fee: Fee, order: Payment
         state = central(ctx, partial(ctx.central.payment_status, order.payment_id, min(POLL_WAIT_S, left)))
         if state.status == "paid":
             paid = _paid(state)
-            ctx.working(flow.view("payment_done", step, "prompt.payment_done",
+            ctx.working(flow.view("payment_done", step,
+                                  "prompt.payment_done_later" if made_later else "prompt.payment_done",
                                   params={"yuan": fee.yuan, "receipt_no": paid.receipt_no}))
             return paid
         if state.status != "pending":  # voided at the central (its own expiry)
@@ -155,7 +158,8 @@ class FeeIssuanceFlow(IssuanceFlow):
 
     def accepted(self, ctx: FlowContext) -> None:
         if self._fee is not None and self._accepted_id is not None:  # made here or later: paid now
-            self._paid = pay_fee(ctx, self, self.pay_step, self._fee, self._accepted_id)
+            self._paid = pay_fee(ctx, self, self.pay_step, self._fee, self._accepted_id,
+                                 made_later=self._made_later)
         super().accepted(ctx)
 
     def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:

@@ -68,7 +68,8 @@ def test_the_card_is_made_only_after_payment_and_the_receipt_has_the_e_receipt_n
     blanks = runtime.devices.issuer.blanks  # type: ignore[union-attr]
     d = to_payment(runtime)
     qr = d.wait("payment_qr")
-    assert qr.params["yuan"] == "20" and qr.params["qr"].endswith(qr.params["payment_id"])
+    assert qr.message == "prompt.payment_qr" and qr.params["yuan"] == "20"
+    assert qr.params["qr"].endswith(qr.params["payment_id"])
     assert qr.timeout_s == runtime.cfg.timeouts.payment_s and qr.actions == ("cancel",)  # the countdown
     assert central_count(central, "accounts", "card_no LIKE 'A2%'") == 0  # nothing made yet
     assert d.issuer.position.value == "none" and d.issuer.blanks == blanks  # no card fed
@@ -158,7 +159,9 @@ def test_a_replacement_made_later_is_paid_for_before_it_goes_to_the_card_centre(
     says so (the kiosk once sent the application and never asked for the fee)."""
     d = to_made_later(runtime)
     qr = d.wait("payment_qr")
+    assert qr.message == "prompt.payment_qr_later"  # not "the card is made as soon as the payment arrives"
     paid = pay_order(central, qr.params["payment_id"])
+    assert d.wait("payment_done").message == "prompt.payment_done_later"
     view, result = d.end()
     assert_ended(view, result, End.DONE)
     assert result.code == "deliver_later_pickup"
