@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -127,8 +128,9 @@ def store_beats(tx: Tx, beats: list[Beat]) -> int:
 
 
 def deliver_commands(tx: Tx, kiosk: str, at: str) -> list[dict[str, Any]]:
+    # created_at has one-second precision: within a second the ids (made in order) keep the queue's order
     pending = tx.all("SELECT command_id, command FROM kiosk_commands WHERE kiosk_id = ? AND delivered_at IS NULL"
-                     " ORDER BY created_at", (kiosk,))
+                     " ORDER BY created_at, command_id", (kiosk,))
     for p in pending:
         tx.execute("UPDATE kiosk_commands SET delivered_at = ? WHERE command_id = ?", (at, p["command_id"]))
     return [json.loads(p["command"]) for p in pending]
@@ -191,6 +193,29 @@ class HeartbeatBuffer:
         return len(beats)
 
 
+class _OrderedIds:
+    """RFC 9562 version-7 UUIDs: Unix milliseconds, then a counter within the millisecond, then random
+    bits. Each id this process makes sorts after the one before (as text too: fixed-width lowercase
+    hex), even within one millisecond or after the clock steps back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = (0, 0)  # (milliseconds, counter)
+
+    def __call__(self) -> str:
+        with self._lock:
+            ms, counter = time.time_ns() // 1_000_000, 0
+            last_ms, last_counter = self._last
+            if ms <= last_ms:  # the same millisecond, or a clock step back: count on from the last id
+                ms, counter = (last_ms, last_counter + 1) if last_counter < 0xFFF else (last_ms + 1, 0)
+            self._last = (ms, counter)
+        rand = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
+        return str(uuid.UUID(int=(ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand))
+
+
+command_id = _OrderedIds()
+
+
 def queue_command(tx: Tx, kiosk_id: str, command: dict[str, Any], at: str) -> dict[str, Any]:
     """Queue a remote command for the kiosk's next heartbeat (admin endpoint / monitor)."""
     kind = command.get("type")
@@ -203,7 +228,7 @@ def queue_command(tx: Tx, kiosk_id: str, command: dict[str, Any], at: str) -> di
         raise ApiError(400, "invalid_message", f"message 须为不超过 {MAX_COMMAND_MESSAGE} 字的文本")
     if not KIOSK_ID.match(kiosk_id):
         raise ApiError(400, "invalid_kiosk_id", "终端编号格式不正确")
-    cmd = {"id": str(uuid.uuid4()), **{k: v for k, v in command.items() if k != "id"}}
+    cmd = {"id": command_id(), **{k: v for k, v in command.items() if k != "id"}}
     tx.execute("INSERT INTO kiosk_commands (command_id, kiosk_id, command, created_at) VALUES (?,?,?,?)",
                (cmd["id"], kiosk_id, json.dumps(cmd, ensure_ascii=False), at))
     return cmd
