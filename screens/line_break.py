@@ -1,8 +1,8 @@
 """Chinese line-breaking rules (标点符号行首行尾禁则, GB/T 15834): where a wrapped line may end.
 
 Kivy wraps at spaces and, inside a run without spaces (all of a Chinese sentence), after whatever
-character last fits, so a line could begin with "。" or end with "（". ``break_lines`` wraps a
-plain text itself by these rules and Kivy is given lines that already fit.
+character last fits, so a line could begin with "。" or end with "（". ``line_spans`` wraps a plain
+text by these rules; screens.widgets.Text draws those lines, each of which already fits.
 """
 
 from __future__ import annotations
@@ -70,9 +70,13 @@ def line_spans(text: str, room: float, width: Callable[[str], float]) -> list[tu
     return spans
 
 
-def break_lines(text: str, room: float, width: Callable[[str], float]) -> str:
-    """``text`` with a newline at each wrap (see ``line_spans``)."""
-    return "\n".join(text[a:b] for a, b in line_spans(text, room, width))
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text``'s own lines (between its newlines), unwrapped."""
+    spans, at = [], 0
+    for paragraph in text.split("\n"):
+        spans.append((at, at + len(paragraph)))
+        at += len(paragraph) + 1
+    return spans
 
 
 _CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")

@@ -13,7 +13,7 @@ from kivy.uix.label import Label
 from kivy.utils import get_hex_from_color
 
 from kiosk.fonts import with_fallback_markup
-from screens.line_break import has_cjk, line_spans
+from screens.line_break import has_cjk, line_spans, paragraphs
 from screens.theme import (  # re-exported: the screens import the palette from here
     ACCENT,
     BRAND,
@@ -152,31 +152,23 @@ class Text(Label):
 
     def _show(self) -> None:
         whole = self._lead + self._plain
-        paragraphs = [(a, a + len(p)) for a, p in _paragraphs(whole)]
+        own = paragraphs(whole)
         room = float(self.width) - 2 * float(self.padding[0]) - 2
         font, size, bold = str(self.font_name), float(self.font_size), bool(self.bold)
-        spans = paragraphs
+        spans = own
         if room > size and has_cjk(whole):
             spans = line_spans(whole, room, lambda unit: word_width(unit, size, bold, font))
-        wrapped = self._markup(spans) if spans != paragraphs else None
+        wrapped = self._markup(spans) if spans != own else None
         if wrapped != self._wrapped:
             self._wrapped = wrapped
             self._trigger_texture()
-        self._shown = self._markup(paragraphs)
+        self._shown = self._markup(own)
         self.text = self._shown
 
     def set(self, text: str, lead: str = "") -> None:
         """``lead``: a heading drawn in bold at the start of the first line."""
         self._plain, self._lead = text, lead
         self._show()
-
-
-def _paragraphs(text: str) -> list[tuple[int, str]]:
-    out, at = [], 0
-    for p in text.split("\n"):
-        out.append((at, p))
-        at += len(p) + 1
-    return out
 
 
 def _draw_wrapped(label: Text, *args: Any) -> None:
