@@ -17,6 +17,13 @@ from pathlib import Path
 
 from hal.atomic_file import write_atomic
 
+# Re-exported: the rules the UI's Chinese text wraps by live in hal, beside the receipt printer that wraps
+# by them too, and the screens reach hal only through the kiosk (tests/ui/test_screens_imports.py).
+from hal.line_break import bad_wrap as bad_wrap
+from hal.line_break import has_cjk as has_cjk
+from hal.line_break import line_spans as line_spans
+from hal.line_break import paragraphs as paragraphs
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "assets" / "fonts" / "generated"
 PRIMARY = GENERATED / "NotoSansCJKsc-Regular.otf"

@@ -12,8 +12,7 @@ from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.utils import get_hex_from_color
 
-from kiosk.fonts import with_fallback_markup
-from screens.line_break import has_cjk, line_spans, paragraphs
+from kiosk.fonts import has_cjk, line_spans, paragraphs, with_fallback_markup
 from screens.theme import (  # re-exported: the screens import the palette from here
     ACCENT,
     BRAND,
@@ -113,7 +112,7 @@ def fresh_texture_update(label: Any, update: Any, *args: Any) -> None:
 
 
 class Text(Label):
-    """A label that wraps Chinese by the line-breaking rules (screens/line_break.py) and draws
+    """A label that wraps Chinese by the line-breaking rules (hal/line_break.py) and draws
     rare name characters with a fallback font. ``text`` stays the text as set; only the drawing
     gets the wraps."""
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
+from hal.line_break import line_spans
+
 
 @dataclass(frozen=True)
 class FontFile:
@@ -40,20 +42,6 @@ def _cmap(font: FontFile) -> frozenset[int]:
 @functools.lru_cache(maxsize=32)
 def _pil_font(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(font.path, size, index=font.index)
-
-
-def _tokens(text: str) -> list[str]:
-    """Units a line may break between: one CJK character, or a Latin word with the spaces before it."""
-    out: list[str] = []
-    for ch in text:
-        latin = ch.isascii() and not ch.isspace()
-        if out and latin and out[-1][-1:].isascii():
-            out[-1] += ch  # continue the word (or the spaces that lead into it)
-        elif out and ch.isspace() and out[-1].isspace():
-            out[-1] += ch
-        else:
-            out.append(ch)
-    return out
 
 
 class CjkText:
@@ -102,23 +90,18 @@ class CjkText:
         return x - xy[0]
 
     def wrap(self, text: str, max_width: int) -> list[str]:
-        """``text`` in lines no wider than ``max_width``: a break may fall between any two Chinese
-        characters, but a Latin word moves whole to the next line (unless it alone is too wide)."""
-        lines: list[str] = []
-        line = ""
-        for token in _tokens(text):
-            if self.width(line + token) <= max_width or not line.strip():
-                line += token
-                while len(line) > 1 and self.width(line) > max_width:  # one word wider than the paper
-                    cut = next((i for i in range(len(line) - 1, 0, -1) if self.width(line[:i]) <= max_width), 1)
-                    lines.append(line[:cut])
-                    line = line[cut:]
-                continue
-            lines.append(line.rstrip())
-            line = token.lstrip()
-        if line.strip() or not lines:
-            lines.append(line.rstrip())
-        return lines
+        """``text`` in rows no wider than ``max_width``, broken where the line-breaking rules allow
+        (hal/line_break.py: between Chinese characters, never inside a Latin word, no row starting
+        with "。"); a word wider than the paper on its own is cut where it must be."""
+        rows: list[str] = []
+        for a, b in line_spans(text, max_width, self.width):
+            row = text[a:b]
+            while len(row) > 1 and self.width(row) > max_width:
+                cut = next((i for i in range(len(row) - 1, 0, -1) if self.width(row[:i]) <= max_width), 1)
+                rows.append(row[:cut])
+                row = row[cut:]
+            rows.append(row)
+        return rows
 
     def line_image(self, text: str, width: int, *, center: bool = False, bold: bool = False,
                    scale: float = 1.0, margin: int = 8) -> Image.Image:

@@ -77,7 +77,7 @@ def write_layout_report(path: Path, shots: list[dict[str, Any]]) -> Path:
              "of a kind (service tiles, titles, action buttons, keypad keys), in either language, that would not",
              "fit the widget showing that kind (screens/shots/fit.py); and `linebreak`: a text Kivy wrapped",
              "against the Chinese line-breaking rules, a line that begins with \"。\" or ends with \"（\"",
-             "(screens/line_break.py).", "",
+             "(hal/line_break.py).", "",
              f"{len(shots)} shots, {checks} comparisons: "
              + ", ".join(f"{counts[k]} {k}" for k in KINDS) + ".", ""]
     by_shot: dict[str, list[str]] = defaultdict(list)

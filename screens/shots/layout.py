@@ -12,12 +12,13 @@ Then it finds:
 * ``target``: a touch target smaller than 15 mm (20 mm in elderly mode) at the configured DPI;
 * ``contrast``: text against what it is drawn on (its button's background, else the nearest
   painted ancestor, else the window's clear colour) below 4.5:1 (7:1 in elderly mode);
-* ``linebreak``: a text wrapped against the Chinese line-breaking rules (screens/line_break.py):
+* ``linebreak``: a text wrapped against the Chinese line-breaking rules (hal/line_break.py):
   a line that begins with "。" or "，", or ends with "（".
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -93,14 +94,19 @@ def window_box(w: Any) -> Box:
     return (x, y, x + w.width, y + w.height)
 
 
-def bad_wraps(w: Any) -> list[str]:
-    """The wraps Kivy made in ``w``'s text against the line-breaking rules, as "before|after"."""
-    from screens.line_break import bad_wrap
-
+def laid_out_lines(w: Any) -> list[tuple[str, bool]]:
+    """The lines of ``w``'s text as Kivy last laid them out: (text, whether a wrap began it)."""
     lines = getattr(getattr(w, "_label", None), "_cached_lines", None) or []
-    texts = ["".join(word.text for word in line.words) for line in lines]
-    return [f"{texts[i - 1][-6:]}|{texts[i][:6]}" for i in range(1, len(lines))
-            if getattr(lines[i], "line_wrap", 0) and bad_wrap(texts[i - 1], texts[i])]
+    return [("".join(word.text for word in line.words), bool(getattr(line, "line_wrap", 0))) for line in lines]
+
+
+def bad_wraps(w: Any) -> list[str]:
+    """The wraps in ``w``'s text against the line-breaking rules, as "before|after"."""
+    from kiosk.fonts import bad_wrap
+
+    lines = laid_out_lines(w)
+    return [f"{before[-6:]}|{after[:6]}" for (before, _), (after, wrapped) in itertools.pairwise(lines)
+            if wrapped and bad_wrap(before, after)]
 
 
 def text_box(w: Any) -> Box:

@@ -127,3 +127,15 @@ def test_a_wrapped_line_keeps_every_character_and_each_row_fits(text: str, width
     rows = cjk.wrap(text, width)
     assert "".join(rows).replace(" ", "") == text.replace(" ", "")  # only the spaces at a break may go
     assert all(cjk.width(r) <= width or len(r) == 1 for r in rows)
+
+
+def test_a_receipt_row_never_begins_with_a_full_stop() -> None:
+    """The receipt wraps by the screen's rules (hal/line_break.py): where "。" would start the second
+    row, the character before it goes down with it."""
+    from hal.issuer.cjk_text import CjkText
+
+    cjk = CjkText(28)
+    text = "挂失后该卡立即冻结。之后可在本机补换新卡"
+    rows = cjk.wrap(text, cjk.width("挂失后该卡立即冻结"))  # nine characters fit; the tenth is "。"
+    assert rows[:2] == ["挂失后该卡立即冻", "结。之后可在本机补"]
+    assert "".join(rows) == text

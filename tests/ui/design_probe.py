@@ -75,7 +75,7 @@ def main() -> int:
     # A Chinese sentence whose "。" falls just past the width: Kivy's own wrap starts a line with it.
     from kivy.uix.label import Label
 
-    from screens.shots.layout import bad_wraps
+    from screens.shots.layout import bad_wraps, laid_out_lines
     from screens.widgets import Text
 
     sentence = "挂失后该卡立即冻结。之后可在本机补换新卡（带上身份证），找回旧卡可解除挂失。"
@@ -89,8 +89,7 @@ def main() -> int:
         Window.add_widget(widget)
         for _ in range(5):
             EventLoop.idle()
-        lines = ["".join(w.text for w in line.words) for line in widget._label._cached_lines]
-        breaks[name] = {"bad": bad_wraps(widget), "lines": lines}
+        breaks[name] = {"bad": bad_wraps(widget), "lines": [text for text, _ in laid_out_lines(widget)]}
         Window.remove_widget(widget)
     out["line_breaks"] = breaks
 

@@ -1,8 +1,10 @@
 """Chinese line-breaking rules (标点符号行首行尾禁则, GB/T 15834): where a wrapped line may end.
 
-Kivy wraps at spaces and, inside a run without spaces (all of a Chinese sentence), after whatever
-character last fits, so a line could begin with "。" or end with "（". ``line_spans`` wraps a plain
-text by these rules; screens.widgets.Text draws those lines, each of which already fits.
+One rule set for every place the kiosk wraps Chinese: the screen (screens.widgets.Text draws the lines
+``line_spans`` finds; Kivy alone wraps after whatever character last fits, so a line could begin with
+"。" or end with "（") and the receipt (hal.issuer.cjk_text.CjkText.wrap). It lives in hal, the lowest
+layer, beside the other primitives every layer shares (atomic_file, pii); the screens take it through
+kiosk.fonts, as they import nothing from hal.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""screens/line_break.py: wrapping a plain text by the Chinese line-breaking rules, measured with a
+"""hal/line_break.py: wrapping a plain text by the Chinese line-breaking rules, measured with a
 stand-in font (every character 1 wide, a space 0.5), so the rules are checked without Kivy."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from screens.line_break import NO_LINE_END, NO_LINE_START, bad_wrap, has_cjk, line_spans, paragraphs, units
+from hal.line_break import NO_LINE_END, NO_LINE_START, bad_wrap, has_cjk, line_spans, paragraphs, units
 
 
 def width(unit: str) -> float:
