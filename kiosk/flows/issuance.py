@@ -91,8 +91,6 @@ class IssuanceFlow(Flow):
         self._started = 0.0
         self._production: CardProduction | None = None
         self._open_application: tuple[str, str, str] | None = None  # (application id, card no, id number)
-        self._accepted_id: str | None = None  # the application the central accepted (its fee is paid for it)
-        self._made_later = False  # by the card centre after this session (deliver_later), not here
         self._watch_stop = threading.Event()
         self._over_limit = threading.Event()
         self._watch: threading.Thread | None = None
@@ -275,8 +273,7 @@ class IssuanceFlow(Flow):
         body = self.application_body(ctx, a, d, photo, "instant", extra)
         created = central(ctx, lambda: ctx.central.apply(body))
         self._open_application = (created.application_id, created.card_no, card.id_number)
-        self._accepted_id = created.application_id
-        self.accepted(ctx)
+        self.accepted(ctx, created.application_id)
         ctx.working(self.pview(ctx, "opening_account", SUBMIT_STEP, "prompt.opening_account"))
         account = central(ctx, lambda: ctx.central.open_bank_account(created.application_id, card.id_number,
                                                                     created.card_no))
@@ -360,9 +357,7 @@ class IssuanceFlow(Flow):
                                working_days=DELIVERY_WORKING_DAYS, postage_by_applicant=delivery == "courier")
         body = self.application_body(ctx, a, d, photo, delivery, extra, consent)
         created = central(ctx, lambda: ctx.central.apply(body))
-        self._accepted_id = created.application_id  # made later, not here: no production to report if it fails
-        self._made_later = True
-        self.accepted(ctx)
+        self.accepted(ctx, created.application_id, made_later=True)  # no production here to report if it fails
         self.stop_clock()
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
@@ -380,8 +375,9 @@ class IssuanceFlow(Flow):
                               actions=("home",), end=End.DONE))
         return FlowResult(End.DONE, f"deliver_later_{delivery}", transaction_no=txn)
 
-    def accepted(self, ctx: FlowContext) -> None:
-        """Called once the central accepted the application (replace: the old card lapses now)."""
+    def accepted(self, ctx: FlowContext, application_id: str, *, made_later: bool = False) -> None:
+        """Called once the central accepted the application (replace: its fee is paid, the old card lapses
+        now); ``made_later``: by the card centre after this session, not here."""
 
     def _activate(self, ctx: FlowContext, card_no: str, id_number: str) -> bool:
         """Enable the new card's social security function; True once the central applied it (a refusal

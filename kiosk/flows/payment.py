@@ -156,11 +156,10 @@ class FeeIssuanceFlow(IssuanceFlow):
         self._fee, self._fee_offline = fee_for(self.kind, reason), offline
         state_fee(ctx, self, self.fee_step, self._fee, offline=offline)
 
-    def accepted(self, ctx: FlowContext) -> None:
-        if self._fee is not None and self._accepted_id is not None:  # made here or later: paid now
-            self._paid = pay_fee(ctx, self, self.pay_step, self._fee, self._accepted_id,
-                                 made_later=self._made_later)
-        super().accepted(ctx)
+    def accepted(self, ctx: FlowContext, application_id: str, *, made_later: bool = False) -> None:
+        if self._fee is not None:  # made here or later: paid now, before anything is made
+            self._paid = pay_fee(ctx, self, self.pay_step, self._fee, application_id, made_later=made_later)
+        super().accepted(ctx, application_id, made_later=made_later)
 
     def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:
         if isinstance(exc, PaymentVoided):

@@ -146,7 +146,8 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         queued(ctx, lambda: ctx.central.report_loss(id_number=id_number,
                                                     reported_at=stamp(ctx.clock)))
 
-    def accepted(self, ctx: FlowContext) -> None:
-        super().accepted(ctx)  # the fee is paid first: an unpaid replacement is withdrawn, the old card stays valid
+    def accepted(self, ctx: FlowContext, application_id: str, *, made_later: bool = False) -> None:
+        # the fee is paid first: an unpaid replacement is withdrawn, the old card stays valid
+        super().accepted(ctx, application_id, made_later=made_later)
         if self._old_card_no:  # art. 33: the old card is invalid from acceptance
             ctx.services.block_card_locally(self._old_card_no)
