@@ -79,12 +79,12 @@ CREATE TABLE IF NOT EXISTS request_refusals (
     PRIMARY KEY (kiosk_id, request_key)
 );
 CREATE INDEX IF NOT EXISTS request_refusals_person ON request_refusals (id_number);
--- Text messages telling a citizen of a refusal that came after they had left (central_sim/notices.py):
--- the SMS gateway's outbox, one per refused request; the simulated carrier delivers at once.
+-- Text messages telling a citizen the outcome of a request decided after they had left
+-- (central_sim/notices.py): the SMS gateway's outbox, one per request; the simulated carrier delivers at once.
 CREATE TABLE IF NOT EXISTS sms_notices (
     reference TEXT PRIMARY KEY,              -- the request_id or application_id the message names
     mobile TEXT NOT NULL,
-    kind TEXT NOT NULL,                      -- refusal
+    kind TEXT NOT NULL,                      -- done | refusal
     body TEXT NOT NULL,
     sent_at TEXT NOT NULL
 );

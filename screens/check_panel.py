@@ -36,12 +36,13 @@ class CheckPanel(Panel):
             self.add_widget(Pager(app, lines, ELDERLY_ROWS, max(lines[0].height, target_px()), "check"))
         else:
             self.add_widget(summary)
-        nxt = Text(self.t(params.get(NEXT_PARAM, ""), **params), color=INK, halign="left", size_hint_y=None)
+        next_text = self.t(params.get(NEXT_PARAM, ""), **params)
+        nxt = Text(next_text, color=INK, halign="left", size_hint_y=None)
         nxt.kiosk_id = "check.next_text"
         nxt.bind(texture_size=lambda w, ts: setattr(w, "height", ts[1]))
         if elderly:  # 1.5x type: the heading leads the text's first line instead of a line of its own
             sep = "：" if app.lang == "zh" else ": "
-            nxt.set(self.t(params.get(NEXT_PARAM, ""), **params), lead=self.t("check.next") + sep)
+            nxt.set(next_text, lead=self.t("check.next") + sep)
         else:
             heading = Text(self.t("check.next"), bold=True, color=BRAND, halign="left", size_hint_y=None,
                            height=body_px() * 1.6)
