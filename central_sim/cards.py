@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from central_sim import hsm
-from central_sim.clock import parse_rfc3339, rfc3339
+from central_sim.clock import CST, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
 from central_sim.persons import person_or_404
 from central_sim.refusals import CLOCK_SKEW, card_holder, kept_for_citizen, person_in_body
@@ -92,9 +92,22 @@ def loss_report(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, A
                        (id_no, *REPORTABLE, "loss_reported"))
         if not cards:
             raise ApiError(404, "card_not_found", "该人员名下无可挂失的社保卡")
+        # Offline the kiosk knows no card number: the citizen lost the cards they had then, not one
+        # applied for after the report was made.
+        cards = [c for c in cards if not _made_after(tx, c, reported)]
+        if not cards:
+            raise ApiError(404, "card_not_found", "挂失时该人员名下无可挂失的社保卡")
     now = rfc3339(ctx.now)
+    # A report made before the citizen cancelled a loss of that card (delivered late by an offline
+    # kiosk) does not undo the cancel: the citizen's later act stands.
+    cancelled = {c["card_no"]: at for c in cards if (at := _cancelled_after(tx, c["card_no"], reported)) is not None}
+    if cancelled and len(cancelled) == len(cards):
+        at = max(cancelled.values()).astimezone(CST)
+        message = f"您已于{at:%m月%d日%H:%M}解除该卡挂失，在此之前提交的挂失不再生效"
+        raise ApiError(409, "superseded_by_loss_cancel", message, [{"code": "superseded_by_loss_cancel",
+                                                                    "message": message}])
     frozen = []
-    for card in cards:
+    for card in (c for c in cards if c["card_no"] not in cancelled):
         if card["status"] == "cancelled":
             raise ApiError(409, "card_cancelled", "该卡已注销，无需挂失")
         if card["status"] == "loss_reported":  # already frozen: report the original effect
@@ -111,6 +124,20 @@ def loss_report(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, A
         "effective_at": max(at for _, at in frozen),
         "cards": [{"card_no": c, "effective_at": at} for c, at in frozen],
     }
+
+
+def _made_after(tx: Tx, card: Row, reported: dt.datetime) -> bool:
+    """The card came into being after ``reported``: applied for (or, with no application, issued) later."""
+    app = tx.one("SELECT created_at FROM applications WHERE application_id = ?", (card["application_id"],))
+    began = parse_rfc3339(str(app["created_at"])) if app else parse_rfc3339(str(card["issued_at"] or ""))
+    return began is not None and began > reported
+
+
+def _cancelled_after(tx: Tx, card_no: str, reported: dt.datetime) -> dt.datetime | None:
+    """When a loss of this card was last cancelled, if that was after ``reported``."""
+    rows = tx.all("SELECT cancelled_at FROM loss_reports WHERE card_no = ? AND cancelled_at IS NOT NULL", (card_no,))
+    times = [t for r in rows if (t := parse_rfc3339(str(r["cancelled_at"]))) is not None and t > reported]
+    return max(times) if times else None
 
 
 @route("POST", "/v1/cards/loss-cancel", idempotent=True)
