@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kiosk.domain.device_layout import LayoutSection
 from kiosk.domain.eligibility import ISSUANCE_LIMIT_S
+from offline_queue.http_transport import is_loopback
 
 
 class ConfigError(ValueError):
@@ -104,8 +106,21 @@ PRODUCTION_DRIVERS: dict[str, str] = {
 }
 
 
+# A device's own defaults where DeviceSection's (115200 baud, 640x480) are not its own.
+DEVICE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "pin_pad": {"baud": 9600},  # the ZT588's factory setting (hal/pinpad/zt588_serial.py)
+    # 高拍仪: a page at 640 px across is ~77 dpi, below what a reviewer can read (~150 dpi)
+    "document_camera": {"width": 1600, "height": 1200},
+}
+
+
+def _device_defaults(name: str) -> dict[str, Any]:
+    """What a device's table gets for a line it leaves out."""
+    return {"driver": PRODUCTION_DRIVERS[name], **DEVICE_DEFAULTS.get(name, {})}
+
+
 def _production(name: str) -> DeviceSection:
-    return DeviceSection(driver=PRODUCTION_DRIVERS[name])
+    return DeviceSection(**_device_defaults(name))
 
 
 @dataclass(frozen=True)
@@ -288,8 +303,8 @@ def _convert(key: str, hint: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(key, "must be a table")
-        if hint is DeviceSection:  # a table without a driver line still gets the real driver
-            value = {"driver": PRODUCTION_DRIVERS[key.rsplit(".", 1)[-1]], **value}
+        if hint is DeviceSection:  # a table without a driver (or baud) line still gets the device's own
+            value = {**_device_defaults(key.rsplit(".", 1)[-1]), **value}
         return _build(hint, value, key + ".")  # type: ignore[arg-type]
     if hint is bool:
         if not isinstance(value, bool):
@@ -328,6 +343,14 @@ def _check(cfg: Config) -> None:
     url = cfg.central.url
     if not (url.startswith("https://") or url.startswith("http://")):
         raise ConfigError("central.url", "must start with https:// (or http:// for a loopback host)")
+    if url.startswith("http://"):  # the transport's own rule, so `kiosk sync` never meets it as a crash
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+            host = ""
+        if not is_loopback(host):
+            raise ConfigError("central.url", "must start with https:// unless the host is loopback "
+                                             f"(127.0.0.1, localhost, [::1]), got host {host!r}")
     for dev, drivers in _DEVICE_DRIVERS.items():
         drv = getattr(cfg.devices, dev).driver
         if drv not in drivers:

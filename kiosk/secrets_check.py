@@ -27,12 +27,15 @@ class Secret:
     label: str
     path: Path
     required: bool
+    create: str = ""  # how to make a missing one (the command), where the kiosk has one
 
 
 def secrets_of(cfg: Config, *, before_queue: bool = False) -> list[Secret]:
     """``before_queue``: the check before the queue opens, where simulator mode may still create its key."""
     key_required = not (before_queue and cfg.kiosk.simulator_mode)
-    out = [Secret("queue key (offline.queue_key_file)", cfg.data_path(cfg.offline.queue_key_file), key_required),
+    queue_key = cfg.data_path(cfg.offline.queue_key_file)
+    out = [Secret("queue key (offline.queue_key_file)", queue_key, key_required,
+                  f"kiosk queue init-key --key {queue_key}"),
            Secret("technician accounts", cfg.data_path(TECHNICIAN_FILE), False),
            Secret("audit key", cfg.data_path(AUDIT_KEY_FILE), False)]
     if cfg.central.key_file:
@@ -45,7 +48,12 @@ def problem_with(secret: Secret, uid: int | None = None) -> str | None:
     try:
         st = os.lstat(secret.path)
     except FileNotFoundError:
-        return f"{secret.label} {secret.path} is missing" if secret.required else None
+        if not secret.required:
+            return None
+        if secret.create:  # a lost key is restored, never replaced: items waiting may be sealed with it
+            return (f"{secret.label} {secret.path} is missing (a new kiosk: create it with `{secret.create}` "
+                    "as the kiosk's user; otherwise restore it from the kiosk's key backup)")
+        return f"{secret.label} {secret.path} is missing"
     except OSError as exc:
         return f"{secret.label} {secret.path}: {exc.strerror}"
     if not stat.S_ISREG(st.st_mode):

@@ -155,3 +155,46 @@ def test_any_toml_document_gives_a_config_or_a_config_error(tmp_path: Path, doc:
         assert exc.key  # the documented error, naming a key or "(file)"
         return
     assert isinstance(cfg, Config) and cfg.source == str(path)
+
+
+# ---- plain http only to loopback, the same rule as the transport (offline_queue/http_transport.py) ----
+@pytest.mark.parametrize("url", ["http://10.0.0.5", "http://10.255.255.1:8480", "http://central.example.org/",
+                                 "http://[2001:db8::1]:8480", "http://127.0.0.1.example.org", "http://["])
+def test_plain_http_to_a_remote_host_is_refused_at_load(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, f"[central]\nurl = {json.dumps(url)}\n"))
+    assert err.value.key == "central.url" and "loopback" in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8480", "http://localhost:8480", "http://[::1]:8480",
+                                 "https://central.example.org", "https://10.0.0.5:8443"])
+def test_plain_http_to_loopback_and_any_https_load(tmp_path: Path, url: str) -> None:
+    assert load_config(write(tmp_path, f"[central]\nurl = {json.dumps(url)}\n")).central.url == url
+
+
+# ---- each device's default baud: the ZT588 PIN pad talks at 9600, the others at 115200 --------------
+def test_a_device_without_a_baud_line_gets_its_own_default(tmp_path: Path) -> None:
+    for cfg in (load_config(None), load_config(write(tmp_path, "[kiosk]\nid = \"X\"\n"))):
+        assert cfg.devices.pin_pad.baud == 9600  # no [devices.pin_pad] table at all
+        assert cfg.devices.id_reader.baud == 115200 and cfg.devices.scanner.baud == 115200
+    cfg = load_config(write(tmp_path, '[devices.pin_pad]\nport = "/dev/ttyS1"\n'
+                                      '[devices.id_reader]\nport = "/dev/ttyS0"\n'))
+    pin_pad = cfg.devices.pin_pad
+    assert (pin_pad.port, pin_pad.baud, pin_pad.driver) == ("/dev/ttyS1", 9600, "zt588")
+    assert cfg.devices.id_reader.baud == 115200
+    cfg = load_config(write(tmp_path, "[devices.pin_pad]\nbaud = 19200\n[devices.id_reader]\nbaud = 9600\n"))
+    assert cfg.devices.pin_pad.baud == 19200 and cfg.devices.id_reader.baud == 9600  # an explicit baud is kept
+
+
+def test_the_document_camera_asks_for_a_readable_page_by_default(tmp_path: Path) -> None:
+    # 640 px across a page is ~77 dpi: a reviewer could not read the 户口簿 or the letter
+    for text in ("", '[devices.document_camera]\nsource = "2"\n'):
+        doc = load_config(write(tmp_path, text)).devices.document_camera
+        assert (doc.width, doc.height) == (1600, 1200)
+    assert load_config(None).devices.camera.width == 640  # the face camera keeps its own
+
+
+def test_the_example_file_shows_the_defaults() -> None:
+    """config/kiosk.example.toml claims "the value shown is the default": hold it to that."""
+    defaults, example = flatten(load_config(None)), flatten(load_config(ROOT / "config" / "kiosk.example.toml"))
+    assert {k: (v, example.get(k)) for k, v in defaults.items() if example.get(k) != v} == {}

@@ -84,6 +84,17 @@ def test_secrets_check_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["secrets", "check", "--config", str(tmp_path / "k.toml")]) == 0
 
 
+def test_a_missing_queue_key_says_how_to_create_it(tmp_path: Path) -> None:
+    """In production the secrets check meets a missing key first (exit 77): chmod cannot help, init-key does."""
+    base = load_config(None)
+    cfg = dataclasses.replace(base, kiosk=dataclasses.replace(base.kiosk, data_dir=str(tmp_path / "kiosk")))
+    key = tmp_path / "kiosk" / "queue.key"
+    [problem] = check_secrets(cfg)
+    assert f"{key} is missing" in problem and f"kiosk queue init-key --key {key}" in problem
+    assert "backup" in problem  # a lost key with items waiting is restored, not replaced
+    assert "init-key" not in (problem_with(Secret("client key", tmp_path / "client.key", True)) or "")
+
+
 def test_kiosk_run_refuses_with_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "kiosk"
     data.mkdir(mode=0o700)
