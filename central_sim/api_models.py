@@ -236,6 +236,9 @@ class ContactIn(_In):
     mobile_verification_id: Short | None = None  # from /v1/sms/verify: the new mobile was confirmed by SMS
     mobile_unverified: bool | None = None  # queued offline: the mobile could not be confirmed (receipt says so)
     requested_at: Short | None = Field(default=None, description=REQUESTED_AT)
+    proxy_id_number: Short | None = Field(default=None, description=(
+        "art. 51: the proxy who made the change; refused (422 proxy_documents_missing) unless the central holds "
+        "the letter and both ID cards that proxy presented for this person"))
 
 
 class Device(_In):

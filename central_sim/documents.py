@@ -53,6 +53,14 @@ def _jpeg(body: dict[str, Any], reasons: Reasons) -> bytes:
     return data
 
 
+def proxy_papers_received(tx: Tx, principal_id: str, proxy_id: str) -> bool:
+    """Whether this proxy presented every paper art. 51 asks (the letter, both ID cards) for this principal:
+    what a change made by that proxy stands on. A paper the central refused was never stored."""
+    rows = tx.all("SELECT DISTINCT kind FROM documents WHERE subject_id_number = ? AND presenter_id_number = ?"
+                  " AND purpose = 'proxy' AND review_status != 'rejected'", (principal_id, proxy_id))
+    return proxy_id != principal_id and set(PURPOSES["proxy"]) <= {str(r["kind"]) for r in rows}
+
+
 def register_page_received(tx: Tx, child_id: str, guardian_id: str) -> bool:
     """Whether this guardian presented a 户口簿 page for this child (issue 21 §3): what lets a guardian
     act for a child who has no ID card, whose name the kiosk cannot read."""

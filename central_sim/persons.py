@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from central_sim.clock import rfc3339
-from central_sim.documents import NO_ID_CARD_MAX_AGE, register_page_received
+from central_sim.documents import NO_ID_CARD_MAX_AGE, proxy_papers_received, register_page_received
 from central_sim.errors import ApiError, Reasons, reason
 from central_sim.idnumber import age_on, birth_date_of
 from central_sim.refusals import kept_for_citizen, person_in_body, reasons_of, refusals_of
@@ -134,8 +134,12 @@ def contact(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]
                 reasons.add(f"invalid_{name}", f"{label}格式不正确")
     if not changes and not reasons:
         reasons.add("nothing_to_change", "未提供任何变更内容")
+    proxy = text(body, "proxy_id_number", reasons, "代办人证件号码", required=False)
     bad_request(reasons)
     person_or_404(tx, id_no)
+    if proxy and not proxy_papers_received(tx, id_no, proxy):  # art. 51: a proxy acts on their papers only
+        message = "未收到代办人提交的授权委托书及双方身份证件，本次变更未办理"
+        raise ApiError(422, "proxy_documents_missing", message, [reason("proxy_documents_missing", message)])
     if "mobile" in changes:  # SMS verification of the number (central_sim/sms.py)
         from central_sim.sms import record_mobile
 

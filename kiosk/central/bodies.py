@@ -163,6 +163,7 @@ class ContactBody(Body):
     mobile_verification_id: str | None = None  # the new mobile was confirmed by an SMS code (art. 16)
     mobile_unverified: bool | None = None  # queued offline without confirmation (the receipt says so)
     requested_at: str | None = None  # RFC 3339, kiosk clock: dates a refusal that comes after a queued delivery
+    proxy_id_number: str | None = None  # art. 51: made by this proxy; the central checks the proxy's papers
 
 
 class StockLedgerBody(Body):

@@ -38,9 +38,11 @@ class ContactChangeFlow(Flow):
         evidence = verify_identity(ctx, self, idc, 1)  # 人证核验 (an e-card sign-in is checked by the central)
         return self.change(ctx, idc, evidence)
 
-    def change(self, ctx: FlowContext, idc: IdCardData | Person, evidence: IdentityCheckBody) -> FlowResult:
+    def change(self, ctx: FlowContext, idc: IdCardData | Person, evidence: IdentityCheckBody,
+               proxy_id_number: str | None = None) -> FlowResult:
         """The change for the holder of ``idc`` (the citizen, or a proxy's principal: kiosk.flows.proxy),
-        with the face check of whoever stands at the kiosk."""
+        with the face check of whoever stands at the kiosk. A proxy's change names the proxy: the central
+        applies it only on the papers that proxy presented."""
         d = edit_details(ctx, self, "contact_form", 2, "prompt.contact_form", Details(),
                          required=frozenset(), require_change=True, verify_mobile="contact_change")
         contact = ContactBody(id_number=idc.id_number, mobile=d.mobile or None, phone=d.phone or None,
@@ -48,13 +50,13 @@ class ContactChangeFlow(Flow):
                               postal_code=d.postal_code or None, identity_check=evidence,
                               mobile_verification_id=d.mobile_verification or None,
                               mobile_unverified=True if d.mobile_unverified else None,
-                              requested_at=stamp(ctx.clock))
+                              requested_at=stamp(ctx.clock), proxy_id_number=proxy_id_number)
         ctx.working(self.view("submitting", 3, "prompt.submitting"))
         outcome = queued(ctx, lambda: ctx.central.change_contact(contact))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         pending = isinstance(outcome, Queued)
-        changed = contact.model_dump(exclude_none=True, exclude={"id_number", "identity_check",
-                                                                  "mobile_verification_id", "mobile_unverified"})
+        changed = contact.model_dump(exclude_none=True, include={"mobile", "phone", "residence_address",
+                                                                  "postal_code"})
         mobile_check = "" if not d.mobile else "unverified" if d.mobile_unverified else "verified"
         receipt_ok = ctx.services.print_receipt(_receipt(ctx, idc.id_number, d, list(changed), pending, txn))
         message = ("prompt.contact_pending_unverified" if mobile_check == "unverified"

@@ -62,7 +62,7 @@ class ProxyFlow(Flow):
         if chosen is ServiceId.PROGRESS_QUERY:
             return ProgressQueryFlow().query(ctx, principal)
         assert evidence is not None
-        return ContactChangeFlow().change(ctx, principal, evidence)
+        return ContactChangeFlow().change(ctx, principal, evidence, proxy_id_number=proxy.id_number)
 
     def _choose_service(self, ctx: FlowContext) -> ServiceId:
         online = ctx.services.link_online()

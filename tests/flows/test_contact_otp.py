@@ -125,6 +125,8 @@ def test_the_code_confirms_the_new_mobile_and_never_leaks(runtime: Runtime, cent
     assert mobile_verified(central) == 1
     receipt = d.printer.printed[-1]
     text = "\n".join(line.text for line in receipt.lines)
+    # only what the citizen changed: not the request's own fields (when it was made, the face check)
+    assert view.params["fields"] == "mobile" and "变更内容 Changed: 手机 mobile\n" in text
     assert "已短信验证" in text and MOBILE not in text and "139****5678" in text
     seen = repr([(v.params, v.reasons, v.message) for v in d.seen])
     assert code not in seen and code not in caplog.text and MOBILE not in caplog.text

@@ -248,6 +248,33 @@ def test_proxy_contact_change_offline_queued_then_recorded(runtime: Runtime, cen
     assert central_one(central, "SELECT mobile FROM persons WHERE id_number = ?", principal) == "13700000000"
 
 
+def test_proxy_contact_change_whose_papers_the_central_refused_is_not_applied(runtime: Runtime,
+                                                                            central: ServerHandle) -> None:
+    from central_sim.faults import FaultRule
+
+    go_offline(runtime, central)
+    d = proxy_start(runtime, "contact_change", principal_key="adult_active_card")
+    for kind in ("authorisation_letter", "id_card", "id_card"):
+        capture(d, kind)
+    d.confirm_check("confirm_documents")
+    d.wait("contact_form")
+    d.send("set_mobile", "13700000000")
+    d.wait("contact_form")
+    d.send("confirm")
+    assert d.end()[1].code == "pending"
+    principal = person("adult_active_card")["id_number"]
+    before = central_one(central, "SELECT mobile FROM persons WHERE id_number = ?", principal)
+    central.faults.clear()  # the link is back, but the central refuses every paper
+    central.faults.add(FaultRule.from_dict({"path": "/v1/documents", "error_rate": 1.0, "error_status": 422}))
+    runtime.link.report_success()
+    runtime.forwarder.flush(timeout=15)
+    assert central_count(central, "documents") == 0
+    # before, the change went through on no papers: a refused paper no longer holds the principal's key
+    assert central_one(central, "SELECT mobile FROM persons WHERE id_number = ?", principal) == before
+    [kept] = runtime.central.application_status(principal).refused_requests
+    assert (kept.service, kept.code) == ("contact_change", "proxy_documents_missing")
+
+
 def test_proxy_may_not_do_financial_services(runtime: Runtime, central: ServerHandle) -> None:
     d = Driver(runtime, ServiceId.PROXY)
     choice = d.wait("proxy_service")
