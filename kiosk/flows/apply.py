@@ -19,7 +19,6 @@ from kiosk.domain.eligibility import (
     voluntary_applicant,
 )
 from kiosk.domain.masking import mask_card_no
-from kiosk.domain.regions import city_name
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import FlowContext, FlowResult, Refused
 from kiosk.flows.child_without_id import apply_from_register
@@ -61,7 +60,7 @@ class ApplyFlow(IssuanceFlow):
         other = other_city_card(person.cards)
         if other is not None:  # art. 16: stop the other Fujian city's card only with consent
             got = ctx.ask(self.pview(ctx, "consent_stop_other", 2, "prompt.consent_stop_other",
-                                     params={"city": city_name(other.city),
+                                     params={"city": other.city,  # the code: named in each language
                                              "card_no": mask_card_no(other.card_no), "home": HOME_CITY},
                                      actions=("agree", "decline", "cancel")))
             refusal = stop_other_card_problems(person.medical_insurance, person.transfer_pending,

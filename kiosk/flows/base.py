@@ -31,7 +31,7 @@ from kiosk.domain.device_layout import LayoutSection, where_params
 from kiosk.domain.services import ServiceId
 from kiosk.flows.ports import FlowDevices, FlowServices
 from kiosk.session import Session
-from kiosk.strings import template
+from kiosk.strings import table, template
 
 log = logging.getLogger("kiosk.flow")
 ID_CARD_POLL_S = 0.5
@@ -75,6 +75,22 @@ class View:
             return {}
         prefix = choice_param(place, "")
         return {k[len(prefix):]: v for k, v in self.params.items() if k.startswith(prefix)}
+
+
+NO_RECEIPT = "prompt.no_receipt."  # an end message's twin for when the receipt did not print
+
+
+def receipt_message(key: str, printed: bool) -> str:
+    """The end message ``key`` ("…请取走回执"), or, when the receipt printer failed, its twin
+    ``prompt.no_receipt.<name>`` that asks for no receipt (the result page adds what to do without one:
+    screens/design/results.py). A message that names no receipt has no twin and is kept."""
+    twin = NO_RECEIPT + key.removeprefix("prompt.")
+    return twin if not printed and twin in table("zh") else key
+
+
+def printed_message(message: str) -> str:
+    """The end message's key as when the receipt printed: what the result page's kind goes by."""
+    return "prompt." + message.removeprefix(NO_RECEIPT) if message.startswith(NO_RECEIPT) else message
 
 
 def choice_param(place: int, name: str) -> str:
@@ -425,7 +441,7 @@ def run_flow(flow: Flow, ctx: FlowContext) -> FlowResult:
                 total=flow.total_steps,
                 title=f"service.{flow.service.value}",
                 message=f"end.{result.end.value}",
-                params={"code": result.code},
+                params={"code": result.code, "hotline": ctx.config.kiosk.hotline},
                 reasons=result.reasons,
                 actions=("home",),
                 end=result.end,

@@ -17,7 +17,7 @@ from kiosk.clock import stamp
 from kiosk.domain.masking import mask_id, mask_phone
 from kiosk.domain.services import ServiceId
 from kiosk.flows import otp
-from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no
+from kiosk.flows.base import End, Flow, FlowContext, FlowResult, new_transaction_no, receipt_message
 from kiosk.flows.common import RESULT_BY_SMS, queued
 from kiosk.flows.details import Details, edit_details
 from kiosk.flows.ecard_identity import Person
@@ -61,7 +61,7 @@ class ContactChangeFlow(Flow):
         receipt_ok = ctx.services.print_receipt(_receipt(ctx, idc.id_number, d, list(changed), pending, txn))
         message = ("prompt.contact_pending_unverified" if mobile_check == "unverified"
                    else "prompt.contact_pending" if pending else "prompt.contact_changed")
-        ctx.finish(self.view("done", 3, message,
+        ctx.finish(self.view("done", 3, receipt_message(message, receipt_ok),
                              params={"txn": txn, "fields": ",".join(changed), "mobile_check": mobile_check,
                                      "receipt": "ok" if receipt_ok else "failed"},
                              actions=("home",), end=End.DONE))

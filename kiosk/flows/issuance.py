@@ -41,6 +41,7 @@ from kiosk.flows.base import (
     Refused,
     View,
     new_transaction_no,
+    receipt_message,
 )
 from kiosk.flows.common import RESULT_BY_SMS, central, queued
 from kiosk.flows.details import Details, edit_details
@@ -255,8 +256,9 @@ class IssuanceFlow(Flow):
             *_declared_insurance_line(extra.insured_declared),
         )))
         mobile_check = "" if not d.mobile else "unverified" if d.mobile_unverified else "verified"
-        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.accepted_for_later_unverified"
-                              if mobile_check == "unverified" else "prompt.accepted_for_later",
+        message = ("prompt.accepted_for_later_unverified" if mobile_check == "unverified"
+                   else "prompt.accepted_for_later")
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, receipt_message(message, receipt_ok),
                               params={"txn": txn, "delivery": delivery, "receipt": "ok" if receipt_ok else "failed",
                                       "hotline": ctx.config.kiosk.hotline, "mobile_check": mobile_check},
                               actions=("home",), end=End.DONE))
@@ -324,7 +326,7 @@ class IssuanceFlow(Flow):
         )))
         code = "issued" if taken else "card_retained" if retained else "card_not_taken"
         message = "prompt.issued" if taken else "prompt.card_retained" if retained else "prompt.card_not_taken"
-        ctx.finish(self.pview(ctx, "done", DONE_STEP, message,
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, receipt_message(message, receipt_ok),
                               params={"txn": txn, "card_no": mask_card_no(created.card_no),
                                       "card_at": "citizen" if taken else "counter" if retained else "bezel",
                                       "free": "1" if created.free_of_charge else "0",
@@ -368,7 +370,7 @@ class IssuanceFlow(Flow):
                         bold=True),
             *_after_review(a),
         )))
-        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.deliver_later_done",
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, receipt_message("prompt.deliver_later_done", receipt_ok),
                               params={"txn": txn, "delivery": delivery, "working_days": str(DELIVERY_WORKING_DAYS),
                                       "receipt": "ok" if receipt_ok else "failed",
                                       "hotline": ctx.config.kiosk.hotline},
@@ -463,8 +465,9 @@ class IssuanceFlow(Flow):
             ReceiptLine("状态: 制卡未成功，将" + ("邮寄 courier" if delivery == "courier" else "到网点领取 pickup"),
                         bold=True),
         )))
-        ctx.finish(self.pview(ctx, "done", DONE_STEP, "prompt.production_deferred",
+        ctx.finish(self.pview(ctx, "done", DONE_STEP, receipt_message("prompt.production_deferred", receipt_ok),
                               params={"txn": txn, "delivery": delivery, "receipt": "ok" if receipt_ok else "failed",
+                                      "working_days": str(DELIVERY_WORKING_DAYS),  # made later (arts. 16, 17)
                                       "hotline": ctx.config.kiosk.hotline},
                               actions=("home",), end=End.DONE))
         return FlowResult(End.DONE, f"deferred_{delivery}", transaction_no=txn)

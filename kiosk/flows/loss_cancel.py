@@ -10,7 +10,7 @@ from hal.types import Receipt, ReceiptLine
 from kiosk.domain.eligibility import loss_cancel_problems
 from kiosk.domain.masking import mask_card_no, mask_id, mask_name
 from kiosk.domain.services import ServiceId
-from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no
+from kiosk.flows.base import End, Flow, FlowContext, FlowResult, Refused, new_transaction_no, receipt_message
 from kiosk.flows.check_answers import confirm_summary, holder_rows
 from kiosk.flows.common import central, holder_matches, insert_sscard, require_online
 from kiosk.flows.face_check import verify_identity
@@ -50,7 +50,7 @@ class LossCancelFlow(Flow):
                    ReceiptLine("状态: 已恢复正常使用 Card usable again", bold=True)),
             transaction_no=txn, qr_payload=txn))
         ctx.unwatch_removal(ctx.devices.card_reader)
-        ctx.finish(self.view("done", 5, "prompt.loss_cancelled",
+        ctx.finish(self.view("done", 5, receipt_message("prompt.loss_cancelled", receipt_ok),
                              params={"txn": txn, "receipt": "ok" if receipt_ok else "failed"},
                              actions=("home",), end=End.DONE))
         return FlowResult(End.DONE, "cancelled_loss", transaction_no=txn)

@@ -17,6 +17,7 @@ from kiosk.flows.base import (
     Refused,
     choice_param,
     new_transaction_no,
+    receipt_message,
 )
 from kiosk.flows.check_answers import Row, confirm_summary, holder_rows
 from kiosk.flows.common import RESULT_BY_SMS, central, queued
@@ -116,7 +117,7 @@ class LossReportFlow(Flow):
         )
         receipt_ok = ctx.services.print_receipt(receipt)
         done = self.view(
-            "done", 4, "prompt.loss_pending" if pending else "prompt.loss_done",
+            "done", 4, receipt_message("prompt.loss_pending" if pending else "prompt.loss_done", receipt_ok),
             params={"hotline": ctx.config.kiosk.hotline, "txn": txn,
                     "receipt": "ok" if receipt_ok else "failed"},
             actions=("home",), end=End.DONE,

@@ -24,6 +24,7 @@ from kiosk.domain.eligibility import (
     instant_issue_blockers,
     must_report_loss_first,
     replacement_problems,
+    voluntary_applicant,
 )
 from kiosk.domain.masking import mask_card_no, mask_id
 from kiosk.domain.services import ServiceId
@@ -93,8 +94,9 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         keep_account = self._keep_account(ctx, old.bank_code)
 
         photo = self.photo(ctx, applicant, person.photo_on_file and reason not in NEW_PHOTO_REASONS)
-        details = self.details(ctx, person.medical_insurance)
-        extra = Extra(reason=reason, keep_account=keep_account)
+        voluntary = voluntary_applicant(person.insured)  # art. 3: an uninsured holder states no insurance
+        details = self.details(ctx, person.medical_insurance, voluntary=voluntary)
+        extra = Extra(reason=reason, keep_account=keep_account, voluntary=voluntary)
         if register:  # art. 16: made once the central's reviewer has matched the 户口簿 page, never here
             blockers = (REVIEW_FIRST, *instant_issue_blockers(keep_account=keep_account, blank_cards=True))
             return self.deliver_later(ctx, applicant, details, photo, extra, blockers)
@@ -139,8 +141,8 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
                         (Row("result.row.service", f"service.{ServiceId.LOSS_REPORT.value}", is_key=True),
                          Row("check.row.id", mask_id(id_number)),
                          Row("result.row.card_no", "check.every_card", is_key=True)),
-                        "check.next.report_first", params={**self.progress(ctx).params(),
-                                                           "hotline": ctx.config.kiosk.hotline})
+                        "check.next.loss_report_offline",  # queued: in effect once the link is back
+                        params={**self.progress(ctx).params(), "hotline": ctx.config.kiosk.hotline})
         ctx.services.block_card_locally(id_number)
         ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
         queued(ctx, lambda: ctx.central.report_loss(id_number=id_number,

@@ -4,6 +4,8 @@ account, production with one retry, activation, PIN offer, receipt, 回盘 and s
 
 from __future__ import annotations
 
+import re
+
 import cv2
 
 from central_sim.faults import FaultRule
@@ -15,6 +17,8 @@ from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End, View
 from kiosk.issuance_journal import Outcome
 from kiosk.runtime import Runtime
+from kiosk.strings import t
+from screens.design.outcome import pending_note
 from tests.flows.conftest import (
     Driver,
     assert_ended,
@@ -30,6 +34,7 @@ from tests.photo.conftest import faces_dir
 from tests.photo.synth import kiosk_frame
 
 ADDRESS = "350102|示范路1号"
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def fill_details(d: Driver, mobile: str = "") -> View:
@@ -224,7 +229,7 @@ def test_every_refusal_reason_at_once(runtime: Runtime) -> None:
 def test_other_city_card_needs_consent(runtime: Runtime, central: ServerHandle) -> None:
     d = begin(runtime, "other_city_resident")
     consent = d.wait("consent_stop_other")
-    assert consent.params["city"] == "厦门市" and "B20000003" not in str(consent.params)
+    assert consent.params["city"] == "350200" and "B20000003" not in str(consent.params)  # the code: named per language
     d.send("decline")
     view, result = d.end()
     assert_ended(view, result, End.REFUSED, "reason.other_city_card_no_consent")
@@ -302,3 +307,28 @@ def test_issuer_unplugged_mid_production_spoils_nothing_and_defers(runtime: Runt
     assert runtime.forwarder.flush(timeout=10)
     assert central_one(central, "SELECT status FROM applications WHERE id_number = ?",
                        person("adult_never_applied")["id_number"]) == "production_failed"
+
+
+def test_the_other_city_is_named_in_english_on_an_english_screen(runtime: Runtime) -> None:
+    d = begin(runtime, "other_city_resident")
+    consent = d.wait("consent_stop_other")
+    shown = t("en", consent.message, **consent.params)
+    assert "Xiamen" in shown and not HAN.search(shown), shown  # was "You have a card from 厦门市"
+    assert "厦门市" in t("zh", consent.message, **consent.params)
+    d.send("cancel")
+    d.end()
+
+
+def test_a_card_the_kiosk_could_not_make_is_explained_as_made_later_by_the_centre(runtime: Runtime,
+                                                                                 central: ServerHandle) -> None:
+    """The application is at the central, so the page says the card follows within the working days, never
+    "this kiosk saved your request and sends it when the network is back; we'll text you" (result.pending.what)."""
+    runtime.devices.issuer.steer("fail", op="feed", code="feeder_empty")  # type: ignore[union-attr]
+    d = begin(runtime)
+    to_production(d)
+    d.answer("production_failed", "choose", "courier")
+    view, result = d.end()
+    assert result.code == "deferred_courier" and view.message == "prompt.production_deferred"
+    assert pending_note(view) == "result.later.what"
+    note = t("zh", pending_note(view), **view.params)
+    assert "15个工作日" in note and "{" not in note, note  # the working days the made-later text needs

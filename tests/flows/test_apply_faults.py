@@ -4,6 +4,7 @@ full reject box, timeouts and cancel at the questions."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -12,20 +13,25 @@ import pytest
 from central_sim.faults import FaultRule
 from central_sim.server import ServerHandle
 from hal.sim.camera import SimCamera
+from kiosk.clock import FixedDateClock
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
 from kiosk.flows.common import RESULT_BY_SMS
 from kiosk.runtime import Runtime
+from kiosk.strings import LANGUAGES, t
 from tests.flows.conftest import (
+    TODAY,
     Driver,
     assert_ended,
     central_count,
     central_one,
+    flow_config,
     go_offline,
     id_card,
     make_runtime,
     person,
 )
+from tests.flows.faces import holder_before_camera
 from tests.flows.test_apply import begin, fill_details, take_and_skip_pin, to_production
 from tests.photo.conftest import faces_dir
 from tests.photo.synth import kiosk_frame
@@ -37,6 +43,25 @@ def test_link_lost_at_lookup(runtime: Runtime, central: ServerHandle) -> None:
     view, result = d.end()
     assert_ended(view, result, End.FAULT)
     assert result.code == "link_lost"
+
+
+def test_a_fault_page_names_this_kiosks_hotline(tmp_path: Path, central: ServerHandle) -> None:
+    """Every other text names the configured hotline; the fault page said 12333 whatever the config."""
+    cfg = flow_config(tmp_path, central.url)
+    rt = Runtime(dataclasses.replace(cfg, kiosk=dataclasses.replace(cfg.kiosk, hotline="0591-96111")),
+                 clock=FixedDateClock(TODAY))
+    rt.start()
+    try:
+        holder_before_camera(rt)
+        central.faults.add(FaultRule.from_dict({"path": "/v1/persons/lookup", "error_rate": 1.0}))
+        d = begin(rt)
+        view, result = d.end()
+        assert_ended(view, result, End.FAULT)
+        for lang in LANGUAGES:
+            shown = t(lang, view.message, **view.params)
+            assert "0591-96111" in shown and "12333" not in shown, shown
+    finally:
+        rt.stop()
 
 
 def test_central_refusing_the_kiosk_raises_a_critical_alarm(runtime: Runtime, central: ServerHandle) -> None:

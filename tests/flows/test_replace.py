@@ -11,7 +11,9 @@ from central_sim.server import ServerHandle
 from hal.sim.camera import SimCamera
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
+from kiosk.flows.check_answers import NEXT_PARAM
 from kiosk.runtime import Runtime
+from kiosk.strings import t
 from tests.flows.conftest import (
     Driver,
     assert_ended,
@@ -123,3 +125,46 @@ def test_offline_replacement_accepted_for_later(tmp_path: Path, central: ServerH
         assert central_one(central, "SELECT reason FROM applications WHERE kiosk_id = ?", rt.cfg.kiosk.id) == "damaged"
     finally:
         rt.stop()
+
+
+def test_offline_loss_report_before_a_replacement_says_it_takes_effect_when_the_link_is_back(
+        tmp_path: Path, central: ServerHandle) -> None:
+    """Offline the report is queued: the confirm page's next step must not promise an immediate freeze."""
+    rt = make_runtime(tmp_path, central, offline={"accept_applications_for_later": True})
+    try:
+        go_offline(rt, central)
+        d = begin(rt, "adult_active_card", "lost")
+        confirm = d.wait("confirm_report_first")
+        assert confirm.message == "prompt.confirm_report_first_offline"
+        assert confirm.params[NEXT_PARAM] == "check.next.loss_report_offline"  # was check.next.report_first
+        next_text = t("zh", confirm.params[NEXT_PARAM], **confirm.params)
+        assert "网络恢复后" in next_text and rt.cfg.kiosk.hotline in next_text and "立即挂失冻结" not in next_text
+        d.send("cancel")
+        d.end()
+    finally:
+        rt.stop()
+
+
+def test_an_uninsured_cardholder_replaces_without_declaring_insurance(runtime: Runtime,
+                                                                      central: ServerHandle) -> None:
+    """Art. 3: a voluntary (uninsured) cardholder's replacement states no medical insurance, as the first card did."""
+    p = person("adult_active_card")
+    with central.central.db.transaction() as tx:
+        tx.execute("UPDATE persons SET insured = 0, medical_insurance = 'none' WHERE id_number = ?",
+                   (p["id_number"],))
+    d = begin(runtime, "adult_active_card", "damaged")
+    d.answer("fee_statement", "confirm")
+    d.answer("keep_account", "new_account")
+    d.answer("photo_choice", "use_on_file")
+    form = fill_details(d)
+    assert form.params["medical_insurance"] == "none"  # was "resident", and "none" refused as invalid
+    pay_shown_order(d, central)
+    take_and_skip_pin(d)
+    view, result = d.end()
+    assert result.code == "issued", (view, result)
+    application = central_one(central, "SELECT application_id FROM applications WHERE kiosk_id = ?",
+                              runtime.cfg.kiosk.id)
+    assert central_count(central, "application_timeline", "application_id = ? AND status = 'voluntary'",
+                         application) == 1  # the central recorded it as not linked to medical insurance
+    receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
+    assert "未参保，不关联医保" in receipt

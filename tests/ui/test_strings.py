@@ -91,3 +91,30 @@ def test_the_central_writes_no_timeline_status_outside_that_list(tmp_path: Path)
             add_timeline(tx, "APP-1", "made_up", "2026-12-07T10:01:00+08:00")
         assert tx.all("SELECT status FROM application_timeline") == [{"status": "review_pending"}]
     db.close()
+
+
+def test_a_text_telling_the_citizen_to_tap_a_name_uses_the_name_on_screen() -> None:
+    """点“X”: X is what a button (or a lobby service, or a summary's edit link) really reads, spoken lines too;
+    the face-capture consent said 点“我同意” beside a button reading 同意."""
+    zh = table("zh")
+    labels = {v for k, v in zh.items() if k.startswith(("button.", "service.", "summary."))}
+    named = {(k, name) for k, v in zh.items() for name in re.findall(r"点“([^”]+)”", v)}
+    assert named  # the check reads something
+    assert sorted((k, name) for k, name in named if name not in labels) == []
+
+
+def test_every_end_message_asking_to_take_the_receipt_has_a_twin_for_when_none_printed() -> None:
+    """kiosk.flows.base.receipt_message picks the twin when the printer failed: it must exist, say no receipt,
+    and name the same parameters."""
+    from kiosk.flows.base import receipt_message
+
+    zh, en = table("zh"), table("en")
+    asking = [k for k, v in zh.items() if k.startswith("prompt.") and "请取走回执" in v]
+    assert "prompt.loss_done" in asking
+    for key in asking:
+        twin = receipt_message(key, printed=False)
+        assert twin != key and twin in zh, key
+        assert "回执" not in zh[twin] and "receipt" not in en[twin].lower(), twin
+        assert placeholders(zh[twin]) <= placeholders(zh[key]), twin
+        said = f"voice.say.{twin}"
+        assert "回执" not in zh.get(said, "") and "receipt" not in en.get(said, "").lower(), said
