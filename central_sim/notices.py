@@ -8,8 +8,11 @@ goes to the mobile on record: which service, when it was submitted, and either t
 first reason it was refused, with the request's number (as the progress query answers it) to quote
 to the hotline.
 
-- Sent only when the outcome came LATE_AFTER or more after the request was made (the kiosk shows one
-  that comes back sooner on its screen), or when the request does not say when it was made.
+- Sent only when the outcome came LATE_AFTER or more after the request was made, or when the request
+  does not say when it was made. The kiosk waits at least that long for the answer before its page
+  says "pending" (its central.answer_wait_s, 8 s at least): one decided sooner was on its screen, and
+  one decided in the second or two between may be both shown and texted, never neither. The request's
+  time is the kiosk's clock: it is read against ours through the kiosk's last heartbeat.
 - Once per request: ``sms_notices`` has one row per reference.
 - Names no person, ID number or card number: a number on record may have changed hands since.
 - Written in the outcome's own transaction (the outbox pattern): no outcome without its notice, no
@@ -27,7 +30,8 @@ from central_sim.clock import CST, rfc3339
 from central_sim.sms import MOBILE
 from central_sim.storage import Tx
 
-LATE_AFTER = dt.timedelta(minutes=2)
+LATE_AFTER_S = 8.0  # the least a kiosk waits for an answer (kiosk/config.py central.answer_wait_s)
+LATE_AFTER = dt.timedelta(seconds=LATE_AFTER_S)
 HOTLINE = "12333"
 SIGNATURE = "【福州社保卡】"
 SERVICE_NAMES = {"loss_report": "社保卡挂失", "contact_change": "联系方式变更", "activation": "社保卡启用",
@@ -37,9 +41,10 @@ DONE = {"loss_report": "已生效，卡片已冻结", "contact_change": "已生�
 MAX_REASON_CHARS = 60  # one reason, cut to keep the message to a few SMS segments
 
 
-def late(submitted_at: dt.datetime | None, at: dt.datetime) -> bool:
-    """Decided after the citizen will have left (or at an unknown delay: better told twice than never)."""
-    return submitted_at is None or at - submitted_at >= LATE_AFTER
+def late(submitted_at: dt.datetime | None, at: dt.datetime, kiosk_ahead: dt.timedelta = dt.timedelta(0)) -> bool:
+    """Decided after the kiosk stopped waiting (or at an unknown delay: better told twice than never).
+    ``kiosk_ahead``: how far the kiosk's clock, which dated the request, runs ahead of ours."""
+    return submitted_at is None or at - (submitted_at - kiosk_ahead) >= LATE_AFTER
 
 
 def outcome_text(service: str, reference: str, submitted_at: dt.datetime | None, refusal: str | None) -> str:
@@ -53,14 +58,15 @@ def outcome_text(service: str, reference: str, submitted_at: dt.datetime | None,
 
 
 def tell(tx: Tx, id_no: str, service: str, reference: str, *, submitted_at: dt.datetime | None, at: dt.datetime,
-         refused: Sequence[dict[str, Any]] | None = None, mobile_given: str = "") -> bool:
+         refused: Sequence[dict[str, Any]] | None = None, mobile_given: str = "",
+         kiosk_ahead: dt.timedelta = dt.timedelta(0)) -> bool:
     """Queue the SMS for one outcome (``refused``: its reasons; None: done); False when none is due or
     there is no number to send it to.
 
     ``mobile_given``: the number the request itself carried, used only when none is on record."""
     if service not in SERVICE_NAMES:
         raise ValueError(f"no notice for {service!r}")
-    if not late(submitted_at, at):
+    if not late(submitted_at, at, kiosk_ahead):
         return False
     row = tx.one("SELECT mobile FROM persons WHERE id_number = ?", (id_no,))
     mobile = str(row["mobile"]) if row is not None and row["mobile"] else mobile_given

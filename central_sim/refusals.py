@@ -20,6 +20,7 @@ from typing import Any
 from central_sim import notices
 from central_sim.clock import parse_rfc3339, rfc3339
 from central_sim.errors import ApiError
+from central_sim.kiosk_clock import clock_ahead
 from central_sim.routes import Ctx, Handler
 from central_sim.storage import Tx
 
@@ -65,6 +66,7 @@ def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None)
         @functools.wraps(handler)
         def run(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             at = submitted_time(raw.get(submitted), ctx.now) if submitted and isinstance(raw, dict) else None
+            ahead = clock_ahead(tx, ctx.kiosk_id) if at is not None else dt.timedelta(0)
             reference = request_id(ctx.kiosk_id, ctx.idempotency_key)
             try:
                 with tx.savepoint("refusable"):  # the handler's partial writes go; the record stays
@@ -77,11 +79,12 @@ def kept_for_citizen(service: str, holder: Holder, submitted: str | None = None)
                 store(tx, ctx.kiosk_id, ctx.idempotency_key, id_no, service,
                       submitted_at=rfc3339(at) if at is not None else None, refused_at=rfc3339(ctx.now),
                       code=exc.code, reasons=reasons)
-                notices.tell(tx, id_no, service, reference, submitted_at=at, at=ctx.now, refused=reasons)
+                notices.tell(tx, id_no, service, reference, submitted_at=at, at=ctx.now, refused=reasons,
+                             kiosk_ahead=ahead)
                 return exc.status, exc.body()
             id_no = holder(tx, raw)
             if id_no is not None:
-                notices.tell(tx, id_no, service, reference, submitted_at=at, at=ctx.now)
+                notices.tell(tx, id_no, service, reference, submitted_at=at, at=ctx.now, kiosk_ahead=ahead)
             return status, answer
 
         return run

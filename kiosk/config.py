@@ -56,6 +56,10 @@ class CentralSection:
     key_file: str = ""
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
+    # How long the citizen waits for the answer to a request that goes through the queue (loss report,
+    # activation, contact change) before the page says "pending, we'll text you the result". At least
+    # the central's central_sim.notices.LATE_AFTER_S (8 s): it texts every outcome decided later.
+    answer_wait_s: float = 10.0
     heartbeat_interval_s: float = 30.0
     # in_process: the forwarder and heartbeat run inside the kiosk (demo, single unit);
     # external: `kiosk sync` runs them as kiosk-sync.service, so they go on while the UI restarts.
@@ -243,6 +247,7 @@ MAX_FILE_BYTES = 256 * 1024  # a kiosk.toml is a few KB; this bounds what a wron
 RANGES: dict[str, tuple[float, float]] = {
     "central.connect_timeout_s": (0.1, 120.0),
     "central.read_timeout_s": (0.1, 600.0),
+    "central.answer_wait_s": (8.0, 60.0),  # below 8 s an outcome could be neither shown nor texted
     "central.heartbeat_interval_s": (0.5, 3600.0),  # 0 would flood the central
     "devices.*.baud": (300, 4_000_000),
     "devices.*.usb_vid": (0, 0xFFFF),

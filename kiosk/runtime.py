@@ -404,7 +404,7 @@ def _connect_central(cfg: Config, link: LinkMonitor, outbox: Outbox, forwarder: 
                      central: Any = None) -> tuple[DeliveryService, Any]:
     """How flows reach the central: the delivery service (queue + forwarder) and the client
     (``central``: a test's own client instead of the configured one)."""
-    delivery = DeliveryService(outbox, forwarder, link, wait_s=cfg.central.read_timeout_s)
+    delivery = DeliveryService(outbox, forwarder, link, wait_s=cfg.central.answer_wait_s)
     if central is None:
         from kiosk.central.client import CentralClient
 

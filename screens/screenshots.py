@@ -128,7 +128,7 @@ class Shooter:
         cfg = dataclasses.replace(
             cfg,
             kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(work / "kiosk")),
-            central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=5.0),
+            central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=5.0, answer_wait_s=5.0),
             ui=dataclasses.replace(cfg.ui, width=width, height=height),
             # short enough for the retained-card tour to wait out, long enough for any shot
             timeouts=dataclasses.replace(cfg.timeouts, card_take_s=8.0),

@@ -13,6 +13,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import httpx
+
 from central_sim import notices
 from central_sim.clock import CST, rfc3339
 from central_sim.server import ServerHandle
@@ -21,7 +23,9 @@ from kiosk.demo import citizen
 from tests.central.pg_fixtures import BOTH_BACKENDS
 from tests.central.test_apply_mobile import body as application_body
 from tests.central.test_apply_mobile import verified
+from tests.central.test_heartbeat_monitor import kiosk_state
 from tests.central.test_refusals_kept import post, refused
+from tests.central.tls_fixtures import KIOSK_ID
 
 LOST = citizen("card_lost")
 ACTIVE = citizen("adult_active_card")
@@ -67,10 +71,44 @@ def test_an_activation_refused_an_hour_after_it_was_made_is_texted_once(client: 
 
 
 def test_a_refusal_the_kiosk_could_still_show_is_not_texted(client: CentralClient, central: ServerHandle) -> None:
-    activate_lost_card(central, ago(seconds=20))
+    activate_lost_card(central, ago(seconds=3))
     [kept] = refused(client, LOST)
     assert kept.submitted_at is not None  # kept and dated all the same
     assert texts(central, LOST["mobile"]) == []
+
+
+def test_a_refusal_after_the_kiosk_stopped_waiting_is_texted(client: CentralClient, central: ServerHandle) -> None:
+    # The kiosk waits answer_wait_s (at least LATE_AFTER) for the answer, then says "pending, we'll text
+    # you". Before, only outcomes 2 minutes late were texted: one at 20 s was neither shown nor texted.
+    activate_lost_card(central, ago(seconds=20))
+    [kept] = refused(client, LOST)
+    [sms] = texts(central, LOST["mobile"])
+    assert sms["reference"] == kept.request_id and "社保卡启用未能办理" in sms["body"]
+
+
+def test_no_kiosk_may_stop_waiting_before_the_central_starts_texting() -> None:
+    from kiosk.config import RANGES, load_config
+
+    assert RANGES["central.answer_wait_s"][0] >= notices.LATE_AFTER_S
+    assert load_config(None).central.answer_wait_s >= notices.LATE_AFTER_S
+
+
+def beat(central: ServerHandle, kiosk_clock: dt.datetime) -> None:
+    body = {**kiosk_state("in_service"), "kiosk_id": KIOSK_ID, "seq": 1, "sent_at": rfc3339(kiosk_clock)}
+    r = httpx.post(f"{central.url}/v1/kiosks/{KIOSK_ID}/heartbeat", json=body, headers={"X-Kiosk-Id": KIOSK_ID})
+    assert r.status_code == 200, r.text
+    central.central.heartbeats.flush()
+
+
+def test_lateness_is_judged_on_the_kiosks_clock_as_its_heartbeats_show_it(
+        client: CentralClient, central: ServerHandle) -> None:
+    behind = dt.timedelta(minutes=5)  # the kiosk's clock, as its last heartbeat said
+    beat(central, dt.datetime.now(CST) - behind)
+    just_now = rfc3339(dt.datetime.now(CST) - behind)  # stamped by that clock a moment ago
+    activate_lost_card(central, just_now)
+    assert texts(central, LOST["mobile"]) == []  # on screen at the kiosk: no SMS
+    activate_lost_card(central, rfc3339(dt.datetime.now(CST) - behind - dt.timedelta(seconds=30)))
+    assert len(texts(central, LOST["mobile"])) == 1  # 30 s late on the kiosk's own clock
 
 
 def test_an_undated_or_future_dated_request_is_texted_and_a_future_time_dates_nothing(

@@ -27,7 +27,8 @@ def kiosk_config(tmp_path: Path, central_url: str, **timeouts: float) -> Config:
     return dataclasses.replace(
         cfg,
         kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(tmp_path / "kiosk")),
-        central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=3.0, connect_timeout_s=1.0),
+        central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=3.0, answer_wait_s=3.0,
+                                    connect_timeout_s=1.0),
         timeouts=dataclasses.replace(cfg.timeouts, **timeouts),
     )
 

@@ -59,7 +59,8 @@ def flow_config(tmp_path: Path, central_url: str, **over: Any) -> Config:
     return dataclasses.replace(
         cfg,
         kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(tmp_path / "kiosk")),
-        central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=2.0, connect_timeout_s=0.5),
+        central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=2.0, connect_timeout_s=0.5,
+                                    answer_wait_s=2.0),
         timeouts=dataclasses.replace(cfg.timeouts, idle_s=3.0, idle_warning_s=1.0, id_card_read_s=3.0,
                                      card_insert_s=3.0, pin_entry_s=3.0, card_take_s=2.0,
                                      liveness_s=15.0, **over),  # dlib's frames on a busy machine

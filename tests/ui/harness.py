@@ -32,7 +32,7 @@ def test_config(data_dir: Path, central_url: str, *, width: int = 1280, height: 
         cfg,
         kiosk=dataclasses.replace(cfg.kiosk, data_dir=str(data_dir), **sections.get("kiosk", {})),
         central=dataclasses.replace(cfg.central, url=central_url, read_timeout_s=3.0, connect_timeout_s=1.0,
-                                    **sections.get("central", {})),
+                                    **{"answer_wait_s": 3.0, **sections.get("central", {})}),
         timeouts=dataclasses.replace(cfg.timeouts, **sections.get("timeouts", {})),
         offline=dataclasses.replace(cfg.offline, **sections.get("offline", {})),
         ui=dataclasses.replace(cfg.ui, width=width, height=height, **sections.get("ui", {})),
