@@ -388,6 +388,11 @@ class Flow(ABC):
     def on_fault(self, ctx: FlowContext, exc: BaseException) -> None:  # noqa: B027 - optional hook
         """Clean-up a flow needs after an interrupt (e.g. reject a half-made card)."""
 
+    def standing(self) -> tuple[str, ...]:
+        """What this session changed that stays in effect whatever its end (string keys, e.g. a loss
+        report made before a replacement): the end page says so when the session stops short of done."""
+        return ()
+
     def view(self, screen: str, step: int, message: str, *, params: Mapping[str, str] | None = None,
              actions: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
              choices: tuple[tuple[str, str], ...] = (), timeout_s: float | None = None, busy: bool = False,
@@ -431,6 +436,9 @@ def run_flow(flow: Flow, ctx: FlowContext) -> FlowResult:
     finally:
         cards_read = _cards_read(ctx)
         ctx.session.wipe()
+    if result.end is not End.DONE:  # stopped short: say what the session already changed for good
+        result = dataclasses.replace(result, reasons=(*result.reasons,
+                                                      *(r for r in flow.standing() if r not in result.reasons)))
     if ctx.channel.current is None or ctx.channel.current.end is None:
         ctx.channel.drain()
         ctx.finish(

@@ -47,6 +47,11 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
     def __init__(self) -> None:
         super().__init__()
         self._old_card_no = ""
+        self._loss = ""  # the loss report this session made ("reported" / "queued"): it stands if we stop
+
+    def standing(self) -> tuple[str, ...]:
+        return {"reported": ("reason.loss_report_stands",),
+                "queued": ("reason.loss_report_queued_stands",)}.get(self._loss, ())
 
     def steps(self, ctx: FlowContext) -> FlowResult:
         self.start_clock(ctx)
@@ -132,7 +137,9 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         if isinstance(outcome, outcomes.Refused):
             raise refusal(outcome)
         if isinstance(outcome, outcomes.Queued):  # frozen later, but the replacement needs the freeze first
+            self._loss = "queued"
             raise Refused("loss_report_pending", ("reason.loss_report_pending",))
+        self._loss = "reported"
 
     def _report_loss_offline(self, ctx: FlowContext, id_number: str) -> None:
         """Art. 33 offline: the card list is unknown, so the loss is reported by ID number. The kiosk blocks
@@ -147,6 +154,7 @@ class ReplaceFlow(FeeIssuanceFlow):  # the fee (arts. 33, 50): kiosk.flows.payme
         ctx.working(self.pview(ctx, "reporting_loss", 2, "prompt.submitting"))
         queued(ctx, lambda: ctx.central.report_loss(id_number=id_number,
                                                     reported_at=stamp(ctx.clock)))
+        self._loss = "queued"
 
     def accepted(self, ctx: FlowContext, application_id: str, *, made_later: bool = False) -> None:
         # the fee is paid first: an unpaid replacement is withdrawn, the old card stays valid

@@ -58,6 +58,31 @@ def test_lost_card_is_reported_first_then_replaced(runtime: Runtime, central: Se
     assert central_one(central, "SELECT status FROM cards WHERE card_no = 'A10000002'") == "cancelled"
 
 
+def test_a_replacement_cancelled_after_the_loss_report_says_the_card_stays_frozen(
+        runtime: Runtime, central: ServerHandle) -> None:
+    # The loss report (art. 33) takes effect before the replacement and stands when the citizen stops:
+    # before, the end page said only "已取消办理", as if nothing had changed.
+    d = begin(runtime, "adult_active_card", "lost")
+    d.answer("fee_statement", "confirm")
+    d.answer("confirm_report_first", "confirm")
+    d.wait("keep_account")
+    d.send("cancel")
+    view, result = d.end()
+    assert_ended(view, result, End.CANCELLED)
+    assert "reason.loss_report_stands" in view.reasons
+    assert "挂失已生效" in t("zh", "reason.loss_report_stands", **view.params)
+    assert central_one(central, "SELECT status FROM cards WHERE card_no = 'A10000002'") == "loss_reported"
+
+
+def test_a_replacement_cancelled_before_any_change_says_nothing_stands(runtime: Runtime) -> None:
+    d = begin(runtime, "adult_active_card", "lost")
+    d.wait("fee_statement")
+    d.send("cancel")
+    view, result = d.end()
+    assert_ended(view, result, End.CANCELLED)
+    assert view.reasons == ()
+
+
 def test_quality_defect_within_a_month_is_free(runtime: Runtime) -> None:
     d = begin(runtime, "recent_card_quality", "quality_defect")
     assert d.answer("fee_statement", "confirm").message == "prompt.fee_free_quality_defect"
@@ -140,7 +165,14 @@ def test_offline_loss_report_before_a_replacement_says_it_takes_effect_when_the_
         next_text = t("zh", confirm.params[NEXT_PARAM], **confirm.params)
         assert "网络恢复后" in next_text and rt.cfg.kiosk.hotline in next_text and "立即挂失冻结" not in next_text
         d.send("cancel")
-        d.end()
+        assert d.end()[0].reasons == ()  # stopped before the report: nothing stands
+        d = begin(rt, "adult_active_card", "lost")
+        d.answer("confirm_report_first", "confirm")  # queued, and the card blocked at this kiosk
+        d.wait("face_consent")
+        d.send("cancel")
+        view, _ = d.end()
+        assert view.reasons == ("reason.loss_report_queued_stands",)
+        assert rt.cfg.kiosk.hotline in t("zh", view.reasons[0], **view.params)
     finally:
         rt.stop()
 
