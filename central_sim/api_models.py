@@ -37,6 +37,8 @@ EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# 交易号 on a receipt: the kiosk's time to the second, its id's last 4 characters, 6 random hex digits
+TRANSACTION_NO_PATTERN = r"^[0-9]{14}-[A-Za-z0-9._-]{1,4}-[0-9A-F]{6}$"
 MAX_SEQ = 2**31 - 1  # the kiosks.last_seq column is a 32-bit INTEGER on PostgreSQL
 MAX_COUNT = 2**53 - 1  # counters and byte sizes: exact in every JSON reader
 MAX_EVENTS = 500
@@ -302,6 +304,8 @@ class Event(_In):
     code: Annotated[str, Field(max_length=200)] = ""  # stored cut to 80
     message: Annotated[str, Field(max_length=4000)] = ""  # stored cut to 500
     command_id: Short | None = None
+    # transaction_outcome: the number on the citizen's receipt (kiosk.flows.base.new_transaction_no)
+    transaction_no: Annotated[str, Field(pattern=TRANSACTION_NO_PATTERN)] | None = None
 
 
 class EventsIn(_In):

@@ -234,6 +234,22 @@ def queue_command(tx: Tx, kiosk_id: str, command: dict[str, Any], at: str) -> di
     return cmd
 
 
+def file_transaction(tx: Tx, kiosk: str, event: dict[str, Any], received_at: str) -> None:
+    """File a transaction's outcome under the number on its receipt (once: the first report stands)."""
+    tx.execute("INSERT INTO kiosk_transactions (transaction_no, kiosk_id, at, outcome, code, received_at)"
+               " VALUES (?,?,?,?,?,?) ON CONFLICT (transaction_no) DO NOTHING",
+               (event["transaction_no"], kiosk, event["at"], str(event.get("code", ""))[:80],
+                str(event.get("message", ""))[:200], received_at))
+
+
+def find_transaction(tx: Tx, transaction_no: str) -> Row | None:
+    """The outcome filed under a receipt's 交易号 (spaces around it, and the case of its hex part, as typed
+    at the counter, forgiven)."""
+    head, _, tail = "".join(transaction_no.split()).rpartition("-")
+    return tx.one("SELECT transaction_no, kiosk_id, at, outcome, code, received_at FROM kiosk_transactions"
+                  " WHERE transaction_no = ?", (f"{head}-{tail.upper()}" if head else tail,))
+
+
 @route("POST", "/v1/kiosks/{kiosk_id}/events", idempotent=True)
 def events(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     body, reasons = need_object(raw), Reasons()
@@ -258,6 +274,8 @@ def events(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             (e["event_id"], kiosk, e["at"], e["type"], device, e["severity"], str(e.get("code", ""))[:80],
              str(e.get("message", ""))[:500], now),
         )
+        if e["type"] == "transaction_outcome" and e.get("transaction_no"):
+            file_transaction(tx, kiosk, e, now)
         anchor = audit_anchor.parse_anchor(e.get("audit"))
         if anchor is not None:  # technician actions carry the audit head they produced
             audit_anchor.record_event(tx, kiosk, anchor, ctx.now.timestamp(), now)

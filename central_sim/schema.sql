@@ -183,6 +183,17 @@ CREATE TABLE IF NOT EXISTS kiosk_events (
 );
 CREATE INDEX IF NOT EXISTS kiosk_events_kiosk ON kiosk_events (kiosk_id, received_at);
 
+-- A citizen transaction's outcome filed under the number on its receipt (交易号), from the kiosk's
+-- transaction_outcome event: what the counter looks up (console: /console/transactions).
+CREATE TABLE IF NOT EXISTS kiosk_transactions (
+    transaction_no TEXT PRIMARY KEY,
+    kiosk_id TEXT NOT NULL,
+    at TEXT NOT NULL,                         -- when the session ended (the kiosk's clock)
+    outcome TEXT NOT NULL,                    -- service.end, e.g. loss_report.done
+    code TEXT NOT NULL,                       -- the end's code, e.g. pending, refused reason
+    received_at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS stock_ledgers (
     kiosk_id TEXT NOT NULL,
     date TEXT NOT NULL,

@@ -6,6 +6,7 @@ scrubbed again here (hal/pii.py) before anyone sees the event.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -34,6 +35,9 @@ class KioskEvent:
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     at: str = field(default_factory=lambda: dt.datetime.now(CHINA_TZ).isoformat(timespec="seconds"))
     audit: dict[str, object] | None = None  # a technician action's audit head {seq, head}: the central anchors it
+    # a transaction's number, as on the citizen's receipt: the central files the outcome under it, so the
+    # counter can look the transaction up by it (result.receipt)
+    transaction_no: str = ""
 
     def to_json(self) -> dict[str, object]:
         d: dict[str, object] = {"event_id": self.event_id, "at": self.at, "type": self.type,
@@ -42,6 +46,8 @@ class KioskEvent:
             d["device"] = self.device
         if self.audit is not None:
             d["audit"] = self.audit
+        if self.transaction_no:
+            d["transaction_no"] = self.transaction_no
         return d
 
 
@@ -58,9 +64,8 @@ class EventLog:
         self._observers.append(observer)
 
     def record(self, event: KioskEvent) -> None:
-        event = KioskEvent(event.type, scrub(event.code), event.severity, scrub(event.message),
-                           scrub(event.device) if event.device else event.device, event.event_id, event.at,
-                           event.audit)
+        event = dataclasses.replace(event, code=scrub(event.code), message=scrub(event.message),
+                                    device=scrub(event.device) if event.device else event.device)
         with self._lock:
             self.recent.append(event)
             key = f"{event.device or '-'}:{event.code}"

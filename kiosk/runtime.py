@@ -324,7 +324,7 @@ class Runtime:
         def run() -> FlowResult:
             result = run_flow(flow, ctx)
             self.events.record(KioskEvent("transaction_outcome", f"{service.value}.{result.end.value}",
-                                          "info", result.code))
+                                          "info", result.code, transaction_no=result.transaction_no))
             if on_end:
                 on_end(result)
             return result

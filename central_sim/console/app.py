@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from central_sim import reviews
+from central_sim import fleet, reviews
 from central_sim.console import actions, pages, store
 from central_sim.console.auth import SESSION_COOKIE, SESSION_S, ConsoleConfig, Operator
 from central_sim.console.labels import table as label_table
@@ -96,6 +96,12 @@ class Console:
         return kiosk_id
 
     # --- the 户口簿 review desk (central_sim/reviews.py) ---
+
+    def transaction(self, number: str) -> dict[str, Any] | None:
+        """The outcome filed under a receipt's 交易号 (result.receipt: the counter looks it up here)."""
+        with self.central.db.read() as tx:
+            row = fleet.find_transaction(tx, number)
+        return dict(row) if row is not None else None
 
     def reviews(self, op: Operator | None) -> list[dict[str, Any]]:
         actions.need_duty(op, "review")
@@ -237,6 +243,14 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
         lang = _lang(request)
         return _remember_lang(request, HTMLResponse(pages.map_page(await run_in_threadpool(console.sites_map), lang,
                                                                    op)), lang)
+
+    async def transaction_view(request: Request) -> Response:
+        op, lang = who(request), _lang(request)
+        if op is None:
+            return to_login(request)
+        number = request.query_params.get("no", "").strip()[:64]
+        found = await run_in_threadpool(console.transaction, number) if number else None
+        return _remember_lang(request, HTMLResponse(pages.transaction_page(number, found, lang, op)), lang)
 
     async def reviews_view(request: Request) -> Response:
         op, lang = who(request), _lang(request)
@@ -380,6 +394,7 @@ def routes(central: Central, config: ConsoleConfig | None = None) -> list[Route]
         Route("/console/kiosks/{kiosk_id}", kiosk_view, methods=["GET"]),
         Route("/console/kiosks/{kiosk_id}/actions", action_form, methods=["POST"]),
         Route("/console/alarms/{event_id}", alarm_form, methods=["POST"]),
+        Route("/console/transactions", transaction_view, methods=["GET"]),
         Route("/console/reviews", reviews_view, methods=["GET"]),
         Route("/console/reviews/{application_id}", review_view, methods=["GET"]),
         Route("/console/reviews/{application_id}", review_form, methods=["POST"]),

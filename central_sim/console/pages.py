@@ -65,6 +65,15 @@ UI: dict[str, tuple[str, str]] = {
     "birth": ("出生日期", "Born"), "approve": ("审核通过", "Approve"), "refuse": ("不通过", "Refuse"),
     "refusal": ("不通过原因", "Why it is refused"), "decided": ("已审核", "Decided"),
     "review_done": ("审核结论已记录", "Decision recorded"), "open": ("查看", "Open"),
+    "transactions": ("交易查询", "Transactions"), "txn": ("交易号", "Transaction number"),
+    "find": ("查询", "Find"), "service": ("业务", "Service"), "outcome": ("结果", "Outcome"),
+    "ended_at": ("结束时间（终端时钟）", "Ended (kiosk clock)"), "received": ("中心收到", "Received"),
+    "end_code": ("结果代码", "Outcome code"),
+    "txn_hint": ("输入市民回执上的交易号（或扫描回执二维码）",
+                 "Enter the number on the citizen's receipt (or scan its QR code)"),
+    "txn_none": ("未找到该交易号。终端离线时，交易记录在联网后上传；请核对号码或稍后再查。",
+                 "No such transaction. A kiosk that was offline sends its records when its link is back: check "
+                 "the number, or try again later."),
     "compare": ("请核对户口簿页与户籍登记：姓名、性别、出生日期、证件号码、与监护人的关系。",
                 "Compare the page with the register: name, sex, date of birth, number, and the guardian."),
 }
@@ -147,7 +156,8 @@ def layout(title: str, body: str, lang: str, op: Operator | None, *, path: str =
         user = (f'<span>{e(op.name)} · {e(op.role)}</span><form class="inline" method="post" '
                 f'action="/console/logout"><button>{t("logout", lang)}</button></form>')
     reviews = f'<a href="/console/reviews">{t("reviews", lang)}</a>' if op is not None and "review" in op.duties else ""
-    nav = (f'<a href="/console">{t("overview", lang)}</a><a href="/console/map">{t("map", lang)}</a>{reviews}'
+    nav = (f'<a href="/console">{t("overview", lang)}</a><a href="/console/map">{t("map", lang)}</a>'
+           f'<a href="/console/transactions">{t("transactions", lang)}</a>{reviews}'
            f'<a href="{e(path)}?lang={other}" hreflang="{other}">{"English" if other == "en" else "中文"}</a>')
     return (f'<!doctype html><html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{e(title)}</title>'
@@ -490,3 +500,22 @@ def review_page(c: dict[str, Any], refusals: dict[str, tuple[str, str]], lang: s
     body = (f'{err}<div class="grid"><section><h2>{t("reviews", lang)}</h2><table>{facts}</table>{decide}</section>'
             f'<section><h2>{t("pages", lang)}</h2>{pages or t("none", lang)}</section></div>')
     return layout(t("reviews", lang), body, lang, op, path=f"/console/reviews/{c['application_id']}")
+
+
+def transaction_page(number: str, found: dict[str, Any] | None, lang: str, op: Operator) -> str:
+    """Find a citizen's transaction by the 交易号 on their receipt: which kiosk, which service, how it ended."""
+    form = (f'<form method="get" action="/console/transactions"><label>{t("txn", lang)} <input name="no" '
+            f'value="{e(number)}" autocomplete="off" spellcheck="false" size="32"></label> '
+            f'<button id="find">{t("find", lang)}</button></form><p class="muted">{t("txn_hint", lang)}</p>')
+    result = ""
+    if found is not None:
+        service, _, end = str(found["outcome"]).partition(".")
+        rows = (("txn", found["transaction_no"]), ("kiosk", found["kiosk_id"]),
+                ("service", label("service", service, lang)), ("outcome", label("transaction_end", end, lang)),
+                ("end_code", found["code"] or "—"), ("ended_at", _minute(str(found["at"]))),
+                ("received", _minute(str(found["received_at"]))))
+        result = "<table>" + "".join(f"<tr><th>{t(k, lang)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>"
+    elif number:
+        result = f'<div class="error" role="alert">{t("txn_none", lang)}</div>'
+    body = f'<section><h2>{t("transactions", lang)}</h2>{form}{result}</section>'
+    return layout(t("transactions", lang), body, lang, op, path="/console/transactions")

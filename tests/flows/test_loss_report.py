@@ -48,3 +48,24 @@ def test_a_link_drop_at_the_lookup_reports_by_id_number_and_queues(runtime: Runt
     items = [i for i in runtime.outbox.list_items(["pending", "in_flight", "acked"]) if i.service == "loss_report"]
     assert len(items) == 1
     assert runtime.blocks.is_blocked(p["id_number"])  # blocked here at once, whatever the link does
+
+
+def test_the_receipts_transaction_number_reaches_the_central_for_the_counter(runtime: Runtime,
+                                                                             central: ServerHandle) -> None:
+    # result.receipt: "柜台凭交易号可查询本次业务". The kiosk files each outcome under its 交易号 (the
+    # transaction_outcome event), and the console finds it there (tests/fleet/test_transactions.py).
+    p = person("adult_active_card")
+    d = Driver(runtime, ServiceId.LOSS_REPORT)
+    d.wait("read_id")
+    d.id_reader.place(id_card(p))
+    d.wait("confirm_card")
+    d.send("confirm")
+    view, result = d.end()
+    assert result.end is End.DONE and result.transaction_no and view.params["txn"] == result.transaction_no
+    assert d.printer.printed[-1].transaction_no == result.transaction_no  # the number on the paper
+    runtime.heartbeat.events.flush()  # the next heartbeat would: events go out through the queue
+    assert runtime.forwarder.flush(timeout=15)
+    with central.central.db.read() as tx:
+        row = tx.one("SELECT kiosk_id, outcome FROM kiosk_transactions WHERE transaction_no = ?",
+                     (result.transaction_no,))
+    assert row is not None and (row["kiosk_id"], row["outcome"]) == (runtime.cfg.kiosk.id, "loss_report.done")
