@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from central_sim.clock import CST, rfc3339
 from central_sim.console import simulate
 from central_sim.console.auth import CONFIG_ENV, SESSION_COOKIE
 from central_sim.server import run_in_thread
@@ -51,7 +53,14 @@ def main(out: Path) -> None:
                             ).raise_for_status()
             for seq in ("086", "112", "358"):  # three girls (even) applying by the household register, to review
                 waiting_application(handle, seq)
+            ended = clock() - dt.timedelta(minutes=20)  # a loss report's receipt, as the counter types it
+            txn = f"{ended.astimezone(CST):%Y%m%d%H%M%S}-{faulty[-4:]}-A1B2C3"
+            event = {"event_id": "shot-txn", "at": rfc3339(ended), "type": "transaction_outcome",
+                     "severity": "info", "code": "loss_report.done", "message": "applied", "transaction_no": txn}
+            httpx.post(f"{handle.url}/v1/kiosks/{faulty}/events", json={"events": [event]}, timeout=30,
+                       headers={"X-Kiosk-Id": faulty, "Idempotency-Key": "shot-txn"}).raise_for_status()
             shots = {**SHOTS, "console-reviews-zh.png": "/console/reviews?lang=zh",
+                     "console-transaction-zh.png": f"/console/transactions?lang=zh&no={txn}",
                      "console-kiosk-zh.png": f"/console/kiosks/{faulty}?lang=zh",
                      "console-kiosk-en.png": f"/console/kiosks/{faulty}?lang=en"}
             with chromium() as browser:

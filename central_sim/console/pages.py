@@ -514,7 +514,9 @@ def transaction_page(number: str, found: dict[str, Any] | None, lang: str, op: O
                 ("service", label("service", service, lang)), ("outcome", label("transaction_end", end, lang)),
                 ("end_code", found["code"] or "—"), ("ended_at", _minute(str(found["at"]))),
                 ("received", _minute(str(found["received_at"]))))
-        result = "<table>" + "".join(f"<tr><th>{t(k, lang)}</th><td>{e(v)}</td></tr>" for k, v in rows) + "</table>"
+        cells = {k: e(v) for k, v in rows}
+        cells["kiosk"] = f'<a href="/console/kiosks/{e(found["kiosk_id"])}">{cells["kiosk"]}</a>'
+        result = "<table>" + "".join(f"<tr><th>{t(k, lang)}</th><td>{cells[k]}</td></tr>" for k, _ in rows) + "</table>"
     elif number:
         result = f'<div class="error" role="alert">{t("txn_none", lang)}</div>'
     body = f'<section><h2>{t("transactions", lang)}</h2>{form}{result}</section>'
