@@ -238,18 +238,22 @@ class IssuanceFlow(Flow):
     # ---- offline: accept for later (central-api.md offline policy) --------------------------------
     def accept_for_later(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,
                          extra: Extra = NO_EXTRA) -> FlowResult:
+        # A fee payable at pickup (offline, no payment here) has no pickup to be paid at if the card is
+        # posted: such a card is collected. Posted cards: postage borne by the applicant (art. 26).
+        courier = () if self.fee_due_at_pickup() else (("courier", "delivery.courier_postage"),)
         got = ctx.ask(self.pview(ctx, "delivery_choice", SUBMIT_STEP, "prompt.delivery_choice",
                                  params={"hotline": ctx.config.kiosk.hotline},
-                                 choices=(("pickup", "delivery.pickup"), ("courier", "delivery.courier")),
+                                 choices=(("pickup", "delivery.pickup"), *courier),
                                  actions=("choose", "cancel")))
-        delivery = got.value if got.value in ("pickup", "courier") else "pickup"
+        delivery = "courier" if courier and got.value == "courier" else "pickup"
         ctx.working(self.pview(ctx, "submitting", SUBMIT_STEP, "prompt.submitting"))
         body = self.application_body(ctx, a, d, photo, delivery, extra)
         queued(ctx, lambda: ctx.central.apply_later(service=self.service, application=body))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         self.stop_clock()
         receipt_ok = ctx.services.print_receipt(self._receipt(ctx, a, txn, (
-            ReceiptLine(f"领卡方式 Delivery: {'邮寄 courier' if delivery == 'courier' else '网点领取 pickup'}"),
+            ReceiptLine("领卡方式 Delivery: " + ("邮寄（邮费自付）courier, postage paid by you" if delivery == "courier"
+                                             else "网点领取 pickup")),
             ReceiptLine("状态: 已受理，联网后提交 Accepted, pending (link down)", bold=True),
             RESULT_BY_SMS,
             *_after_review(a),
@@ -263,6 +267,10 @@ class IssuanceFlow(Flow):
                                       "hotline": ctx.config.kiosk.hotline, "mobile_check": mobile_check},
                               actions=("home",), end=End.DONE))
         return FlowResult(End.DONE, "accepted_for_later", transaction_no=txn)
+
+    def fee_due_at_pickup(self) -> bool:
+        """A fee is due and, offline, is to be paid when the card is collected (kiosk.flows.payment)."""
+        return False
 
     # ---- online: instant issue -------------------------------------------------------------------
     def issue(self, ctx: FlowContext, a: Applicant, d: Details, photo: bytes | None,

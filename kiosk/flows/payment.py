@@ -156,6 +156,9 @@ class FeeIssuanceFlow(IssuanceFlow):
         self._fee, self._fee_offline = fee_for(self.kind, reason), offline
         state_fee(ctx, self, self.fee_step, self._fee, offline=offline)
 
+    def fee_due_at_pickup(self) -> bool:
+        return self._fee is not None and self._fee.due and self._fee_offline
+
     def accepted(self, ctx: FlowContext, application_id: str, *, made_later: bool = False) -> None:
         if self._fee is not None:  # made here or later: paid now, before anything is made
             self._paid = pay_fee(ctx, self, self.pay_step, self._fee, application_id, made_later=made_later)

@@ -87,12 +87,13 @@ def test_offline_application_accepted_for_later_by_courier(tmp_path: Path, centr
         d.answer("photo_confirm", "confirm")
         fill_details(d)
         choice = d.wait("delivery_choice")
-        assert [c[0] for c in choice.choices] == ["pickup", "courier"]
+        # a first application is free: it may be posted, postage borne by the applicant (art. 26)
+        assert choice.choices == (("pickup", "delivery.pickup"), ("courier", "delivery.courier_postage"))
         d.send("choose", "courier")
         view, result = d.end()
         assert result.code == "accepted_for_later" and view.message == "prompt.accepted_for_later_unverified"
         printed = " ".join(line.text for line in d.printer.printed[-1].lines)
-        assert "联网后提交" in printed and RESULT_BY_SMS.text in printed
+        assert "联网后提交" in printed and RESULT_BY_SMS.text in printed and "邮费自付" in printed
         assert central_count(central, "applications", "kiosk_id = ?", rt.cfg.kiosk.id) == 0
         central.faults.clear()
         rt.link.report_success()

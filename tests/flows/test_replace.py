@@ -141,7 +141,9 @@ def test_offline_replacement_accepted_for_later(tmp_path: Path, central: ServerH
         assert d.answer("fee_statement", "confirm").message == "prompt.fee_at_pickup"
         d.answer("photo_confirm", "confirm")
         fill_details(d)
-        d.answer("delivery_choice", "choose", "pickup")
+        # the fee is paid when the card is collected: a posted card would have nowhere to pay it
+        assert d.wait("delivery_choice").choices == (("pickup", "delivery.pickup"),)
+        d.send("choose", "pickup")
         _, result = d.end()
         assert result.code == "accepted_for_later"
         central.faults.clear()
