@@ -20,7 +20,7 @@ from kiosk.domain.eligibility import (
 )
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
-from kiosk.flows.base import FlowContext, FlowResult, Refused
+from kiosk.flows.base import Cancelled, FlowContext, FlowResult, Refused
 from kiosk.flows.child_without_id import apply_from_register
 from kiosk.flows.common import central
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
@@ -78,8 +78,8 @@ class ApplyFlow(IssuanceFlow):
         """Art. 3: not insured, applying of their own wish; no medical insurance link (art. 16 (二))."""
         got = ctx.ask(self.pview(ctx, "voluntary_apply", 2, "prompt.voluntary_apply",
                                  actions=("agree", "decline", "cancel")))
-        if got.action != "agree":
-            raise Refused("not_insured", ("reason.not_insured",))
+        if got.action != "agree":  # their choice, not a refusal: nothing to put right first
+            raise Cancelled("voluntary_declined", ("reason.voluntary_declined",))
 
     def _declared_insurance(self, ctx: FlowContext) -> Extra:
         """Offline the register cannot say whether the applicant is insured (issue 17 §4): the citizen's own

@@ -118,6 +118,10 @@ class FlowInterrupt(Exception):
 class Cancelled(FlowInterrupt):
     end = End.CANCELLED
 
+    def __init__(self, code: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(code)
+        self.reasons = reasons  # what the end page adds (e.g. what the citizen's choice means)
+
 
 class IdleTimeout(FlowInterrupt):
     end = End.TIMED_OUT

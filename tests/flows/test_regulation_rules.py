@@ -21,6 +21,7 @@ from kiosk.clock import FixedDateClock
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import End
 from kiosk.runtime import Runtime
+from kiosk.strings import t
 from tests.flows.conftest import (
     TODAY,
     Driver,
@@ -132,13 +133,17 @@ def test_uninsured_applicant_applies_voluntarily_without_medical_link(runtime: R
     assert "不关联医保" in " ".join(line.text for line in d.printer.printed[-1].lines)
 
 
-def test_uninsured_applicant_who_declines_is_refused(runtime: Runtime, central: ServerHandle) -> None:
+def test_uninsured_applicant_who_declines_is_not_told_to_insure_first(runtime: Runtime,
+                                                                        central: ServerHandle) -> None:
+    # Art. 3 lets them apply; they chose not to. Before, the page said "not insured: insure first"
+    # (reason.not_insured), as if the kiosk had refused them.
     d = Driver(runtime, ServiceId.APPLY)
     d.wait("read_id")
     d.id_reader.place(id_card(person("not_insured")))
     d.answer("voluntary_apply", "decline")
     view, result = d.end()
-    assert_ended(view, result, End.REFUSED, "reason.not_insured")
+    assert result.end is End.CANCELLED and view.reasons == ("reason.voluntary_declined",)
+    assert "请先参保" not in t("zh", view.reasons[0]) and "不关联医保" in t("zh", view.reasons[0])
     assert central_count(central, "applications", "kiosk_id = ?", runtime.cfg.kiosk.id) == 0
 
 
