@@ -10,6 +10,7 @@ delivery_choice → done (accepted for later; the mobile unverified, the insuran
 
 from __future__ import annotations
 
+from hal.types import Receipt, ReceiptLine
 from kiosk.central.bodies import OtherCityCard
 from kiosk.domain.eligibility import (
     HOME_CITY,
@@ -18,6 +19,7 @@ from kiosk.domain.eligibility import (
     stop_other_card_problems,
     voluntary_applicant,
 )
+from kiosk.domain.fees import fee_for
 from kiosk.domain.masking import mask_card_no
 from kiosk.domain.services import ServiceId
 from kiosk.flows.base import Cancelled, FlowContext, FlowResult, Refused
@@ -25,7 +27,8 @@ from kiosk.flows.child_without_id import apply_from_register
 from kiosk.flows.common import central
 from kiosk.flows.face_check import require_face_check_possible, verify_identity
 from kiosk.flows.identity_guardian import read_applicant
-from kiosk.flows.issuance import Extra, IssuanceFlow, offline_or_fail
+from kiosk.flows.issuance import Applicant, Extra, IssuanceFlow, offline_or_fail
+from kiosk.flows.payment import fee_lines
 
 
 class ApplyFlow(IssuanceFlow):
@@ -73,6 +76,10 @@ class ApplyFlow(IssuanceFlow):
         photo = self.photo(ctx, applicant, person.photo_on_file)
         details = self.details(ctx, person.medical_insurance, voluntary=voluntary)
         return self.issue(ctx, applicant, details, photo, extra)
+
+    def _receipt(self, ctx: FlowContext, a: Applicant, txn: str, lines: tuple[ReceiptLine, ...]) -> Receipt:
+        # art. 50: a first application's card fee is waived, and the receipt says so
+        return super()._receipt(ctx, a, txn, (*lines, *fee_lines(fee_for(self.kind), None, offline=False)))
 
     def _voluntary_consent(self, ctx: FlowContext) -> None:
         """Art. 3: not insured, applying of their own wish; no medical insurance link (art. 16 (二))."""

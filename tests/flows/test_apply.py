@@ -90,6 +90,7 @@ def test_instant_issue_with_photo_on_file(runtime: Runtime, central: ServerHandl
     assert runtime.journal.unfinished() == []
     receipt = " ".join(line.text for line in d.printer.printed[-1].lines)
     assert "陈建华" not in receipt and "888888" in receipt
+    assert "首次申领免费" in receipt  # art. 50: the fee waived, said on paper as a replacement's fee is
 
 
 def test_new_photo_and_pin_change_on_the_new_card(runtime: Runtime, central: ServerHandle,
