@@ -36,6 +36,9 @@ MARGIN_DOTS = 8  # left and right, so a row's last glyph never touches the paper
 PAPER_SUPPLY = {pos.Paper.OK: Supply.OK, pos.Paper.NEAR_END: Supply.LOW, pos.Paper.OUT: Supply.OUT}
 
 
+# what the screen calls it too (result.row.txn): one name for the number the counter looks up
+TRANSACTION_LABEL = "交易号"
+
 class EscPosReceiptPrinter:
     """``hal.interfaces.ReceiptPrinter`` over any ``ReceiptTransport``."""
 
@@ -161,7 +164,7 @@ class EscPosReceiptPrinter:
             scale = 1.5 if line.double else 1.0
             out += self._line(line.text, center=line.center, bold=line.bold, scale=scale)
         out += self._line("")
-        out += self._line(f"流水号 {receipt.transaction_no}", center=True)
+        out += self._line(f"{TRANSACTION_LABEL} {receipt.transaction_no}", center=True)
         out += pos.align(True) + pos.qr(receipt.qr_payload or receipt.transaction_no) + pos.align(False)
         for text in receipt.footer:
             out += self._line(text, center=True)

@@ -107,7 +107,7 @@ def test_a_line_wider_than_the_paper_wraps_and_loses_no_ink(rig: Rig) -> None:
     text = "状态: 已受理，联网后生效 Accepted, pending (link down) 结果将短信发到社保登记手机"
     rig.printer.print_receipt(Receipt("回执", (ReceiptLine(text),), "T1"))
     rasters = rig.model.receipts[0].rasters
-    lines = rasters[2:-2]  # title, blank | the line's rows | blank, "流水号 …" (the QR is not a raster)
+    lines = rasters[2:-2]  # title, blank | the line's rows | blank, "交易号 …" (the QR is not a raster)
     assert len(lines) >= 2  # wrapped, not cut
     for img in lines:
         row = np.asarray(img)
@@ -239,3 +239,13 @@ def test_steering_by_name(rig: Rig) -> None:
     rig.model.steer("replug")
     assert rig.printer.status().state == DeviceState.ONLINE
     assert rig.model.steer("explode").startswith("unknown action")
+
+
+def test_the_paper_names_the_transaction_number_as_the_screen_does() -> None:
+    import json
+    from pathlib import Path
+
+    from hal.receipt.escpos_printer import TRANSACTION_LABEL
+
+    zh = json.loads((Path(__file__).resolve().parents[2] / "assets/strings/zh.json").read_text("utf-8"))
+    assert zh["result.row.txn"] == TRANSACTION_LABEL  # was 流水号 on paper, 交易号 on screen
