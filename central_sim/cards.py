@@ -10,6 +10,7 @@ from typing import Any
 from central_sim import hsm
 from central_sim.clock import CST, parse_rfc3339, rfc3339
 from central_sim.errors import ApiError, Reasons
+from central_sim.kiosk_clock import clock_ahead
 from central_sim.persons import person_or_404
 from central_sim.refusals import CLOCK_SKEW, card_holder, kept_for_citizen, person_in_body
 from central_sim.routes import Ctx, bad_request, id_number, need_object, route, text
@@ -81,6 +82,9 @@ def loss_report(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, A
     assert reported is not None
     if reported > ctx.now + CLOCK_SKEW:
         raise ApiError(422, "reported_in_future", "挂失时间晚于当前时间")
+    # read on our clock: a kiosk whose clock runs behind must not date a fresh report before a cancel
+    # just made (kept as the kiosk said it, in loss_reports)
+    as_of = reported - clock_ahead(tx, ctx.kiosk_id)
     if card_no:
         card = card_or_404(tx, card_no)
         if id_no and card["id_number"] != id_no:
@@ -94,13 +98,13 @@ def loss_report(tx: Tx, ctx: Ctx, raw: dict[str, Any]) -> tuple[int, dict[str, A
             raise ApiError(404, "card_not_found", "该人员名下无可挂失的社保卡")
         # Offline the kiosk knows no card number: the citizen lost the cards they had then, not one
         # applied for after the report was made.
-        cards = [c for c in cards if not _made_after(tx, c, reported)]
+        cards = [c for c in cards if not _made_after(tx, c, as_of)]
         if not cards:
             raise ApiError(404, "card_not_found", "挂失时该人员名下无可挂失的社保卡")
     now = rfc3339(ctx.now)
     # A report made before the citizen cancelled a loss of that card (delivered late by an offline
     # kiosk) does not undo the cancel: the citizen's later act stands.
-    cancelled = {c["card_no"]: at for c in cards if (at := _cancelled_after(tx, c["card_no"], reported)) is not None}
+    cancelled = {c["card_no"]: at for c in cards if (at := _cancelled_after(tx, c["card_no"], as_of)) is not None}
     if cancelled and len(cancelled) == len(cards):
         at = max(cancelled.values()).astimezone(CST)
         message = f"您已于{at:%m月%d日%H:%M}解除该卡挂失，在此之前提交的挂失不再生效"

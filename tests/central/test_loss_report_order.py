@@ -18,7 +18,7 @@ from central_sim.server import ServerHandle
 from kiosk.central.client import CentralClient
 from kiosk.demo import citizen
 from tests.central.pg_fixtures import BOTH_BACKENDS
-from tests.central.test_refusal_notices import texts
+from tests.central.test_refusal_notices import beat, texts
 from tests.central.test_refusals_kept import post, refused
 
 ACTIVE = citizen("adult_active_card")
@@ -74,3 +74,20 @@ def test_a_loss_report_by_id_number_leaves_a_card_applied_for_after_it_was_made(
     # reported today, after the replacement was applied for: the citizen means every card they have
     status, answer = report(central, {"id_number": REPLACING["id_number"], "reported_at": ago(seconds=5)})
     assert status == 200 and statuses(client, REPLACING)[new] == "loss_reported"
+
+
+@BOTH_BACKENDS
+def test_a_report_made_just_after_a_cancel_on_a_kiosk_whose_clock_runs_behind_freezes(
+        client: CentralClient, central: ServerHandle) -> None:
+    [card] = ACTIVE["cards"]
+    card_no, id_no = card["card_no"], ACTIVE["id_number"]
+    behind = dt.timedelta(minutes=5)  # as this kiosk's heartbeat shows it
+    beat(central, dt.datetime.now(CST) - behind)
+    assert report(central, {"card_no": card_no, "reported_at": ago(minutes=30)})[0] == 200
+    cancel = post(central, "/v1/cards/loss-cancel", {"card_no": card_no, "id_number": id_no}, str(uuid.uuid4()))
+    assert cancel.status_code == 200
+    # the citizen changes their mind at once: stamped 5 minutes "before" the cancel by the slow clock
+    status, answer = report(central, {"card_no": card_no, "id_number": id_no,
+                                      "reported_at": rfc3339(dt.datetime.now(CST) - behind)})
+    assert status == 200, answer
+    assert statuses(client, ACTIVE)[card_no] == "loss_reported"
