@@ -17,10 +17,11 @@ from offline_queue.errors import (
 from offline_queue.events import EventSink, QueueEvent
 from offline_queue.forwarder import Forwarder, ForwarderConfig
 from offline_queue.link import LinkMonitor, LinkState
-from offline_queue.store import Bounds, ItemInfo, LedgerEntry, Outbox, QueueStatus, State
+from offline_queue.store import URGENT_PRIORITY, Bounds, ItemInfo, LedgerEntry, Outbox, QueueStatus, State
 from offline_queue.transport import BatchItem, BatchItemResult, BatchRefused, Transport, TransportResponse
 
 __all__ = [
+    "URGENT_PRIORITY",
     "BatchItem",
     "BatchItemResult",
     "BatchRefused",

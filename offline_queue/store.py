@@ -6,7 +6,8 @@ QueueFull; an item older than the maximum age is flagged for a technician and ke
 Delivery order: lowest priority number first, then enqueue order; items sharing an ordering
 key go strictly one after the other (the next waits while an earlier one is pending, in flight
 or flagged), other keys are not held up. Dead letters and set-aside items no longer hold their
-key back: they wait for a technician, who may re-queue them with ``retry``.
+key back: they wait for a technician, who may re-queue them with ``retry``. Items of
+URGENT_PRIORITY are never flagged for age.
 """
 
 from __future__ import annotations
@@ -143,6 +144,10 @@ def scrub(text: str, limit: int = 300) -> str:
     return pii.scrub(text)[:limit]
 
 
+# The urgent class (a loss report, kiosk.domain.services): never flagged for age. The central judges
+# such a request as of the time it carries, so lateness does not make it stale, and a technician's
+# release must not stand between a citizen and a frozen card.
+URGENT_PRIORITY = 0
 _ACTIVE = "('pending','in_flight','flagged_old')"
 # Only the first undelivered item of an ordering key may go out (same citizen: strict order):
 # its predecessor of the same key (prev_id, set at enqueue) must no longer be waiting.
@@ -684,8 +689,8 @@ class Outbox:
             rows = self._exec(
                 "UPDATE items SET state='flagged_old',"
                 " last_error='older than the maximum age; held for a technician'"
-                " WHERE state='pending' AND age_reviewed=0 AND created_at < ? RETURNING id",
-                (self._clock() - self.bounds.max_age_s,),
+                " WHERE state='pending' AND age_reviewed=0 AND created_at < ? AND priority > ? RETURNING id",
+                (self._clock() - self.bounds.max_age_s, URGENT_PRIORITY),
             ).fetchall()
         ids = sorted(int(r[0]) for r in rows)
         for i in ids:

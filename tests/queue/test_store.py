@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from offline_queue import BodyCipher, Bounds, Outbox, QueueEvent, QueueFull, State
+from offline_queue import URGENT_PRIORITY, BodyCipher, Bounds, Outbox, QueueEvent, QueueFull, State
 from offline_queue.store import scrub
 
 ID_NUMBER = "350102199003071234"
@@ -195,6 +195,28 @@ def test_old_items_are_flagged_kept_and_released_by_a_technician(make_outbox: Ma
     ob.retry(old.id)
     assert ob.flag_old() == []  # reviewed: not flagged again
     assert [i.id for i in ob.claim_due(10)] == [old.id]
+
+
+def test_an_urgent_item_is_never_held_for_age(make_outbox: MakeOutbox) -> None:
+    # A loss report (URGENT_PRIORITY) is judged by the central as of when it was made, so lateness does
+    # not make it stale: before, one older than the maximum age was flagged and waited for a technician.
+    clock = [1000.0]
+    ob = make_outbox(bounds=Bounds(max_age_s=3600), clock=lambda: clock[0])
+    contact = ob.enqueue("POST", "/v1/c", _body(1), service="contact_change", priority=30, ordering_key="p1")
+    loss = ob.enqueue("POST", "/v1/l", _body(2), service="loss_report", priority=URGENT_PRIORITY,
+                      ordering_key="p2")
+    after = ob.enqueue("POST", "/v1/a", _body(3), service="apply", priority=40, ordering_key="p2")
+    clock[0] += 4000
+    assert ob.flag_old() == [contact.id, after.id]  # the urgent one is not flagged
+    assert [i.id for i in ob.claim_due(10)] == [loss.id]
+    assert ob.get(loss.id).state == State.IN_FLIGHT
+
+
+def test_the_loss_report_alone_is_urgent() -> None:
+    from kiosk.domain.services import SERVICES, ServiceId
+
+    urgent = [s for s, svc in SERVICES.items() if svc.queue_priority <= URGENT_PRIORITY]
+    assert urgent == [ServiceId.LOSS_REPORT]
 
 
 def test_requeue_of_a_known_key_returns_the_same_item(make_outbox: MakeOutbox) -> None:
