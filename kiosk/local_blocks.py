@@ -1,4 +1,4 @@
-"""Cards blocked at this kiosk after an offline loss report, until the central confirms.
+"""Cards blocked at this kiosk after a loss report made here, until the citizen cancels the loss.
 
 Only keyed hashes are stored, so the file holds no card or ID number.
 """
@@ -30,6 +30,14 @@ class LocalBlocks:
         with self._lock:
             self._hashes.add(self._h(identifier))
             write_atomic(self.path, json.dumps(sorted(self._hashes)))
+
+    def unblock(self, *identifiers: str) -> None:
+        """The citizen cancelled the loss at the central: the card is no longer blocked here."""
+        with self._lock:
+            gone = {self._h(i) for i in identifiers if i} & self._hashes
+            if gone:
+                self._hashes -= gone
+                write_atomic(self.path, json.dumps(sorted(self._hashes)))
 
     def is_blocked(self, *identifiers: str) -> bool:
         with self._lock:

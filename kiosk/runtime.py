@@ -113,6 +113,9 @@ class Services:
     def block_card_locally(self, identifier: str) -> None:
         self._rt.blocks.block(identifier)
 
+    def unblock_card_locally(self, *identifiers: str) -> None:
+        self._rt.blocks.unblock(*identifiers)
+
     def card_blocked_locally(self, *identifiers: str) -> bool:
         return self._rt.blocks.is_blocked(*identifiers)
 

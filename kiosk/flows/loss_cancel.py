@@ -39,6 +39,9 @@ class LossCancelFlow(Flow):
                                 "card_no": mask_card_no(card.card_no)})
         ctx.working(self.view("submitting", 4, "prompt.submitting"))
         result = central(ctx, lambda: ctx.central.cancel_loss(card.card_no, idc.id_number))
+        # a loss reported here blocked the card at this kiosk: the citizen's cancel lifts it (a report still
+        # queued is made before the cancel, and the central leaves the card alone when it arrives)
+        ctx.services.unblock_card_locally(card.card_no, idc.id_number)
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         ctx.working(self.view("printing", 5, "prompt.printing_receipt"))
         receipt_ok = ctx.services.print_receipt(Receipt(

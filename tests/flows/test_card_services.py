@@ -44,6 +44,24 @@ def test_loss_cancel_restores_the_card(runtime: Runtime, central: ServerHandle) 
     assert "已恢复" in " ".join(line.text for line in d.printer.printed[-1].lines)
 
 
+def test_loss_cancel_lifts_this_kiosks_own_block_of_the_card(runtime: Runtime, central: ServerHandle) -> None:
+    # An offline loss report blocks the card at this kiosk (offline PIN change refuses it) "until the
+    # central confirms". Nothing ever lifted it: after the citizen cancelled the loss, this kiosk still
+    # refused the card offline, for good.
+    p = person("card_lost")
+    runtime.blocks.block(p["cards"][0]["card_no"])
+    runtime.blocks.block(p["id_number"])  # an offline report knows only the ID number
+    d = start_with_cards(runtime, ServiceId.LOSS_CANCEL, "card_lost")
+    d.answer("confirm", "confirm")
+    assert d.end()[1].end is End.DONE
+    assert not runtime.blocks.is_blocked(p["cards"][0]["card_no"])
+    assert not runtime.blocks.is_blocked(p["id_number"])
+    from kiosk.local_blocks import LocalBlocks
+
+    reread = LocalBlocks(runtime.blocks.path, runtime.queue_key)  # gone from the file too
+    assert not reread.is_blocked(p["cards"][0]["card_no"], p["id_number"])
+
+
 def test_loss_cancel_refused_while_replacement_in_progress(runtime: Runtime, central: ServerHandle) -> None:
     d = start_with_cards(runtime, ServiceId.LOSS_CANCEL, "replacement_in_progress")
     view, result = d.end()
