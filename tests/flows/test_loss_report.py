@@ -10,12 +10,17 @@ from kiosk.runtime import Runtime
 from tests.flows.conftest import Driver, assert_ended, id_card, person
 
 
-def test_queued_loss_report_refusal_shows_reason_keys_not_http_text(runtime: Runtime, central: ServerHandle) -> None:
-    p = person("adult_active_card")
-    card_no = p["cards"][0]["card_no"]
+def start(runtime: Runtime, key: str = "adult_active_card") -> Driver:
+    """A loss report begun by the seeded citizen ``key``: their ID card on the reader."""
     d = Driver(runtime, ServiceId.LOSS_REPORT)
     d.wait("read_id")
-    d.id_reader.place(id_card(p))
+    d.id_reader.place(id_card(person(key)))
+    return d
+
+
+def test_queued_loss_report_refusal_shows_reason_keys_not_http_text(runtime: Runtime, central: ServerHandle) -> None:
+    card_no = person("adult_active_card")["cards"][0]["card_no"]
+    d = start(runtime)
     d.wait("confirm_card")
     # Between the lookup and the report the card is cancelled at the counter: the central refuses
     # the (queued) loss report with 409 card_cancelled.
@@ -38,9 +43,7 @@ def test_a_link_drop_at_the_lookup_reports_by_id_number_and_queues(runtime: Runt
     p = person("adult_active_card")
     central.faults.add(FaultRule.from_dict({"path": "/v1/persons/lookup", "error_rate": 1.0}))
     assert runtime.link.online
-    d = Driver(runtime, ServiceId.LOSS_REPORT)
-    d.wait("read_id")
-    d.id_reader.place(id_card(p))
+    d = start(runtime)
     d.wait("confirm_offline")
     d.send("confirm")
     view, result = d.end()
@@ -54,12 +57,8 @@ def test_the_receipts_transaction_number_reaches_the_central_for_the_counter(run
                                                                              central: ServerHandle) -> None:
     # result.receipt: "柜台凭交易号可查询本次业务". The kiosk files each outcome under its 交易号 (the
     # transaction_outcome event), and the console finds it there (tests/fleet/test_transactions.py).
-    p = person("adult_active_card")
-    d = Driver(runtime, ServiceId.LOSS_REPORT)
-    d.wait("read_id")
-    d.id_reader.place(id_card(p))
-    d.wait("confirm_card")
-    d.send("confirm")
+    d = start(runtime)
+    d.answer("confirm_card", "confirm")
     view, result = d.end()
     assert result.end is End.DONE and result.transaction_no and view.params["txn"] == result.transaction_no
     assert d.printer.printed[-1].transaction_no == result.transaction_no  # the number on the paper

@@ -12,6 +12,7 @@ from kiosk.strings import LANGUAGES, t
 from screens.design.outcome import pending_note
 from tests.flows.conftest import Driver, assert_ended, central_one, chip, id_card, person
 from tests.flows.test_apply import begin, take_and_skip_pin, to_production
+from tests.flows.test_loss_report import start as start_loss_report
 
 RECEIPT_WORDS = {"zh": "回执", "en": "receipt"}
 
@@ -31,9 +32,7 @@ def assert_no_receipt_promised(view: View) -> None:
 def test_a_loss_report_without_paper_does_not_say_take_your_receipt(runtime: Runtime,
                                                                    central: ServerHandle) -> None:
     no_paper(runtime)
-    d = Driver(runtime, ServiceId.LOSS_REPORT)
-    d.wait("read_id")
-    d.id_reader.place(id_card(person("adult_active_card")))
+    d = start_loss_report(runtime)
     d.answer("confirm_card", "confirm")
     view, result = d.end()
     assert_ended(view, result, End.DONE)
@@ -43,9 +42,7 @@ def test_a_loss_report_without_paper_does_not_say_take_your_receipt(runtime: Run
 
 
 def test_a_loss_report_with_paper_still_says_take_your_receipt(runtime: Runtime) -> None:
-    d = Driver(runtime, ServiceId.LOSS_REPORT)
-    d.wait("read_id")
-    d.id_reader.place(id_card(person("adult_active_card")))
+    d = start_loss_report(runtime)
     d.answer("confirm_card", "confirm")
     view, _ = d.end()
     assert view.params["receipt"] == "ok" and view.message == "prompt.loss_done"
