@@ -55,8 +55,7 @@ class ContactChangeFlow(Flow):
         outcome = queued(ctx, lambda: ctx.central.change_contact(contact))
         txn = new_transaction_no(ctx.clock, ctx.config.kiosk.id)
         pending = isinstance(outcome, Queued)
-        changed = contact.model_dump(exclude_none=True, include={"mobile", "phone", "residence_address",
-                                                                  "postal_code"})
+        changed = contact.model_dump(exclude_none=True, include=set(FIELD_LABELS))  # what the citizen changed
         mobile_check = "" if not d.mobile else "unverified" if d.mobile_unverified else "verified"
         receipt_ok = ctx.services.print_receipt(_receipt(ctx, idc.id_number, d, list(changed), pending, txn))
         message = ("prompt.contact_pending_unverified" if mobile_check == "unverified"
